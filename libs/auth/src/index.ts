@@ -1,0 +1,3 @@
+export * from './identity';
+export * from './jwt-verifier';
+export * from './token-extractor';

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Identity } from './identity';
+
+/** Why a credential was refused; the message is safe to show to the client. */
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+export interface JwtKeys {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** PEM public key for RS256 / ES256. */
+  publicKey?: string;
+}
+
+/**
+ * Verifies JWTs and maps their claims to an Identity:
+ * `sub` → user id; `username` | `preferred_username` | `name` → username; `email`;
+ * optional `rooms` (names or `*` patterns); optional `permissions`. `exp` is enforced.
+ */
+@Injectable()
+export class JwtVerifier {
+  private readonly jwt = new JwtService();
+
+  constructor(private readonly keys: JwtKeys) {}
+
+  verify(token: string): Identity {
+    let claims: Record<string, unknown>;
+    try {
+      claims = this.keys.publicKey
+        ? this.jwt.verify(token, { publicKey: this.keys.publicKey, algorithms: ['RS256', 'ES256'] })
+        : this.jwt.verify(token, { secret: this.keys.secret, algorithms: ['HS256'] });
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'TokenExpiredError') throw new AuthError('token expired');
+      if (name === 'NotBeforeError') throw new AuthError('token not yet valid');
+      throw new AuthError('invalid token');
+    }
+    return identityFromClaims(claims);
+  }
+}
+
+export function identityFromClaims(claims: Record<string, unknown>): Identity {
+  const sub = claims.sub;
+  if (typeof sub !== 'string' && typeof sub !== 'number') throw new AuthError('token has no subject (sub)');
+  const userId = String(sub);
+  const username = firstString(claims.username, claims.preferred_username, claims.name) ?? userId;
+  const email = firstString(claims.email);
+  const rooms = claims.rooms;
+  if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every((r) => typeof r === 'string'))) {
+    throw new AuthError('token claim "rooms" must be a list of room names');
+  }
+  const permissions = claims.permissions;
+  if (permissions !== undefined && !(Array.isArray(permissions) && permissions.every((p) => typeof p === 'string'))) {
+    throw new AuthError('token claim "permissions" must be a list of strings');
+  }
+  return {
+    userId,
+    username,
+    email,
+    rooms: rooms as string[] | undefined,
+    permissions: (permissions as string[] | undefined) ?? [],
+    authenticated: true,
+  };
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const v of values) if (typeof v === 'string' && v !== '') return v;
+  return undefined;
+}

@@ -1,0 +1,8 @@
+import { MemoryBroker, MemoryBus } from './memory.bus';
+import { busContract } from './testing/bus.contract';
+
+busContract('memory', async (n) => {
+  const broker = new MemoryBroker();
+  const nodes = Array.from({ length: n }, () => new MemoryBus(broker));
+  return { nodes, close: async () => void (await Promise.all(nodes.map((b) => b.close()))) };
+});

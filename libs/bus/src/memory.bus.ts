@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { HubEvent } from '../../protocol/src';
+import type { Bus, BusHandler } from './bus';
+
+/**
+ * The in-process broker that memory buses of one process share; a standalone server has
+ * one node on it, tests put several nodes on one broker to act as a cluster.
+ */
+export class MemoryBroker {
+  private readonly subscribers = new Map<string, Set<MemoryBus>>();
+
+  subscribe(topic: string, node: MemoryBus): void {
+    let set = this.subscribers.get(topic);
+    if (!set) this.subscribers.set(topic, (set = new Set()));
+    set.add(node);
+  }
+
+  unsubscribe(topic: string, node: MemoryBus): void {
+    const set = this.subscribers.get(topic);
+    if (!set) return;
+    set.delete(node);
+    if (set.size === 0) this.subscribers.delete(topic);
+  }
+
+  publish(topic: string, event: HubEvent): number {
+    const set = this.subscribers.get(topic);
+    if (!set) return 0;
+    for (const node of set) node.enqueue(topic, event);
+    return set.size;
+  }
+}
+
+/** Bus within one process. Delivery is asynchronous (a microtask) and in order. */
+export class MemoryBus implements Bus {
+  readonly nodeId = randomUUID();
+  private handler: BusHandler = () => undefined;
+  private readonly held = new Set<string>();
+  private queue: Array<[string, HubEvent]> = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly broker: MemoryBroker = new MemoryBroker()) {}
+
+  setHandler(handler: BusHandler): void {
+    this.handler = handler;
+  }
+
+  async publish(topic: string, event: HubEvent): Promise<number> {
+    if (this.closed) throw new Error('bus closed');
+    return this.broker.publish(topic, event);
+  }
+
+  async subscribe(topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      if (this.held.has(topic)) continue;
+      this.held.add(topic);
+      this.broker.subscribe(topic, this);
+    }
+  }
+
+  async unsubscribe(topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      if (!this.held.delete(topic)) continue;
+      this.broker.unsubscribe(topic, this);
+    }
+  }
+
+  topics(): ReadonlySet<string> {
+    return this.held;
+  }
+
+  isReady(): boolean {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    await this.unsubscribe([...this.held]);
+    this.closed = true;
+  }
+
+  /** Called by the broker; batches deliveries into one microtask. */
+  enqueue(topic: string, event: HubEvent): void {
+    this.queue.push([topic, event]);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const [topic, event] of batch) {
+      // A topic dropped after the publish no longer wants the event.
+      if (this.held.has(topic)) this.handler(topic, event);
+    }
+  }
+}

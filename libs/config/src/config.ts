@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from './config-error';
+import { EnvReader } from './env-reader';
+
+/** Switchboard's configuration: the only place that reads the environment. */
+export interface SwitchboardConfig {
+  port: number;
+  host: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Take the client address from X-Forwarded-For (only behind a trusted proxy). */
+  trustProxy: boolean;
+  ws: WebSocketConfig;
+  limits: LimitsConfig;
+  bus: BusConfig;
+  auth: AuthConfig;
+}
+
+/** Seed 001's twelve variables, in milliseconds and bytes. */
+export interface WebSocketConfig {
+  /** WEBSOCKET_ENABLED: when false every upgrade is answered 503. */
+  enabled: boolean;
+  /** WEBSOCKET_MAX_CONNECTIONS: open connections per replica; past it, 503. */
+  maxConnections: number;
+  /** WEBSOCKET_READ_BUFFER_SIZE: the sockets' read high-water mark in bytes. */
+  readBufferSize: number;
+  /** WEBSOCKET_WRITE_BUFFER_SIZE: bytes batched per socket before an early flush; also the unit of the slow-consumer bound. */
+  writeBufferSize: number;
+  /** WEBSOCKET_MAX_MESSAGE_SIZE: the largest frame a client may send; larger closes with 1009. */
+  maxMessageSize: number;
+  /** WEBSOCKET_WRITE_WAIT: unsent data older than this closes the connection with 1013. */
+  writeWaitMs: number;
+  /** WEBSOCKET_PONG_WAIT: a connection silent (no pong, no frame) this long is terminated. */
+  pongWaitMs: number;
+  /** WEBSOCKET_PING_PERIOD: how often the server pings; must be below the pong wait. */
+  pingPeriodMs: number;
+  /** WEBSOCKET_ALLOWED_ORIGINS: `*` or a list; a browser Origin outside it gets 403. */
+  allowedOrigins: string[];
+  /** WEBSOCKET_REQUIRE_AUTH: when true `/ws` and `/ws/{room}` need a token too. */
+  requireAuth: boolean;
+  /** WEBSOCKET_HEARTBEAT_INTERVAL: how often a replica refreshes its presence entries. */
+  heartbeatIntervalMs: number;
+  /** WEBSOCKET_CONNECTION_TIMEOUT: presence entries not refreshed this long expire (a dead replica's members leave). */
+  connectionTimeoutMs: number;
+  /** Unsent bytes a connection may hold: WRITE_BUFFER_SIZE × SEND_QUEUE_BUFFERS. */
+  maxPendingBytes: number;
+  /** WEBSOCKET_DRAIN_TIMEOUT: on SIGTERM, the window over which clients are closed with 1012. */
+  drainTimeoutMs: number;
+}
+
+export interface LimitsConfig {
+  /** WEBSOCKET_MAX_ROOM_MEMBERS: members per room across the cluster; past it, "room full". */
+  maxRoomMembers: number;
+  /** WEBSOCKET_MAX_ROOMS_PER_CONNECTION. */
+  maxRoomsPerConnection: number;
+  /** WEBSOCKET_MESSAGE_RATE: frames per second per connection (token bucket refill). */
+  messageRate: number;
+  /** WEBSOCKET_MESSAGE_BURST: token bucket size. */
+  messageBurst: number;
+  /** WEBSOCKET_RATE_LIMIT_STRIKES: consecutive dropped frames before close 1008. */
+  rateLimitStrikes: number;
+  /** WEBSOCKET_CONNECT_RATE: new connections per second per client IP. */
+  connectRate: number;
+  /** WEBSOCKET_CONNECT_BURST. */
+  connectBurst: number;
+}
+
+export interface BusConfig {
+  kind: 'memory' | 'redis';
+  redisUrl: string;
+  /** REDIS_CLUSTER_NODES: host:port list; when set, sharded pub/sub on a Redis Cluster. */
+  clusterNodes: string[];
+}
+
+export interface AuthConfig {
+  /** HS256 secret; generated per start when neither it nor a public key is set (standalone only). */
+  jwtSecret?: string;
+  /** PEM public key for RS256/ES256 tokens. */
+  jwtPublicKey?: string;
+  /** True when the secret was generated: no external token can be valid. */
+  ephemeralSecret: boolean;
+}
+
+/** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
+export const SEND_QUEUE_BUFFERS = 1024;
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): SwitchboardConfig {
+  const r = new EnvReader(env);
+  const writeBufferSize = r.int('WEBSOCKET_WRITE_BUFFER_SIZE', 1024, 128, 16 * 1024 * 1024);
+  const ws: WebSocketConfig = {
+    enabled: r.bool('WEBSOCKET_ENABLED', true),
+    maxConnections: r.int('WEBSOCKET_MAX_CONNECTIONS', 10000, 1),
+    readBufferSize: r.int('WEBSOCKET_READ_BUFFER_SIZE', 1024, 128, 16 * 1024 * 1024),
+    writeBufferSize,
+    maxMessageSize: r.int('WEBSOCKET_MAX_MESSAGE_SIZE', 512, 16, 64 * 1024 * 1024),
+    writeWaitMs: r.duration('WEBSOCKET_WRITE_WAIT', '10s'),
+    pongWaitMs: r.duration('WEBSOCKET_PONG_WAIT', '60s'),
+    pingPeriodMs: r.duration('WEBSOCKET_PING_PERIOD', '54s'),
+    allowedOrigins: r.list('WEBSOCKET_ALLOWED_ORIGINS', ['*']),
+    requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
+    heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '30s'),
+    connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '60s'),
+    maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
+    drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
+  };
+  if (ws.pingPeriodMs >= ws.pongWaitMs) {
+    throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);
+  }
+  if (ws.heartbeatIntervalMs >= ws.connectionTimeoutMs) {
+    throw new ConfigError(
+      'WEBSOCKET_HEARTBEAT_INTERVAL',
+      `must be shorter than WEBSOCKET_CONNECTION_TIMEOUT (${ws.heartbeatIntervalMs}ms ≥ ${ws.connectionTimeoutMs}ms)`,
+    );
+  }
+  for (const origin of ws.allowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('WEBSOCKET_ALLOWED_ORIGINS', `must be * or a comma-separated list of origins like https://app.example.com, got "${origin}"`);
+    }
+  }
+
+  const limits: LimitsConfig = {
+    maxRoomMembers: r.int('WEBSOCKET_MAX_ROOM_MEMBERS', 10000, 1),
+    maxRoomsPerConnection: r.int('WEBSOCKET_MAX_ROOMS_PER_CONNECTION', 100, 1),
+    messageRate: r.number('WEBSOCKET_MESSAGE_RATE', 50, 0.001),
+    messageBurst: r.int('WEBSOCKET_MESSAGE_BURST', 100, 1),
+    rateLimitStrikes: r.int('WEBSOCKET_RATE_LIMIT_STRIKES', 20, 1),
+    connectRate: r.number('WEBSOCKET_CONNECT_RATE', 20, 0.001),
+    connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
+  };
+
+  const bus: BusConfig = {
+    kind: r.oneOf('BUS', 'memory', ['memory', 'redis'] as const),
+    redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+    clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
+  };
+  if (!/^rediss?:\/\//.test(bus.redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  for (const node of bus.clusterNodes) {
+    if (!/^[^:\s]+:\d+$/.test(node)) throw new ConfigError('REDIS_CLUSTER_NODES', `must be host:port entries, got "${node}"`);
+  }
+
+  const jwtSecret = r.optional('JWT_SECRET');
+  const jwtPublicKey = r.optional('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  if (jwtSecret !== undefined && jwtSecret.length < 16) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 16 characters');
+  }
+  if (jwtPublicKey !== undefined && !jwtPublicKey.includes('-----BEGIN')) {
+    throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  if (bus.kind === 'redis' && jwtSecret === undefined && jwtPublicKey === undefined) {
+    throw new ConfigError('JWT_SECRET', 'must be set (or JWT_PUBLIC_KEY) when BUS=redis: every replica must verify the same tokens');
+  }
+  const ephemeralSecret = jwtSecret === undefined && jwtPublicKey === undefined;
+  const auth: AuthConfig = {
+    jwtSecret: ephemeralSecret ? randomBytes(32).toString('base64url') : jwtSecret,
+    jwtPublicKey,
+    ephemeralSecret,
+  };
+
+  return {
+    port: r.int('PORT', 8080, 0, 65535),
+    host: r.string('HOST', '0.0.0.0'),
+    logLevel: r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    ws,
+    limits,
+    bus,
+    auth,
+  };
+}

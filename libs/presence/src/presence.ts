@@ -1,0 +1,49 @@
+/** One connection's membership of one room, as every replica sees it. */
+export interface PresenceMember {
+  /** Unique across the cluster: `${nodeId}:${local id}`. */
+  clientId: string;
+  userId: string;
+  username: string;
+  email?: string;
+  nodeId: string;
+}
+
+/** An entry removed because its node stopped refreshing. */
+export interface ExpiredMember {
+  room: string;
+  member: PresenceMember;
+}
+
+/**
+ * Cluster-wide presence: who is in which room, and how many connections each replica holds.
+ *
+ * Guarantees, for every implementation (the contract suite checks each):
+ * - `add` resolves once the member is visible to `members`/`count` on every node, and returns
+ *   the room's size including it. Adding a present member again changes nothing.
+ * - `remove` resolves true exactly once per present member, false otherwise.
+ * - A node keeps its entries alive with `refresh(nodeId)` more often than the TTL.
+ *   Entries of a node that stopped refreshing for longer than the TTL disappear from every
+ *   read, and one `expire()` call in the cluster — exactly one — returns each of them, so
+ *   that node can tell the rooms about the leave.
+ * - `removeNode` drops every entry of a node at once (graceful shutdown).
+ * - Empty rooms disappear from `rooms()`.
+ */
+export interface Presence {
+  add(room: string, member: PresenceMember): Promise<number>;
+  remove(room: string, clientId: string): Promise<boolean>;
+  members(room: string): Promise<PresenceMember[]>;
+  count(room: string): Promise<number>;
+  /** Member counts of every non-empty room. */
+  rooms(): Promise<Record<string, number>>;
+  /** Records how many connections a node holds (refreshes it too). */
+  setConnections(nodeId: string, connections: number): Promise<void>;
+  /** Connections per live node. */
+  nodes(): Promise<Record<string, number>>;
+  refresh(nodeId: string): Promise<void>;
+  expire(): Promise<ExpiredMember[]>;
+  removeNode(nodeId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Injection token for Presence. */
+export const PRESENCE = Symbol('PRESENCE');

@@ -1,0 +1,108 @@
+import type { Presence, PresenceMember } from '../presence';
+
+/** Presence views of one cluster (one per node), and how to take it down. */
+export interface PresenceCluster {
+  nodes: Presence[];
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const member = (node: string, n: number, user = `u${n}`): PresenceMember => ({
+  clientId: `${node}:${n}`,
+  userId: user,
+  username: `name-${user}`,
+  nodeId: node,
+});
+
+/**
+ * The Presence contract, run word for word against every implementation.
+ * `makeCluster(n, ttlMs)` returns n views of one fresh presence store with that TTL.
+ */
+export function presenceContract(name: string, makeCluster: (n: number, ttlMs: number) => Promise<PresenceCluster>): void {
+  describe(`Presence contract: ${name}`, () => {
+    let cluster: PresenceCluster;
+    afterEach(async () => {
+      await cluster?.close();
+    });
+
+    it('shows a member added on one node to every node, with the room size', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      expect(await a.add('lobby', member('A', 1))).toBe(1);
+      expect(await b.add('lobby', member('B', 2))).toBe(2);
+      expect(await a.add('lobby', member('A', 1))).toBe(2);
+      const seen = (await b.members('lobby')).map((m) => m.clientId).sort();
+      expect(seen).toEqual(['A:1', 'B:2']);
+      expect(await a.count('lobby')).toBe(2);
+      expect(await a.members('lobby')).toContainEqual(member('A', 1));
+    });
+
+    it('removes a member once, and drops empty rooms', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      await a.add('r1', member('A', 1));
+      await a.add('r2', member('A', 1));
+      await b.add('r2', member('B', 1));
+      expect(await b.rooms()).toEqual({ r1: 1, r2: 2 });
+      expect(await b.remove('r1', 'A:1')).toBe(true);
+      expect(await a.remove('r1', 'A:1')).toBe(false);
+      expect(await a.rooms()).toEqual({ r2: 2 });
+      expect(await a.members('r1')).toEqual([]);
+    });
+
+    it('counts connections per live node', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      await a.setConnections('A', 3);
+      await b.setConnections('B', 5);
+      expect(await a.nodes()).toEqual({ A: 3, B: 5 });
+    });
+
+    it('expires a node that stops refreshing, and hands each expired entry to exactly one caller', async () => {
+      cluster = await makeCluster(3, 400);
+      const [a, b, c] = cluster.nodes;
+      await a.add('room', member('A', 1, 'alice'));
+      await a.add('other', member('A', 1, 'alice'));
+      await b.add('room', member('B', 1, 'bob'));
+      await a.setConnections('A', 1);
+      await b.setConnections('B', 1);
+      // B keeps refreshing; A has died.
+      for (let i = 0; i < 6; i++) {
+        await sleep(150);
+        await b.refresh('B');
+      }
+      expect((await c.members('room')).map((m) => m.userId)).toEqual(['bob']);
+      expect(await c.nodes()).toEqual({ B: 1 });
+      const [fromB, fromC] = await Promise.all([b.expire(), c.expire()]);
+      const all = [...fromB, ...fromC].map((e) => `${e.room}/${e.member.clientId}`).sort();
+      expect(all).toEqual(['other/A:1', 'room/A:1']);
+      expect(await b.expire()).toEqual([]);
+      expect(await c.rooms()).toEqual({ room: 1 });
+    });
+
+    it('keeps a refreshing node alive past the TTL', async () => {
+      cluster = await makeCluster(2, 300);
+      const [a, b] = cluster.nodes;
+      await a.add('room', member('A', 1));
+      for (let i = 0; i < 5; i++) {
+        await sleep(120);
+        await a.refresh('A');
+      }
+      expect(await b.expire()).toEqual([]);
+      expect(await b.count('room')).toBe(1);
+    });
+
+    it('removes every entry of a node at once on removeNode', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      await a.add('x', member('A', 1));
+      await a.add('y', member('A', 2));
+      await b.add('y', member('B', 1));
+      await a.setConnections('A', 2);
+      await a.removeNode('A');
+      expect(await b.rooms()).toEqual({ y: 1 });
+      expect(Object.keys(await b.nodes())).not.toContain('A');
+    });
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Close and error codes: the one place they are defined.
+ * Close codes follow RFC 6455; the range tells a client whether to reconnect:
+ * 1012/1013 mean "come back later", 1008/1009 mean "you did something wrong, fix it first".
+ */
+export const CloseCode = {
+  /** Normal closure. */
+  Normal: 1000,
+  /** The server is going away without a drain (crash path). */
+  GoingAway: 1001,
+  /** Policy violation: the client kept sending over its message rate limit. */
+  PolicyViolation: 1008,
+  /** A frame larger than WEBSOCKET_MAX_MESSAGE_SIZE. */
+  MessageTooBig: 1009,
+  /** The replica is restarting (SIGTERM drain); reconnect to another one. */
+  ServiceRestart: 1012,
+  /** Try again later: the client did not read fast enough (slow consumer). */
+  TryAgainLater: 1013,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Stable error codes carried in `error` frames as `data.code`; the text is for humans. */
+export const ErrorCode = {
+  /** The frame was not valid JSON or not a JSON object. */
+  BadJson: 'bad_json',
+  /** The `type` field is missing or names no known message type. */
+  UnknownType: 'unknown_type',
+  /** A field the type needs is missing or has the wrong shape. */
+  BadField: 'bad_field',
+  /** The room is at its member limit (WEBSOCKET_MAX_ROOM_MEMBERS). */
+  RoomFull: 'room_full',
+  /** The connection is in as many rooms as it may be (WEBSOCKET_MAX_ROOMS_PER_CONNECTION). */
+  TooManyRooms: 'too_many_rooms',
+  /** The credential does not allow this room or action. */
+  Forbidden: 'forbidden',
+  /** The client sent to a room it has not joined. */
+  NotInRoom: 'not_in_room',
+  /** The target user has no connection anywhere in the cluster. */
+  UserOffline: 'user_offline',
+  /** Message rate over the per-connection limit; the frame was dropped. */
+  RateLimited: 'rate_limited',
+  /** The bus did not accept the message; nothing was delivered, retry. */
+  Unavailable: 'unavailable',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,43 @@
+import type { ErrorCode } from './codes';
+
+/**
+ * Commands: what a client asked for, decoded from any dialect. The hub acts on these and
+ * never sees a wire frame.
+ */
+export type Command =
+  /** Enter a room; `style` records how the client spoke, so replies come back in kind. */
+  | { kind: 'join'; room: string; style: JoinStyle }
+  | { kind: 'leave'; room: string }
+  /** Say something to a room the client is in. */
+  | { kind: 'say'; room: string; content?: string; data?: unknown }
+  /** Notify every connection in the cluster (needs the `broadcast` permission). */
+  | { kind: 'broadcast'; data: unknown }
+  /** Message every connection of one user. */
+  | { kind: 'private'; to: string; content?: string; data?: unknown }
+  /** Ask for the members of a room. */
+  | { kind: 'list'; room: string }
+  | { kind: 'ping' };
+
+export type CommandKind = Command['kind'];
+
+/**
+ * How a member entered a room, which decides how room messages are rendered to it:
+ * `chat` (seed 001: `join`, `/ws/{room}`) gets `message` frames, `hub` (seed 002: `join_room`)
+ * gets `room_message` frames, `channel` (seed 003) gets channel frames.
+ */
+export type JoinStyle = 'chat' | 'hub' | 'channel';
+
+/** A frame that could not become a command; the connection stays open. */
+export interface DecodeError {
+  kind: 'invalid';
+  code: ErrorCode;
+  message: string;
+}
+
+/** Replies go to the asking connection only. */
+export type Reply =
+  | { kind: 'user_list'; room: string; names: string[] }
+  | { kind: 'joined'; room: string; who: { id: string; name: string; email?: string } }
+  | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
+  | { kind: 'pong'; ts: number }
+  | { kind: 'error'; code: ErrorCode; message: string };

@@ -1,0 +1,88 @@
+/**
+ * Events: what the hub fans out to connections and what crosses the bus. They carry no
+ * wire format; each dialect's codec renders them. Timestamps are unix milliseconds.
+ */
+export interface Sender {
+  /** The user id, taken from the credential (never from the frame). */
+  id: string;
+  /** The display name from the credential. */
+  name: string;
+  /** The email claim, when the credential has one. */
+  email?: string;
+}
+
+/** A chat message to a room (rooms dialect `message` / `room_message`). */
+export interface RoomMessageEvent {
+  kind: 'message';
+  room: string;
+  from: Sender;
+  content: string;
+  data?: unknown;
+  ts: number;
+}
+
+/** Someone entered or left a room. */
+export interface PresenceEvent {
+  kind: 'join' | 'leave';
+  room: string;
+  from: Sender;
+  ts: number;
+}
+
+/** A notification to everyone, to a room or to a user (seed 002's hub methods, `broadcast`). */
+export interface NotificationEvent {
+  kind: 'notification' | 'system_message' | 'room_message';
+  room?: string;
+  from?: Sender;
+  data: unknown;
+  ts: number;
+}
+
+/** A direct message to every connection of one user. */
+export interface PrivateMessageEvent {
+  kind: 'private_message';
+  to: string;
+  from?: Sender;
+  content?: string;
+  data?: unknown;
+  ts: number;
+}
+
+/** A stored chat message was created, edited or deleted (published by the api app). */
+export interface LifecycleEvent {
+  kind: 'new_message' | 'message_updated' | 'message_deleted';
+  room: string;
+  data: Record<string, unknown>;
+  ts: number;
+}
+
+export type HubEvent =
+  | RoomMessageEvent
+  | PresenceEvent
+  | NotificationEvent
+  | PrivateMessageEvent
+  | LifecycleEvent;
+
+export type HubEventKind = HubEvent['kind'];
+
+const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
+  'message',
+  'join',
+  'leave',
+  'notification',
+  'system_message',
+  'room_message',
+  'private_message',
+  'new_message',
+  'message_updated',
+  'message_deleted',
+]);
+
+/** Checks the shape of an event that arrived from outside the process (the bus). */
+export function isHubEvent(value: unknown): value is HubEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as { kind?: unknown; ts?: unknown; room?: unknown };
+  if (typeof e.kind !== 'string' || !KINDS.has(e.kind) || typeof e.ts !== 'number') return false;
+  if (e.room !== undefined && typeof e.room !== 'string') return false;
+  return true;
+}

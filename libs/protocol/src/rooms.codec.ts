@@ -1,0 +1,152 @@
+import { type Codec, invalid, parseTyped } from './codec';
+import { ErrorCode } from './codes';
+import type { Command, DecodeError, JoinStyle, Reply } from './commands';
+import type { HubEvent } from './events';
+import { isRoomName } from './room-name';
+
+/**
+ * The rooms dialect (seeds 001 and 002), spoken on `/ws`, `/ws/{room}`, `/ws/auth*`.
+ * One decoder; two renderings of room chat, chosen by how a member joined:
+ * `chat` renders `message` frames (seed 001), `hub` renders `room_message` (seed 002).
+ * Everything else renders the same for both. Timestamps are unix seconds.
+ */
+export class RoomsCodec implements Codec {
+  readonly name: string;
+
+  constructor(private readonly style: Exclude<JoinStyle, 'channel'>) {
+    this.name = `rooms-${style}`;
+  }
+
+  decode(raw: string): Command | DecodeError {
+    const parsed = parseTyped(raw);
+    if ('kind' in parsed) return parsed;
+    const { type, msg } = parsed;
+    switch (type) {
+      case 'join':
+        return withRoom(type, msg.room, (room) => ({ kind: 'join', room, style: 'chat' }));
+      case 'join_room':
+        return withRoom(type, msg.data ?? msg.room, (room) => ({ kind: 'join', room, style: 'hub' }));
+      case 'leave':
+        return withRoom(type, msg.room, (room) => ({ kind: 'leave', room }));
+      case 'leave_room':
+        return withRoom(type, msg.data ?? msg.room, (room) => ({ kind: 'leave', room }));
+      case 'user_list':
+        return withRoom(type, msg.room ?? msg.data, (room) => ({ kind: 'list', room }));
+      case 'message':
+        if (typeof msg.content !== 'string') return missing(type, 'content', 'a string');
+        return withRoom(type, msg.room, (room) => ({ kind: 'say', room, content: msg.content as string, data: msg.data }));
+      case 'room_message': {
+        const data = msg.data as Record<string, unknown> | undefined;
+        if (typeof data !== 'object' || data === null) return missing(type, 'data', 'an object {room, message}');
+        if (data.message === undefined) return missing(type, 'data.message', 'present');
+        const { message } = data;
+        return withRoom(type, data.room, (room) =>
+          typeof message === 'string' ? { kind: 'say', room, content: message } : { kind: 'say', room, data: message },
+        );
+      }
+      case 'broadcast':
+        if (msg.data === undefined && msg.content === undefined) return missing(type, 'data', 'present');
+        return { kind: 'broadcast', data: msg.data ?? msg.content };
+      case 'private_message': {
+        if (typeof msg.user_id !== 'string' || msg.user_id === '') return missing(type, 'user_id', 'a string');
+        if (typeof msg.content !== 'string' && msg.data === undefined) return missing(type, 'content', 'a string (or data)');
+        return {
+          kind: 'private',
+          to: msg.user_id,
+          content: typeof msg.content === 'string' ? msg.content : undefined,
+          data: msg.data,
+        };
+      }
+      case 'ping':
+        return { kind: 'ping' };
+      default:
+        return invalid(ErrorCode.UnknownType, `unknown message type "${type.slice(0, 64)}"`);
+    }
+  }
+
+  render(event: HubEvent): string | undefined {
+    const timestamp = seconds(event.ts);
+    switch (event.kind) {
+      case 'message':
+        if (this.style === 'hub') {
+          return JSON.stringify({
+            type: 'room_message',
+            room: event.room,
+            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, username: event.from.name },
+            user_id: event.from.id,
+            username: event.from.name,
+            timestamp,
+          });
+        }
+        return JSON.stringify({
+          type: 'message',
+          room: event.room,
+          content: event.content ?? JSON.stringify(event.data),
+          data: event.data,
+          user_id: event.from.id,
+          username: event.from.name,
+          timestamp,
+        });
+      case 'join':
+      case 'leave':
+        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, username: event.from.name, timestamp });
+      case 'notification':
+      case 'system_message':
+      case 'room_message':
+        return JSON.stringify({
+          type: event.kind,
+          room: event.room,
+          data: event.data,
+          user_id: event.from?.id,
+          username: event.from?.name,
+          timestamp,
+        });
+      case 'private_message':
+        return JSON.stringify({
+          type: 'private_message',
+          content: event.content,
+          data: event.data,
+          user_id: event.from?.id,
+          username: event.from?.name,
+          timestamp,
+        });
+      case 'new_message':
+      case 'message_updated':
+      case 'message_deleted':
+        return JSON.stringify({ type: event.kind, room: event.room, data: event.data, timestamp });
+    }
+  }
+
+  renderReply(reply: Reply): string | undefined {
+    switch (reply.kind) {
+      case 'user_list':
+        return JSON.stringify({ type: 'user_list', room: reply.room, data: reply.names, timestamp: nowSeconds() });
+      case 'pong':
+        return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
+      case 'error':
+        return JSON.stringify({ type: 'error', content: reply.message, data: { code: reply.code }, timestamp: nowSeconds() });
+      case 'joined':
+      case 'left':
+        // The rooms dialect confirms a join with user_list, and a leave with nothing.
+        return undefined;
+    }
+  }
+}
+
+export const roomsChatCodec = new RoomsCodec('chat');
+export const roomsHubCodec = new RoomsCodec('hub');
+
+function withRoom(type: string, room: unknown, make: (room: string) => Command): Command | DecodeError {
+  if (room === undefined || room === null || room === '') return missing(type, 'room', 'a room name');
+  if (!isRoomName(room)) {
+    return invalid(ErrorCode.BadField, `invalid room name for "${type}": use 1-128 letters, digits or _ - . : @ #`);
+  }
+  return make(room);
+}
+
+function missing(type: string, field: string, what: string): DecodeError {
+  return invalid(ErrorCode.BadField, `"${type}" needs "${field}" (${what})`);
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+const nowSeconds = (): number => seconds(Date.now());

@@ -1,0 +1,19 @@
+/**
+ * Bus topic names: the only place they are built. Rooms, channels and signaling rooms
+ * share one namespace (SPEC "Rooms are one namespace").
+ */
+const PREFIX = 'sb';
+
+export const Topics = {
+  /** Every event addressed to the members of one room, on every replica. */
+  room: (room: string): string => `${PREFIX}:room:${room}`,
+  /** Events addressed to every connection of one user, wherever it is. */
+  user: (userId: string): string => `${PREFIX}:user:${userId}`,
+  /** Events addressed to every connection in the cluster. */
+  broadcast: (): string => `${PREFIX}:all`,
+  /** Recognises a room topic and returns the room, or undefined. */
+  roomOf(topic: string): string | undefined {
+    const head = `${PREFIX}:room:`;
+    return topic.startsWith(head) ? topic.slice(head.length) : undefined;
+  },
+};
