@@ -41,5 +41,20 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** The bus did not accept the message; nothing was delivered, retry. */
   Unavailable: 'unavailable',
+  /** Binary frames are not part of any dialect. */
+  Binary: 'binary_unsupported',
+  /** The server failed; the message is logged with context. */
+  Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A command the hub refuses; the connection gets an `error` frame and stays open. */
+export class CommandError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}

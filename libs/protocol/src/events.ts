@@ -16,7 +16,8 @@ export interface RoomMessageEvent {
   kind: 'message';
   room: string;
   from: Sender;
-  content: string;
+  /** Text, when the client sent text (seed 002 may send an object as `data` instead). */
+  content?: string;
   data?: unknown;
   ts: number;
 }
@@ -26,6 +27,8 @@ export interface PresenceEvent {
   kind: 'join' | 'leave';
   room: string;
   from: Sender;
+  /** The connection that joined or left: it is not told about itself. */
+  clientId?: string;
   ts: number;
 }
 

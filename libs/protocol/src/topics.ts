@@ -9,6 +9,12 @@ export const Topics = {
   room: (room: string): string => `${PREFIX}:room:${room}`,
   /** Events addressed to every connection of one user, wherever it is. */
   user: (userId: string): string => `${PREFIX}:user:${userId}`,
+  /**
+   * Events for connections that named themselves with seed 002's `?user_id=` and no
+   * credential: a separate namespace, so a guest can never receive an authenticated user's
+   * messages by claiming their id.
+   */
+  guest: (userId: string): string => `${PREFIX}:guest:${userId}`,
   /** Events addressed to every connection in the cluster. */
   broadcast: (): string => `${PREFIX}:all`,
   /** Recognises a room topic and returns the room, or undefined. */

@@ -1,0 +1,2 @@
+// Entry point: `node dist/apps/gateway/main.js`.
+import './src/main';

@@ -1,0 +1,52 @@
+import type { AddressInfo } from 'node:net';
+import { type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { SwitchboardConfig } from '../../../libs/config/src';
+import { Metrics } from '../../../libs/observability/src';
+import { ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
+import { GatewayModule } from './gateway.module';
+import { HubService } from './hub/hub.service';
+import { TunedExpressAdapter } from './transport/tuned-express.adapter';
+import { HandshakeService } from './transport/handshake.service';
+import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
+import { WriteBatcher } from './transport/write-batcher';
+
+export interface RunningGateway {
+  app: INestApplication;
+  port: number;
+  adapter: SwitchboardWsAdapter;
+}
+
+/** Builds and starts a gateway on `config.port` (0 picks a free port). */
+export async function startGateway(config: SwitchboardConfig, logger: LoggerService | false): Promise<RunningGateway> {
+  const app = await NestFactory.create(GatewayModule.forRoot(config), new TunedExpressAdapter(config.ws.readBufferSize), {
+    logger: logger === false ? false : logger,
+    bufferLogs: false,
+  });
+  const metrics = app.get(Metrics);
+  const hub = app.get(HubService);
+  let sequence = 0;
+  const adapter = new SwitchboardWsAdapter(app, {
+    handshake: app.get(HandshakeService),
+    metrics,
+    maxMessageSize: config.ws.maxMessageSize,
+    codecs: { '/ws': roomsChatCodec },
+    nextConnectionId: () => `${hub.nodeId}:${(++sequence).toString(36)}`,
+    context: {
+      batcher: new WriteBatcher(),
+      maxPendingBytes: config.ws.maxPendingBytes,
+      messageRate: config.limits.messageRate,
+      messageBurst: config.limits.messageBurst,
+      rateLimitStrikes: config.limits.rateLimitStrikes,
+      onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
+      onInternalError: (err, conn) => {
+        if (logger) logger.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack }, 'Gateway');
+      },
+    },
+  });
+  app.useWebSocketAdapter(adapter);
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, port, adapter };
+}

@@ -1,0 +1,335 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { can, Permission } from '../../../../libs/auth/src';
+import { BUS, type Bus } from '../../../../libs/bus/src';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { Metrics } from '../../../../libs/observability/src';
+import { PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
+import {
+  type Codec,
+  CommandError,
+  ErrorCode,
+  type HubEvent,
+  type JoinStyle,
+  type Reply,
+  roomAllowed,
+  roomsChatCodec,
+  roomsHubCodec,
+  type Sender,
+  Topics,
+} from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+import { textFrame } from '../transport/frame';
+import { LocalRooms } from './local-rooms';
+import { TopicSubscriptions } from './topic-subscriptions';
+
+/** The codec that renders room events to a member, by how it joined. */
+const ROOM_CODECS: Record<Exclude<JoinStyle, 'channel'>, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec };
+
+/**
+ * The hub between connections and the bus. It speaks commands and events only: it keeps
+ * this replica's connections and room membership, subscribes the bus to exactly what local
+ * members need, publishes what clients say, and fans each delivered event out — rendered
+ * once per codec, the same bytes written to every local member.
+ */
+@Injectable()
+export class HubService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(HubService.name);
+  private readonly rooms = new LocalRooms();
+  /** User (and guest) topic → that user's connections here. */
+  private readonly users = new Map<string, Set<Connection>>();
+  /** Every connection, grouped by its endpoint's codec (for broadcasts). */
+  private readonly everyone = new Map<Codec, Set<Connection>>();
+  private readonly subscriptions: TopicSubscriptions;
+  private readonly broadcastTopic = Topics.broadcast();
+  private connectionCount = 0;
+  private presenceTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(PRESENCE) private readonly presence: Presence,
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly metrics: Metrics,
+  ) {
+    this.subscriptions = new TopicSubscriptions(bus, (topic) => this.wants(topic));
+  }
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  get connections(): number {
+    return this.connectionCount;
+  }
+
+  /** Every local connection (the heartbeat walks them). */
+  *allConnections(): IterableIterator<Connection> {
+    for (const group of this.everyone.values()) yield* group;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.bus.setHandler((topic, event) => this.deliver(topic, event));
+    await this.subscriptions.want(this.broadcastTopic);
+    await this.presence.setConnections(this.nodeId, 0);
+    this.presenceTimer = setInterval(() => void this.keepPresence(), this.config.ws.heartbeatIntervalMs);
+    this.presenceTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.presenceTimer);
+    await this.presence.removeNode(this.nodeId).catch(() => undefined);
+    await this.bus.close().catch(() => undefined);
+    await this.presence.close().catch(() => undefined);
+  }
+
+  /** Registers a new connection; resolves once private messages can reach it. */
+  async connect(conn: Connection): Promise<void> {
+    this.connectionCount += 1;
+    addTo(this.everyone, conn.codec, conn);
+    const topic = this.userTopic(conn);
+    const first = addTo(this.users, topic, conn);
+    if (first) await this.subscriptions.want(topic);
+  }
+
+  async disconnect(conn: Connection): Promise<void> {
+    this.connectionCount -= 1;
+    removeFrom(this.everyone, conn.codec, conn);
+    const topic = this.userTopic(conn);
+    if (removeFrom(this.users, topic, conn)) this.subscriptions.drop(topic);
+    await Promise.all([...conn.rooms.keys()].map((room) => this.leaveRoom(conn, room)));
+  }
+
+  /**
+   * Joins a room. The reply (`user_list`) is returned only once the membership is live
+   * cluster-wide and the bus subscription is active, so every later message reaches it.
+   */
+  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply> {
+    if (!roomAllowed(conn.identity.rooms, room)) {
+      throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
+    }
+    const codec = this.codecFor(style);
+    const current = conn.rooms.get(room);
+    if (current === undefined) {
+      if (conn.rooms.size >= this.config.limits.maxRoomsPerConnection) {
+        throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${this.config.limits.maxRoomsPerConnection}`);
+      }
+      const size = await this.presence.add(room, this.member(conn));
+      if (size > this.config.limits.maxRoomMembers) {
+        await this.presence.remove(room, conn.id);
+        throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${this.config.limits.maxRoomMembers} members`);
+      }
+      conn.rooms.set(room, codec);
+      if (this.rooms.add(room, codec, conn)) this.metrics.rooms.set(this.rooms.count);
+      try {
+        await this.subscriptions.want(Topics.room(room));
+      } catch (err) {
+        await this.leaveRoom(conn, room, false);
+        throw this.unavailable('join', err);
+      }
+      this.metrics.presenceSize.inc();
+      await this.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(() => undefined);
+    } else if (current !== codec) {
+      // Same room, other style: render for it the new way from now on.
+      this.rooms.remove(room, current, conn);
+      this.rooms.add(room, codec, conn);
+      conn.rooms.set(room, codec);
+    }
+    return this.userList(room);
+  }
+
+  async leave(conn: Connection, room: string): Promise<Reply | undefined> {
+    if (!conn.rooms.has(room)) throw new CommandError(ErrorCode.NotInRoom, `not in room "${room}"`);
+    await this.leaveRoom(conn, room);
+    return { kind: 'left', room, who: sender(conn) };
+  }
+
+  async say(conn: Connection, room: string, content: string | undefined, data: unknown): Promise<void> {
+    if (!conn.rooms.has(room)) throw new CommandError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
+    await this.publishOrFail(Topics.room(room), { kind: 'message', room, from: sender(conn), content, data, ts: Date.now() });
+  }
+
+  async broadcast(conn: Connection, data: unknown): Promise<void> {
+    if (!can(conn.identity, Permission.Broadcast)) {
+      throw new CommandError(ErrorCode.Forbidden, 'broadcast needs a token with the "broadcast" permission');
+    }
+    await this.publishOrFail(this.broadcastTopic, { kind: 'notification', from: sender(conn), data, ts: Date.now() });
+  }
+
+  /** Reaches every connection of `to`: an authenticated user of that id, else a guest who named itself so. */
+  async privateMessage(conn: Connection, to: string, content: string | undefined, data: unknown): Promise<void> {
+    const event: HubEvent = { kind: 'private_message', to, from: sender(conn), content, data, ts: Date.now() };
+    const receivers = (await this.publishOrFail(Topics.user(to), event)) || (await this.publishOrFail(Topics.guest(to), event));
+    if (receivers === 0) throw new CommandError(ErrorCode.UserOffline, `user "${to}" is not connected`);
+  }
+
+  async list(conn: Connection, room: string): Promise<Reply> {
+    if (!roomAllowed(conn.identity.rooms, room)) {
+      throw new CommandError(ErrorCode.Forbidden, `not allowed to see room "${room}"`);
+    }
+    return this.userList(room);
+  }
+
+  /** Called by the bus for every event on a subscribed topic. */
+  deliver(topic: string, event: HubEvent): void {
+    if (event.kind === 'private_message') {
+      const conns = this.users.get(topic);
+      if (conns) this.fanOutMixed(conns, event);
+      return;
+    }
+    if (topic === this.broadcastTopic) {
+      this.fanOut(this.everyone, event);
+      return;
+    }
+    const room = Topics.roomOf(topic);
+    const groups = room === undefined ? undefined : this.rooms.groups(room);
+    if (!groups) return;
+    const skip = event.kind === 'join' || event.kind === 'leave' ? event.clientId : undefined;
+    const n = this.fanOut(groups, event, skip);
+    this.metrics.roomOccupancy.observe(n);
+  }
+
+  /** Renders once per codec and writes the same frame to each member of its group. */
+  private fanOut(groups: Map<Codec, Set<Connection>>, event: HubEvent, skip?: string): number {
+    let sent = 0;
+    let bytes = 0;
+    for (const [codec, members] of groups) {
+      const text = codec.render(event);
+      if (text === undefined) continue;
+      const frame = textFrame(text);
+      let n = 0;
+      if (skip === undefined) {
+        for (const conn of members) if (conn.write(frame)) n++;
+      } else {
+        for (const conn of members) if (conn.id !== skip && conn.write(frame)) n++;
+      }
+      sent += n;
+      bytes += n * frame.length;
+    }
+    this.metrics.framesOut.labels(event.kind).inc(sent);
+    this.metrics.bytesOut.inc(bytes);
+    return sent;
+  }
+
+  /** For small sets of connections that may speak different dialects (one user's). */
+  private fanOutMixed(conns: Set<Connection>, event: HubEvent): void {
+    const frames = new Map<Codec, Buffer | null>();
+    let sent = 0;
+    for (const conn of conns) {
+      let frame = frames.get(conn.codec);
+      if (frame === undefined) {
+        const text = conn.codec.render(event);
+        frames.set(conn.codec, (frame = text === undefined ? null : textFrame(text)));
+      }
+      if (frame && conn.write(frame)) {
+        sent++;
+        this.metrics.bytesOut.inc(frame.length);
+      }
+    }
+    this.metrics.framesOut.labels(event.kind).inc(sent);
+  }
+
+  private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {
+    const codec = conn.rooms.get(room);
+    if (codec === undefined) return;
+    conn.rooms.delete(room);
+    if (this.rooms.remove(room, codec, conn)) {
+      this.subscriptions.drop(Topics.room(room));
+      this.metrics.rooms.set(this.rooms.count);
+    }
+    try {
+      if (await this.presence.remove(room, conn.id)) this.metrics.presenceSize.dec();
+      if (announce) await this.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() });
+    } catch (err) {
+      // Presence expires this entry by TTL if the removal did not reach it.
+      this.logger.warn({ msg: 'leave not announced', room, client: conn.id, error: (err as Error).message });
+    }
+  }
+
+  private async userList(room: string): Promise<Reply> {
+    const members = await this.presence.members(room);
+    return { kind: 'user_list', room, names: [...new Set(members.map((m) => m.username))] };
+  }
+
+  private async publish(topic: string, event: HubEvent): Promise<number> {
+    try {
+      const n = await this.bus.publish(topic, event);
+      this.metrics.busPublished.inc();
+      return n;
+    } catch (err) {
+      this.metrics.busErrors.labels('publish').inc();
+      throw err;
+    }
+  }
+
+  private async publishOrFail(topic: string, event: HubEvent): Promise<number> {
+    try {
+      return await this.publish(topic, event);
+    } catch (err) {
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  private unavailable(what: string, err: unknown): CommandError {
+    this.logger.warn({ msg: `bus ${what} failed`, error: (err as Error).message });
+    return new CommandError(ErrorCode.Unavailable, 'message bus unavailable; nothing was delivered, try again');
+  }
+
+  /** Keeps this node's presence alive and retires the entries of nodes that died. */
+  private async keepPresence(): Promise<void> {
+    try {
+      await this.presence.setConnections(this.nodeId, this.connectionCount);
+      await this.presence.refresh(this.nodeId);
+      for (const { room, member } of await this.presence.expire()) {
+        await this.publish(Topics.room(room), {
+          kind: 'leave',
+          room,
+          from: { id: member.userId, name: member.username, email: member.email },
+          clientId: member.clientId,
+          ts: Date.now(),
+        });
+      }
+    } catch (err) {
+      this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
+    }
+  }
+
+  private wants(topic: string): boolean {
+    if (topic === this.broadcastTopic) return true;
+    const room = Topics.roomOf(topic);
+    return room !== undefined ? this.rooms.has(room) : this.users.has(topic);
+  }
+
+  private userTopic(conn: Connection): string {
+    return conn.identity.authenticated ? Topics.user(conn.identity.userId) : Topics.guest(conn.identity.userId);
+  }
+
+  private codecFor(style: JoinStyle): Codec {
+    if (style === 'channel') throw new CommandError(ErrorCode.UnknownType, 'channels are not served on this endpoint');
+    return ROOM_CODECS[style];
+  }
+
+  private member(conn: Connection): PresenceMember {
+    const { userId, username, email } = conn.identity;
+    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+  }
+}
+
+function sender(conn: Connection): Sender {
+  const { userId, username, email } = conn.identity;
+  return email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
+  let set = map.get(key);
+  const first = !set;
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+  return first;
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
+  const set = map.get(key);
+  if (!set?.delete(value)) return false;
+  if (set.size > 0) return false;
+  map.delete(key);
+  return true;
+}

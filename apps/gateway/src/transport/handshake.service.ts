@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuthError, extractToken, type Identity, JwtVerifier } from '../../../../libs/auth/src';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { roomAllowed } from '../../../../libs/protocol/src';
+import { matchRoute, type Route } from './routes';
+import { KeyedRateLimiter } from './token-bucket';
+
+/** An upgrade the gateway will accept. */
+export interface Admission {
+  ok: true;
+  route: Route;
+  identity: Identity;
+  ip: string;
+}
+
+/** An upgrade refused with an HTTP answer, before any WebSocket exists. */
+export interface Refusal {
+  ok: false;
+  status: 401 | 403 | 404 | 429 | 503;
+  reason: string;
+}
+
+/**
+ * Decides every upgrade before it happens: path, drain state, origin, per-IP connect rate,
+ * replica connection cap, credential, room permission. Knows nothing of sockets.
+ */
+@Injectable()
+export class HandshakeService {
+  private readonly connectLimiter: KeyedRateLimiter;
+  private readonly anyOrigin: boolean;
+  private readonly origins: Set<string>;
+  private draining = false;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly jwt: JwtVerifier,
+  ) {
+    this.connectLimiter = new KeyedRateLimiter(config.limits.connectRate, config.limits.connectBurst);
+    this.anyOrigin = config.ws.allowedOrigins.includes('*');
+    this.origins = new Set(config.ws.allowedOrigins.map((o) => o.toLowerCase()));
+  }
+
+  /** From now on every upgrade is refused with 503 (SIGTERM drain). */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Forgets per-IP state of clients that went quiet; called by the heartbeat. */
+  prune(): void {
+    this.connectLimiter.prune();
+  }
+
+  admit(req: IncomingMessage, openConnections: number): Admission | Refusal {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = matchRoute(url.pathname);
+    if (!route) return refuse(404, 'no WebSocket endpoint at this path');
+    if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');
+    if (this.draining) return refuse(503, 'server is shutting down; reconnect to another replica');
+
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.anyOrigin && !this.origins.has(origin.toLowerCase())) {
+      return refuse(403, 'origin not allowed');
+    }
+
+    const ip = this.clientIp(req);
+    if (!this.connectLimiter.take(ip)) return refuse(429, 'too many connection attempts; slow down');
+    if (openConnections >= this.config.ws.maxConnections) return refuse(503, 'server is at its connection limit');
+
+    const token = extractToken(req.headers, url.searchParams);
+    let identity: Identity;
+    if (token !== undefined) {
+      try {
+        identity = this.jwt.verify(token);
+      } catch (err) {
+        return refuse(401, err instanceof AuthError ? err.message : 'invalid token');
+      }
+    } else if (route.authRequired || this.config.ws.requireAuth) {
+      return refuse(401, 'authentication required: send a JWT as Authorization: Bearer, ?token= or a token cookie');
+    } else {
+      identity = anonymous(url.searchParams.get('user_id'));
+    }
+
+    if (route.room !== undefined && !roomAllowed(identity.rooms, route.room)) {
+      return refuse(403, `token does not allow room "${route.room}"`);
+    }
+    return { ok: true, route, identity, ip };
+  }
+
+  private clientIp(req: IncomingMessage): string {
+    if (this.config.trustProxy) {
+      const forwarded = req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+      if (first) return first;
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  }
+}
+
+/**
+ * An unauthenticated identity. Seed 002's `?user_id=` names it (only here: never on a
+ * connection with a token, never when auth is required); otherwise it is anonymous.
+ */
+function anonymous(userId: string | null): Identity {
+  const valid = userId !== null && /^[\w.@:-]{1,64}$/.test(userId);
+  const id = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
+  return { userId: id, username: id, permissions: [], authenticated: false };
+}
+
+function refuse(status: Refusal['status'], reason: string): Refusal {
+  return { ok: false, status, reason };
+}

@@ -1,0 +1,34 @@
+import { isRoomName } from '../../../../libs/protocol/src';
+
+/** The WebSocket endpoints: which dialect a path speaks and whether it needs a credential. */
+export interface Route {
+  /** Which gateway handles it: the path its @WebSocketGateway is registered under. */
+  gateway: '/ws';
+  /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
+  authRequired: boolean;
+  /** Room joined on connect (`/ws/{room}`), if any. */
+  room?: string;
+}
+
+/** Matches a request path to a route; undefined for an unknown path (answered 404). */
+export function matchRoute(pathname: string): Route | undefined {
+  const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  if (path === '/ws') return { gateway: '/ws', authRequired: false };
+  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true };
+  const parts = path.split('/');
+  // ['', 'ws', room] or ['', 'ws', 'auth', room]
+  if (parts[1] !== 'ws') return undefined;
+  if (parts.length === 3) return roomRoute(parts[2], false);
+  if (parts.length === 4 && parts[2] === 'auth') return roomRoute(parts[3], true);
+  return undefined;
+}
+
+function roomRoute(encoded: string, authRequired: boolean): Route | undefined {
+  let room: string;
+  try {
+    room = decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+  return isRoomName(room) ? { gateway: '/ws', authRequired, room } : undefined;
+}

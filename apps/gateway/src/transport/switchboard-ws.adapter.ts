@@ -1,0 +1,192 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Observable } from 'rxjs';
+import { CloseCode, type Codec, type Command, ErrorCode } from '../../../../libs/protocol/src';
+import type { Metrics } from '../../../../libs/observability/src';
+import { Connection, type ConnectionContext } from './connection';
+import type { HandshakeService, Refusal } from './handshake.service';
+
+const STATUS_TEXT: Record<Refusal['status'], string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** What the adapter needs from the rest of the gateway. */
+export interface AdapterDeps {
+  handshake: HandshakeService;
+  metrics: Metrics;
+  context: ConnectionContext;
+  maxMessageSize: number;
+  /** The dialect codec of each gateway path. */
+  codecs: Record<string, Codec>;
+  /** Cluster-unique connection ids. */
+  nextConnectionId(): string;
+}
+
+/**
+ * The transport edge. Owns the HTTP `upgrade` event and decides every handshake before
+ * upgrading (401/403/404/429/503 are HTTP answers, never a socket that opens then closes),
+ * routes parameterised paths (`/ws/{room}`) to the gateway that speaks the dialect, decodes
+ * frames with the connection's codec and hands commands to the gateway's
+ * `@SubscribeMessage(kind)` handlers, one at a time per connection.
+ *
+ * Gateways receive a `Connection` as their client, never a raw socket.
+ */
+export class SwitchboardWsAdapter extends WsAdapter {
+  private readonly servers = new Map<string, WebSocketServer>();
+  private upgradeBound = false;
+  private open = 0;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly deps: AdapterDeps,
+  ) {
+    super(app);
+  }
+
+  /** Open connections on this replica. */
+  get openConnections(): number {
+    return this.open;
+  }
+
+  override create(_port: number, options: { path?: string } = {}): WebSocketServer {
+    const path = options.path ?? '/ws';
+    const server = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+      maxPayload: this.deps.maxMessageSize,
+    });
+    this.servers.set(path, server);
+    this.bindUpgrade();
+    return server;
+  }
+
+  override bindClientConnect(server: WebSocketServer, callback: (...args: unknown[]) => void): void {
+    server.on('connection', callback);
+  }
+
+  override bindClientDisconnect(conn: Connection, callback: () => void): void {
+    conn.ws.on('close', callback);
+  }
+
+  override bindMessageHandlers(
+    conn: Connection,
+    handlers: MessageMappingProperties[],
+    _transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const byKind = new Map<string, (command: Command, kind: string) => unknown>();
+    for (const h of handlers) byKind.set(h.message as string, h.callback as never);
+    conn.ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(conn, data, isBinary, byKind));
+  }
+
+  override async close(server: WebSocketServer): Promise<void> {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private onFrame(conn: Connection, data: Buffer, isBinary: boolean, byKind: Map<string, (c: Command, k: string) => unknown>): void {
+    const { metrics } = this.deps;
+    metrics.bytesIn.inc(data.length);
+    const admitted = conn.admitFrame(Date.now());
+    if (admitted !== 'ok') {
+      metrics.framesIn.labels('rate_limited').inc();
+      if (admitted === 'close') {
+        conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit');
+      } else if (conn.firstStrike) {
+        conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected');
+      }
+      return;
+    }
+    if (isBinary) {
+      metrics.framesIn.labels('binary').inc();
+      return conn.error(ErrorCode.Binary, 'binary frames are not supported; send JSON text frames');
+    }
+    const command = conn.codec.decode(data.toString());
+    if (command.kind === 'invalid') {
+      metrics.framesIn.labels('invalid').inc();
+      return conn.error(command.code, command.message);
+    }
+    const handler = byKind.get(command.kind);
+    if (!handler) {
+      metrics.framesIn.labels('invalid').inc();
+      return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`);
+    }
+    metrics.framesIn.labels(command.kind).inc();
+    conn.run(() => handler(command, command.kind) as never);
+  }
+
+  private bindUpgrade(): void {
+    if (this.upgradeBound) return;
+    this.upgradeBound = true;
+    this.httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const verdict = this.deps.handshake.admit(req, this.open);
+    if (!verdict.ok) return this.refuse(socket, verdict);
+    const server = this.servers.get(verdict.route.gateway);
+    const codec = this.deps.codecs[verdict.route.gateway];
+    if (!server || !codec) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
+    this.open += 1;
+    let upgraded = false;
+    // ws answers a malformed upgrade itself (400) and never calls back.
+    socket.once('close', () => {
+      if (!upgraded) this.open -= 1;
+    });
+    server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      upgraded = true;
+      const conn = new Connection(
+        this.deps.nextConnectionId(),
+        verdict.identity,
+        codec,
+        ws,
+        socket,
+        this.deps.context,
+        verdict.route.room,
+      );
+      this.track(conn, codec);
+      server.emit('connection', conn);
+    });
+  }
+
+  private track(conn: Connection, codec: Codec): void {
+    const { metrics } = this.deps;
+    metrics.connects.labels(codec.name).inc();
+    metrics.connections.labels(codec.name).inc();
+    conn.ws.on('pong', () => {
+      conn.lastSeen = Date.now();
+    });
+    conn.ws.on('error', (err: Error & { code?: string }) => {
+      conn.closeReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'error';
+    });
+    conn.ws.once('close', () => {
+      this.open -= 1;
+      metrics.connections.labels(codec.name).dec();
+      metrics.disconnects.labels(conn.closeReason ?? 'client').inc();
+      metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
+    });
+  }
+
+  private refuse(socket: Duplex, refusal: Refusal): void {
+    this.deps.metrics.refused.labels(String(refusal.status)).inc();
+    const body = JSON.stringify({ error: refusal.reason, status: refusal.status });
+    const extra =
+      refusal.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : refusal.status === 429 || refusal.status === 503 ? 'Retry-After: 1\r\n' : '';
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n` +
+        'Content-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        extra +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Switchboard's Prometheus metrics, one registry per process. Hot paths count once per
+ * event (with the number of recipients), never once per recipient.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly connections = new Gauge({ name: 'switchboard_connections', help: 'Open WebSocket connections on this replica', labelNames: ['dialect'] as const, registers: [this.registry] });
+  readonly connects = new Counter({ name: 'switchboard_connects_total', help: 'Accepted WebSocket connections', labelNames: ['dialect'] as const, registers: [this.registry] });
+  readonly refused = new Counter({ name: 'switchboard_handshakes_refused_total', help: 'Upgrades answered with an HTTP error', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly connectionDuration = new Histogram({
+    name: 'switchboard_connection_duration_seconds',
+    help: 'How long connections stayed open',
+    buckets: [1, 10, 60, 300, 1800, 3600, 21600, 86400],
+    registers: [this.registry],
+  });
+  readonly framesIn = new Counter({ name: 'switchboard_frames_in_total', help: 'Client frames received by type', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly framesOut = new Counter({ name: 'switchboard_frames_out_total', help: 'Frames sent to clients by event type', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly bytesIn = new Counter({ name: 'switchboard_bytes_in_total', help: 'Payload bytes received from clients', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'switchboard_bytes_out_total', help: 'Frame bytes written to clients', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'switchboard_errors_total', help: 'Errors by kind (error frames sent, closes, bus failures)', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly rooms = new Gauge({ name: 'switchboard_rooms', help: 'Rooms with at least one member on this replica', registers: [this.registry] });
+  readonly roomOccupancy = new Histogram({
+    name: 'switchboard_room_occupancy',
+    help: 'Local members of the room an event was fanned out to',
+    buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+  readonly busPublished = new Counter({ name: 'switchboard_bus_published_total', help: 'Events published to the bus', registers: [this.registry] });
+  readonly busDelivered = new Counter({ name: 'switchboard_bus_delivered_total', help: 'Events received from the bus', labelNames: ['topic_kind'] as const, registers: [this.registry] });
+  readonly busBytesIn = new Counter({ name: 'switchboard_bus_bytes_in_total', help: 'Bytes received from the bus', labelNames: ['topic_kind'] as const, registers: [this.registry] });
+  readonly busLatency = new Histogram({
+    name: 'switchboard_bus_latency_seconds',
+    help: 'Publish-to-delivery latency of bus events',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly busErrors = new Counter({ name: 'switchboard_bus_errors_total', help: 'Bus failures (publish or subscribe rejected)', labelNames: ['op'] as const, registers: [this.registry] });
+  readonly busDropped = new Counter({ name: 'switchboard_bus_dropped_total', help: 'Malformed bus input dropped', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly subscriptions = new Gauge({ name: 'switchboard_bus_subscriptions', help: 'Bus topics this replica subscribes to', registers: [this.registry] });
+  readonly presenceSize = new Gauge({ name: 'switchboard_presence_members', help: 'Room memberships this replica holds in presence', registers: [this.registry] });
+
+  constructor(defaults = true) {
+    if (defaults) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+}
