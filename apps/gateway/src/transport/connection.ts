@@ -97,10 +97,7 @@ export class Connection {
     return this.socket.writableLength;
   }
 
-  /**
-   * Writes a pre-encoded frame. Returns false if the connection is not open or was just
-   * closed for holding more than its bound of unsent data.
-   */
+  /** Writes a pre-encoded frame; false if the connection is no longer open. */
   write(frame: Buffer): boolean {
     if (this.ws.readyState !== OPEN) return false;
     if (!this.corked) {
@@ -109,10 +106,6 @@ export class Connection {
       this.ctx.batcher.add(this);
     }
     this.socket.write(frame);
-    if (this.socket.writableLength > this.ctx.maxPendingBytes) {
-      this.shed();
-      return false;
-    }
     return true;
   }
 
@@ -121,11 +114,16 @@ export class Connection {
     return this.write(textFrame(text));
   }
 
-  /** Called by the batcher at the end of the turn. */
+  /**
+   * Called by the batcher at the end of the turn. What the kernel did not take stays in
+   * the process: past the bound the client is not reading fast enough and is shed.
+   */
   flush(): void {
     this.corked = false;
     this.socket.uncork();
-    if (this.socket.writableLength === 0) this.backlogSince = 0;
+    const pending = this.socket.writableLength;
+    if (pending === 0) this.backlogSince = 0;
+    else if (pending > this.ctx.maxPendingBytes) this.shed();
     else if (this.backlogSince === 0) this.backlogSince = Date.now();
   }
 
@@ -137,7 +135,9 @@ export class Connection {
       return 'ok';
     }
     this.strikes += 1;
-    return this.strikes >= this.ctx.rateLimitStrikes ? 'close' : 'drop';
+    if (this.strikes < this.ctx.rateLimitStrikes) return 'drop';
+    this.closeReason = 'rate_limit';
+    return 'close';
   }
 
   /** True for the first dropped frame of a run, so the client gets one error, not one per frame. */
@@ -152,7 +152,7 @@ export class Connection {
 
   close(code: number, reason: string, why: DisconnectReason): void {
     if (this.ws.readyState !== OPEN) return;
-    this.closeReason = why;
+    this.closeReason ??= why;
     this.ws.close(code, reason);
   }
 

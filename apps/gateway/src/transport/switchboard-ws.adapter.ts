@@ -94,11 +94,13 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private onFrame(conn: Connection, data: Buffer, isBinary: boolean, byKind: Map<string, (c: Command, k: string) => unknown>): void {
     const { metrics } = this.deps;
     metrics.bytesIn.inc(data.length);
+    if (conn.closeReason !== undefined) return;
     const admitted = conn.admitFrame(Date.now());
     if (admitted !== 'ok') {
       metrics.framesIn.labels('rate_limited').inc();
       if (admitted === 'close') {
-        conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit');
+        // After the commands already accepted have been answered.
+        conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
       } else if (conn.firstStrike) {
         conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected');
       }
