@@ -1,0 +1,110 @@
+import { ConfigError, loadConfig } from './index';
+import { parseDuration } from './duration';
+
+describe('parseDuration', () => {
+  it.each([
+    ['54s', 54_000],
+    ['10s', 10_000],
+    ['500ms', 500],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1500],
+    ['30', 30_000],
+  ])('reads %s as %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 's', '10x', '10 s', '-5s', 'ten seconds', '5s5'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('loadConfig', () => {
+  it('uses seed 001 defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.ws).toMatchObject({
+      enabled: true,
+      readBufferSize: 1024,
+      writeBufferSize: 1024,
+      maxMessageSize: 512,
+      writeWaitMs: 10_000,
+      pongWaitMs: 60_000,
+      pingPeriodMs: 54_000,
+      allowedOrigins: ['*'],
+      requireAuth: false,
+      heartbeatIntervalMs: 30_000,
+      connectionTimeoutMs: 60_000,
+      maxPendingBytes: 1024 * 1024,
+    });
+    expect(c.bus.kind).toBe('memory');
+    expect(c.auth.ephemeralSecret).toBe(true);
+    expect(c.auth.jwtSecret).toHaveLength(43);
+  });
+
+  it('honours all twelve of seed 001\'s variables', () => {
+    const c = loadConfig({
+      WEBSOCKET_ENABLED: 'false',
+      WEBSOCKET_MAX_CONNECTIONS: '1000',
+      WEBSOCKET_READ_BUFFER_SIZE: '2048',
+      WEBSOCKET_WRITE_BUFFER_SIZE: '4096',
+      WEBSOCKET_MAX_MESSAGE_SIZE: '8192',
+      WEBSOCKET_WRITE_WAIT: '5s',
+      WEBSOCKET_PONG_WAIT: '30s',
+      WEBSOCKET_PING_PERIOD: '27s',
+      WEBSOCKET_ALLOWED_ORIGINS: 'https://a.example.com, https://b.example.com',
+      WEBSOCKET_REQUIRE_AUTH: 'true',
+      WEBSOCKET_HEARTBEAT_INTERVAL: '10s',
+      WEBSOCKET_CONNECTION_TIMEOUT: '25s',
+    });
+    expect(c.ws).toEqual({
+      enabled: false,
+      maxConnections: 1000,
+      readBufferSize: 2048,
+      writeBufferSize: 4096,
+      maxMessageSize: 8192,
+      writeWaitMs: 5000,
+      pongWaitMs: 30_000,
+      pingPeriodMs: 27_000,
+      allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
+      requireAuth: true,
+      heartbeatIntervalMs: 10_000,
+      connectionTimeoutMs: 25_000,
+      maxPendingBytes: 4096 * 1024,
+      drainTimeoutMs: 10_000,
+    });
+  });
+
+  it.each([
+    ['WEBSOCKET_PONG_WAIT', 'soon'],
+    ['WEBSOCKET_PING_PERIOD', '90s'],
+    ['WEBSOCKET_MAX_CONNECTIONS', '-1'],
+    ['WEBSOCKET_MAX_CONNECTIONS', '12abc'],
+    ['WEBSOCKET_ENABLED', 'maybe'],
+    ['WEBSOCKET_MAX_MESSAGE_SIZE', '0'],
+    ['WEBSOCKET_ALLOWED_ORIGINS', 'not an origin'],
+    ['WEBSOCKET_HEARTBEAT_INTERVAL', '2m'],
+    ['PORT', '70000'],
+    ['BUS', 'kafka'],
+    ['REDIS_URL', 'http://localhost'],
+    ['JWT_SECRET', 'short'],
+    ['JWT_PUBLIC_KEY', 'not-a-pem'],
+    ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+  ])('stops on a bad %s, naming it', (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message).toContain(variable);
+  });
+
+  it('requires a shared JWT secret or key in cluster mode', () => {
+    expect(() => loadConfig({ BUS: 'redis' })).toThrow(/JWT_SECRET must be set/);
+    expect(loadConfig({ BUS: 'redis', JWT_SECRET: 'x'.repeat(32) }).auth.ephemeralSecret).toBe(false);
+  });
+});

@@ -1,0 +1,44 @@
+import { roomsChatCodec, roomsHubCodec } from './rooms.codec';
+import { roomAllowed } from './room-name';
+
+describe('rooms codec', () => {
+  it('decodes both seeds\' spellings into the same commands', () => {
+    expect(roomsChatCodec.decode('{"type":"join","room":"room1"}')).toEqual({ kind: 'join', room: 'room1', style: 'chat' });
+    expect(roomsChatCodec.decode('{"type":"join_room","data":"room1"}')).toEqual({ kind: 'join', room: 'room1', style: 'hub' });
+    expect(roomsChatCodec.decode('{"type":"leave_room","data":"room1"}')).toEqual({ kind: 'leave', room: 'room1' });
+    expect(roomsChatCodec.decode('{"type":"message","room":"r","content":"hi"}')).toEqual({ kind: 'say', room: 'r', content: 'hi', data: undefined });
+    expect(roomsChatCodec.decode('{"type":"room_message","data":{"room":"r","message":"hi"}}')).toEqual({ kind: 'say', room: 'r', content: 'hi' });
+    expect(roomsChatCodec.decode('{"type":"private_message","user_id":"u","data":{"x":1}}')).toEqual({ kind: 'private', to: 'u', content: undefined, data: { x: 1 } });
+  });
+
+  it('renders a room message once per flavour: message for seed 001, room_message for seed 002', () => {
+    const event = { kind: 'message' as const, room: 'r', from: { id: 'u1', name: 'ann' }, content: 'hi', ts: 1_700_000_000_123 };
+    expect(JSON.parse(roomsChatCodec.render(event)!)).toEqual({ type: 'message', room: 'r', content: 'hi', user_id: 'u1', username: 'ann', timestamp: 1_700_000_000 });
+    expect(JSON.parse(roomsHubCodec.render(event)!)).toEqual({
+      type: 'room_message',
+      room: 'r',
+      data: { room: 'r', message: 'hi', user_id: 'u1', username: 'ann' },
+      user_id: 'u1',
+      username: 'ann',
+      timestamp: 1_700_000_000,
+    });
+  });
+
+  it('renders errors with a stable code', () => {
+    const frame = JSON.parse(roomsChatCodec.renderReply({ kind: 'error', code: 'room_full', message: 'room full' })!);
+    expect(frame).toMatchObject({ type: 'error', content: 'room full', data: { code: 'room_full' } });
+  });
+});
+
+describe('roomAllowed', () => {
+  it('allows any room without a claim, exact names and * patterns with one', () => {
+    expect(roomAllowed(undefined, 'anything')).toBe(true);
+    expect(roomAllowed([], 'anything')).toBe(false);
+    expect(roomAllowed(['lobby'], 'lobby')).toBe(true);
+    expect(roomAllowed(['lobby'], 'lobby2')).toBe(false);
+    expect(roomAllowed(['team-*'], 'team-red')).toBe(true);
+    expect(roomAllowed(['team-*'], 'xteam-red')).toBe(false);
+    expect(roomAllowed(['*'], 'x')).toBe(true);
+    expect(roomAllowed(['a.b*'], 'aXb')).toBe(false);
+  });
+});
