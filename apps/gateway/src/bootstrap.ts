@@ -7,6 +7,7 @@ import { ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
 import { GatewayModule } from './gateway.module';
 import { HubService } from './hub/hub.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
+import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { WriteBatcher } from './transport/write-batcher';
@@ -15,6 +16,8 @@ export interface RunningGateway {
   app: INestApplication;
   port: number;
   adapter: SwitchboardWsAdapter;
+  /** Drains (1012 over the drain window), then closes the app. */
+  stop(): Promise<void>;
 }
 
 /** Builds and starts a gateway on `config.port` (0 picks a free port). */
@@ -45,8 +48,11 @@ export async function startGateway(config: SwitchboardConfig, logger: LoggerServ
     },
   });
   app.useWebSocketAdapter(adapter);
-  app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
-  return { app, port, adapter };
+  const stop = async () => {
+    await app.get(DrainService).drain();
+    await app.close();
+  };
+  return { app, port, adapter, stop };
 }

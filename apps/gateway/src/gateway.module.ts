@@ -8,6 +8,7 @@ import { PRESENCE, createPresence } from '../../../libs/presence/src/presence.fa
 import { HealthController } from './health/health.controller';
 import { HubService } from './hub/hub.service';
 import { RoomsGateway } from './rooms/rooms.gateway';
+import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 
@@ -27,6 +28,7 @@ export class GatewayModule {
         HandshakeService,
         HubService,
         HeartbeatService,
+        DrainService,
         RoomsGateway,
       ],
       exports: [HubService, HandshakeService, Metrics, BUS, PRESENCE, JwtVerifier],

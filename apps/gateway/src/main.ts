@@ -15,7 +15,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = new JsonLogger(config.logLevel, { app: 'gateway' });
-  const { port, app } = await startGateway(config, logger);
+  const { port, app, stop } = await startGateway(config, logger);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ msg: `${signal}: stopping`, signal });
+    stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ msg: 'stop failed', error: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const hub = app.get((await import('./hub/hub.service')).HubService);
   logger.log({
     msg: `Switchboard gateway listening on http://${config.host}:${port} (WebSocket: ws://${config.host}:${port}/ws)`,

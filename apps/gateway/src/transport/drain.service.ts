@@ -1,0 +1,41 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { CloseCode } from '../../../../libs/protocol/src';
+import { HubService } from '../hub/hub.service';
+import { HandshakeService } from './handshake.service';
+
+const STEPS = 20;
+const SETTLE_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Graceful stop (SIGTERM): readiness goes false and new upgrades get 503 at once; open
+ * connections are closed with 1012 in batches spread over WEBSOCKET_DRAIN_TIMEOUT, so
+ * their reconnects do not land on the other replicas all at the same instant.
+ */
+@Injectable()
+export class DrainService {
+  private readonly logger = new Logger('Drain');
+
+  constructor(
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly hub: HubService,
+    private readonly handshake: HandshakeService,
+  ) {}
+
+  async drain(): Promise<void> {
+    this.handshake.startDraining();
+    const conns = [...this.hub.allConnections()];
+    this.logger.log({ msg: 'draining', connections: conns.length, windowMs: this.config.ws.drainTimeoutMs });
+    const steps = Math.max(1, Math.min(STEPS, conns.length));
+    const perStep = Math.ceil(conns.length / steps);
+    const stepMs = this.config.ws.drainTimeoutMs / steps;
+    for (let i = 0; i < conns.length; i += perStep) {
+      for (const conn of conns.slice(i, i + perStep)) conn.close(CloseCode.ServiceRestart, 'server restarting', 'drain');
+      if (i + perStep < conns.length) await sleep(stepMs);
+    }
+    const deadline = Date.now() + SETTLE_MS;
+    while (this.hub.connections > 0 && Date.now() < deadline) await sleep(20);
+    for (const conn of this.hub.allConnections()) conn.terminate('drain');
+  }
+}
