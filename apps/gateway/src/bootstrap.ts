@@ -3,7 +3,7 @@ import { type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics } from '../../../libs/observability/src';
-import { ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
+import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
 import { GatewayModule } from './gateway.module';
 import { HubService } from './hub/hub.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
@@ -33,7 +33,7 @@ export async function startGateway(config: SwitchboardConfig, logger: LoggerServ
     handshake: app.get(HandshakeService),
     metrics,
     maxMessageSize: config.ws.maxMessageSize,
-    codecs: { '/ws': roomsChatCodec },
+    codecs: { '/ws': roomsChatCodec, '/api/v1/ws': channelsCodec },
     nextConnectionId: () => `${hub.nodeId}:${(++sequence).toString(36)}`,
     context: {
       batcher: new WriteBatcher(),

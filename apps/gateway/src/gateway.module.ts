@@ -5,6 +5,7 @@ import { BUS, createBus } from '../../../libs/bus/src/bus.factory';
 import { CONFIG, ConfigModule, type SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics, MetricsController } from '../../../libs/observability/src';
 import { PRESENCE, createPresence } from '../../../libs/presence/src/presence.factory';
+import { ChannelsGateway } from './channels/channels.gateway';
 import { HealthController } from './health/health.controller';
 import { HubService } from './hub/hub.service';
 import { RoomsGateway } from './rooms/rooms.gateway';
@@ -30,6 +31,7 @@ export class GatewayModule {
         HeartbeatService,
         DrainService,
         RoomsGateway,
+        ChannelsGateway,
       ],
       exports: [HubService, HandshakeService, Metrics, BUS, PRESENCE, JwtVerifier],
     };

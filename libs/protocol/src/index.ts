@@ -5,3 +5,4 @@ export * from './commands';
 export * from './codec';
 export * from './room-name';
 export * from './rooms.codec';
+export * from './channels.codec';

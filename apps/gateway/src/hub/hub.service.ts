@@ -5,6 +5,7 @@ import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
 import {
+  channelsCodec,
   type Codec,
   CommandError,
   ErrorCode,
@@ -23,7 +24,7 @@ import { LocalRooms } from './local-rooms';
 import { TopicSubscriptions } from './topic-subscriptions';
 
 /** The codec that renders room events to a member, by how it joined. */
-const ROOM_CODECS: Record<Exclude<JoinStyle, 'channel'>, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec };
+const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
 
 /**
  * The hub between connections and the bus. It speaks commands and events only: it keeps
@@ -99,7 +100,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Joins a room. The reply (`user_list`) is returned only once the membership is live
+   * Joins a room. The reply (`user_list`, or `channel_joined`) is returned only once the membership is live
    * cluster-wide and the bus subscription is active, so every later message reaches it.
    */
   async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply> {
@@ -133,7 +134,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
       this.rooms.add(room, codec, conn);
       conn.rooms.set(room, codec);
     }
-    return this.userList(room);
+    return style === 'channel' ? { kind: 'joined', room, who: sender(conn) } : this.userList(room);
   }
 
   async leave(conn: Connection, room: string): Promise<Reply | undefined> {
@@ -303,7 +304,6 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private codecFor(style: JoinStyle): Codec {
-    if (style === 'channel') throw new CommandError(ErrorCode.UnknownType, 'channels are not served on this endpoint');
     return ROOM_CODECS[style];
   }
 

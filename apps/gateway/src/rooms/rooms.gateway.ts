@@ -1,6 +1,7 @@
 import { UseFilters } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Command, Reply } from '../../../../libs/protocol/src';
+import { DialectGateway } from '../hub/dialect.gateway';
 import { HubService } from '../hub/hub.service';
 import { CommandErrorFilter } from '../transport/command-error.filter';
 import type { Connection } from '../transport/connection';
@@ -14,17 +15,9 @@ type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
  */
 @WebSocketGateway({ path: '/ws' })
 @UseFilters(CommandErrorFilter)
-export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
-  constructor(private readonly hub: HubService) {}
-
-  handleConnection(conn: Connection): void {
-    conn.run(() => this.hub.connect(conn));
-    const room = conn.initialRoom;
-    if (room !== undefined) conn.run(() => this.hub.join(conn, room, 'chat'));
-  }
-
-  handleDisconnect(conn: Connection): void {
-    conn.run(() => this.hub.disconnect(conn));
+export class RoomsGateway extends DialectGateway {
+  constructor(hub: HubService) {
+    super(hub);
   }
 
   @SubscribeMessage('join')

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
-import { CloseCode, type Codec, CommandError, ErrorCode, type Reply } from '../../../../libs/protocol/src';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply } from '../../../../libs/protocol/src';
 import { ConnectionQueue } from './connection-queue';
 import { textFrame } from './frame';
 import { TokenBucket } from './token-bucket';
@@ -56,8 +56,8 @@ export class Connection {
     readonly ws: WebSocket,
     private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
-    /** Room to join on connect (`/ws/{room}`), if any. */
-    readonly initialRoom?: string,
+    /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
+    readonly initialRoom?: { room: string; style: JoinStyle },
   ) {
     this.connectedAt = this.lastSeen = Date.now();
     this.bucket = new TokenBucket(ctx.messageRate, ctx.messageBurst, this.connectedAt);

@@ -18,7 +18,7 @@ export interface Admission {
 /** An upgrade refused with an HTTP answer, before any WebSocket exists. */
 export interface Refusal {
   ok: false;
-  status: 401 | 403 | 404 | 429 | 503;
+  status: 400 | 401 | 403 | 404 | 429 | 503;
   reason: string;
 }
 
@@ -58,8 +58,9 @@ export class HandshakeService {
 
   admit(req: IncomingMessage, openConnections: number): Admission | Refusal {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = matchRoute(url.pathname);
+    const route = matchRoute(url.pathname, url.searchParams);
     if (!route) return refuse(404, 'no WebSocket endpoint at this path');
+    if ('bad' in route) return refuse(400, route.bad);
     if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');
     if (this.draining) return refuse(503, 'server is shutting down; reconnect to another replica');
 

@@ -1,18 +1,31 @@
-import { isRoomName } from '../../../../libs/protocol/src';
+import { isRoomName, type JoinStyle } from '../../../../libs/protocol/src';
 
 /** The WebSocket endpoints: which dialect a path speaks and whether it needs a credential. */
 export interface Route {
   /** Which gateway handles it: the path its @WebSocketGateway is registered under. */
-  gateway: '/ws';
+  gateway: '/ws' | '/api/v1/ws';
   /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
   authRequired: boolean;
-  /** Room joined on connect (`/ws/{room}`), if any. */
+  /** Room joined on connect (`/ws/{room}`, `?channel_id=`), if any. */
   room?: string;
+  /** How that room is joined. */
+  style?: JoinStyle;
 }
 
-/** Matches a request path to a route; undefined for an unknown path (answered 404). */
-export function matchRoute(pathname: string): Route | undefined {
+/** A request the path matched but whose parameters are wrong (answered 400). */
+export interface BadRoute {
+  bad: string;
+}
+
+/** Matches a request to a route; undefined for an unknown path (answered 404). */
+export function matchRoute(pathname: string, query: URLSearchParams = new URLSearchParams()): Route | BadRoute | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  if (path === '/api/v1/ws') {
+    const channel = query.get('channel_id');
+    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true };
+    if (!isRoomName(channel)) return { bad: 'invalid channel_id: use 1-128 letters, digits or _ - . : @ #' };
+    return { gateway: '/api/v1/ws', authRequired: true, room: channel, style: 'channel' };
+  }
   if (path === '/ws') return { gateway: '/ws', authRequired: false };
   if (path === '/ws/auth') return { gateway: '/ws', authRequired: true };
   const parts = path.split('/');
@@ -30,5 +43,5 @@ function roomRoute(encoded: string, authRequired: boolean): Route | undefined {
   } catch {
     return undefined;
   }
-  return isRoomName(room) ? { gateway: '/ws', authRequired, room } : undefined;
+  return isRoomName(room) ? { gateway: '/ws', authRequired, room, style: 'chat' } : undefined;
 }

@@ -11,6 +11,7 @@ import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal } from './handshake.service';
 
 const STATUS_TEXT: Record<Refusal['status'], string> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
@@ -152,7 +153,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
         ws,
         socket,
         this.deps.context,
-        verdict.route.room,
+        verdict.route.room === undefined ? undefined : { room: verdict.route.room, style: verdict.route.style ?? 'chat' },
       );
       this.track(conn, codec);
       server.emit('connection', conn);

@@ -1,0 +1,105 @@
+import { type Codec, invalid, parseTyped } from './codec';
+import { ErrorCode } from './codes';
+import type { Command, DecodeError, Reply } from './commands';
+import type { HubEvent } from './events';
+import { isRoomName } from './room-name';
+
+/**
+ * The channels dialect (seed 003), spoken on `/api/v1/ws`. A channel is a room. Timestamps
+ * are ISO-8601 strings; people are named by `user_email` (the JWT's email claim).
+ */
+export class ChannelsCodec implements Codec {
+  readonly name = 'channels';
+
+  decode(raw: string): Command | DecodeError {
+    const parsed = parseTyped(raw);
+    if ('kind' in parsed) return parsed;
+    const { type, msg } = parsed;
+    switch (type) {
+      case 'join_channel':
+        return withChannel(type, msg.channel_id, (room) => ({ kind: 'join', room, style: 'channel' }));
+      case 'leave_channel':
+        return withChannel(type, msg.channel_id, (room) => ({ kind: 'leave', room }));
+      case 'ping':
+        return { kind: 'ping' };
+      default:
+        return invalid(ErrorCode.UnknownType, `unknown message type "${type.slice(0, 64)}"`);
+    }
+  }
+
+  render(event: HubEvent): string | undefined {
+    const timestamp = new Date(event.ts).toISOString();
+    switch (event.kind) {
+      case 'new_message':
+      case 'message_updated':
+      case 'message_deleted':
+        return JSON.stringify({ type: event.kind, channel_id: event.room, timestamp, data: event.data });
+      case 'join':
+      case 'leave':
+        return JSON.stringify({
+          type: event.kind === 'join' ? 'channel_joined' : 'channel_left',
+          channel_id: event.room,
+          user_email: event.from.email ?? null,
+          username: event.from.name,
+          timestamp,
+        });
+      case 'message':
+        // Live chat from rooms-dialect clients in the same room (not stored).
+        return JSON.stringify({
+          type: 'message',
+          channel_id: event.room,
+          user_email: event.from.email ?? null,
+          username: event.from.name,
+          content: event.content,
+          data: event.data,
+          timestamp,
+        });
+      case 'notification':
+      case 'system_message':
+      case 'room_message':
+        return JSON.stringify({ type: event.kind, channel_id: event.room, data: event.data, timestamp });
+      case 'private_message':
+        return JSON.stringify({
+          type: 'private_message',
+          user_email: event.from?.email ?? null,
+          username: event.from?.name,
+          content: event.content,
+          data: event.data,
+          timestamp,
+        });
+    }
+  }
+
+  renderReply(reply: Reply): string | undefined {
+    const timestamp = new Date().toISOString();
+    switch (reply.kind) {
+      case 'joined':
+      case 'left':
+        return JSON.stringify({
+          type: reply.kind === 'joined' ? 'channel_joined' : 'channel_left',
+          channel_id: reply.room,
+          user_email: reply.who.email ?? null,
+          username: reply.who.name,
+          timestamp,
+        });
+      case 'pong':
+        return JSON.stringify({ type: 'pong', timestamp: new Date(reply.ts).toISOString() });
+      case 'error':
+        return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, timestamp });
+      case 'user_list':
+        return undefined;
+    }
+  }
+}
+
+export const channelsCodec = new ChannelsCodec();
+
+function withChannel(type: string, channel: unknown, make: (room: string) => Command): Command | DecodeError {
+  if (channel === undefined || channel === null || channel === '') {
+    return invalid(ErrorCode.BadField, `"${type}" needs "channel_id"`);
+  }
+  if (!isRoomName(channel)) {
+    return invalid(ErrorCode.BadField, `invalid channel_id for "${type}": use 1-128 letters, digits or _ - . : @ #`);
+  }
+  return make(channel);
+}
