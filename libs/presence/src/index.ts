@@ -1,2 +1,3 @@
 export * from './presence';
 export * from './memory.presence';
+export * from './redis.presence';

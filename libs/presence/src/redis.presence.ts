@@ -1,0 +1,294 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { ExpiredMember, Presence, PresenceMember } from './presence';
+
+export interface RedisPresenceOptions {
+  /** The single Redis server. Default `redis://127.0.0.1:6379`; ignored when `clusterNodes` is set. */
+  url?: string;
+  /** `host:port` of one or more Redis Cluster nodes. Default: none (single server). */
+  clusterNodes?: readonly string[];
+  /** A node that has not refreshed for longer than this is dead: its members vanish from reads. Required. */
+  ttlMs: number;
+  /** Prefix of every key; it becomes the hash tag `{keyPrefix}`, so it must not contain braces. Default `sb:presence`. */
+  keyPrefix?: string;
+  /** How long a call waits for Redis (including a reconnect) before it rejects. Default 2000 ms. */
+  commandTimeoutMs?: number;
+  /** Where connection trouble goes (warn). Default: Nest `Logger('RedisPresence')`. */
+  logger?: LoggerService;
+}
+
+/*
+ * Keys, all under one hash tag so every script sees them in one slot. On a Redis Cluster all
+ * of presence therefore lives on one shard: it is small (one entry per membership) and its
+ * scripts need atomicity across rooms and nodes.
+ *
+ *   {P}:room:<room>   HASH  clientId → member JSON
+ *   {P}:rooms         SET   rooms that have entries
+ *   {P}:hb            ZSET  nodeId → last refresh (Redis clock, ms)
+ *   {P}:conns         HASH  nodeId → connection count
+ *   {P}:node:<nodeId> SET   "<room>\0<clientId>" of every entry the node holds
+ *
+ * Time is Redis's own (TIME inside the scripts), so replicas' clocks never disagree about a TTL.
+ * A node is dead when its heartbeat is older than the TTL; reads leave its entries out at once,
+ * and `expire()` claims them in one script, so exactly one caller in the cluster gets each.
+ * Until then reads walk the dead node's index to leave its entries out (cheap when none is dead).
+ */
+
+/** Lua helpers shared by the scripts. ARGV[1] is always the tagged prefix `{P}`, ARGV[2] the TTL. */
+const LIB = `
+local P, TTL = ARGV[1], tonumber(ARGV[2])
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function dead_nodes(t)
+  return redis.call('ZRANGEBYSCORE', P .. ':hb', '-inf', '(' .. (t - TTL))
+end
+local function split(entry)
+  local i = string.find(entry, '\\0', 1, true)
+  return string.sub(entry, 1, i - 1), string.sub(entry, i + 1)
+end
+-- room -> { clientId -> true } for the present entries of dead nodes
+local function dead_entries(t, only_room)
+  local out = {}
+  for _, node in ipairs(dead_nodes(t)) do
+    for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. node)) do
+      local room, client = split(entry)
+      if (only_room == nil or room == only_room) and redis.call('HEXISTS', P .. ':room:' .. room, client) == 1 then
+        out[room] = out[room] or {}
+        out[room][client] = true
+      end
+    end
+  end
+  return out
+end
+local function live_count(t, room)
+  local dead, n = dead_entries(t, room)[room] or {}, 0
+  for _ in pairs(dead) do n = n + 1 end
+  return redis.call('HLEN', P .. ':room:' .. room) - n
+end
+-- drops every entry of a node; returns them as room, member JSON, room, member JSON...
+local function drop_node(node)
+  local out = {}
+  redis.call('ZREM', P .. ':hb', node)
+  redis.call('HDEL', P .. ':conns', node)
+  for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. node)) do
+    local room, client = split(entry)
+    local key = P .. ':room:' .. room
+    local member = redis.call('HGET', key, client)
+    if member then
+      redis.call('HDEL', key, client)
+      if redis.call('HLEN', key) == 0 then redis.call('SREM', P .. ':rooms', room) end
+      table.insert(out, room)
+      table.insert(out, member)
+    end
+  end
+  redis.call('DEL', P .. ':node:' .. node)
+  return out
+end
+`;
+
+/** Each script declares the keys it is sure to touch (KEYS[1] routes it); the rest share their hash tag. */
+const SCRIPTS = {
+  /** ARGV: P, TTL, room, clientId, member JSON, nodeId → live room size */
+  add: `${LIB}
+local t = now()
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
+redis.call('SADD', P .. ':rooms', ARGV[3])
+redis.call('SADD', P .. ':node:' .. ARGV[6], ARGV[3] .. '\\0' .. ARGV[4])
+redis.call('ZADD', P .. ':hb', t, ARGV[6])
+return live_count(t, ARGV[3])`,
+  /** ARGV: P, TTL, room, clientId → 1 if removed */
+  remove: `${LIB}
+local member = redis.call('HGET', KEYS[1], ARGV[4])
+if not member then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[4])
+redis.call('SREM', P .. ':node:' .. cjson.decode(member).nodeId, ARGV[3] .. '\\0' .. ARGV[4])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', P .. ':rooms', ARGV[3]) end
+return 1`,
+  /** ARGV: P, TTL, room → member JSON of live nodes */
+  members: `${LIB}
+local dead = dead_entries(now(), ARGV[3])[ARGV[3]] or {}
+local all, out = redis.call('HGETALL', KEYS[1]), {}
+for i = 1, #all, 2 do
+  if not dead[all[i]] then table.insert(out, all[i + 1]) end
+end
+return out`,
+  /** ARGV: P, TTL, room → live room size */
+  count: `${LIB}
+return live_count(now(), ARGV[3])`,
+  /** ARGV: P, TTL → room, size, room, size... (rooms with live members) */
+  rooms: `${LIB}
+local dead, out = dead_entries(now(), nil), {}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local n = redis.call('HLEN', P .. ':room:' .. room)
+  for _ in pairs(dead[room] or {}) do n = n - 1 end
+  if n > 0 then
+    table.insert(out, room)
+    table.insert(out, n)
+  end
+end
+return out`,
+  /** ARGV: P, TTL, nodeId, connections ('' keeps them) */
+  touch: `${LIB}
+redis.call('ZADD', KEYS[1], now(), ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', P .. ':conns', ARGV[3], ARGV[4]) end
+return 1`,
+  /** ARGV: P, TTL → nodeId, connections, ... of live nodes */
+  nodes: `${LIB}
+local t, out = now(), {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], t - TTL, '+inf')) do
+  table.insert(out, node)
+  table.insert(out, redis.call('HGET', P .. ':conns', node) or '0')
+end
+return out`,
+  /** ARGV: P, TTL → room, member JSON, ... of every dead node, each handed out once */
+  expire: `${LIB}
+local out = {}
+for _, node in ipairs(dead_nodes(now())) do
+  for _, v in ipairs(drop_node(node)) do table.insert(out, v) end
+end
+return out`,
+  /** ARGV: P, TTL, nodeId */
+  removeNode: `${LIB}
+drop_node(ARGV[3])
+return 1`,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCall = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
+
+/** Presence in Redis (a single server or a Redis Cluster), shared by every replica. */
+export class RedisPresence implements Presence {
+  private readonly redis: Redis | Cluster;
+  private readonly tag: string;
+  private readonly ttlMs: number;
+  private readonly commandTimeoutMs: number;
+  private readonly log: LoggerService;
+
+  constructor(options: RedisPresenceOptions) {
+    const prefix = options.keyPrefix ?? 'sb:presence';
+    if (/[{}]/.test(prefix)) throw new Error(`keyPrefix must not contain braces: ${prefix}`);
+    this.tag = `{${prefix}}`;
+    this.ttlMs = options.ttlMs;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.log = options.logger ?? new Logger('RedisPresence');
+    const redisOptions: RedisOptions = {
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+      // In-flight scripts fail when a connection drops and are never replayed: a replayed
+      // expire() would hand entries to nobody.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.commandTimeoutMs,
+      disconnectTimeout: 500,
+    };
+    this.redis = options.clusterNodes?.length
+      ? new Cluster(options.clusterNodes.map(parseNode), {
+          clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
+          redisOptions,
+          scripts: scriptDefinitions(),
+        })
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...redisOptions, scripts: scriptDefinitions() });
+    let lost = false;
+    this.redis.on('error', (err: Error) => this.log.debug?.(`presence: ${err.message}`));
+    this.redis.on('close', () => {
+      if (!lost) this.log.warn('presence lost its Redis connection; reconnecting');
+      lost = true;
+    });
+    this.redis.on('ready', () => {
+      if (lost) this.log.log('presence reconnected');
+      lost = false;
+    });
+  }
+
+  async add(room: string, member: PresenceMember): Promise<number> {
+    return Number(await this.run('add', this.roomKey(room), room, member.clientId, JSON.stringify(member), member.nodeId));
+  }
+
+  async remove(room: string, clientId: string): Promise<boolean> {
+    return Number(await this.run('remove', this.roomKey(room), room, clientId)) === 1;
+  }
+
+  async members(room: string): Promise<PresenceMember[]> {
+    const json = (await this.run('members', this.roomKey(room), room)) as string[];
+    return json.map((m) => JSON.parse(m) as PresenceMember);
+  }
+
+  async count(room: string): Promise<number> {
+    return Number(await this.run('count', this.roomKey(room), room));
+  }
+
+  async rooms(): Promise<Record<string, number>> {
+    return pairs((await this.run('rooms', this.key('rooms'))) as Array<string | number>, Number);
+  }
+
+  async setConnections(nodeId: string, connections: number): Promise<void> {
+    await this.run('touch', this.key('hb'), nodeId, String(connections));
+  }
+
+  async nodes(): Promise<Record<string, number>> {
+    return pairs((await this.run('nodes', this.key('hb'))) as string[], Number);
+  }
+
+  async refresh(nodeId: string): Promise<void> {
+    await this.run('touch', this.key('hb'), nodeId, '');
+  }
+
+  async expire(): Promise<ExpiredMember[]> {
+    const flat = (await this.run('expire', this.key('hb'))) as string[];
+    const out: ExpiredMember[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ room: flat[i], member: JSON.parse(flat[i + 1]) as PresenceMember });
+    return out;
+  }
+
+  async removeNode(nodeId: string): Promise<void> {
+    await this.run('removeNode', this.key('hb'), nodeId);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
+    await bounded(this.redis.quit(), 1000).catch(() => this.redis.disconnect());
+  }
+
+  private key(name: string): string {
+    return `${this.tag}:${name}`;
+  }
+
+  private roomKey(room: string): string {
+    return this.key(`room:${room}`);
+  }
+
+  /** Runs a script by SHA (ioredis loads it on NOSCRIPT); one key, prefix and TTL first in ARGV. */
+  private run(name: ScriptName, key: string, ...args: string[]): Promise<unknown> {
+    const call = (this.redis as unknown as Record<string, ScriptCall>)[commandName(name)].bind(this.redis);
+    return bounded(call(key, this.tag, this.ttlMs, ...args), this.commandTimeoutMs);
+  }
+}
+
+function scriptDefinitions(): Record<string, { lua: string; numberOfKeys: number }> {
+  return Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [commandName(name as ScriptName), { lua, numberOfKeys: 1 }]));
+}
+
+/** Script commands get a prefix so they never shadow ioredis' own (EXPIRE, TOUCH...). */
+function commandName(name: ScriptName): string {
+  return `sbPresence_${name}`;
+}
+
+function pairs<V>(flat: ReadonlyArray<string | number>, value: (raw: string | number) => V): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (let i = 0; i < flat.length; i += 2) out[String(flat[i])] = value(flat[i + 1]);
+  return out;
+}
+
+function parseNode(node: string): { host: string; port: number } {
+  const at = node.lastIndexOf(':');
+  return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+}
+
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`presence: Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
