@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { type INestApplication, type LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics } from '../../../libs/observability/src';
 import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
-import { GatewayModule } from './gateway.module';
+import { GatewayAppModule } from './gateway-app.module';
 import { HubService } from './hub/hub.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
@@ -20,9 +20,16 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Builds and starts a gateway on `config.port` (0 picks a free port). */
-export async function startGateway(config: SwitchboardConfig, logger: LoggerService | false): Promise<RunningGateway> {
-  const app = await NestFactory.create(GatewayModule.forRoot(config), new TunedExpressAdapter(config.ws.readBufferSize), {
+/**
+ * Builds and starts a gateway on `config.port` (0 picks a free port). `root` is the app
+ * module: the gateway alone by default, or the standalone server (gateway and api).
+ */
+export async function startGateway(
+  config: SwitchboardConfig,
+  logger: LoggerService | false,
+  root: DynamicModule = GatewayAppModule.forRoot(config),
+): Promise<RunningGateway> {
+  const app = await NestFactory.create(root, new TunedExpressAdapter(config.ws.readBufferSize), {
     logger: logger === false ? false : logger,
     bufferLogs: false,
   });

@@ -1,0 +1,45 @@
+import { type DynamicModule, Global, Module, type OnModuleInit, Inject } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { JwtVerifier } from '../../auth/src';
+import { BUS, type Bus } from '../../bus/src/bus';
+import { createBus } from '../../bus/src/bus.factory';
+import { CONFIG, ConfigModule, type SwitchboardConfig } from '../../config/src';
+import { Metrics, MetricsController } from '../../observability/src';
+import { PRESENCE } from '../../presence/src/presence';
+import { createPresence } from '../../presence/src/presence.factory';
+import { HealthController } from './health.controller';
+import { Readiness } from './readiness';
+
+/**
+ * What every Switchboard app shares, provided once per process: the config, metrics, JWT
+ * verification, the bus, presence, and the health endpoints. The standalone server puts
+ * the gateway and the api on one CoreModule, so they share one in-memory bus.
+ */
+@Global()
+@Module({})
+export class CoreModule implements OnModuleInit {
+  constructor(
+    private readonly readiness: Readiness,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {}
+
+  static forRoot(config: SwitchboardConfig, metrics = new Metrics()): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [ConfigModule.forRoot(config), TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        Readiness,
+        { provide: Metrics, useValue: metrics },
+        { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
+        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => createBus(c.bus, m), inject: [CONFIG, Metrics] },
+        { provide: PRESENCE, useFactory: (c: SwitchboardConfig) => createPresence(c), inject: [CONFIG] },
+      ],
+      exports: [Readiness, Metrics, JwtVerifier, BUS, PRESENCE],
+    };
+  }
+
+  onModuleInit(): void {
+    this.readiness.register('bus', () => this.bus.isReady() || 'bus subscriptions not live');
+  }
+}

@@ -1,0 +1,35 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Readiness } from './readiness';
+
+/** `/health/live`: the process answers. `/health/ready`: every registered dependency is up (else 503). */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly readiness: Readiness,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.indicator.check('process').up()]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check(
+      this.readiness.entries().map(([name, check]) => async () => {
+        let result: true | string;
+        try {
+          result = await check();
+        } catch (err) {
+          result = (err as Error).message;
+        }
+        return result === true ? this.indicator.check(name).up() : this.indicator.check(name).down({ message: result });
+      }),
+    );
+  }
+}

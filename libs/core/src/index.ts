@@ -1,0 +1,3 @@
+export * from './core.module';
+export * from './readiness';
+export * from './health.controller';

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+
+/** One thing readiness depends on: its name, and whether it is up now (with a reason if not). */
+export type ReadinessCheck = () => Promise<true | string> | true | string;
+
+/**
+ * What `/health/ready` checks. Each module registers what it depends on (the bus, the
+ * database, not draining); the health controller reports them all.
+ */
+@Injectable()
+export class Readiness {
+  private readonly checks = new Map<string, ReadinessCheck>();
+
+  register(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  entries(): Array<[string, ReadinessCheck]> {
+    return [...this.checks];
+  }
+}
