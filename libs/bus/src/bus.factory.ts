@@ -1,16 +1,27 @@
+import { Logger } from '@nestjs/common';
 import type { BusConfig } from '../../config/src';
 import type { Metrics } from '../../observability/src';
+import { Topics } from '../../protocol/src';
 import { BUS, type Bus } from './bus';
 import { MemoryBus } from './memory.bus';
+import { RedisBus } from './redis.bus';
 
 export { BUS };
 
-/** Picks the bus implementation from the config. */
-export function createBus(config: BusConfig, _metrics?: Metrics): Bus {
-  switch (config.kind) {
-    case 'memory':
-      return new MemoryBus();
-    case 'redis':
-      throw new Error('BUS=redis is not available yet');
-  }
+/** Picks the bus implementation from the config, with its metrics wired. */
+export function createBus(config: BusConfig, metrics: Metrics): Bus {
+  if (config.kind === 'memory') return new MemoryBus();
+  return new RedisBus({
+    url: config.redisUrl,
+    clusterNodes: config.clusterNodes.length > 0 ? config.clusterNodes : undefined,
+    logger: new Logger('RedisBus'),
+    metrics: {
+      onDeliver: (latencyMs, topic, bytes) => {
+        metrics.busLatency.observe(latencyMs / 1000);
+        metrics.busBytesIn.labels(Topics.kindOf(topic)).inc(bytes);
+      },
+      onDropped: (reason) => metrics.busDropped.labels(reason).inc(),
+      onError: () => metrics.busErrors.labels('connection').inc(),
+    },
+  });
 }

@@ -17,6 +17,13 @@ export const Topics = {
   guest: (userId: string): string => `${PREFIX}:guest:${userId}`,
   /** Events addressed to every connection in the cluster. */
   broadcast: (): string => `${PREFIX}:all`,
+  /** The kind of a topic, for metrics labels: room, user, guest, all, or other. */
+  kindOf(topic: string): 'room' | 'user' | 'guest' | 'all' | 'other' {
+    const parts = topic.split(':', 3);
+    if (parts[0] !== PREFIX) return 'other';
+    const kind = parts[1];
+    return kind === 'room' || kind === 'user' || kind === 'guest' || kind === 'all' ? kind : 'other';
+  },
   /** Recognises a room topic and returns the room, or undefined. */
   roomOf(topic: string): string | undefined {
     const head = `${PREFIX}:room:`;

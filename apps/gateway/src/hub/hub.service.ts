@@ -44,6 +44,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   private readonly broadcastTopic = Topics.broadcast();
   private connectionCount = 0;
   private presenceTimer?: NodeJS.Timeout;
+  private broadcastRetry?: NodeJS.Timeout;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -69,14 +70,26 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.bus.setHandler((topic, event) => this.deliver(topic, event));
-    await this.subscriptions.want(this.broadcastTopic);
-    await this.presence.setConnections(this.nodeId, 0);
     this.presenceTimer = setInterval(() => void this.keepPresence(), this.config.ws.heartbeatIntervalMs);
     this.presenceTimer.unref();
+    await this.keepPresence();
+    await this.subscribeBroadcast();
+  }
+
+  /** Every replica hears broadcasts; if the bus is not up yet, keep trying (readiness stays false). */
+  private async subscribeBroadcast(): Promise<void> {
+    try {
+      await this.subscriptions.want(this.broadcastTopic);
+    } catch (err) {
+      this.logger.warn({ msg: 'bus not reachable; retrying', error: (err as Error).message });
+      this.broadcastRetry = setTimeout(() => void this.subscribeBroadcast(), 1000);
+      this.broadcastRetry.unref();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
+    clearTimeout(this.broadcastRetry);
     await this.presence.removeNode(this.nodeId).catch(() => undefined);
     await this.bus.close().catch(() => undefined);
     await this.presence.close().catch(() => undefined);
@@ -171,6 +184,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
 
   /** Called by the bus for every event on a subscribed topic. */
   deliver(topic: string, event: HubEvent): void {
+    this.metrics.busDelivered.labels(Topics.kindOf(topic)).inc();
     if (event.kind === 'private_message') {
       const conns = this.users.get(topic);
       if (conns) this.fanOutMixed(conns, event);
@@ -277,8 +291,12 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   /** Keeps this node's presence alive and retires the entries of nodes that died. */
   private async keepPresence(): Promise<void> {
     try {
+      // Our entries are gone if presence lost its data (a Redis restart) or another replica
+      // expired us while we were stalled: put them back.
+      const known = this.nodeId in (await this.presence.nodes());
       await this.presence.setConnections(this.nodeId, this.connectionCount);
       await this.presence.refresh(this.nodeId);
+      if (!known && this.connectionCount > 0) await this.restorePresence();
       for (const { room, member } of await this.presence.expire()) {
         await this.publish(Topics.room(room), {
           kind: 'leave',
@@ -291,6 +309,17 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
     }
+  }
+
+  private async restorePresence(): Promise<void> {
+    let restored = 0;
+    for (const conn of this.allConnections()) {
+      for (const room of conn.rooms.keys()) {
+        await this.presence.add(room, this.member(conn));
+        restored++;
+      }
+    }
+    if (restored > 0) this.logger.warn({ msg: 'presence entries restored', entries: restored });
   }
 
   private wants(topic: string): boolean {
