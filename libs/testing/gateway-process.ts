@@ -23,7 +23,7 @@ export interface AppProcess {
  * Starts `node dist/apps/<app>/main.js` with the given environment on a free port and
  * resolves when it logs the line saying where it listens. Needs `npm run build` first.
  */
-export function startAppProcess(app: 'gateway' | 'api', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
+export function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,6 +13,19 @@ export interface SwitchboardConfig {
   limits: LimitsConfig;
   bus: BusConfig;
   auth: AuthConfig;
+  api: ApiConfig;
+}
+
+/** The REST app's settings. */
+export interface ApiConfig {
+  /** DATABASE_URL: a PostgreSQL server; unset → embedded PGlite in DATA_DIR. */
+  databaseUrl?: string;
+  /** DATA_DIR: where embedded PGlite keeps its files. */
+  dataDir: string;
+  /** JWT_EXPIRES_IN: lifetime of tokens from /auth/login. */
+  tokenTtlMs: number;
+  /** SERVICE_USERS: usernames whose credentials carry the `broadcast` permission (server-side publish). */
+  serviceUsers: string[];
 }
 
 /** Seed 001's twelve variables, in milliseconds and bytes. */
@@ -78,6 +91,8 @@ export interface AuthConfig {
   jwtPublicKey?: string;
   /** True when the secret was generated: no external token can be valid. */
   ephemeralSecret: boolean;
+  /** PEM private key the api signs RS256/ES256 tokens with (pairs with JWT_PUBLIC_KEY). */
+  jwtPrivateKey?: string;
 }
 
 /** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
@@ -152,10 +167,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('JWT_SECRET', 'must be set (or JWT_PUBLIC_KEY) when BUS=redis: every replica must verify the same tokens');
   }
   const ephemeralSecret = jwtSecret === undefined && jwtPublicKey === undefined;
+  const jwtPrivateKey = r.optional('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
+  if (jwtPrivateKey !== undefined && !jwtPrivateKey.includes('PRIVATE KEY-----')) {
+    throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key');
+  }
   const auth: AuthConfig = {
     jwtSecret: ephemeralSecret ? randomBytes(32).toString('base64url') : jwtSecret,
     jwtPublicKey,
     ephemeralSecret,
+    jwtPrivateKey,
+  };
+
+  const databaseUrl = r.optional('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  const api: ApiConfig = {
+    databaseUrl,
+    dataDir: r.string('DATA_DIR', '.data/pglite'),
+    tokenTtlMs: r.duration('JWT_EXPIRES_IN', '1h', 1000),
+    serviceUsers: r.list('SERVICE_USERS', []),
   };
 
   return {
@@ -167,5 +198,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits,
     bus,
     auth,
+    api,
   };
 }

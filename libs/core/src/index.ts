@@ -1,3 +1,4 @@
 export * from './core.module';
 export * from './readiness';
 export * from './health.controller';
+export * from './run-main';

@@ -1,0 +1,2 @@
+// Entry point: `node dist/apps/api/main.js`.
+import './src/main';

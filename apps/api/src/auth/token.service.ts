@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import type { UserRecord } from '../store/user.store';
+
+/** Issues the JWTs the gateways accept: `sub`, `username`, `email`, `permissions`, `exp`. */
+@Injectable()
+export class TokenService {
+  private readonly jwt = new JwtService();
+
+  constructor(@Inject(CONFIG) private readonly config: SwitchboardConfig) {}
+
+  get ttlSeconds(): number {
+    return Math.floor(this.config.api.tokenTtlMs / 1000);
+  }
+
+  issue(user: UserRecord, permissions: string[]): string {
+    const claims: Record<string, unknown> = { sub: user.id, username: user.username };
+    if (user.email) claims.email = user.email;
+    if (permissions.length > 0) claims.permissions = permissions;
+    const { jwtPrivateKey, jwtSecret } = this.config.auth;
+    return jwtPrivateKey
+      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtPrivateKey.includes('EC PRIVATE') ? 'ES256' : 'RS256', expiresIn: this.ttlSeconds })
+      : this.jwt.sign(claims, { secret: jwtSecret, algorithm: 'HS256', expiresIn: this.ttlSeconds });
+  }
+}

@@ -1,0 +1,36 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+/**
+ * One JSON error shape for every failed request: `{success: false, error: {status, code, message}}`.
+ * Unexpected errors are logged with context and answered 500 without internals.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Api');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'internal error';
+    if (err instanceof HttpException) {
+      status = err.getStatus();
+      const body = err.getResponse();
+      const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? err.message);
+      // Express' JSON parser failed before any handler ran.
+      if (status === 400 && /in JSON at position|JSON\.parse|Unexpected (token|end of JSON)/.test(message)) message = `request body is not valid JSON: ${message}`;
+    } else if ((err as { type?: string })?.type === 'entity.parse.failed') {
+      status = HttpStatus.BAD_REQUEST;
+      message = 'request body is not valid JSON';
+    } else {
+      const e = err as Error;
+      this.logger.error({ msg: 'request failed', error: e?.message, stack: e?.stack });
+    }
+    res.status(status).json({ success: false, error: { status, code: codeOf(status), message } });
+  }
+}
+
+function codeOf(status: number): string {
+  return (HttpStatus[status] ?? 'ERROR').toLowerCase();
+}

@@ -1,0 +1,61 @@
+import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { Identity } from '../../../../libs/auth/src';
+import { roomAllowed } from '../../../../libs/protocol/src';
+import { MESSAGE_STORE, type MessageRecord, type MessageStore } from '../store/message.store';
+import { OutboxPublisher } from './outbox-publisher.service';
+import { lifecycleEvent } from './message-events';
+
+/**
+ * Stored chat messages. Each change commits with its lifecycle event in the outbox; the
+ * event is published only after the commit, and retried until the bus takes it.
+ */
+@Injectable()
+export class MessagesService {
+  constructor(
+    @Inject(MESSAGE_STORE) private readonly messages: MessageStore,
+    private readonly outbox: OutboxPublisher,
+  ) {}
+
+  async create(who: Identity, channelId: string, content: string): Promise<MessageRecord> {
+    this.mayUse(who, channelId);
+    const record = await this.messages.create(
+      { channelId, content, userId: who.userId, username: who.username, userEmail: who.email },
+      (m) => lifecycleEvent('new_message', m),
+    );
+    this.outbox.kick();
+    return record;
+  }
+
+  async update(who: Identity, id: string, content: string): Promise<MessageRecord> {
+    const record = await this.messages.update(id, content, (m) => {
+      authorOnly(who, m);
+      return lifecycleEvent('message_updated', m);
+    });
+    if (!record) throw new NotFoundException(`no message "${id}"`);
+    this.outbox.kick();
+    return record;
+  }
+
+  async delete(who: Identity, id: string): Promise<MessageRecord> {
+    const record = await this.messages.delete(id, (m) => {
+      authorOnly(who, m);
+      return lifecycleEvent('message_deleted', m);
+    });
+    if (!record) throw new NotFoundException(`no message "${id}"`);
+    this.outbox.kick();
+    return record;
+  }
+
+  history(who: Identity, channelId: string, limit?: number, before?: string): Promise<MessageRecord[]> {
+    this.mayUse(who, channelId);
+    return this.messages.history(channelId, { limit, before });
+  }
+
+  private mayUse(who: Identity, channelId: string): void {
+    if (!roomAllowed(who.rooms, channelId)) throw new ForbiddenException(`not allowed in channel "${channelId}"`);
+  }
+}
+
+function authorOnly(who: Identity, m: MessageRecord): void {
+  if (m.userId !== who.userId) throw new ForbiddenException('only the author may change this message');
+}

@@ -1,0 +1,35 @@
+import { loadConfig, type SwitchboardConfig } from '../../../../libs/config/src';
+import { type RunningGateway, startGateway } from '../../../gateway/src/bootstrap';
+import { StandaloneModule } from '../../../standalone/src/standalone.module';
+
+export const TEST_SECRET = 'api-test-secret-0123456789abcdef';
+
+export type Standalone = RunningGateway & { url: string; http: string; config: SwitchboardConfig };
+
+/** The standalone server (gateway + api, in-memory bus, PGlite in memory) in this process on a free port. */
+export async function startStandalone(env: Record<string, string> = {}): Promise<Standalone> {
+  const config = loadConfig({ JWT_SECRET: TEST_SECRET, PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory://', WEBSOCKET_CONNECT_BURST: '1000', ...env });
+  const gw = await startGateway(config, false, StandaloneModule.forRoot(config));
+  return { ...gw, config, url: `ws://127.0.0.1:${gw.port}`, http: `http://127.0.0.1:${gw.port}` };
+}
+
+/** A small REST client that remembers nothing: every call says which credential it uses. */
+export function rest(base: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json };
+  };
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

@@ -1,0 +1,53 @@
+import type { LoggerService } from '@nestjs/common';
+import { ConfigError, loadConfig, type SwitchboardConfig } from '../../config/src';
+import { JsonLogger } from '../../observability/src';
+
+/**
+ * The shared `main` of every Switchboard process: load the config (exit 2 naming a bad
+ * variable), start, log one line saying where it listens, stop cleanly on SIGTERM/SIGINT.
+ */
+export async function runMain(
+  name: string,
+  start: (config: SwitchboardConfig, logger: LoggerService) => Promise<{ port: number; stop(): Promise<void>; describe?: Record<string, unknown> }>,
+): Promise<void> {
+  let config: SwitchboardConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', app: name, msg: err.message, variable: err.variable })}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = new JsonLogger(config.logLevel, { app: name });
+  try {
+    const running = await start(config, logger);
+    logger.log({
+      msg: `Switchboard ${name} listening on http://${config.host}:${running.port}`,
+      port: running.port,
+      bus: config.bus.kind,
+      jwt: config.auth.ephemeralSecret ? 'ephemeral secret (set JWT_SECRET to accept outside tokens)' : config.auth.jwtPublicKey ? 'public key' : 'JWT_SECRET',
+      ...running.describe,
+    });
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.log({ msg: `${signal}: stopping`, signal });
+      running.stop().then(
+        () => process.exit(0),
+        (err: Error) => {
+          logger.error({ msg: 'stop failed', error: err.message });
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', app: name, msg: 'start-up failed', error: e.message, stack: e.stack })}\n`);
+    process.exit(1);
+  }
+}
