@@ -23,6 +23,9 @@ import { textFrame } from '../transport/frame';
 import { LocalRooms } from './local-rooms';
 import { TopicSubscriptions } from './topic-subscriptions';
 
+/** How soon a change in the connection count reaches presence (stats). */
+const COUNT_REPORT_MS = 100;
+
 /** The codec that renders room events to a member, by how it joined. */
 const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
 
@@ -45,6 +48,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   private connectionCount = 0;
   private presenceTimer?: NodeJS.Timeout;
   private broadcastRetry?: NodeJS.Timeout;
+  private countTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -90,6 +94,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.presenceTimer);
     clearTimeout(this.broadcastRetry);
+    clearTimeout(this.countTimer);
     await this.presence.removeNode(this.nodeId).catch(() => undefined);
     await this.bus.close().catch(() => undefined);
     await this.presence.close().catch(() => undefined);
@@ -98,6 +103,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   /** Registers a new connection; resolves once private messages can reach it. */
   async connect(conn: Connection): Promise<void> {
     this.connectionCount += 1;
+    this.reportConnections();
     addTo(this.everyone, conn.codec, conn);
     const topic = this.userTopic(conn);
     const first = addTo(this.users, topic, conn);
@@ -106,6 +112,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
 
   async disconnect(conn: Connection): Promise<void> {
     this.connectionCount -= 1;
+    this.reportConnections();
     removeFrom(this.everyone, conn.codec, conn);
     const topic = this.userTopic(conn);
     if (removeFrom(this.users, topic, conn)) this.subscriptions.drop(topic);
@@ -309,6 +316,16 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
     }
+  }
+
+  /** Tells presence the new connection count soon, one write for a burst of connects. */
+  private reportConnections(): void {
+    if (this.countTimer) return;
+    this.countTimer = setTimeout(() => {
+      this.countTimer = undefined;
+      this.presence.setConnections(this.nodeId, this.connectionCount).catch(() => undefined);
+    }, COUNT_REPORT_MS);
+    this.countTimer.unref();
   }
 
   private async restorePresence(): Promise<void> {
