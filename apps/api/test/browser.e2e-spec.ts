@@ -1,0 +1,73 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Standalone, startStandalone } from './support/standalone';
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Seed 003's HTML client, driven in headless Chromium against the standalone server. */
+describe('the HTML test client at /', () => {
+  let sa: Standalone;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    sa = await startStandalone();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    page = await browser.newPage();
+  }, 60000);
+  afterAll(async () => {
+    await browser?.close();
+    await sa?.app.close();
+  });
+
+  const eventsText = () => page.locator('#events').innerText();
+
+  it('registers, logs in, connects, pings, sends, edits and deletes messages, and shows stats', async () => {
+    await page.goto(sa.http + '/');
+    expect(await page.title()).toMatch(/Switchboard/);
+
+    await page.fill('#username', 'browser');
+    await page.fill('#password', 'secret123');
+    await page.fill('#email', 'browser@example.com');
+    await page.click('#register');
+    await page.waitForFunction(() => document.getElementById('account')!.textContent!.includes('registered browser'));
+    await page.click('#login');
+    await page.waitForFunction(() => document.getElementById('account')!.textContent!.includes('logged in as browser'));
+
+    await page.fill('#channel', 'general');
+    await page.click('#connect');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected');
+    await page.waitForFunction(() => document.getElementById('joined')!.textContent!.includes('general'));
+
+    await page.click('#ping');
+    await page.waitForFunction(() => document.getElementById('events')!.textContent!.includes('"type":"pong"'));
+
+    await page.fill('#content', 'hello from the browser');
+    await page.click('#send');
+    const item = page.locator('#messages li', { hasText: 'hello from the browser' });
+    await item.waitFor();
+    expect(await eventsText()).toContain('"type":"new_message"');
+
+    page.once('dialog', (d) => void d.accept('edited in the browser'));
+    await item.locator('button.edit').click();
+    await page.locator('#messages li', { hasText: 'edited in the browser (edited)' }).waitFor();
+    expect(await eventsText()).toContain('"type":"message_updated"');
+
+    await page.locator('#messages li button.delete').click();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 0);
+    expect(await eventsText()).toContain('"type":"message_deleted"');
+
+    await page.fill('#channel', 'random');
+    await page.click('#join');
+    await page.waitForFunction(() => document.getElementById('joined')!.textContent!.includes('random'));
+    await page.click('#leave');
+    await page.waitForFunction(() => !document.getElementById('joined')!.textContent!.includes('random'));
+
+    await new Promise((r) => setTimeout(r, 200));
+    await page.click('#refresh-stats');
+    await page.waitForFunction(() => document.getElementById('stats')!.textContent!.includes('"total_clients": 1'));
+    expect(await page.locator('#stats').innerText()).toContain('"general": 1');
+
+    await page.click('#history');
+    await page.waitForFunction(() => document.getElementById('events')!.textContent!.includes('loaded 0 messages'));
+  }, 60000);
+});
