@@ -1,0 +1,222 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Database } from '../database';
+import type { MessageRecord, NewMessage } from '../message.store';
+import { OutboxRelay } from '../outbox-relay';
+import type { OutboxRow } from '../outbox.store';
+import { appendOutbox, SqlOutboxStore } from '../sql.outbox.store';
+import { sleep, waitFor, type StoreFixture } from './fixture';
+
+const hello: NewMessage = { channelId: 'general', userId: 'u1', username: 'alice', content: 'hello' };
+const event = (type: string) => (m: MessageRecord) => ({ topic: `room:${m.channelId}`, payload: { type, id: m.id, content: m.content } });
+const silent = { log: () => undefined, error: () => undefined, debug: () => undefined };
+
+async function outboxRows(db: Database): Promise<Array<{ id: number; topic: string; payload: unknown; attempts: number }>> {
+  return db.query('SELECT id, topic, payload, attempts FROM outbox ORDER BY id');
+}
+
+/** Fills the outbox with `n` events spread over three topics, in one transaction. */
+async function fill(db: Database, n: number): Promise<void> {
+  await db.transaction((tx) => appendOutbox(tx, Array.from({ length: n }, (_, i) => ({ topic: `t${i % 3}`, payload: { seq: i + 1 } }))));
+}
+
+/** A bus stand-in that records what it was given and can be taken down. */
+class FakeBus {
+  readonly got: Array<{ topic: string; payload: unknown }> = [];
+  down = false;
+  publish = async (topic: string, payload: unknown): Promise<number> => {
+    if (this.down) throw new Error('bus down');
+    this.got.push({ topic, payload });
+    return 1;
+  };
+}
+
+/** Outbox part of the store contract: transactional events, take and the relay. */
+export function outboxCases(fixture: () => StoreFixture): void {
+  describe('Outbox', () => {
+    it('stores each lifecycle event in the transaction of its change, built from the stored row', async () => {
+      const { db, messages } = fixture();
+      const created = await messages.create(hello, event('new_message'));
+      await messages.update(created.id, 'edited', event('message_updated'));
+      await messages.delete(created.id, event('message_deleted'));
+      expect(await outboxRows(db)).toEqual([
+        { id: 1, topic: 'room:general', payload: { type: 'new_message', id: created.id, content: 'hello' }, attempts: 0 },
+        { id: 2, topic: 'room:general', payload: { type: 'message_updated', id: created.id, content: 'edited' }, attempts: 0 },
+        { id: 3, topic: 'room:general', payload: { type: 'message_deleted', id: created.id, content: 'edited' }, attempts: 0 },
+      ]);
+    });
+
+    it('stores several events, or none, as the builder returns', async () => {
+      const { db, messages } = fixture();
+      await messages.create(hello, (m) => [
+        { topic: 'a', payload: { n: 1, id: m.id } },
+        { topic: 'b', payload: [1, 'two'] },
+      ]);
+      await messages.create(hello, () => []);
+      expect((await outboxRows(db)).map((r) => [r.topic, r.payload])).toEqual([
+        ['a', { n: 1, id: expect.any(String) }],
+        ['b', [1, 'two']],
+      ]);
+    });
+
+    it('leaves neither message nor event when the builder throws or the event cannot be stored', async () => {
+      const { db, messages } = fixture();
+      const boom = new Error('not the author');
+      await expect(messages.create(hello, () => { throw boom; })).rejects.toBe(boom);
+      await expect(messages.create(hello, () => ({ topic: null as unknown as string, payload: {} }))).rejects.toThrow();
+      expect(await db.query('SELECT count(*) AS n FROM messages')).toEqual([{ n: 0 }]);
+      expect(await outboxRows(db)).toEqual([]);
+
+      const kept = await messages.create(hello, () => []);
+      await expect(messages.update(kept.id, 'changed', () => { throw boom; })).rejects.toBe(boom);
+      await expect(messages.delete(kept.id, () => { throw boom; })).rejects.toBe(boom);
+      expect(await messages.get(kept.id)).toEqual(kept);
+      expect(await outboxRows(db)).toEqual([]);
+    });
+
+    it('never calls the builder for a change that did not happen', async () => {
+      const { db, messages } = fixture();
+      const calls: string[] = [];
+      await messages.update('no-such-id', 'x', () => (calls.push('update'), []));
+      await messages.delete('no-such-id', () => (calls.push('delete'), []));
+      expect(calls).toEqual([]);
+      expect(await outboxRows(db)).toEqual([]);
+    });
+
+    it('take publishes the oldest rows in id order and deletes them', async () => {
+      const { db, outbox } = fixture();
+      await fill(db, 5);
+      const seen: number[] = [];
+      const first = await outbox.take(3, async (row) => void seen.push((row.payload as { seq: number }).seq));
+      expect(first).toMatchObject({ published: 3, busy: false });
+      expect(first.failure).toBeUndefined();
+      expect(await outbox.pending()).toBe(2);
+      await outbox.take(10, async (row) => void seen.push((row.payload as { seq: number }).seq));
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+      expect(await outbox.pending()).toBe(0);
+    });
+
+    it('take stops at a failed publish, keeps that row and every later one, and counts the attempt', async () => {
+      const { db, outbox } = fixture();
+      await fill(db, 4);
+      const offered: number[] = [];
+      const failing = new Error('bus down');
+      const result = await outbox.take(10, async (row) => {
+        offered.push(row.id);
+        if (row.id === 2) throw failing;
+      });
+      expect(offered).toEqual([1, 2]);
+      expect(result).toMatchObject({ published: 1, busy: false, failure: { row: { id: 2, attempts: 1 }, error: failing } });
+      expect((await outboxRows(db)).map((r) => [r.id, r.attempts])).toEqual([[2, 1], [3, 0], [4, 0]]);
+      expect(await db.query('SELECT last_error FROM outbox WHERE id = 2')).toEqual([{ last_error: 'bus down' }]);
+
+      const retried: OutboxRow[] = [];
+      await outbox.take(10, async (row) => void retried.push(row));
+      expect(retried.map((r) => [r.id, r.attempts])).toEqual([[2, 1], [3, 0], [4, 0]]);
+      expect(await outbox.pending()).toBe(0);
+    });
+
+    it('relay publishes kicked events in order, soon, and deletes them', async () => {
+      const { messages, outbox } = fixture();
+      const bus = new FakeBus();
+      const relay = new OutboxRelay(outbox, bus.publish, { intervalMs: 60_000, logger: silent });
+      relay.start();
+      try {
+        for (const content of ['one', 'two', 'three']) {
+          await messages.create({ ...hello, content }, event('new_message'));
+          relay.kick();
+        }
+        await waitFor('three events published', () => bus.got.length >= 3, 5000);
+        expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
+        expect(await outbox.pending()).toBe(0);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('relay keeps rows while publishing fails, shows it in health, and publishes them in order once the bus is back', async () => {
+      const { messages, outbox } = fixture();
+      const bus = new FakeBus();
+      bus.down = true;
+      const relay = new OutboxRelay(outbox, bus.publish, { intervalMs: 60_000, minBackoffMs: 20, maxBackoffMs: 100, logger: silent });
+      relay.start();
+      try {
+        for (const content of ['one', 'two', 'three']) {
+          await messages.create({ ...hello, content }, event('new_message'));
+          relay.kick();
+        }
+        await waitFor('a few failed attempts', () => relay.health().consecutiveFailures >= 3, 5000);
+        expect(relay.health()).toMatchObject({ ok: false, lastError: 'bus down', failingSince: expect.any(Date) });
+        expect(await outbox.pending()).toBe(3);
+        bus.down = false;
+        await waitFor('the outbox drained after recovery', async () => (await outbox.pending()) === 0, 5000);
+        expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
+        expect(relay.health()).toEqual({ ok: true, consecutiveFailures: 0 });
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('relay deletes nothing whose publish never resolved', async () => {
+      const { messages, outbox } = fixture();
+      let hang = true;
+      const got: unknown[] = [];
+      const publish = (_topic: string, payload: unknown) => (hang ? new Promise<never>(() => undefined) : Promise.resolve(void got.push(payload)));
+      const relay = new OutboxRelay(outbox, publish, { intervalMs: 60_000, publishTimeoutMs: 100, minBackoffMs: 20, maxBackoffMs: 50, logger: silent });
+      relay.start();
+      try {
+        await messages.create(hello, event('new_message'));
+        relay.kick();
+        await waitFor('the hung publish timed out', () => relay.health().consecutiveFailures >= 1, 5000);
+        expect(relay.health().lastError).toMatch(/timed out/);
+        expect(await outbox.pending()).toBe(1);
+        hang = false;
+        await waitFor('published after the bus answered again', () => got.length === 1, 5000);
+        await waitFor('row deleted', async () => (await outbox.pending()) === 0, 5000);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('relay does nothing after stop', async () => {
+      const { messages, outbox } = fixture();
+      const bus = new FakeBus();
+      const relay = new OutboxRelay(outbox, bus.publish, { intervalMs: 20, logger: silent });
+      relay.start();
+      await relay.stop();
+      await relay.stop();
+      await messages.create(hello, event('new_message'));
+      relay.kick();
+      await sleep(200);
+      expect(bus.got).toEqual([]);
+      expect(await outbox.pending()).toBe(1);
+    });
+
+    it('never publishes a row twice, nor out of order, when two processes drain at once', async () => {
+      const { db, second } = fixture();
+      await fill(db, 300);
+      const published: Array<{ topic: string; seq: number }> = [];
+      const publish = async (topic: string, payload: unknown) => {
+        published.push({ topic, seq: (payload as { seq: number }).seq });
+        if (Math.random() < 0.3) await sleep(1);
+      };
+      const relays = [new SqlOutboxStore(db), new SqlOutboxStore(second), new SqlOutboxStore(db), new SqlOutboxStore(second)].map(
+        (store) => new OutboxRelay(store, publish, { intervalMs: 10, batchSize: 7, minBackoffMs: 5, logger: silent }),
+      );
+      relays.forEach((r) => r.start());
+      try {
+        await waitFor('all 300 published', () => published.length >= 300, 20_000);
+        await sleep(100);
+      } finally {
+        await Promise.all(relays.map((r) => r.stop()));
+      }
+      const seqs = published.map((p) => p.seq);
+      expect(new Set(seqs).size).toBe(300);
+      expect(seqs).toHaveLength(300);
+      for (const topic of ['t0', 't1', 't2']) {
+        const order = published.filter((p) => p.topic === topic).map((p) => p.seq);
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      }
+      expect(await new SqlOutboxStore(db).pending()).toBe(0);
+    }, 30_000);
+  });
+}
