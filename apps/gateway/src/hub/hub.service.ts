@@ -56,7 +56,11 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly metrics: Metrics,
   ) {
-    this.subscriptions = new TopicSubscriptions(bus, (topic) => this.wants(topic));
+    this.subscriptions = new TopicSubscriptions(
+      bus,
+      (topic) => this.wants(topic),
+      (held) => this.metrics.subscriptions.set(held),
+    );
   }
 
   get nodeId(): string {

@@ -22,6 +22,8 @@ export class TopicSubscriptions {
     private readonly bus: Bus,
     /** Whether the replica still wants a topic when its unsubscribe batch runs. */
     private readonly wanted: (topic: string) => boolean,
+    /** Told the number of topics held after every batch (metrics). */
+    private readonly onChange: (held: number) => void = () => undefined,
   ) {}
 
   /** Resolves once the topic is live on the bus. */
@@ -73,6 +75,7 @@ export class TopicSubscriptions {
       }
     } finally {
       this.running = false;
+      this.onChange(this.bus.topics().size);
     }
   }
 
