@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Standalone, startStandalone } from './support/standalone';
 

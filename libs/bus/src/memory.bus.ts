@@ -22,6 +22,10 @@ export class MemoryBroker {
     if (set.size === 0) this.subscribers.delete(topic);
   }
 
+  listeners(topic: string): number {
+    return this.subscribers.get(topic)?.size ?? 0;
+  }
+
   publish(topic: string, event: HubEvent): number {
     const set = this.subscribers.get(topic);
     if (!set) return 0;
@@ -67,6 +71,11 @@ export class MemoryBus implements Bus {
 
   topics(): ReadonlySet<string> {
     return this.held;
+  }
+
+  async listeners(topic: string): Promise<number> {
+    if (this.closed) throw new Error('bus closed');
+    return this.broker.listeners(topic);
   }
 
   isReady(): boolean {

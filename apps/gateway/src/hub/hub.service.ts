@@ -25,6 +25,8 @@ import { TopicSubscriptions } from './topic-subscriptions';
 
 /** How soon a change in the connection count reaches presence (stats). */
 const COUNT_REPORT_MS = 100;
+/** How often the bus state is sampled to notice it came back. */
+const BUS_WATCH_MS = 200;
 
 /** The codec that renders room events to a member, by how it joined. */
 const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
@@ -49,6 +51,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   private presenceTimer?: NodeJS.Timeout;
   private broadcastRetry?: NodeJS.Timeout;
   private countTimer?: NodeJS.Timeout;
+  private busWatch?: NodeJS.Timeout;
+  private busUp = true;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -80,6 +84,14 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     this.bus.setHandler((topic, event) => this.deliver(topic, event));
     this.presenceTimer = setInterval(() => void this.keepPresence(), this.config.ws.heartbeatIntervalMs);
     this.presenceTimer.unref();
+    // Presence may have been lost with the bus (Redis restarted empty): restore it as soon as
+    // the bus is back rather than at the next heartbeat.
+    this.busWatch = setInterval(() => {
+      const up = this.bus.isReady();
+      if (up && !this.busUp) void this.keepPresence();
+      this.busUp = up;
+    }, BUS_WATCH_MS);
+    this.busWatch.unref();
     await this.keepPresence();
     await this.subscribeBroadcast();
   }
@@ -99,6 +111,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.presenceTimer);
     clearTimeout(this.broadcastRetry);
     clearTimeout(this.countTimer);
+    clearInterval(this.busWatch);
     await this.presence.removeNode(this.nodeId).catch(() => undefined);
     await this.bus.close().catch(() => undefined);
     await this.presence.close().catch(() => undefined);
