@@ -3,7 +3,7 @@ import { can, Permission } from '../../../../libs/auth/src';
 import { BUS, type Bus } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
-import { PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
+import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
 import {
   channelsCodec,
   type Codec,
@@ -21,12 +21,8 @@ import {
 import type { Connection } from '../transport/connection';
 import { textFrame } from '../transport/frame';
 import { LocalRooms } from './local-rooms';
+import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
 import { TopicSubscriptions } from './topic-subscriptions';
-
-/** How soon a change in the connection count reaches presence (stats). */
-const COUNT_REPORT_MS = 100;
-/** How often the bus state is sampled to notice it came back. */
-const BUS_WATCH_MS = 200;
 
 /** The codec that renders room events to a member, by how it joined. */
 const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
@@ -38,7 +34,7 @@ const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: rooms
  * once per codec, the same bytes written to every local member.
  */
 @Injectable()
-export class HubService implements OnModuleInit, OnApplicationShutdown {
+export class HubService implements OnModuleInit, OnApplicationShutdown, PresenceKeeperHost {
   private readonly logger = new Logger(HubService.name);
   private readonly rooms = new LocalRooms();
   /** User (and guest) topic → that user's connections here. */
@@ -48,11 +44,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   private readonly subscriptions: TopicSubscriptions;
   private readonly broadcastTopic = Topics.broadcast();
   private connectionCount = 0;
-  private presenceTimer?: NodeJS.Timeout;
   private broadcastRetry?: NodeJS.Timeout;
-  private countTimer?: NodeJS.Timeout;
-  private busWatch?: NodeJS.Timeout;
-  private busUp = true;
+  private readonly keeper: PresenceKeeper;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -65,6 +58,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
       (topic) => this.wants(topic),
       (held) => this.metrics.subscriptions.set(held),
     );
+    this.keeper = new PresenceKeeper(presence, bus, this, config.ws.heartbeatIntervalMs);
   }
 
   get nodeId(): string {
@@ -82,17 +76,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.bus.setHandler((topic, event) => this.deliver(topic, event));
-    this.presenceTimer = setInterval(() => void this.keepPresence(), this.config.ws.heartbeatIntervalMs);
-    this.presenceTimer.unref();
-    // Presence may have been lost with the bus (Redis restarted empty): restore it as soon as
-    // the bus is back rather than at the next heartbeat.
-    this.busWatch = setInterval(() => {
-      const up = this.bus.isReady();
-      if (up && !this.busUp) void this.keepPresence();
-      this.busUp = up;
-    }, BUS_WATCH_MS);
-    this.busWatch.unref();
-    await this.keepPresence();
+    await this.keeper.start();
     await this.subscribeBroadcast();
   }
 
@@ -108,11 +92,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.presenceTimer);
     clearTimeout(this.broadcastRetry);
-    clearTimeout(this.countTimer);
-    clearInterval(this.busWatch);
-    await this.presence.removeNode(this.nodeId).catch(() => undefined);
+    await this.keeper.stop();
     await this.bus.close().catch(() => undefined);
     await this.presence.close().catch(() => undefined);
   }
@@ -120,7 +101,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
   /** Registers a new connection; resolves once private messages can reach it. */
   async connect(conn: Connection): Promise<void> {
     this.connectionCount += 1;
-    this.reportConnections();
+    this.keeper.connectionsChanged();
     addTo(this.everyone, conn.codec, conn);
     const topic = this.userTopic(conn);
     const first = addTo(this.users, topic, conn);
@@ -129,7 +110,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
 
   async disconnect(conn: Connection): Promise<void> {
     this.connectionCount -= 1;
-    this.reportConnections();
+    this.keeper.connectionsChanged();
     removeFrom(this.everyone, conn.codec, conn);
     const topic = this.userTopic(conn);
     if (removeFrom(this.users, topic, conn)) this.subscriptions.drop(topic);
@@ -312,48 +293,15 @@ export class HubService implements OnModuleInit, OnApplicationShutdown {
     return new CommandError(ErrorCode.Unavailable, 'message bus unavailable; nothing was delivered, try again');
   }
 
-  /** Keeps this node's presence alive and retires the entries of nodes that died. */
-  private async keepPresence(): Promise<void> {
-    try {
-      // Our entries are gone if presence lost its data (a Redis restart) or another replica
-      // expired us while we were stalled: put them back.
-      const known = this.nodeId in (await this.presence.nodes());
-      await this.presence.setConnections(this.nodeId, this.connectionCount);
-      await this.presence.refresh(this.nodeId);
-      if (!known && this.connectionCount > 0) await this.restorePresence();
-      for (const { room, member } of await this.presence.expire()) {
-        await this.publish(Topics.room(room), {
-          kind: 'leave',
-          room,
-          from: { id: member.userId, name: member.username, email: member.email },
-          clientId: member.clientId,
-          ts: Date.now(),
-        });
-      }
-    } catch (err) {
-      this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
-    }
+  /** Every (room, member) this replica holds in presence. */
+  *memberships(): IterableIterator<[string, PresenceMember]> {
+    for (const conn of this.allConnections()) for (const room of conn.rooms.keys()) yield [room, this.member(conn)];
   }
 
-  /** Tells presence the new connection count soon, one write for a burst of connects. */
-  private reportConnections(): void {
-    if (this.countTimer) return;
-    this.countTimer = setTimeout(() => {
-      this.countTimer = undefined;
-      this.presence.setConnections(this.nodeId, this.connectionCount).catch(() => undefined);
-    }, COUNT_REPORT_MS);
-    this.countTimer.unref();
-  }
-
-  private async restorePresence(): Promise<void> {
-    let restored = 0;
-    for (const conn of this.allConnections()) {
-      for (const room of conn.rooms.keys()) {
-        await this.presence.add(room, this.member(conn));
-        restored++;
-      }
-    }
-    if (restored > 0) this.logger.warn({ msg: 'presence entries restored', entries: restored });
+  /** Tells a room that a member of a dead replica is gone. */
+  async announceExpired({ room, member }: ExpiredMember): Promise<void> {
+    const from = { id: member.userId, name: member.username, email: member.email };
+    await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
   }
 
   private wants(topic: string): boolean {

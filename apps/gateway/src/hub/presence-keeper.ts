@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import type { Bus } from '../../../../libs/bus/src';
+import type { ExpiredMember, Presence, PresenceMember } from '../../../../libs/presence/src';
+
+/** How soon a change in the connection count reaches presence (stats). */
+const COUNT_REPORT_MS = 100;
+/** How often the bus state is sampled to notice it came back. */
+const BUS_WATCH_MS = 200;
+
+/** What the keeper reads from, and tells, the hub. */
+export interface PresenceKeeperHost {
+  readonly nodeId: string;
+  readonly connections: number;
+  /** Every (room, member) this replica holds. */
+  memberships(): Iterable<[string, PresenceMember]>;
+  /** A dead replica's member was retired: tell its room. */
+  announceExpired(expired: ExpiredMember): Promise<void>;
+}
+
+/**
+ * Keeps this replica's presence true: refreshes its entries every heartbeat, retires the
+ * entries of replicas that died (announcing a `leave` for each), reports the connection
+ * count soon after it changes, and puts the entries back when presence lost them (Redis
+ * restarted empty, or this replica stalled past the TTL) — at once when the bus returns.
+ */
+export class PresenceKeeper {
+  private readonly logger = new Logger('Presence');
+  private timers: NodeJS.Timeout[] = [];
+  private countTimer?: NodeJS.Timeout;
+  private busUp = true;
+
+  constructor(
+    private readonly presence: Presence,
+    private readonly bus: Bus,
+    private readonly host: PresenceKeeperHost,
+    private readonly heartbeatMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const beat = setInterval(() => void this.keep(), this.heartbeatMs);
+    const watch = setInterval(() => {
+      const up = this.bus.isReady();
+      if (up && !this.busUp) void this.keep();
+      this.busUp = up;
+    }, BUS_WATCH_MS);
+    this.timers = [beat, watch];
+    for (const t of this.timers) t.unref();
+    await this.keep();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.countTimer);
+    await this.presence.removeNode(this.host.nodeId).catch(() => undefined);
+  }
+
+  /** The connection count changed: one presence write for a burst of changes. */
+  connectionsChanged(): void {
+    if (this.countTimer) return;
+    this.countTimer = setTimeout(() => {
+      this.countTimer = undefined;
+      this.presence.setConnections(this.host.nodeId, this.host.connections).catch(() => undefined);
+    }, COUNT_REPORT_MS);
+    this.countTimer.unref();
+  }
+
+  async keep(): Promise<void> {
+    const { nodeId } = this.host;
+    try {
+      const known = nodeId in (await this.presence.nodes());
+      await this.presence.setConnections(nodeId, this.host.connections);
+      await this.presence.refresh(nodeId);
+      if (!known) await this.restore();
+      for (const expired of await this.presence.expire()) await this.host.announceExpired(expired);
+    } catch (err) {
+      this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
+    }
+  }
+
+  private async restore(): Promise<void> {
+    let restored = 0;
+    for (const [room, member] of this.host.memberships()) {
+      await this.presence.add(room, member);
+      restored++;
+    }
+    if (restored > 0) this.logger.warn({ msg: 'presence entries restored', entries: restored });
+  }
+}
