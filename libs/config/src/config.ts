@@ -36,7 +36,7 @@ export interface WebSocketConfig {
   maxConnections: number;
   /** WEBSOCKET_READ_BUFFER_SIZE: the sockets' read high-water mark in bytes. */
   readBufferSize: number;
-  /** WEBSOCKET_WRITE_BUFFER_SIZE: bytes batched per socket before an early flush; also the unit of the slow-consumer bound. */
+  /** WEBSOCKET_WRITE_BUFFER_SIZE: the unit of the slow-consumer bound (a connection may hold SEND_QUEUE_BUFFERS of them unsent). */
   writeBufferSize: number;
   /** WEBSOCKET_MAX_MESSAGE_SIZE: the largest frame a client may send; larger closes with 1009. */
   maxMessageSize: number;

@@ -20,6 +20,10 @@ export type Command =
 
 export type CommandKind = Command['kind'];
 
+/** Every command kind, in a fixed order: a kind's index names its handler slot. */
+export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping'];
+export const COMMAND_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_KINDS.map((k, i) => [k, i]));
+
 /**
  * How a member entered a room, which decides how room messages are rendered to it:
  * `chat` (seed 001: `join`, `/ws/{room}`) gets `message` frames, `hub` (seed 002: `join_room`)

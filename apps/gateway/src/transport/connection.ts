@@ -2,9 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
 import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply } from '../../../../libs/protocol/src';
-import { ConnectionQueue } from './connection-queue';
 import { textFrame } from './frame';
-import { TokenBucket } from './token-bucket';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
@@ -21,16 +19,28 @@ export interface ConnectionContext {
 }
 
 type ReplyOrNothing = Reply | undefined | void;
+type Task = () => ReplyOrNothing | Promise<ReplyOrNothing>;
 
 export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error';
 
 const OPEN = 1;
+/** Queued frames are handed to the socket in chunks of about this many bytes. */
+const CHUNK_BYTES = 16 * 1024;
 
 /**
  * One client connection: its identity, dialect, rooms, limits and outbound path.
- * Frames are pre-encoded by the caller and written straight to the socket, corked for the
- * rest of the event-loop turn (see WriteBatcher). The socket is the one `ws` upgraded, so
- * ordering with `ws`'s own control frames (ping, close) is kept.
+ *
+ * Outbound, frames are pre-encoded once per event by the caller and only referenced here:
+ * a connection queues references during the event-loop turn, and at its end (WriteBatcher)
+ * copies them into one chunk per socket write, as much as the kernel takes; the rest waits
+ * for `drain` as references, so a backlog costs 8 bytes per frame, not a buffer each.
+ * Past `maxPendingBytes` of unsent data the client is shed (1013).
+ *
+ * Inbound commands run strictly one after another (a join waits for its subscription to
+ * be live before the next frame of the same client is handled).
+ *
+ * Idle connections are kept small: no per-connection timers, and the frame array, the
+ * command backlog and the drain callback exist only while in use.
  */
 export class Connection {
   /** Rooms this connection is in, with the codec that renders room events for it. */
@@ -42,10 +52,22 @@ export class Connection {
   /** Why the server ended the connection, for metrics; undefined if the client did. */
   closeReason: DisconnectReason | undefined;
   readonly connectedAt: number;
-  private corked = false;
-  private readonly bucket: TokenBucket;
+  /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
+  handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
+
+  private frames: Buffer[] | undefined;
+  private head = 0;
+  private queuedBytes = 0;
+  private scheduled = false;
+  private waitingDrain = false;
+  private onDrain: (() => void) | undefined;
+
+  private tokens: number;
+  private refilledAt: number;
   private strikes = 0;
-  private readonly queue: ConnectionQueue<ReplyOrNothing>;
+
+  private backlog: Task[] | undefined;
+  private busy = false;
 
   constructor(
     /** Unique in the cluster: `${nodeId}:${sequence}`. */
@@ -59,17 +81,23 @@ export class Connection {
     /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
     readonly initialRoom?: { room: string; style: JoinStyle },
   ) {
-    this.connectedAt = this.lastSeen = Date.now();
-    this.bucket = new TokenBucket(ctx.messageRate, ctx.messageBurst, this.connectedAt);
-    this.queue = new ConnectionQueue<ReplyOrNothing>(
-      (reply) => reply && this.reply(reply),
-      (err) => this.fail(err),
-    );
+    this.connectedAt = this.lastSeen = this.refilledAt = Date.now();
+    this.tokens = ctx.messageBurst;
   }
 
+  get open(): boolean {
+    return this.ws.readyState === OPEN;
+  }
+
+  // ---- commands ---------------------------------------------------------------------
+
   /** Runs a command after the ones before it; its reply (or error) goes back to the client. */
-  run(task: () => ReplyOrNothing | Promise<ReplyOrNothing>): void {
-    this.queue.run(task);
+  run(task: Task): void {
+    if (this.busy) {
+      (this.backlog ??= []).push(task);
+      return;
+    }
+    this.execute(task);
   }
 
   reply(reply: Reply): void {
@@ -82,55 +110,53 @@ export class Connection {
     this.reply({ kind: 'error', code, message });
   }
 
+  /** Runs `task`, then the backlog, until a task has to wait; the rest resumes when it is done. */
+  private execute(task: Task): void {
+    for (let t: Task | undefined = task; t !== undefined; t = this.takeNext()) {
+      let result: ReplyOrNothing | Promise<ReplyOrNothing>;
+      try {
+        result = t();
+      } catch (err) {
+        this.fail(err);
+        continue;
+      }
+      if (result instanceof Promise) {
+        this.busy = true;
+        result
+          .then(
+            (r) => r && this.reply(r),
+            (err: unknown) => this.fail(err),
+          )
+          .then(() => {
+            this.busy = false;
+            const next = this.takeNext();
+            if (next) this.execute(next);
+          });
+        return;
+      }
+      if (result) this.reply(result);
+    }
+  }
+
+  private takeNext(): Task | undefined {
+    const task = this.backlog?.shift();
+    if (this.backlog?.length === 0) this.backlog = undefined;
+    return task;
+  }
+
   private fail(err: unknown): void {
     if (err instanceof CommandError) return this.error(err.code, err.message);
     this.ctx.onInternalError(err, this);
     this.error(ErrorCode.Internal, 'internal error; the request was not completed');
   }
 
-  get open(): boolean {
-    return this.ws.readyState === OPEN;
-  }
-
-  /** Unsent bytes held for this connection in the process. */
-  get pendingBytes(): number {
-    return this.socket.writableLength;
-  }
-
-  /** Writes a pre-encoded frame; false if the connection is no longer open. */
-  write(frame: Buffer): boolean {
-    if (this.ws.readyState !== OPEN) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      this.ctx.batcher.add(this);
-    }
-    this.socket.write(frame);
-    return true;
-  }
-
-  /** Encodes and writes one text frame to this connection only. */
-  send(text: string): boolean {
-    return this.write(textFrame(text));
-  }
-
-  /**
-   * Called by the batcher at the end of the turn. What the kernel did not take stays in
-   * the process: past the bound the client is not reading fast enough and is shed.
-   */
-  flush(): void {
-    this.corked = false;
-    this.socket.uncork();
-    const pending = this.socket.writableLength;
-    if (pending === 0) this.backlogSince = 0;
-    else if (pending > this.ctx.maxPendingBytes) this.shed();
-    else if (this.backlogSince === 0) this.backlogSince = Date.now();
-  }
-
-  /** Counts a client frame against the rate limit: 'ok', 'drop' (send an error) or 'close'. */
+  /** Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error) or 'close'. */
   admitFrame(now: number): 'ok' | 'drop' | 'close' {
     this.lastSeen = now;
-    if (this.bucket.take(now)) {
+    this.tokens = Math.min(this.ctx.messageBurst, this.tokens + ((now - this.refilledAt) * this.ctx.messageRate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
       this.strikes = 0;
       return 'ok';
     }
@@ -145,19 +171,105 @@ export class Connection {
     return this.strikes === 1;
   }
 
-  /** Closes because the client does not read fast enough; stops writing to it at once. */
+  // ---- outbound ---------------------------------------------------------------------
+
+  /** Unsent bytes held for this connection in the process. */
+  get pendingBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /** Queues a pre-encoded frame for the end of this turn; false if the connection is not open. */
+  write(frame: Buffer): boolean {
+    if (this.ws.readyState !== OPEN) return false;
+    (this.frames ??= []).push(frame);
+    this.queuedBytes += frame.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.ctx.batcher.add(this);
+    }
+    return true;
+  }
+
+  /** Encodes and queues one text frame to this connection only. */
+  send(text: string): boolean {
+    return this.write(textFrame(text));
+  }
+
+  /** End of the turn (WriteBatcher): hand the socket what it takes, shed a client too far behind. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.ws.readyState !== OPEN) return this.dropFrames();
+    if (!this.waitingDrain) this.pump(false);
+    this.checkBacklog();
+  }
+
+  /** Closes because the client does not read fast enough; nothing more is written to it. */
   shed(): void {
+    this.dropFrames();
     this.close(CloseCode.TryAgainLater, 'slow consumer', 'slow_consumer');
   }
 
+  /** Closes after whatever was already queued for the client, so the close frame comes last. */
   close(code: number, reason: string, why: DisconnectReason): void {
     if (this.ws.readyState !== OPEN) return;
     this.closeReason ??= why;
+    this.pump(true);
     this.ws.close(code, reason);
   }
 
   terminate(why: DisconnectReason): void {
     this.closeReason ??= why;
+    this.dropFrames();
     this.ws.terminate();
   }
+
+  private checkBacklog(): void {
+    const pending = this.pendingBytes;
+    if (pending === 0) this.backlogSince = 0;
+    else if (pending > this.ctx.maxPendingBytes) this.shed();
+    else if (this.backlogSince === 0) this.backlogSince = Date.now();
+  }
+
+  /** Writes queued frames in chunks until the socket pushes back (or all of them, when forced). */
+  private pump(force: boolean): void {
+    const frames = this.frames;
+    if (!frames) return;
+    while (this.head < frames.length) {
+      let end = this.head;
+      let bytes = 0;
+      while (end < frames.length && (bytes === 0 || bytes + frames[end].length <= CHUNK_BYTES)) bytes += frames[end++].length;
+      const chunk = end - this.head === 1 ? frames[this.head] : concat(frames, this.head, end, bytes);
+      this.head = end;
+      this.queuedBytes -= bytes;
+      if (!this.socket.write(chunk) && !force) {
+        this.waitingDrain = true;
+        this.socket.once('drain', (this.onDrain ??= () => this.drained()));
+        break;
+      }
+    }
+    if (this.head === frames.length) {
+      this.frames = undefined;
+      this.head = 0;
+    }
+  }
+
+  private drained(): void {
+    this.waitingDrain = false;
+    if (this.ws.readyState !== OPEN) return this.dropFrames();
+    this.pump(false);
+    this.checkBacklog();
+  }
+
+  private dropFrames(): void {
+    this.frames = undefined;
+    this.head = 0;
+    this.queuedBytes = 0;
+  }
+}
+
+function concat(frames: Buffer[], from: number, to: number, bytes: number): Buffer {
+  const chunk = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (let i = from; i < to; i++) offset += frames[i].copy(chunk, offset);
+  return chunk;
 }

@@ -110,8 +110,10 @@ export class HandshakeService {
 function anonymous(userId: string | null): Identity {
   const valid = userId !== null && /^[\w.@:-]{1,64}$/.test(userId);
   const id = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
-  return { userId: id, username: id, permissions: [], authenticated: false };
+  return { userId: id, username: id, permissions: NO_PERMISSIONS, authenticated: false };
 }
+
+const NO_PERMISSIONS: readonly string[] = Object.freeze([]);
 
 function refuse(status: Refusal['status'], reason: string): Refusal {
   return { ok: false, status, reason };

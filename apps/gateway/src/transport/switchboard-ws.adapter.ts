@@ -5,7 +5,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, type Codec, type Command, ErrorCode } from '../../../../libs/protocol/src';
+import { CloseCode, type Codec, COMMAND_INDEX, ErrorCode } from '../../../../libs/protocol/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal } from './handshake.service';
@@ -31,11 +31,19 @@ export interface AdapterDeps {
   nextConnectionId(): string;
 }
 
+/** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
+const CONN = Symbol('connection');
+type Socket = WebSocket & { [CONN]: Connection };
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /**
  * The transport edge. Owns the HTTP `upgrade` event and decides every handshake before
- * upgrading (401/403/404/429/503 are HTTP answers, never a socket that opens then closes),
- * routes parameterised paths (`/ws/{room}`) to the gateway that speaks the dialect, decodes
- * frames with the connection's codec and hands commands to the gateway's
+ * upgrading (400/401/403/404/429/503 are HTTP answers, never a socket that opens then
+ * closes), routes parameterised paths (`/ws/{room}`) to the gateway that speaks the dialect,
+ * decodes frames with the connection's codec and hands commands to the gateway's
  * `@SubscribeMessage(kind)` handlers, one at a time per connection.
  *
  * Gateways receive a `Connection` as their client, never a raw socket.
@@ -44,12 +52,39 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private readonly servers = new Map<string, WebSocketServer>();
   private upgradeBound = false;
   private open = 0;
+  private readonly listeners: {
+    message: (this: Socket, data: Buffer, isBinary: boolean) => void;
+    pong: (this: Socket) => void;
+    error: (this: Socket, err: Error & { code?: string }) => void;
+    close: (this: Socket) => void;
+  };
 
   constructor(
     app: INestApplicationContext,
     private readonly deps: AdapterDeps,
   ) {
     super(app);
+    // One set of listeners for every socket; each finds its Connection on the socket.
+    const adapter = this;
+    const { metrics } = deps;
+    this.listeners = {
+      message(data, isBinary) {
+        adapter.onFrame(this[CONN], data, isBinary);
+      },
+      pong() {
+        this[CONN].lastSeen = Date.now();
+      },
+      error(err) {
+        this[CONN].closeReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'error';
+      },
+      close() {
+        const conn = this[CONN];
+        adapter.open -= 1;
+        metrics.connections.labels(conn.codec.name).dec();
+        metrics.disconnects.labels(conn.closeReason ?? 'client').inc();
+        metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
+      },
+    };
   }
 
   /** Open connections on this replica. */
@@ -83,16 +118,18 @@ export class SwitchboardWsAdapter extends WsAdapter {
     handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const byKind = new Map<string, (command: Command, kind: string) => unknown>();
-    for (const h of handlers) byKind.set(h.message as string, h.callback as never);
-    conn.ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(conn, data, isBinary, byKind));
+    for (const h of handlers) {
+      const index = COMMAND_INDEX.get(h.message as string);
+      if (index !== undefined) conn.handlers[index] = h.callback as never;
+    }
+    conn.ws.on('message', this.listeners.message as never);
   }
 
   override async close(server: WebSocketServer): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private onFrame(conn: Connection, data: Buffer, isBinary: boolean, byKind: Map<string, (c: Command, k: string) => unknown>): void {
+  private onFrame(conn: Connection, data: Buffer, isBinary: boolean): void {
     const { metrics } = this.deps;
     metrics.bytesIn.inc(data.length);
     if (conn.closeReason !== undefined) return;
@@ -116,13 +153,13 @@ export class SwitchboardWsAdapter extends WsAdapter {
       metrics.framesIn.labels('invalid').inc();
       return conn.error(command.code, command.message);
     }
-    const handler = byKind.get(command.kind);
+    const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];
     if (!handler) {
       metrics.framesIn.labels('invalid').inc();
       return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`);
     }
     metrics.framesIn.labels(command.kind).inc();
-    conn.run(() => handler(command, command.kind) as never);
+    conn.run(() => handler(command as never, command.kind) as never);
   }
 
   private bindUpgrade(): void {
@@ -132,50 +169,31 @@ export class SwitchboardWsAdapter extends WsAdapter {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const verdict = this.deps.handshake.admit(req, this.open);
     if (!verdict.ok) return this.refuse(socket, verdict);
     const server = this.servers.get(verdict.route.gateway);
     const codec = this.deps.codecs[verdict.route.gateway];
     if (!server || !codec) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
-    this.open += 1;
-    let upgraded = false;
-    // ws answers a malformed upgrade itself (400) and never calls back.
-    socket.once('close', () => {
-      if (!upgraded) this.open -= 1;
-    });
+    // ws answers a malformed upgrade itself (400) and then never calls back.
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      upgraded = true;
-      const conn = new Connection(
-        this.deps.nextConnectionId(),
-        verdict.identity,
-        codec,
-        ws,
-        socket,
-        this.deps.context,
-        verdict.route.room === undefined ? undefined : { room: verdict.route.room, style: verdict.route.style ?? 'chat' },
-      );
-      this.track(conn, codec);
+      socket.removeListener('error', destroyOnError);
+      const initial = verdict.route.room === undefined ? undefined : { room: verdict.route.room, style: verdict.route.style ?? 'chat' };
+      const conn = new Connection(this.deps.nextConnectionId(), verdict.identity, codec, ws, socket, this.deps.context, initial);
+      this.track(conn);
       server.emit('connection', conn);
     });
   }
 
-  private track(conn: Connection, codec: Codec): void {
-    const { metrics } = this.deps;
-    metrics.connects.labels(codec.name).inc();
-    metrics.connections.labels(codec.name).inc();
-    conn.ws.on('pong', () => {
-      conn.lastSeen = Date.now();
-    });
-    conn.ws.on('error', (err: Error & { code?: string }) => {
-      conn.closeReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'error';
-    });
-    conn.ws.once('close', () => {
-      this.open -= 1;
-      metrics.connections.labels(codec.name).dec();
-      metrics.disconnects.labels(conn.closeReason ?? 'client').inc();
-      metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
-    });
+  private track(conn: Connection): void {
+    const ws = conn.ws as Socket;
+    ws[CONN] = conn;
+    this.open += 1;
+    this.deps.metrics.connects.labels(conn.codec.name).inc();
+    this.deps.metrics.connections.labels(conn.codec.name).inc();
+    ws.on('pong', this.listeners.pong as never);
+    ws.on('error', this.listeners.error as never);
+    ws.once('close', this.listeners.close as never);
   }
 
   private refuse(socket: Duplex, refusal: Refusal): void {
