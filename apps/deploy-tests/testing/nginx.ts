@@ -176,6 +176,8 @@ export function renderTestNginxConf(source: string, ports: EdgePorts, dir: strin
   conf = replaceOnce(conf, /listen\s+443\s+ssl\s*;/g, `listen 127.0.0.1:${ports.https} ssl;`, 'listen 443 ssl');
   conf = replaceOnce(conf, /listen\s+80\s*;/g, `listen 127.0.0.1:${ports.http};`, 'listen 80');
   conf = replaceOnce(conf, /^pid\s+[^;]+;/m, `pid ${join(dir, 'nginx.pid')};`, 'pid');
+  // Node's stdio pipes are sockets, which /dev/stdout cannot be opened on: log to a file.
+  conf = replaceOnce(conf, /access_log\s+\/dev\/stdout\b/g, `access_log ${join(dir, 'access.log')}`, 'access_log /dev/stdout');
   conf = replaceOnce(conf, /^worker_processes\s+[^;]+;/m, 'worker_processes 2;', 'worker_processes');
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `    ${k}_temp_path ${join(dir, 'tmp', k)};`).join('\n');
   conf = replaceOnce(conf, /^http\s*\{/m, `http {\n${temp}`, 'http block');

@@ -10,6 +10,7 @@ import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
+import { FlowControl } from './transport/flow-control';
 import { WriteBatcher } from './transport/write-batcher';
 
 export interface RunningGateway {
@@ -44,6 +45,7 @@ export async function startGateway(
     nextConnectionId: () => `${hub.nodeId}:${(++sequence).toString(36)}`,
     context: {
       batcher: new WriteBatcher(),
+      flow: app.get(FlowControl),
       maxPendingBytes: config.ws.maxPendingBytes,
       messageRate: config.limits.messageRate,
       messageBurst: config.limits.messageBurst,

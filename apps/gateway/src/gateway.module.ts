@@ -4,13 +4,14 @@ import { ChannelsGateway } from './channels/channels.gateway';
 import { HubService } from './hub/hub.service';
 import { RoomsGateway } from './rooms/rooms.gateway';
 import { DrainService } from './transport/drain.service';
+import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
-  providers: [HandshakeService, HubService, HeartbeatService, DrainService, RoomsGateway, ChannelsGateway],
-  exports: [HubService, HandshakeService, DrainService],
+  providers: [HandshakeService, HubService, HeartbeatService, DrainService, FlowControl, RoomsGateway, ChannelsGateway],
+  exports: [HubService, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

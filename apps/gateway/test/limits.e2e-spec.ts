@@ -101,6 +101,35 @@ describe('bad input and limits', () => {
     }
   });
 
+  it('loses and reorders nothing when replica-wide flow control pauses reading under a burst', async () => {
+    const gw = await startTestGateway({
+      WEBSOCKET_MAX_QUEUED_BYTES: String(64 * 1024),
+      WEBSOCKET_MAX_MESSAGE_SIZE: '4096',
+      WEBSOCKET_MESSAGE_RATE: '100000',
+      WEBSOCKET_MESSAGE_BURST: '100000',
+      WEBSOCKET_CONNECT_BURST: '1000',
+    });
+    try {
+      const members = await Promise.all(Array.from({ length: 40 }, (_, i) => TestClient.connect(`${gw.url}/ws/burst?user_id=m${i}`)));
+      for (const m of members) await m.next('user_list');
+      const flow = gw.app.get((await import('../src/transport/flow-control')).FlowControl);
+      let paused = false;
+      const probe = setInterval(() => (paused ||= flow.isPaused), 1);
+      const body = 'z'.repeat(1000);
+      for (let i = 0; i < 400; i++) members[0].send({ type: 'message', room: 'burst', content: `${i}:${body}` });
+      for (const m of members) {
+        for (let i = 0; i < 400; i++) expect(((await m.next('message', 15000)).content as string).split(':')[0]).toBe(String(i));
+      }
+      clearInterval(probe);
+      // 40 members × 400 KB went out through a 64 KB replica-wide queue.
+      expect(paused).toBe(true);
+      expect(flow.isPaused).toBe(false);
+      await Promise.all(members.map((m) => m.close()));
+    } finally {
+      await gw.app.close();
+    }
+  }, 60000);
+
   describe('slow consumer (gateway in its own process)', () => {
     let gwp: AppProcess;
     beforeAll(async () => {

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       connectionTimeoutMs: 25_000,
       maxPendingBytes: 4096 * 1024,
       drainTimeoutMs: 10_000,
+      maxQueuedBytes: 32 * 1024 * 1024,
     });
   });
 

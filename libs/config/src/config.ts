@@ -58,6 +58,8 @@ export interface WebSocketConfig {
   maxPendingBytes: number;
   /** WEBSOCKET_DRAIN_TIMEOUT: on SIGTERM, the window over which clients are closed with 1012. */
   drainTimeoutMs: number;
+  /** WEBSOCKET_MAX_QUEUED_BYTES: unsent bytes queued across the replica before it stops reading from clients. */
+  maxQueuedBytes: number;
 }
 
 export interface LimitsConfig {
@@ -117,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '60s'),
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
+    maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
   };
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);

@@ -19,6 +19,7 @@ import {
   Topics,
 } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
+import { FlowControl } from '../transport/flow-control';
 import { textFrame } from '../transport/frame';
 import { LocalRooms } from './local-rooms';
 import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
@@ -45,6 +46,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   private readonly broadcastTopic = Topics.broadcast();
   private connectionCount = 0;
   private broadcastRetry?: NodeJS.Timeout;
+  /** Bus events held while flow control has paused the replica, in arrival order. */
+  private held: Array<[string, HubEvent]> = [];
   private readonly keeper: PresenceKeeper;
 
   constructor(
@@ -52,7 +55,10 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
     @Inject(PRESENCE) private readonly presence: Presence,
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly metrics: Metrics,
+    private readonly flow: FlowControl,
   ) {
+    flow.attach(() => this.allConnections());
+    flow.onResume(() => this.releaseHeld());
     this.subscriptions = new TopicSubscriptions(
       bus,
       (topic) => this.wants(topic),
@@ -190,6 +196,24 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   /** Called by the bus for every event on a subscribed topic. */
   deliver(topic: string, event: HubEvent): void {
     this.metrics.busDelivered.labels(Topics.kindOf(topic)).inc();
+    if (this.flow.isPaused || this.held.length > 0) {
+      this.held.push([topic, event]);
+      return;
+    }
+    this.fanOutEvent(topic, event);
+  }
+
+  /** Fans out held events until flow control pauses again or none are left. */
+  private releaseHeld(): void {
+    let i = 0;
+    while (i < this.held.length && !this.flow.isPaused) {
+      const [topic, event] = this.held[i++];
+      this.fanOutEvent(topic, event);
+    }
+    this.held = i === this.held.length ? [] : this.held.slice(i);
+  }
+
+  private fanOutEvent(topic: string, event: HubEvent): void {
     if (event.kind === 'private_message') {
       const conns = this.users.get(topic);
       if (conns) this.fanOutMixed(conns, event);

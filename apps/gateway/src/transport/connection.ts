@@ -2,12 +2,14 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
 import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply } from '../../../../libs/protocol/src';
+import type { FlowControl } from './flow-control';
 import { textFrame } from './frame';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
 export interface ConnectionContext {
   batcher: WriteBatcher;
+  flow: FlowControl;
   maxPendingBytes: number;
   messageRate: number;
   messageBurst: number;
@@ -25,7 +27,7 @@ export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_li
 
 const OPEN = 1;
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
-const CHUNK_BYTES = 16 * 1024;
+const CHUNK_BYTES = 4 * 1024;
 
 /**
  * One client connection: its identity, dialect, rooms, limits and outbound path.
@@ -183,6 +185,7 @@ export class Connection {
     if (this.ws.readyState !== OPEN) return false;
     (this.frames ??= []).push(frame);
     this.queuedBytes += frame.length;
+    this.ctx.flow.queuedMore(frame.length);
     if (!this.scheduled) {
       this.scheduled = true;
       this.ctx.batcher.add(this);
@@ -241,6 +244,7 @@ export class Connection {
       const chunk = end - this.head === 1 ? frames[this.head] : concat(frames, this.head, end, bytes);
       this.head = end;
       this.queuedBytes -= bytes;
+      this.ctx.flow.queuedLess(bytes);
       if (!this.socket.write(chunk) && !force) {
         this.waitingDrain = true;
         this.socket.once('drain', (this.onDrain ??= () => this.drained()));
@@ -261,6 +265,7 @@ export class Connection {
   }
 
   private dropFrames(): void {
+    this.ctx.flow.queuedLess(this.queuedBytes);
     this.frames = undefined;
     this.head = 0;
     this.queuedBytes = 0;

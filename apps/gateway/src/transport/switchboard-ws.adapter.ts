@@ -194,6 +194,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     ws.on('pong', this.listeners.pong as never);
     ws.on('error', this.listeners.error as never);
     ws.once('close', this.listeners.close as never);
+    if (this.deps.context.flow.isPaused) ws.pause();
   }
 
   private refuse(socket: Duplex, refusal: Refusal): void {

@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppProcess, startAppProcess } from '../../libs/testing/gateway-process';
+import { freePorts, RedisServer } from '../../libs/testing/redis-server';
+import { TestClient } from '../gateway/test/support/ws-client';
+import { appServices, loadCompose, serviceEnv } from './testing/compose';
+import { TEST_SECRETS } from './testing/env';
+import { repoPath } from './testing/files';
+import { checkNginxConf, nginxBinary, type NginxProcess, renderTestNginxConf, startNginx } from './testing/nginx';
+import { httpsRequest, makeSelfSignedCert } from './testing/tls';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or `fallback` after `ms` (the timer is cleared either way). */
+function bounded<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The compose edge as real processes: the committed deploy/nginx/nginx.conf and
+ * switchboard-routes.conf in a real nginx (only its addresses rewritten to loopback ports),
+ * TLS with a certificate made by openssl, in front of three gateway processes and the api
+ * started with docker-compose.yml's own environment, on a real redis-server.
+ * Needs `nginx` and `openssl` installed and `npm run build` done.
+ */
+describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', () => {
+  let dir: string;
+  let ca: Buffer;
+  let redis: RedisServer | undefined;
+  let api: AppProcess | undefined;
+  let gws: AppProcess[] = [];
+  let nginx: NginxProcess | undefined;
+  let https = 0;
+  let http = 0;
+  const clients: TestClient[] = [];
+  const suffix = randomBytes(3).toString('hex');
+
+  const wss = (path: string) => `wss://127.0.0.1:${https}${path}`;
+  const connect = async (path: string, options: { headers?: Record<string, string> } = {}) => {
+    const c = await TestClient.connect(wss(path), { ca, ...options });
+    clients.push(c);
+    return c;
+  };
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    httpsRequest(`https://127.0.0.1:${https}${path}`, ca, { method, body, headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  /** Open WebSocket connections on one gateway, from its own /metrics (scraped directly, not through the edge). */
+  const connectionsOn = async (gw: AppProcess) => {
+    const text = await (await fetch(`${gw.http}/metrics`)).text();
+    return [...text.matchAll(/^switchboard_connections\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+
+  beforeAll(async () => {
+    const bin = nginxBinary(); // fails here, with how to install it, when nginx is missing
+    dir = mkdtempSync(join(tmpdir(), 'sb-edge-'));
+    chmodSync(dir, 0o755); // nginx workers run as an unprivileged user when the test is root
+    ({ pem: ca } = makeSelfSignedCert(dir));
+    redis = await RedisServer.start();
+
+    // docker-compose.yml's environment for each app, with the addresses of this machine.
+    const compose = loadCompose({ ...TEST_SECRETS });
+    const local = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url };
+    const gatewayEnv = {
+      ...serviceEnv(compose.services[appServices(compose, 'gateway')[0]]),
+      ...local,
+      WEBSOCKET_DRAIN_TIMEOUT: '2s',
+      WEBSOCKET_HEARTBEAT_INTERVAL: '250ms',
+      WEBSOCKET_CONNECTION_TIMEOUT: '2s',
+    };
+    const { DATABASE_URL: _pg, ...apiEnv } = serviceEnv(compose.services.api);
+    const started = await Promise.allSettled([
+      startAppProcess('api', { ...apiEnv, ...local, DATA_DIR: join(dir, 'pglite'), SERVICE_USERS: `ops-${suffix}` }, 30_000),
+      ...appServices(compose, 'gateway').map(() => startAppProcess('gateway', gatewayEnv, 20_000)),
+    ]);
+    const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(up.map((p) => p.stop('SIGKILL')));
+      throw failed.reason;
+    }
+    [api, ...gws] = up as [AppProcess, ...AppProcess[]];
+    [https, http] = await freePorts(2);
+    const conf = renderTestNginxConf(readFileSync(repoPath('deploy', 'nginx', 'nginx.conf'), 'utf8'), { https, http, gateways: gws.map((g) => g.port), api: api.port }, dir);
+    mkdirSync(join(dir, 'tmp'));
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    copyFileSync(repoPath('deploy', 'nginx', 'switchboard-routes.conf'), join(dir, 'switchboard-routes.conf'));
+    checkNginxConf(bin, dir, join(dir, 'nginx.conf'));
+    nginx = startNginx(bin, dir, join(dir, 'nginx.conf'));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${http}/nginx-health`);
+        if (res.status === 200) break;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline || nginx.proc.exitCode !== null) throw new Error(`nginx did not start:\n${nginx.logs.join('\n')}`);
+      await sleep(50);
+    }
+  }, 60_000);
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => bounded(c.close(), 2000, undefined)));
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all([api, ...gws].map((p) => p?.stop('SIGKILL')));
+    await redis?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 20_000);
+
+  it('speaks WSS with the certificate; three clients land on three gateways (least_conn) and chat across them', async () => {
+    const room = `lobby-${suffix}`;
+    const names = ['ann', 'bob', 'cyd'];
+    const members: TestClient[] = [];
+    for (const name of names) {
+      const c = await connect(`/ws/${room}?user_id=${name}-${suffix}`);
+      await c.next('user_list');
+      members.push(c);
+    }
+    const counts = await Promise.all(gws.map(connectionsOn));
+    expect(counts).toEqual([1, 1, 1]);
+    const last = await members[2].ask({ type: 'user_list', room }, 'user_list');
+    expect((last.data as string[]).sort()).toEqual(names.map((n) => `${n}-${suffix}`).sort());
+
+    members[0].send({ type: 'message', room, content: 'hello through nginx' });
+    for (const c of members) {
+      expect(await c.next('message')).toMatchObject({ room, content: 'hello through nginx', username: `ann-${suffix}` });
+    }
+    members[2].send({ type: 'private_message', user_id: `bob-${suffix}`, content: 'psst' });
+    expect(await members[1].next('private_message')).toMatchObject({ content: 'psst' });
+  });
+
+  it('refuses an untrusted certificate and plain ws:// on the TLS port', async () => {
+    await expect(TestClient.connect(wss('/ws'))).rejects.toThrow(/self[- ]signed|certificate/i);
+    await expect(TestClient.connect(`ws://127.0.0.1:${https}/ws`)).rejects.toThrow(/400|socket hang up|ECONNRESET/);
+  });
+
+  it('REST through the edge: register, login, POST /api/v1/messages reaches a channels client on a gateway', async () => {
+    const username = `eve-${suffix}`;
+    const reg = await call('POST', '/auth/register', { username, password: 'secret123', email: `${username}@example.com` });
+    expect(reg.status).toBe(201);
+    const login = await call('POST', '/auth/login', { username, password: 'secret123' });
+    expect(login.status).toBe(200);
+    const token = login.json.access_token as string;
+    expect((await call('GET', '/auth/me', undefined, token)).json).toMatchObject({ username });
+
+    const channel = `general-${suffix}`;
+    const member = await connect(`/api/v1/ws?channel_id=${channel}&token=${token}`);
+    expect(await member.next('channel_joined')).toMatchObject({ channel_id: channel, user_email: `${username}@example.com` });
+    const created = await call('POST', '/api/v1/messages', { channel_id: channel, content: 'via the edge' }, token);
+    expect(created.status).toBe(201);
+    expect(await member.next('new_message', 5000)).toMatchObject({ channel_id: channel, data: { id: created.json.data.id, content: 'via the edge' } });
+
+    // /api/v1/ws/stats shares its prefix with the WebSocket path but is REST: the api answers.
+    const stats = await call('GET', '/api/v1/ws/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.json).toMatchObject({ success: true, data: { total_clients: expect.any(Number) } });
+    expect(stats.json.data.channels[channel]).toBe(1);
+    const page = await call('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('does not publish /metrics or /health, and redirects plain HTTP to HTTPS', async () => {
+    for (const path of ['/metrics', '/health/ready', '/health/live']) expect((await call('GET', path)).status).toBe(404);
+    const res = await fetch(`http://127.0.0.1:${http}/ws/lobby?user_id=x`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe(`https://127.0.0.1/ws/lobby?user_id=x`);
+  });
+
+  it('a draining gateway: its clients get 1012 and reconnect through the edge; its 503s are retried on the others', async () => {
+    const room = `drain-${suffix}`;
+    expect(await Promise.all(gws.map(connectionsOn))).toEqual([0, 0, 0]);
+    const held: TestClient[] = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await connect(`/ws/${room}?user_id=d${i}-${suffix}`);
+      await c.next('user_list');
+      held.push(c);
+    }
+    expect(await Promise.all(gws.map(connectionsOn))).toEqual([4, 4, 4]);
+    const [victim, ...others] = gws;
+    const exited = victim.stop('SIGTERM');
+    const unready = Date.now() + 3000;
+    while ((await fetch(`${victim.http}/health/ready`)).status !== 503) {
+      if (Date.now() > unready) throw new Error('the gateway did not turn unready on SIGTERM');
+      await sleep(20);
+    }
+    // Draining: it has fewest connections, so least_conn picks it, it answers 503 and nginx
+    // retries the handshake on another replica. No client sees the refusal.
+    const fresh: TestClient[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await connect(`/ws/${room}?user_id=n${i}-${suffix}`);
+      await c.next('user_list');
+      fresh.push(c);
+    }
+    const drained = Date.now() + 6000;
+    while (held.filter((c) => c.closeCode !== undefined).length < 4 && Date.now() < drained) await sleep(20);
+    expect(held.map((c) => c.closeCode).filter((code) => code !== undefined)).toEqual([1012, 1012, 1012, 1012]);
+    expect(await bounded(exited, 8000, 'still running')).toBe(0);
+    const access = readFileSync(join(dir, 'access.log'), 'utf8').split('\n');
+    // nginx logs a WebSocket request when it ends: close the new clients, then read the log.
+    await Promise.all(fresh.map((c) => c.close()));
+    const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}?user_id=n`));
+    const until = Date.now() + 3000;
+    while (logged().length < fresh.length && Date.now() < until) await sleep(20);
+    const lines = logged();
+    expect(lines).toHaveLength(fresh.length);
+    expect(lines.filter((l) => /" 101 /.test(l))).toHaveLength(fresh.length);
+    expect(lines.filter((l) => /upstream_status=503, 101\b/.test(l)).length).toBeGreaterThanOrEqual(1);
+    // The dropped clients reconnect through the same address and land on live replicas.
+    for (const [i, c] of held.entries()) {
+      if (c.closeCode !== 1012) continue;
+      const back = await connect(`/ws/${room}?user_id=d${i}-${suffix}`);
+      await back.next('user_list');
+    }
+    const counts = await Promise.all(others.map(connectionsOn));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
+  }, 30_000);
+});

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+
+/** The sockets flow control pauses and resumes. */
+export interface Pausable {
+  readonly ws: WebSocket;
+}
+
+/**
+ * Replica-wide backpressure. Each connection bounds its own unsent data (slow consumers are
+ * shed), but a burst fanned out to many healthy-but-slower readers can still pile up in the
+ * process. Past WEBSOCKET_MAX_QUEUED_BYTES queued in total the replica stops reading from
+ * every client, so TCP pushes back on the senders, and the hub holds further bus events
+ * (one object each, instead of one queued frame per recipient); below half of it, both
+ * resume.
+ */
+@Injectable()
+export class FlowControl {
+  private queued = 0;
+  private paused = false;
+  private readonly high: number;
+  private readonly low: number;
+  private connections: () => Iterable<Pausable> = () => [];
+  private readonly resumed: Array<() => void> = [];
+
+  constructor(@Inject(CONFIG) config: SwitchboardConfig) {
+    this.high = config.ws.maxQueuedBytes;
+    this.low = config.ws.maxQueuedBytes / 2;
+  }
+
+  /** Where the connections to pause are (the hub owns them). */
+  attach(connections: () => Iterable<Pausable>): void {
+    this.connections = connections;
+  }
+
+  /** Called each time the replica resumes. */
+  onResume(listener: () => void): void {
+    this.resumed.push(listener);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  queuedMore(bytes: number): void {
+    this.queued += bytes;
+    if (!this.paused && this.queued > this.high) {
+      this.paused = true;
+      for (const c of this.connections()) c.ws.pause();
+    }
+  }
+
+  queuedLess(bytes: number): void {
+    this.queued -= bytes;
+    if (this.paused && this.queued < this.low) {
+      this.paused = false;
+      for (const c of this.connections()) c.ws.resume();
+      for (const listener of this.resumed) listener();
+    }
+  }
+}
