@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type SwitchboardConfig } from '../../libs/config/src';
+import { parseDockerfile } from './testing/docker';
 import { knownVariables, TEST_SECRETS } from './testing/env';
 import { entrySource, repoFileExists, ROUTES } from './testing/files';
 import {
@@ -168,7 +169,9 @@ describe('k8s/ (kubectl apply -k)', () => {
 
     it('runs as the image\'s non-root user under the restricted Pod Security profile, with resources', () => {
       const pod = podSpec(w);
-      expect(pod.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } }));
+      const { stages } = parseDockerfile();
+      const imageUser = Number(stages[stages.length - 1].instructions.filter((i) => i.cmd === 'USER').at(-1)!.args.split(':')[0]);
+      expect(pod.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, runAsUser: imageUser, seccompProfile: { type: 'RuntimeDefault' } }));
       expect(c.securityContext).toEqual(expect.objectContaining({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }));
       expect(c.resources?.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
       expect(c.resources?.limits?.memory).toEqual(expect.any(String));
