@@ -26,7 +26,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# A small young generation keeps fan-out bursts from growing RSS by ~50 MB (README "Tuning").
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=2 \
     PORT=8080 \
     HOST=0.0.0.0 \
     DATA_DIR=/data/pglite
