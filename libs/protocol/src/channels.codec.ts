@@ -36,13 +36,7 @@ export class ChannelsCodec implements Codec {
         return JSON.stringify({ type: event.kind, channel_id: event.room, timestamp, data: event.data });
       case 'join':
       case 'leave':
-        return JSON.stringify({
-          type: event.kind === 'join' ? 'channel_joined' : 'channel_left',
-          channel_id: event.room,
-          user_email: event.from.email ?? null,
-          username: event.from.name,
-          timestamp,
-        });
+        return membership(event.kind === 'join', event.room, event.from, timestamp);
       case 'message':
         // Live chat from rooms-dialect clients in the same room (not stored).
         return JSON.stringify({
@@ -75,13 +69,7 @@ export class ChannelsCodec implements Codec {
     switch (reply.kind) {
       case 'joined':
       case 'left':
-        return JSON.stringify({
-          type: reply.kind === 'joined' ? 'channel_joined' : 'channel_left',
-          channel_id: reply.room,
-          user_email: reply.who.email ?? null,
-          username: reply.who.name,
-          timestamp,
-        });
+        return membership(reply.kind === 'joined', reply.room, reply.who, timestamp);
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: new Date(reply.ts).toISOString() });
       case 'error':
@@ -93,6 +81,11 @@ export class ChannelsCodec implements Codec {
 }
 
 export const channelsCodec = new ChannelsCodec();
+
+/** `channel_joined` / `channel_left`: to the member itself as confirmation, and to the others. */
+function membership(joined: boolean, room: string, who: { name: string; email?: string }, timestamp: string): string {
+  return JSON.stringify({ type: joined ? 'channel_joined' : 'channel_left', channel_id: room, user_email: who.email ?? null, username: who.name, timestamp });
+}
 
 function withChannel(type: string, channel: unknown, make: (room: string) => Command): Command | DecodeError {
   if (channel === undefined || channel === null || channel === '') {

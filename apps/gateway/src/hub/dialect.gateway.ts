@@ -1,8 +1,15 @@
-import type { OnGatewayConnection, OnGatewayDisconnect } from '@nestjs/websockets';
+import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage } from '@nestjs/websockets';
+import type { Command, Reply } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import type { HubService } from './hub.service';
 
-/** What every dialect's gateway does on connect and disconnect: hand the connection to the hub. */
+export type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
+
+/**
+ * What every dialect's gateway does: hand connections to the hub, and join, leave, ping.
+ * Thin: the adapter authenticated and decoded; each handler hands one command to the hub
+ * and returns the reply, which goes back to the asking connection.
+ */
 export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDisconnect {
   protected constructor(protected readonly hub: HubService) {}
 
@@ -14,5 +21,20 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
 
   handleDisconnect(conn: Connection): void {
     conn.run(() => this.hub.disconnect(conn));
+  }
+
+  @SubscribeMessage('join')
+  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply> {
+    return this.hub.join(conn, cmd.room, cmd.style);
+  }
+
+  @SubscribeMessage('leave')
+  leave(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'leave'>): Promise<Reply | undefined> {
+    return this.hub.leave(conn, cmd.room);
+  }
+
+  @SubscribeMessage('ping')
+  ping(): Reply {
+    return { kind: 'pong', ts: Date.now() };
   }
 }
