@@ -4,10 +4,10 @@ export interface Batched {
 }
 
 /**
- * Batches socket writes within one event-loop turn: a connection corks its socket on the
- * first write of a turn and registers here; every registered connection is uncorked in one
- * setImmediate, so all frames a socket got during the turn leave in one writev syscall
- * instead of one syscall per frame.
+ * Batches socket writes within one event-loop turn: a connection registers here on the
+ * first frame it queues in a turn, and every registered connection is flushed in one
+ * setImmediate, so all frames a socket got during the turn leave in one write instead of
+ * one syscall per frame.
  */
 export class WriteBatcher {
   private pending: Batched[] = [];
