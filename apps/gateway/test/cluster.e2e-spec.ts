@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../../libs/testing/redis-server';
 import { signToken, TEST_SECRET } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { TestClient, upgradeStatus } from './support/ws-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,6 +147,9 @@ describe('cluster over Redis', () => {
     });
     members[0].send({ type: 'message', room: 'restart', content: 'while down' });
     expect(await members[0].next('error')).toMatchObject({ data: { code: 'unavailable' } });
+    const refused = await upgradeStatus(`${g1.url}/ws?user_id=late`);
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).error).toMatch(/bus unavailable/);
 
     await redis.start();
     await until('every replica to be ready again', 15000, async () => {

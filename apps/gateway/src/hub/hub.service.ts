@@ -6,6 +6,7 @@ import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
 import {
   channelsCodec,
+  CloseCode,
   type Codec,
   CommandError,
   ErrorCode,
@@ -110,8 +111,15 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
     this.keeper.connectionsChanged();
     addTo(this.everyone, conn.codec, conn);
     const topic = this.userTopic(conn);
-    const first = addTo(this.users, topic, conn);
-    if (first) await this.subscriptions.want(topic);
+    if (!addTo(this.users, topic, conn)) return;
+    try {
+      await this.subscriptions.want(topic);
+    } catch (err) {
+      // Without its user topic the connection would miss private messages: send it away
+      // (1013, try again later); the disconnect that follows cleans up.
+      conn.close(CloseCode.TryAgainLater, 'message bus unavailable', 'error');
+      throw this.unavailable('subscribe', err);
+    }
   }
 
   async disconnect(conn: Connection): Promise<void> {

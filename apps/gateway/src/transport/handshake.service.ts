@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthError, extractToken, type Identity, JwtVerifier } from '../../../../libs/auth/src';
+import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { roomAllowed } from '../../../../libs/protocol/src';
 import { matchRoute, type Route } from './routes';
@@ -23,7 +24,7 @@ export interface Refusal {
 }
 
 /**
- * Decides every upgrade before it happens: path, drain state, origin, per-IP connect rate,
+ * Decides every upgrade before it happens: path, drain state, bus state, origin, per-IP connect rate,
  * replica connection cap, credential, room permission. Knows nothing of sockets.
  */
 @Injectable()
@@ -36,6 +37,7 @@ export class HandshakeService {
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly jwt: JwtVerifier,
+    @Inject(BUS) private readonly bus: Bus,
   ) {
     this.connectLimiter = new KeyedRateLimiter(config.limits.connectRate, config.limits.connectBurst);
     this.anyOrigin = config.ws.allowedOrigins.includes('*');
@@ -63,6 +65,7 @@ export class HandshakeService {
     if ('bad' in route) return refuse(400, route.bad);
     if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');
     if (this.draining) return refuse(503, 'server is shutting down; reconnect to another replica');
+    if (!this.bus.isReady()) return refuse(503, 'message bus unavailable on this replica; retry shortly');
 
     const origin = req.headers.origin;
     if (origin !== undefined && !this.anyOrigin && !this.origins.has(origin.toLowerCase())) {
