@@ -5,6 +5,8 @@ import type { ChildProcess } from 'node:child_process';
  * signal — ends them too. Killing is synchronous (SIGKILL) so it works in an `exit` handler.
  */
 const children = new Set<ChildProcess>();
+/** Synchronous clean-ups for what is not a ChildProcess of ours (a redis-server known by pid). */
+const cleanups = new Set<() => void>();
 
 export function track(proc: ChildProcess): ChildProcess {
   children.add(proc);
@@ -12,11 +14,25 @@ export function track(proc: ChildProcess): ChildProcess {
   return proc;
 }
 
+/** Runs `cleanup` (synchronous) when the bench ends, whatever ends it; returns a function that cancels it. */
+export function atExit(cleanup: () => void): () => void {
+  cleanups.add(cleanup);
+  return () => void cleanups.delete(cleanup);
+}
+
 export function killAll(): void {
   for (const proc of children) {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   }
   children.clear();
+  for (const cleanup of cleanups) {
+    try {
+      cleanup();
+    } catch {
+      // keep going: the others must run too
+    }
+  }
+  cleanups.clear();
 }
 
 /** Waits for a process to exit; SIGKILLs it after `graceMs`. */

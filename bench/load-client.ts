@@ -1,18 +1,21 @@
 /**
  * A load-generating process, forked by the orchestrator with an IPC channel. It opens its
- * share of WebSocket clients, paced in batches, and on command has its first client send
- * numbered, timestamped messages as fast as backpressure allows. Every client checks what
- * it receives for loss, duplication and order, and records delivery latency.
+ * share of clients, paced in batches — raw `ws` WebSockets, or `socket.io-client` sockets
+ * (websocket transport only) — and on command has the room senders it holds send numbered,
+ * timestamped messages, paced or as fast as backpressure allows. Every client checks what
+ * it receives for loss, duplication, order and room, and records delivery latency.
  *
- * Message content is `${seq}|${sendTimeMicros}|xxxx…`; frames are classified by their
- * leading bytes so the hot path never parses JSON (each client's first delivery is parsed
- * in full to check the frame's shape).
+ * Message content is `${room}|${seq}|${sendTimeMicros}|xxxx…`; `ws` frames are classified by
+ * their leading bytes so the hot path never parses JSON (each client's first delivery is
+ * parsed in full to check the frame's shape). Socket.IO hands over parsed objects.
  */
+import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { LatencyHistogram } from './histogram';
-import { type LoadCommand, type LoadEvent, type LoadReport, nowMs } from './load-protocol';
+import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 
 type ConnectCommand = Extract<LoadCommand, { cmd: 'connect' }>;
+type SendCommand = Extract<LoadCommand, { cmd: 'send' }>;
 
 const MESSAGE_PREFIX = Buffer.from('{"type":"message"');
 const CONTENT_KEY = Buffer.from('"content":"');
@@ -21,6 +24,15 @@ const BACKPRESSURE_BYTES = 1 << 20;
 const PROGRESS_MS = 250;
 const BATCH_TIMEOUT_MS = 30_000;
 const PIPE = 0x7c; // '|'
+const NO_MESSAGES = new Uint8Array(0);
+
+/** The socket under a client, whichever library drives it. */
+interface Wire {
+  send(room: string, content: string): void;
+  /** Bytes written and not yet handed to the kernel (plus, for Socket.IO, packets not yet written). */
+  buffered(): number;
+  terminate(): void;
+}
 
 class Client {
   ready = false;
@@ -31,14 +43,18 @@ class Client {
   reordered = 0;
   lastSeq = -1;
   checkedShape = false;
+  wire!: Wire;
+  /** One flag per sequence number of the client's room. */
   readonly seen: Uint8Array;
+  readonly room?: RoomPlan;
 
   constructor(
     readonly name: string,
-    readonly ws: WebSocket,
-    messages: number,
+    readonly roomIndex: number,
+    rooms: RoomPlan[],
   ) {
-    this.seen = new Uint8Array(messages);
+    this.room = rooms[roomIndex];
+    this.seen = this.room ? new Uint8Array(this.room.messages) : NO_MESSAGES;
   }
 }
 
@@ -46,6 +62,7 @@ let setup: ConnectCommand | undefined;
 const clients: Client[] = [];
 const latency = new LatencyHistogram();
 let deliveries = 0;
+let uniqueDeliveries = 0;
 let expected = 0;
 let unexpected = 0;
 let shapeErrors = 0;
@@ -63,9 +80,9 @@ function emit(event: LoadEvent): void {
   if (process.connected) process.send!(event);
 }
 
-/** Handles one text frame from the server. */
+/** Handles one text frame from the gateway or the `ws` reference server. */
 function onFrame(client: Client, data: Buffer, onReady: () => void): void {
-  if (startsWith(data, MESSAGE_PREFIX)) return onMessage(client, data);
+  if (startsWith(data, MESSAGE_PREFIX)) return onWsMessage(client, data);
   const type = frameType(data);
   if (type === 'user_list') {
     if (!client.ready) onReady();
@@ -75,59 +92,92 @@ function onFrame(client: Client, data: Buffer, onReady: () => void): void {
   }
 }
 
-function onMessage(client: Client, data: Buffer): void {
+/** A `message` frame as raw JSON bytes: content = room|seq|sentMicros|padding, read in place. */
+function onWsMessage(client: Client, data: Buffer): void {
   const now = nowMs();
   const at = data.indexOf(CONTENT_KEY);
   if (at < 0) {
     shapeErrors++;
     return;
   }
-  // content = seq|sentMicros|padding
   let i = at + CONTENT_KEY.length;
+  let room = 0;
+  while (data[i] !== PIPE && i < data.length) room = room * 10 + (data[i++] - 48);
+  i++;
   let seq = 0;
   while (data[i] !== PIPE && i < data.length) seq = seq * 10 + (data[i++] - 48);
   i++;
   let sentUs = 0;
   while (data[i] !== PIPE && i < data.length) sentUs = sentUs * 10 + (data[i++] - 48);
+  if (!client.checkedShape) {
+    client.checkedShape = true;
+    if (!validShape(client, parse(data))) shapeErrors++;
+  }
+  record(client, now, room, seq, sentUs);
+}
 
+/** A Socket.IO `message` event, already parsed by the client library. */
+function onSocketIoMessage(client: Client, msg: unknown): void {
+  const now = nowMs();
+  const content = (msg as { content?: unknown } | null)?.content;
+  if (typeof content !== 'string') {
+    shapeErrors++;
+    return;
+  }
+  const a = content.indexOf('|');
+  const b = content.indexOf('|', a + 1);
+  const c = content.indexOf('|', b + 1);
+  if (!client.checkedShape) {
+    client.checkedShape = true;
+    if (!validShape(client, msg)) shapeErrors++;
+  }
+  record(client, now, Number(content.slice(0, a)), Number(content.slice(a + 1, b)), Number(content.slice(b + 1, c)));
+}
+
+function record(client: Client, now: number, room: number, seq: number, sentUs: number): void {
   deliveries++;
   if (firstDeliveryAt === 0) firstDeliveryAt = now;
   lastDeliveryAt = now;
   latency.record(now * 1000 - sentUs);
-  if (!client.checkedShape) {
-    client.checkedShape = true;
-    if (!validShape(data)) shapeErrors++;
-  }
-  if (seq >= client.seen.length) {
+  if (room !== client.roomIndex || seq >= client.seen.length) {
+    // Another room's message, or past this room's last: misrouted, counted with the shape errors.
     unexpected++;
-  } else if (client.seen[seq] === 1) {
+    return;
+  }
+  if (client.seen[seq] === 1) {
     client.duplicated++;
   } else {
     client.seen[seq] = 1;
     client.unique++;
+    uniqueDeliveries++;
   }
   if (seq < client.lastSeq) client.reordered++;
   client.lastSeq = seq;
-  if (!completeSent && armed && deliveries >= expected) {
+  if (!completeSent && armed && uniqueDeliveries >= expected) {
     completeSent = true;
     emit({ ev: 'complete', deliveries, lastDeliveryAt });
   }
 }
 
-function validShape(data: Buffer): boolean {
+function parse(data: Buffer): unknown {
   try {
-    const f = JSON.parse(data.toString()) as Record<string, unknown>;
-    return (
-      f.type === 'message' &&
-      f.room === setup!.room &&
-      typeof f.content === 'string' &&
-      f.user_id === setup!.sender &&
-      typeof f.username === 'string' &&
-      typeof f.timestamp === 'number'
-    );
+    return JSON.parse(data.toString());
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function validShape(client: Client, frame: unknown): boolean {
+  if (typeof frame !== 'object' || frame === null) return false;
+  const f = frame as Record<string, unknown>;
+  return (
+    (setup!.mode === 'socketio' || f.type === 'message') &&
+    f.room === client.room?.name &&
+    typeof f.content === 'string' &&
+    f.user_id === client.room?.sender &&
+    typeof f.username === 'string' &&
+    typeof f.timestamp === 'number'
+  );
 }
 
 function startsWith(data: Buffer, prefix: Buffer): boolean {
@@ -139,34 +189,45 @@ function frameType(data: Buffer): string | undefined {
     const end = data.indexOf(0x22, TYPE_PREFIX.length);
     return end > 0 ? data.toString('latin1', TYPE_PREFIX.length, end) : undefined;
   }
-  try {
-    const f = JSON.parse(data.toString()) as { type?: unknown };
-    return typeof f.type === 'string' ? f.type : undefined;
-  } catch {
-    return undefined;
-  }
+  const f = parse(data) as { type?: unknown } | undefined;
+  return typeof f?.type === 'string' ? f.type : undefined;
 }
 
-/** Opens one client; resolves true when it is ready, false (with a reason) when it fails. */
-function open(name: string, url: string, cmd: ConnectCommand): Promise<string | true> {
+/** Settles a client's opening once: true when ready, else why it failed. */
+function opener(client: Client, resolve: (r: string | true) => void, terminate: () => void) {
+  let settled = false;
+  const timer = setTimeout(() => {
+    settle(`not ready within ${BATCH_TIMEOUT_MS}ms`);
+    terminate();
+  }, BATCH_TIMEOUT_MS);
+  function settle(result: string | true): void {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    if (result === true) {
+      client.ready = true;
+      clients.push(client);
+    }
+    resolve(result);
+  }
+  return settle;
+}
+
+function closedEarly(client: Client, why: string | number): void {
+  if (client.ready && !client.closing) unexpectedCloses[why] = (unexpectedCloses[why] ?? 0) + 1;
+}
+
+/** Opens one raw WebSocket client; resolves true when it is ready, else why it failed. */
+function openWs(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
-    const client = new Client(name, ws, cmd.messages);
-    let settled = false;
-    const settle = (result: string | true) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (result === true) {
-        client.ready = true;
-        clients.push(client);
-      }
-      resolve(result);
+    const ws = new WebSocket(plan.url, { perMessageDeflate: false, skipUTF8Validation: true });
+    const client = new Client(plan.name, plan.room, cmd.rooms);
+    client.wire = {
+      send: (room, content) => ws.send(JSON.stringify({ type: 'message', room, content })),
+      buffered: () => ws.bufferedAmount,
+      terminate: () => ws.terminate(),
     };
-    const timer = setTimeout(() => {
-      settle(`not ready within ${BATCH_TIMEOUT_MS}ms`);
-      ws.terminate();
-    }, BATCH_TIMEOUT_MS);
+    const settle = opener(client, resolve, () => ws.terminate());
     ws.on('message', (data: Buffer) => onFrame(client, data, () => settle(true)));
     ws.once('open', () => {
       if (cmd.readyOn === 'open') settle(true);
@@ -178,9 +239,44 @@ function open(name: string, url: string, cmd: ConnectCommand): Promise<string | 
     ws.on('error', (err) => settle(err.message));
     ws.once('close', (code) => {
       settle(`closed ${code} before ready`);
-      if (client.ready && !client.closing) unexpectedCloses[code] = (unexpectedCloses[code] ?? 0) + 1;
+      closedEarly(client, code);
     });
   });
+}
+
+/** Opens one Socket.IO client (websocket transport, its own connection, no reconnection). */
+function openSocketIo(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
+  return new Promise((resolve) => {
+    const socket: Socket = io(plan.url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: BATCH_TIMEOUT_MS,
+      query: plan.query,
+    });
+    const client = new Client(plan.name, plan.room, cmd.rooms);
+    client.wire = {
+      send: (room, content) => void socket.emit('message', { room, content }),
+      buffered: () => {
+        const engine = socket.io.engine as unknown as { writeBuffer?: unknown[]; transport?: { ws?: { bufferedAmount?: number } } };
+        // Packets engine.io has not written yet count as a full buffer's worth: wait for them.
+        return (engine?.transport?.ws?.bufferedAmount ?? 0) + (engine?.writeBuffer?.length ?? 0) * 1024;
+      },
+      terminate: () => void socket.disconnect(),
+    };
+    const settle = opener(client, resolve, () => socket.disconnect());
+    socket.on('message', (msg: unknown) => onSocketIoMessage(client, msg));
+    socket.once('connect', () => settle(true));
+    socket.on('connect_error', (err: Error) => settle(`connect_error: ${err.message}`));
+    socket.on('disconnect', (reason: string) => {
+      settle(`disconnected (${reason}) before ready`);
+      closedEarly(client, reason);
+    });
+  });
+}
+
+function open(plan: ClientPlan, cmd: ConnectCommand, mode: ClientMode): Promise<string | true> {
+  return mode === 'socketio' ? openSocketIo(plan, cmd) : openWs(plan, cmd);
 }
 
 async function connect(cmd: ConnectCommand): Promise<void> {
@@ -189,54 +285,72 @@ async function connect(cmd: ConnectCommand): Promise<void> {
   let failed = 0;
   let firstFailure: string | undefined;
   for (let i = 0; i < cmd.clients.length; i += cmd.batch) {
-    const results = await Promise.all(cmd.clients.slice(i, i + cmd.batch).map((c) => open(c.name, c.url, cmd)));
+    const results = await Promise.all(cmd.clients.slice(i, i + cmd.batch).map((c) => open(c, cmd, cmd.mode)));
     for (const r of results) {
       if (r === true) continue;
       failed++;
       firstFailure ??= r;
     }
   }
-  // The sender is the first name; keep it first whatever order the opens finished in.
   const order = new Map(cmd.clients.map((c, i) => [c.name, i]));
   clients.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
-  expected = clients.length * cmd.messages;
+  expected = clients.reduce((s, c) => s + c.seen.length, 0);
   emit({ ev: 'ready', connected: clients.length, failed, firstFailure, ms: Date.now() - started });
 }
+
+let maxLoopLagMs = 0;
 
 function arm(): void {
   armed = true;
   armedCpu = process.cpuUsage();
-  progressTimer = setInterval(() => emit({ ev: 'progress', deliveries, lastDeliveryAt }), PROGRESS_MS);
-  if (expected === 0 || deliveries >= expected) {
+  let tick = nowMs();
+  progressTimer = setInterval(() => {
+    const now = nowMs();
+    maxLoopLagMs = Math.max(maxLoopLagMs, now - tick - PROGRESS_MS);
+    tick = now;
+    emit({ ev: 'progress', deliveries, lastDeliveryAt });
+  }, PROGRESS_MS);
+  if (uniqueDeliveries >= expected) {
     completeSent = true;
     emit({ ev: 'complete', deliveries, lastDeliveryAt });
   }
 }
 
-async function send(messages: number, payloadBytes: number, rate: number): Promise<void> {
-  const sender = clients[0];
-  if (!sender || sender.name !== setup!.sender) throw new Error(`sender ${setup!.sender} is not connected in this process`);
-  const { ws } = sender;
-  const room = setup!.room;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends the messages whose room's sender is one of this process's clients. */
+async function send({ total, payloadBytes, rate, startAt }: SendCommand): Promise<void> {
+  const rooms = setup!.rooms;
+  const byName = new Map(clients.map((c) => [c.name, c]));
+  const senders = rooms.map((r) => byName.get(r.sender));
   const padding = 'x'.repeat(payloadBytes);
   let backpressureWaits = 0;
-  const firstSendAt = nowMs();
-  let lastSendAt = firstSendAt;
-  for (let seq = 0; seq < messages; seq++) {
+  let behindMs = 0;
+  let sent = 0;
+  let firstSendAt = 0;
+  let lastSendAt = 0;
+  if (rate > 0 && startAt > nowMs()) await sleep(startAt - nowMs());
+  for (let k = 0; k < total; k++) {
+    const roomIndex = k % rooms.length;
+    const sender = senders[roomIndex];
+    if (!sender) continue;
     if (rate > 0) {
-      const wait = firstSendAt + (seq * 1000) / rate - nowMs();
-      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      const due = startAt + (k * 1000) / rate;
+      const wait = due - nowMs();
+      if (wait >= 1) await sleep(wait);
+      else behindMs = Math.max(behindMs, -wait);
     }
-    while (ws.bufferedAmount > BACKPRESSURE_BYTES) {
+    while (sender.wire.buffered() > BACKPRESSURE_BYTES) {
       backpressureWaits++;
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
     }
     lastSendAt = nowMs();
-    const head = `${seq}|${Math.round(lastSendAt * 1000)}|`;
-    const content = head + padding.slice(0, Math.max(0, payloadBytes - head.length));
-    ws.send(JSON.stringify({ type: 'message', room, content }));
+    if (sent++ === 0) firstSendAt = lastSendAt;
+    const seq = Math.floor(k / rooms.length);
+    const head = `${roomIndex}|${seq}|${Math.round(lastSendAt * 1000)}|`;
+    sender.wire.send(rooms[roomIndex].name, head + padding.slice(0, Math.max(0, payloadBytes - head.length)));
   }
-  emit({ ev: 'sent', firstSendAt, lastSendAt, backpressureWaits });
+  emit({ ev: 'sent', sent, firstSendAt, lastSendAt, backpressureWaits, behindMs });
 }
 
 function report(): LoadReport {
@@ -245,10 +359,17 @@ function report(): LoadReport {
   let lost = 0;
   let duplicated = 0;
   let reordered = 0;
+  let lossyClients = 0;
+  let firstLoss: string | undefined;
   for (const c of clients) {
-    lost += c.seen.length - c.unique;
+    const missed = c.seen.length - c.unique;
+    lost += missed;
     duplicated += c.duplicated;
     reordered += c.reordered;
+    if (missed > 0) {
+      lossyClients++;
+      firstLoss ??= `${c.name} (room ${c.room?.name}) missed ${missed} of ${c.seen.length}, first seq ${c.seen.indexOf(0)}, last received seq ${c.lastSeq}`;
+    }
   }
   return {
     clients: clients.length,
@@ -257,6 +378,8 @@ function report(): LoadReport {
     lost,
     duplicated,
     reordered,
+    lossyClients,
+    firstLoss,
     shapeErrors: shapeErrors + unexpected,
     errorFrames,
     firstError,
@@ -265,6 +388,7 @@ function report(): LoadReport {
     lastDeliveryAt,
     latency: latency.toJSON(),
     cpuMicros: armedCpu ? cpu.user + cpu.system : 0,
+    maxLoopLagMs,
   };
 }
 
@@ -272,7 +396,7 @@ function closeAll(): void {
   clearInterval(progressTimer);
   for (const c of clients) {
     c.closing = true;
-    c.ws.terminate();
+    c.wire.terminate();
   }
   setImmediate(() => process.exit(0));
 }
@@ -285,7 +409,7 @@ process.on('message', (msg: LoadCommand) => {
       case 'arm':
         return arm();
       case 'send':
-        return send(msg.messages, msg.payloadBytes, msg.rate);
+        return send(msg);
       case 'report':
         return emit({ ev: 'report', report: report() });
       case 'close':

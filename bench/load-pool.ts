@@ -2,22 +2,31 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { ended, track } from './children';
 import { LatencyHistogram } from './histogram';
-import type { LoadCommand, LoadEvent, LoadReport } from './load-protocol';
+import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 
 type EventOf<K extends LoadEvent['ev']> = Extract<LoadEvent, { ev: K }>;
+
+/** A process whose last progress report is more recent than this is reporting (they come every 250 ms). */
+const REPORTING_MS = 1_500;
 
 /** One forked load-client process and the events it sends back. */
 class LoadProcess {
   readonly proc: ChildProcess;
   deliveries = 0;
   lastDeliveryAt = 0;
+  /** When the last progress report arrived, and the last one that showed more deliveries (orchestrator clock). */
+  lastReportAt = 0;
+  lastProgressAt = 0;
   complete = false;
   private readonly waiters = new Map<string, Array<(e: LoadEvent) => void>>();
-  private failure?: Error;
+  failure?: Error;
   private readonly onFailure = new Set<(err: Error) => void>();
 
   constructor(readonly index: number) {
-    this.proc = track(fork(join(__dirname, 'load-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // BENCH_CLIENT_CPU_PROF=<dir>: V8 CPU profiles of the load clients (to see what keeps them busy).
+    const profDir = process.env.BENCH_CLIENT_CPU_PROF;
+    const execArgv = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+    this.proc = track(fork(join(__dirname, 'load-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv }));
     this.proc.on('message', (e: LoadEvent) => this.onEvent(e));
     this.proc.once('exit', (code, signal) => this.fail(new Error(`load client ${index} exited (${code ?? signal})`)));
   }
@@ -59,6 +68,8 @@ class LoadProcess {
 
   private onEvent(e: LoadEvent): void {
     if (e.ev === 'progress' || e.ev === 'complete') {
+      this.lastReportAt = Date.now();
+      if (e.deliveries !== this.deliveries) this.lastProgressAt = this.lastReportAt;
       this.deliveries = e.deliveries;
       this.lastDeliveryAt = e.lastDeliveryAt;
       if (e.ev === 'complete') this.complete = true;
@@ -76,13 +87,14 @@ class LoadProcess {
 }
 
 export interface ConnectOptions {
-  /** The URL of client `name`, the `index`th of all clients. */
-  url: (name: string, index: number) => string;
+  mode: ClientMode;
   clients: number;
+  /** Where the `index`th client (of all) connects, named `name`, and which room (index into `rooms`) it is in. */
+  place: (name: string, index: number) => Omit<ClientPlan, 'name'>;
+  /** The rooms messages go to (none for idle connections). */
+  rooms: RoomPlan[];
   batch: number;
-  readyOn: 'open' | 'user_list';
-  room: string;
-  messages: number;
+  readyOn: 'open' | 'user_list' | 'connect';
   timeoutMs: number;
 }
 
@@ -93,14 +105,18 @@ export interface ConnectResult {
   ms: number;
 }
 
-/** How a fan-out run ended. */
+/** How a run ended. */
 export interface RunOutcome {
   complete: boolean;
   /** Why the wait stopped, when not complete. */
   reason?: string;
+  /** Messages the senders handed to their sockets. */
+  sent: number;
   firstSendAt: number;
   lastSendAt: number;
   backpressureWaits: number;
+  /** How far behind its schedule a paced sender fell at worst (ms). */
+  behindMs: number;
 }
 
 /** The merged accounting of every load process. */
@@ -111,15 +127,18 @@ export interface PoolReport extends Omit<LoadReport, 'latency'> {
 }
 
 /**
- * Several load-client processes acting as one population of clients. Client `c0-0`, the
- * first of process 0, is the sender.
+ * Several load-client processes acting as one population of clients. Client `index` (of
+ * all) is named `u<index>`; process i holds the i-th contiguous block of them.
  */
 export class LoadPool {
   private readonly procs: LoadProcess[];
-  readonly sender = 'c0-0';
 
   constructor(processes: number) {
     this.procs = Array.from({ length: processes }, (_, i) => new LoadProcess(i));
+  }
+
+  static clientName(index: number): string {
+    return `u${index}`;
   }
 
   /** Opens `clients` clients spread over the processes, each paced in batches. */
@@ -129,12 +148,12 @@ export class LoadPool {
     let index = 0;
     const waits = this.procs.map((p, i) => {
       const count = Math.floor(o.clients / n) + (i < o.clients % n ? 1 : 0);
-      const clients = Array.from({ length: count }, (_, j) => {
-        const name = `c${i}-${j}`;
-        return { name, url: o.url(name, index++) };
+      const clients = Array.from({ length: count }, () => {
+        const name = LoadPool.clientName(index);
+        return { name, ...o.place(name, index++) };
       });
       const ready = p.next('ready', o.timeoutMs);
-      p.send({ cmd: 'connect', clients, batch, readyOn: o.readyOn, room: o.room, messages: o.messages, sender: this.sender });
+      p.send({ cmd: 'connect', mode: o.mode, clients, rooms: o.rooms, batch, readyOn: o.readyOn });
       return ready;
     });
     const results = await Promise.all(waits);
@@ -147,34 +166,64 @@ export class LoadPool {
   }
 
   /**
-   * Arms every process, has the sender send, and waits until every client has every
-   * message, or deliveries stop progressing for `stallMs`, or `capMs` passes.
+   * Arms every process, has the senders send `total` messages (see the `send` command), and
+   * waits until every client has every message of its room, or deliveries stall, or `capMs`
+   * passes. Stalled: every process still waiting keeps reporting, and none of their reports
+   * showed a new delivery for `stallMs`. A process that does not report at all is busy (a
+   * saturated client blocks its event loop for seconds), not stalled: only the cap ends that.
    */
-  async run(messages: number, payloadBytes: number, rate: number, stallMs: number, capMs: number): Promise<RunOutcome> {
-    for (const p of this.procs) p.send({ cmd: 'arm' });
-    const sent = this.procs[0].next('sent', capMs);
-    this.procs[0].send({ cmd: 'send', messages, payloadBytes, rate });
+  async run(total: number, payloadBytes: number, rate: number, stallMs: number, capMs: number): Promise<RunOutcome> {
+    const armedAt = Date.now();
+    for (const p of this.procs) {
+      p.lastReportAt = p.lastProgressAt = armedAt;
+      p.send({ cmd: 'arm' });
+    }
+    // Paced senders in several processes keep one schedule from a common start.
+    const startAt = nowMs() + (rate > 0 ? 100 : 0);
+    const sends = this.procs.map((p) => {
+      const sent = p.next('sent', capMs);
+      p.send({ cmd: 'send', total, payloadBytes, rate, startAt });
+      return sent;
+    });
     const started = Date.now();
-    let last = -1;
-    let lastChange = Date.now();
-    let sentEvent: EventOf<'sent'> | undefined;
-    void sent.then((e) => (sentEvent = e)).catch(() => undefined);
+    let sentEvents: Array<EventOf<'sent'>> | undefined;
+    const allSent = Promise.all(sends);
+    void allSent.then((e) => (sentEvents = e)).catch(() => undefined);
+    const outcome = (complete: boolean, events: Array<EventOf<'sent'>>, reason?: string): RunOutcome => {
+      const senders = events.filter((e) => e.sent > 0);
+      return {
+        complete,
+        reason,
+        sent: senders.reduce((s, e) => s + e.sent, 0),
+        firstSendAt: Math.min(...senders.map((e) => e.firstSendAt)),
+        lastSendAt: Math.max(...senders.map((e) => e.lastSendAt)),
+        backpressureWaits: senders.reduce((s, e) => s + e.backpressureWaits, 0),
+        behindMs: Math.max(0, ...senders.map((e) => e.behindMs)),
+      };
+    };
     for (;;) {
       await new Promise((r) => setTimeout(r, 20));
-      const total = this.procs.reduce((s, p) => s + p.deliveries, 0);
-      if (total !== last) {
-        last = total;
-        lastChange = Date.now();
-      }
-      if (sentEvent && this.procs.every((p) => p.complete)) break;
-      const reason =
-        Date.now() - lastChange > stallMs ? `no delivery for ${stallMs}ms` : Date.now() - started > capMs ? `not done within ${capMs}ms` : undefined;
+      // Let IPC that arrived while this process was descheduled land before judging progress.
+      await new Promise((r) => setImmediate(r));
+      if (sentEvents && this.procs.every((p) => p.complete)) return outcome(true, sentEvents);
+      const now = Date.now();
+      const waiting = this.procs.filter((p) => !p.complete);
+      const stalled = waiting.length > 0 && waiting.every((p) => now - p.lastReportAt < REPORTING_MS && now - p.lastProgressAt > stallMs);
+      const failed = this.procs.find((p) => p.failure)?.failure;
+      const reason = failed
+        ? failed.message
+        : stalled
+          ? `no delivery for ${stallMs}ms`
+          : now - started > capMs
+            ? `not done within ${capMs}ms`
+            : undefined;
       if (reason) {
-        const e = sentEvent ?? (await sent);
-        return { complete: false, reason, firstSendAt: e.firstSendAt, lastSendAt: e.lastSendAt, backpressureWaits: e.backpressureWaits };
+        const where = this.procs
+          .map((p) => `client process ${p.index}: ${p.complete ? 'complete' : `${p.deliveries} delivered, last delivery ${Math.round(nowMs() - p.lastDeliveryAt)} ms ago, last report ${now - p.lastReportAt} ms ago`}`)
+          .join('; ');
+        return outcome(false, sentEvents ?? (await allSent), `${reason}; ${where}`);
       }
     }
-    return { complete: true, firstSendAt: sentEvent.firstSendAt, lastSendAt: sentEvent.lastSendAt, backpressureWaits: sentEvent.backpressureWaits };
   }
 
   async report(timeoutMs = 15_000): Promise<PoolReport> {
@@ -193,12 +242,14 @@ export class LoadPool {
       lost: 0,
       duplicated: 0,
       reordered: 0,
+      lossyClients: 0,
       shapeErrors: 0,
       errorFrames: 0,
       unexpectedCloses: {},
       firstDeliveryAt: Infinity,
       lastDeliveryAt: 0,
       cpuMicros: 0,
+      maxLoopLagMs: 0,
       clientCpuMicros: [],
       latency,
     };
@@ -209,6 +260,8 @@ export class LoadPool {
       merged.lost += r.lost;
       merged.duplicated += r.duplicated;
       merged.reordered += r.reordered;
+      merged.lossyClients += r.lossyClients;
+      merged.firstLoss ??= r.firstLoss;
       merged.shapeErrors += r.shapeErrors;
       merged.errorFrames += r.errorFrames;
       merged.firstError ??= r.firstError;
@@ -216,6 +269,7 @@ export class LoadPool {
       if (r.firstDeliveryAt > 0) merged.firstDeliveryAt = Math.min(merged.firstDeliveryAt, r.firstDeliveryAt);
       merged.lastDeliveryAt = Math.max(merged.lastDeliveryAt, r.lastDeliveryAt);
       merged.cpuMicros += r.cpuMicros;
+      merged.maxLoopLagMs = Math.max(merged.maxLoopLagMs, r.maxLoopLagMs);
       merged.clientCpuMicros.push(r.cpuMicros);
       latency.merge(r.latency);
     }

@@ -1,36 +1,61 @@
 import type { HistogramData } from './histogram';
 
+/** How a load client speaks to the server. */
+export type ClientMode = 'ws' | 'socketio';
+
+/** One room of a run: its name, the client that sends to it, and how many messages it gets. */
+export interface RoomPlan {
+  name: string;
+  /** Name of the sending client (a member of the room), as receivers should see it in `user_id`. */
+  sender: string;
+  messages: number;
+}
+
+/** One client of a load process. */
+export interface ClientPlan {
+  name: string;
+  /** `ws`: the WebSocket URL. `socketio`: the server's base URL (`http://host:port`). */
+  url: string;
+  /** Index into the rooms of the connect command; -1 for a client in no measured room. */
+  room: number;
+  /** `socketio` only: the handshake query (room to join, user id). */
+  query?: Record<string, string>;
+}
+
 /** What the orchestrator asks a load-client process to do (over the fork IPC channel). */
 export type LoadCommand =
   | {
       cmd: 'connect';
-      /** This process's clients; the first is the sender if this process sends. */
-      clients: Array<{ name: string; url: string }>;
+      mode: ClientMode;
+      /** This process's clients. */
+      clients: ClientPlan[];
+      /** The rooms of the run; clients refer to them by index. */
+      rooms: RoomPlan[];
       /** Client sockets opened at once; the next batch starts when this one is ready. */
       batch: number;
-      /** When a client counts as ready: on open, or on the server's first `user_list` frame. */
-      readyOn: 'open' | 'user_list';
-      /** Room the messages go to (also checked in every client's first delivery). */
-      room: string;
-      /** Messages every client should receive (0 in idle mode). */
-      messages: number;
-      /** Name of the sending client, as receivers should see it in `user_id`. */
-      sender: string;
+      /**
+       * When a client counts as ready: on open, on the server's first `user_list` frame (the
+       * gateway's answer to a join), or on Socket.IO's `connect` (the server ran its handler).
+       */
+      readyOn: 'open' | 'user_list' | 'connect';
     }
   /** Starts the measured window: progress reports begin. */
   | { cmd: 'arm' }
   /**
-   * Sends `messages` messages of `payloadBytes` content from this process's first client,
-   * `rate` a second (0: as fast as backpressure allows).
+   * Sends `total` messages numbered k = 0…total−1: message k goes to room k mod rooms (as that
+   * room's message ⌊k / rooms⌋), from the room's sender; a process sends the messages of the
+   * senders it holds. With `rate` > 0 message k leaves at `startAt + k × 1000 / rate` (wall
+   * clock ms, shared by every process); with 0 as fast as backpressure allows.
    */
-  | { cmd: 'send'; messages: number; payloadBytes: number; rate: number }
+  | { cmd: 'send'; total: number; payloadBytes: number; rate: number; startAt: number }
   | { cmd: 'report' }
   | { cmd: 'close' };
 
 /** What a load-client process tells the orchestrator. */
 export type LoadEvent =
   | { ev: 'ready'; connected: number; failed: number; firstFailure?: string; ms: number }
-  | { ev: 'sent'; firstSendAt: number; lastSendAt: number; backpressureWaits: number }
+  /** `sent` is 0 (and the times 0) in a process that holds no sender. */
+  | { ev: 'sent'; sent: number; firstSendAt: number; lastSendAt: number; backpressureWaits: number; behindMs: number }
   | { ev: 'progress'; deliveries: number; lastDeliveryAt: number }
   | { ev: 'complete'; deliveries: number; lastDeliveryAt: number }
   | { ev: 'report'; report: LoadReport }
@@ -46,20 +71,28 @@ export interface LoadReport {
   lost: number;
   /** Sequence numbers a client received more than once (extra copies). */
   duplicated: number;
-  /** Frames that arrived after a higher sequence number. */
+  /** Frames that arrived after a higher sequence number (of the same room). */
   reordered: number;
-  /** Delivered frames whose JSON did not have the expected shape (checked on each client's first). */
+  /** Clients that missed at least one message, and what the first of them missed. */
+  lossyClients: number;
+  firstLoss?: string;
+  /**
+   * Delivered frames whose JSON did not have the expected shape (checked on each client's
+   * first), plus messages of another room or past the room's last sequence number.
+   */
   shapeErrors: number;
   /** `error` frames the server sent, and the first of them. */
   errorFrames: number;
   firstError?: string;
-  /** Sockets closed before the orchestrator said so, by close code. */
+  /** Sockets closed before the orchestrator said so, by close code (Socket.IO: by reason). */
   unexpectedCloses: Record<string, number>;
   firstDeliveryAt: number;
   lastDeliveryAt: number;
   latency: HistogramData;
   /** CPU the process used while the run was armed (µs), to see whether clients were the bottleneck. */
   cpuMicros: number;
+  /** The longest the process's event loop was blocked while armed (ms): a busy client delays what it measures. */
+  maxLoopLagMs: number;
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */

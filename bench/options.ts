@@ -1,18 +1,29 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'idle' | 'idle-room';
+export type Scenario = 'fanout' | 'fanout-2r' | 'rooms-2r' | 'idle' | 'idle-room';
+
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'rooms-2r', 'idle', 'idle-room'];
+export const TARGETS: readonly Target[] = ['switchboard', 'ws-reference', 'socketio'];
 
 /** The parameters of one bench invocation; flags override `BENCH_*` variables, which override defaults. */
 export interface BenchOptions {
   quick: boolean;
-  /** Fan-out: clients in the one room (the sender is one of them). */
+  /** Fan-out (one server, and fanout-2r): clients in the one room (the sender is one of them). */
   clients: number;
-  /** Fan-out: messages the sender sends. */
+  /** Fan-out (and fanout-2r): messages the sender sends. */
   messages: number;
-  /** Fan-out: bytes of `content` per message. */
+  /** Bytes of `content` per message (every scenario that sends). */
   payloadBytes: number;
-  /** Fan-out: messages per second the sender aims at; 0 sends as fast as backpressure allows. */
+  /** Fan-out (and fanout-2r): messages per second the sender aims at; 0 sends as fast as backpressure allows. */
   rate: number;
+  /** rooms-2r: clients, spread evenly over the rooms and, within each room, over the replicas. */
+  roomsClients: number;
+  /** rooms-2r: rooms. */
+  rooms: number;
+  /** rooms-2r: messages per second, all senders together, round-robin over the rooms. */
+  roomsRate: number;
+  /** rooms-2r: seconds of sending (rate × seconds messages, in whole rounds over the rooms). */
+  roomsSeconds: number;
   /** Idle: connections held. */
   idleClients: number;
   /** Idle in rooms: members per room. */
@@ -26,20 +37,54 @@ export interface BenchOptions {
   /** CPU-profile the gateway during fan-out (`--cpu-prof`) and print its hottest functions. */
   profile: boolean;
   profileDir: string;
+  /** A run whose deliveries stop progressing this long ends as incomplete (the rest count as lost). */
+  stallSeconds: number;
   /** Scenarios that cannot start before this many seconds have passed are skipped. */
   deadlineSeconds: number;
   /** Where the JSON results go ('' for nowhere). */
   json: string;
 }
 
-const FULL = { clients: 1000, messages: 2000, payloadBytes: 100, idleClients: 5000, roomSize: 100, deadlineSeconds: 180 };
-const QUICK = { clients: 100, messages: 200, payloadBytes: 100, idleClients: 500, roomSize: 50, deadlineSeconds: 60 };
+const FULL = {
+  clients: 1000,
+  messages: 2000,
+  payloadBytes: 100,
+  roomsClients: 2000,
+  rooms: 100,
+  roomsRate: 500,
+  roomsSeconds: 10,
+  idleClients: 5000,
+  roomSize: 100,
+  deadlineSeconds: 240,
+};
+const QUICK = {
+  clients: 100,
+  messages: 200,
+  payloadBytes: 100,
+  roomsClients: 200,
+  rooms: 10,
+  roomsRate: 200,
+  roomsSeconds: 3,
+  idleClients: 500,
+  roomSize: 50,
+  deadlineSeconds: 90,
+};
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
        [--rate MSG_PER_S]
+       [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
        [--idle N] [--room-size N] [--client-procs N] [--batch N]
-       [--targets switchboard,ws-reference] [--scenarios fanout,idle,idle-room]
-       [--profile] [--profile-dir DIR] [--deadline SECONDS] [--json PATH|none]
+       [--targets switchboard,ws-reference,socketio]
+       [--scenarios fanout,fanout-2r,rooms-2r,idle,idle-room]
+       [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
+Scenarios:
+  fanout     --clients in one room on one server, one sends --messages as fast as it may
+  fanout-2r  the same across 2 replicas on one Redis (sender on the first)
+  rooms-2r   --rooms-clients in --rooms rooms across 2 replicas, --rooms-rate messages/s
+             round-robin over the rooms for --rooms-seconds
+  idle       --idle idle connections (no room); idle-room: in rooms of --room-size
+Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
+socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
 Each flag also reads from BENCH_<NAME> (e.g. BENCH_CLIENTS=500, BENCH_QUICK=1).`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson: string): BenchOptions {
@@ -75,20 +120,28 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     return items as T[];
   };
   const json = read('json') ?? defaultJson;
+  const rooms = int('rooms', base.rooms);
+  const roomsClients = int('rooms-clients', base.roomsClients, 2);
+  if (roomsClients < 2 * rooms) throw new Error(`--rooms-clients (${roomsClients}) must be at least 2 × --rooms (${rooms}): every room has members on both replicas`);
   return {
     quick,
     clients: int('clients', base.clients, 2),
     messages: int('messages', base.messages),
     payloadBytes: int('payload', base.payloadBytes, 32),
     rate: int('rate', 0, 0),
+    roomsClients,
+    rooms,
+    roomsRate: int('rooms-rate', base.roomsRate),
+    roomsSeconds: int('rooms-seconds', base.roomsSeconds),
     idleClients: int('idle', base.idleClients),
     roomSize: int('room-size', base.roomSize),
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),
-    targets: list('targets', ['switchboard', 'ws-reference'] as const),
-    scenarios: list('scenarios', ['fanout', 'idle', 'idle-room'] as const),
+    targets: list('targets', TARGETS),
+    scenarios: list('scenarios', SCENARIOS),
     profile: bool('profile'),
     profileDir: read('profile-dir') ?? '/tmp/switchboard-bench-prof',
+    stallSeconds: int('stall', 5),
     deadlineSeconds: int('deadline', base.deadlineSeconds),
     json: json === 'none' ? '' : json,
   };

@@ -3,6 +3,19 @@ import { cpuMicros, rssBytes } from '../libs/testing/gateway-process';
 
 export { cpuMicros, rssBytes };
 
+/** CPU time a process has used, split into user and system (kernel) time, in microseconds (Linux). */
+export function cpuSplitMicros(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: (Number(fields[11]) * 1e6) / CLOCK_TICKS, system: (Number(fields[12]) * 1e6) / CLOCK_TICKS };
+}
+
+/** Write syscalls (write, writev…) a process has made so far (Linux, /proc/<pid>/io). */
+export function writeSyscalls(pid: number): number {
+  const m = /syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
 /** Peak resident set size over the process's life (VmHWM), in bytes (Linux). */
 export function hwmBytes(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -1,10 +1,12 @@
-import type { FanOutResult, IdleResult } from './scenarios';
+import type { FanOutResult, IdleResult, RunResult } from './scenarios';
 
 /** The aims the gateway is held to; each is printed with the measured figure and PASS/MISS. */
 export const AIMS = {
   cpuPerDeliveryMicros: 1.5,
   peakRssMB: 150,
   idleKBPerConnection: 10,
+  /** Cluster scenarios: the gateway's server CPU per delivery at least this many times lower than Socket.IO's. */
+  cpuVsSocketIo: 3,
 };
 
 const MB = 1024 * 1024;
@@ -20,12 +22,14 @@ const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('e
 
 export function fanOutTable(results: FanOutResult[]): string {
   return table(
-    ['target', 'deliveries', 'deliveries/s', 'srv CPU µs/deliv', 'peak RSS MB', 'lost', 'dup', 'reord', 'p50 ms', 'p99 ms', 'max ms', 'run s', 'send s', 'client CPU s', 'others cores'],
+    ['target', 'deliveries', 'deliveries/s', 'srv CPU µs/deliv', 'sys %', 'writes/deliv', 'peak RSS MB', 'lost', 'dup', 'reord', 'p50 ms', 'p99 ms', 'max ms', 'run s', 'send s', 'client CPU s', 'others cores'],
     results.map((r) => [
       r.target + (r.complete ? '' : ' (INCOMPLETE)'),
       `${int(r.deliveries)}/${int(r.expected)}`,
       int(r.deliveriesPerSec),
       fixed(r.cpuPerDeliveryMicros, 3),
+      sysPercent(r),
+      fixed(r.serverWriteSyscalls / r.deliveries, 3),
       fixed(r.peakRssBytes / MB, 1),
       int(r.lost),
       int(r.duplicated),
@@ -56,9 +60,104 @@ export function idleTable(results: IdleResult[]): string {
   );
 }
 
+/** The two-replica scenarios: both replicas' CPU summed, Redis' apart; RSS per replica. */
+export function clusterTable(results: RunResult[]): string {
+  return table(
+    [
+      'target',
+      'deliveries',
+      'deliveries/s',
+      'srv CPU µs/deliv',
+      'replica CPU s',
+      'sys %',
+      'writes/deliv',
+      'redis CPU µs/deliv',
+      'peak RSS MB',
+      'lost',
+      'dup',
+      'reord',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'run s',
+      'sent msg/s',
+      'client CPU s',
+      'others cores',
+    ],
+    results.map((r) => [
+      r.target + (r.complete ? '' : ' (INCOMPLETE)'),
+      `${int(r.deliveries)}/${int(r.expected)}`,
+      int(r.deliveriesPerSec),
+      fixed(r.cpuPerDeliveryMicros, 3),
+      r.replicaCpuMicros.map((c) => fixed(c / 1e6, 2)).join('+'),
+      sysPercent(r),
+      fixed(r.serverWriteSyscalls / r.deliveries, 3),
+      fixed(r.redisCpuPerDeliveryMicros ?? NaN, 3),
+      r.replicaPeakRssBytes.map((b) => fixed(b / MB, 0)).join('+'),
+      int(r.lost),
+      int(r.duplicated),
+      int(r.reordered),
+      fixed(r.latencyMs.p50, 1),
+      fixed(r.latencyMs.p99, 1),
+      fixed(r.latencyMs.max, 1),
+      fixed(r.durationMs / 1000, 2),
+      int(r.sendMs > 0 ? (r.sent - 1) / (r.sendMs / 1000) : NaN),
+      r.clientCpuMicros.map((c) => fixed(c / 1e6, 1)).join('+'),
+      fixed(r.otherProcessesCores, 2),
+    ]),
+  );
+}
+
+/** The kernel's share of the servers' CPU. */
+function sysPercent(r: RunResult): string {
+  return r.serverCpuMicros > 0 ? fixed((100 * r.serverSystemMicros) / r.serverCpuMicros, 0) : 'n/a';
+}
+
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+
+/**
+ * The cluster aims, for the gateway: no loss or duplication (every target is shown), server
+ * CPU per delivery at least `AIMS.cpuVsSocketIo`× lower than Socket.IO's, and p99 latency of
+ * the paced rooms run no worse than Socket.IO's. A comparison with a side not measured is n/a.
+ */
+export function clusterAims(results: RunResult[], roomsRate: number): string[][] {
+  const rows: string[][] = [];
+  const find = (scenario: RunResult['scenario'], target: RunResult['target']) => results.find((r) => r.scenario === scenario && r.target === target);
+  for (const r of results) {
+    const ok = r.complete && r.lost === 0 && r.duplicated === 0;
+    const measured = `lost ${int(r.lost)}, dup ${int(r.duplicated)}${r.complete ? '' : ', incomplete'}`;
+    rows.push([`no message lost or duplicated (${r.scenario})`, r.target, measured, verdict(ok)]);
+  }
+  for (const scenario of ['fanout-2r', 'rooms-2r'] as const) {
+    const sb = find(scenario, 'switchboard');
+    const sio = find(scenario, 'socketio');
+    if (!sb && !sio) continue;
+    const aim = `server CPU per delivery ≥ ${AIMS.cpuVsSocketIo}× lower than Socket.IO's (${scenario})`;
+    if (!sb || !sio || !usable(sb) || !usable(sio)) {
+      rows.push([aim, 'switchboard', `${sb ? fixed(sb.cpuPerDeliveryMicros, 3) : 'n/a'} vs ${sio ? fixed(sio.cpuPerDeliveryMicros, 3) : 'n/a'} µs`, 'n/a']);
+      continue;
+    }
+    const ratio = sio.cpuPerDeliveryMicros / sb.cpuPerDeliveryMicros;
+    rows.push([aim, 'switchboard', `${fixed(sb.cpuPerDeliveryMicros, 3)} vs ${fixed(sio.cpuPerDeliveryMicros, 3)} µs (${fixed(ratio, 1)}×)`, verdict(ratio >= AIMS.cpuVsSocketIo)]);
+  }
+  const sb = find('rooms-2r', 'switchboard');
+  const sio = find('rooms-2r', 'socketio');
+  if (sb || sio) {
+    const aim = `p99 latency at ${roomsRate} msg/s ≤ Socket.IO's (rooms-2r)`;
+    const measured = `${sb ? fixed(sb.latencyMs.p99, 1) : 'n/a'} vs ${sio ? fixed(sio.latencyMs.p99, 1) : 'n/a'} ms`;
+    const ok = sb && sio && usable(sb) && usable(sio) ? verdict(sb.latencyMs.p99 <= sio.latencyMs.p99) : 'n/a';
+    rows.push([aim, 'switchboard', measured, ok]);
+  }
+  return rows;
+}
+
+/** A run whose per-delivery figures mean something: it delivered. */
+function usable(r: RunResult): boolean {
+  return r.deliveries > 0 && Number.isFinite(r.cpuPerDeliveryMicros);
+}
+
 /** One row per aim and target that was measured. */
-export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[]): string {
-  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[], cluster: RunResult[] = [], roomsRate = 0): string {
   const rows: string[][] = [];
   for (const r of fanOut) {
     rows.push([`server CPU per delivery ≤ ${AIMS.cpuPerDeliveryMicros} µs`, r.target, `${fixed(r.cpuPerDeliveryMicros, 3)} µs`, verdict(r.cpuPerDeliveryMicros <= AIMS.cpuPerDeliveryMicros)]);
@@ -71,20 +170,25 @@ export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[]): string {
     const what = r.scenario === 'idle-room' ? ` (rooms of ${r.roomSize})` : '';
     rows.push([`idle RSS per connection ≤ ${AIMS.idleKBPerConnection} KB${what}`, r.target, `${fixed(r.rssPerConnectionKB, 2)} KB`, verdict(r.rssPerConnectionKB <= AIMS.idleKBPerConnection)]);
   }
+  rows.push(...clusterAims(cluster, roomsRate));
   return table(['aim', 'target', 'measured', 'verdict'], rows);
 }
 
-/** Anything in a fan-out result that says the figures should not be trusted as they stand. */
-export function fanOutWarnings(r: FanOutResult): string[] {
+/** Anything in a run's result that says the figures should not be trusted as they stand. */
+export function fanOutWarnings(r: RunResult): string[] {
   const out: string[] = [];
-  if (!r.complete) out.push(`${r.target}: run incomplete (${r.incompleteReason})`);
-  if (r.shapeErrors > 0) out.push(`${r.target}: ${r.shapeErrors} frames with an unexpected shape`);
-  if (r.errorFrames > 0) out.push(`${r.target}: ${r.errorFrames} error frames, first: ${r.firstError}`);
+  const who = r.scenario === 'fanout' ? r.target : `${r.scenario}/${r.target}`;
+  if (!r.complete) out.push(`${who}: run incomplete (${r.incompleteReason})`);
+  if (r.lost > 0) out.push(`${who}: ${r.lossyClients} clients missed messages; e.g. ${r.firstLoss}`);
+  if (r.shapeErrors > 0) out.push(`${who}: ${r.shapeErrors} frames with an unexpected shape or misrouted`);
+  if (r.errorFrames > 0) out.push(`${who}: ${r.errorFrames} error frames, first: ${r.firstError}`);
   const closes = Object.entries(r.unexpectedCloses);
-  if (closes.length > 0) out.push(`${r.target}: clients closed by the server during the run: ${closes.map(([c, n]) => `${n}×${c}`).join(', ')}`);
+  if (closes.length > 0) out.push(`${who}: clients closed by the server during the run: ${closes.map(([c, n]) => `${n}×${c}`).join(', ')}`);
+  if (r.clientMaxLoopLagMs > 1000) out.push(`${who}: a client process's event loop was blocked for up to ${(r.clientMaxLoopLagMs / 1000).toFixed(1)} s (its receive times, hence latencies, are late by as much)`);
+  if (r.rate > 0 && r.behindMs > 50) out.push(`${who}: the senders fell up to ${r.behindMs.toFixed(0)} ms behind the ${r.rate} msg/s schedule`);
   if (r.otherProcessesCores > 0.25) {
-    out.push(`${r.target}: other processes kept ${r.otherProcessesCores.toFixed(2)} cores busy during the run: deliveries/s and latency are lower than on a quiet machine`);
+    out.push(`${who}: other processes kept ${r.otherProcessesCores.toFixed(2)} cores busy during the run: deliveries/s and latency are lower than on a quiet machine`);
   }
-  for (const line of r.serverLogTail) out.push(`${r.target} log: ${line.slice(0, 300)}`);
+  for (const line of r.serverLogTail) out.push(`${who} log: ${line.slice(0, 300)}`);
   return out;
 }

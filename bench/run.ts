@@ -1,8 +1,11 @@
 /**
- * `npm run bench`: measures the gateway against a naive `ws` server in the same run.
+ * `npm run bench`: measures the gateway against a naive `ws` server and, in a two-replica
+ * cluster, against Socket.IO 4 with its Redis adapter, in the same run.
  *
- *   fan-out    N clients in one room, one sends M messages as fast as it may: deliveries/s,
+ *   fanout     N clients in one room, one sends M messages as fast as it may: deliveries/s,
  *              server CPU per delivery, peak RSS, lost/duplicated, latency p50/p99.
+ *   fanout-2r  the same room spread over 2 replicas on one Redis (started by the bench).
+ *   rooms-2r   clients in many small rooms over 2 replicas, senders at a fixed total rate.
  *   idle       K idle connections: server RSS per connection (no room, and in rooms).
  *
  * Every server and client is its own process; all of them are killed when the bench ends,
@@ -15,8 +18,19 @@ import { dirname, join } from 'node:path';
 import { killAll, killChildrenOnExit } from './children';
 import { hottest } from './cpu-profile';
 import { type BenchOptions, parseOptions } from './options';
-import { aimsTable, fanOutTable, fanOutWarnings, idleTable } from './report';
-import { fanOut, type FanOutResult, idle, type IdleResult } from './scenarios';
+import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable } from './report';
+import {
+  clusterFanOutShape,
+  clusterRoomsShape,
+  fanOutShape,
+  idle,
+  type IdleResult,
+  measureRun,
+  type ProfileOptions,
+  REPLICAS,
+  type RunResult,
+  type RunScenario,
+} from './scenarios';
 import type { Target } from './servers';
 
 const started = Date.now();
@@ -71,16 +85,22 @@ function header(o: BenchOptions, env: Environment): string {
     `  node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), ${env.os}, ${env.memoryGB} GB RAM`,
     `  open files limit ${env.openFilesLimit}, ephemeral ports ${env.ephemeralPorts}, load average ${env.loadAverage} at start`,
     `  targets: ${o.targets.join(', ')}; scenarios: ${o.scenarios.join(', ')}`,
-    `  fan-out: ${o.clients} clients in one room, ${o.messages} messages of ${o.payloadBytes} B content from one sender, ${o.rate > 0 ? `${o.rate} a second` : 'as fast as backpressure allows (>1 MB buffered waits)'}`,
+    `  fanout: ${o.clients} clients in one room, ${o.messages} messages of ${o.payloadBytes} B content from one sender, ${o.rate > 0 ? `${o.rate} a second` : 'as fast as backpressure allows (>1 MB buffered waits)'}; one server (gateway BUS=memory)`,
+    `  fanout-2r: the same across ${REPLICAS} replicas (clients alternate between them; the sender is on replica 1)`,
+    `  rooms-2r: ${o.roomsClients} clients in ${o.rooms} rooms of ${Math.floor(o.roomsClients / o.rooms)} across ${REPLICAS} replicas (each room split evenly), ` +
+      `${o.roomsRate} messages/s in all, round-robin over the rooms, for ${o.roomsSeconds} s (${clusterRoomsShape(o).messages} messages of ${o.payloadBytes} B); ` +
+      `one sender per room, a member on replica 1 (even rooms) or 2 (odd rooms)`,
+    `  cluster: one redis-server (started by the bench, no persistence); switchboard BUS=redis, REDIS_URL, JWT_SECRET, limits raised; ` +
+      `socketio: Socket.IO 4 Server (websocket only, no deflate) + @socket.io/redis-adapter on ioredis, clients socket.io-client (websocket only)`,
     `  idle: ${o.idleClients} connections (no room; and in rooms of ${o.roomSize})`,
-    `  load: ${o.clientProcesses} client processes, connects paced in batches of ${o.connectBatch}; gateway BUS=memory, LOG_LEVEL=info`,
+    `  load: ${o.clientProcesses} client processes, connects paced in batches of ${o.connectBatch}; gateway LOG_LEVEL=info`,
     `  deadline: scenarios not started by ${o.deadlineSeconds}s are skipped; at ${o.deadlineSeconds + HARD_STOP_AFTER_DEADLINE_S}s everything is stopped and what was measured is reported`,
   ].join('\n');
 }
 
 /** Fails early when the fd limit cannot hold the connections (each side is its own process). */
 function checkLimits(o: BenchOptions, env: Environment): void {
-  const need = Math.max(o.idleClients, o.clients) + 256;
+  const need = Math.max(o.idleClients, o.clients, o.roomsClients) + 256;
   if (Number.isFinite(env.openFilesLimit) && env.openFilesLimit < need) {
     throw new Error(`open files limit ${env.openFilesLimit} is below the ${need} a server needs; raise it (ulimit -n) or lower --idle/--clients`);
   }
@@ -91,9 +111,13 @@ const HARD_STOP_AFTER_DEADLINE_S = 55;
 
 /** Everything measured so far: printed at the end, or when the hard stop cuts a run short. */
 interface Results {
-  fanOut: FanOutResult[];
+  /** Single-server fan-out runs. */
+  fanOut: RunResult[];
+  /** Two-replica runs (fanout-2r, rooms-2r). */
+  cluster: RunResult[];
   idle: IdleResult[];
-  profile?: ReturnType<typeof hottest>;
+  /** Hottest functions per profiled gateway process. */
+  profiles: Array<{ label: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
   errors: string[];
 }
@@ -102,7 +126,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], idle: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -119,7 +143,9 @@ async function main(): Promise<number> {
   }, hardStopS * 1000).unref();
 
   process.stdout.write(`${header(o, env)}\n\n`);
-  for (const { scenario, target } of plan(o)) {
+  const runs = plan(o);
+  if (runs.length === 0) results.errors.push(`nothing to run: none of the targets ${o.targets.join(', ')} applies to ${o.scenarios.join(', ')} (see --help)`);
+  for (const { scenario, target } of runs) {
     const name = `${scenario}/${target}`;
     if (elapsedS() > o.deadlineSeconds) {
       results.skipped.push(name);
@@ -128,10 +154,14 @@ async function main(): Promise<number> {
     }
     log(`${name}: starting`);
     try {
-      if (scenario === 'fanout') {
-        const r = await fanOut(target, o, runCapMs(o));
-        results.fanOut.push(r);
-        log(`${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery`);
+      if (scenario === 'fanout' || scenario === 'fanout-2r' || scenario === 'rooms-2r') {
+        const r = await measureRun(target, shapeOf(scenario, o), o, runCapMs(o));
+        (scenario === 'fanout' ? results.fanOut : results.cluster).push(r);
+        const redis = r.redisCpuPerDeliveryMicros === undefined ? '' : ` (+${r.redisCpuPerDeliveryMicros.toFixed(3)} µs Redis)`;
+        log(
+          `${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery${redis}, ` +
+            `p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`,
+        );
       } else {
         const r = await idle(target, o, scenario === 'idle-room');
         results.idle.push(r);
@@ -144,19 +174,27 @@ async function main(): Promise<number> {
   }
 
   if (o.profile && o.targets.includes('switchboard')) {
-    if (elapsedS() > o.deadlineSeconds) {
-      results.skipped.push('profile');
-    } else {
-      log('profile: one more fan-out with the gateway under the V8 profiler (its figures are not the ones reported)');
+    // One more run of each selected message scenario with the gateway(s) under the V8 profiler.
+    for (const scenario of (['fanout', 'fanout-2r', 'rooms-2r'] as const).filter((sc) => o.scenarios.includes(sc))) {
+      const name = `profile ${scenario}`;
+      if (elapsedS() > o.deadlineSeconds) {
+        results.skipped.push(name);
+        continue;
+      }
+      log(`${name}: one more run with the gateway under the V8 profiler (its figures are not the ones reported)`);
       try {
-        rmSync(o.profileDir, { recursive: true, force: true });
-        mkdirSync(o.profileDir, { recursive: true });
-        const r = await fanOut('switchboard', o, runCapMs(o), { dir: o.profileDir });
-        if (!r.profileFile) throw new Error(`no .cpuprofile written in ${o.profileDir}`);
-        results.profile = hottest(r.profileFile);
-        log(`profile: ${r.profileFile}`);
+        const profile: ProfileOptions = { dir: join(o.profileDir, scenario) };
+        rmSync(profile.dir, { recursive: true, force: true });
+        mkdirSync(profile.dir, { recursive: true });
+        const r = await measureRun('switchboard', shapeOf(scenario, o), o, runCapMs(o), profile);
+        if (!r.profileFiles?.length) throw new Error(`no .cpuprofile written in ${profile.dir}`);
+        r.profileFiles.forEach((file, i) => {
+          const label = r.replicas === 1 ? scenario : `${scenario}, replica ${i + 1}${i === 0 ? ' (the sender\'s)' : ''}`;
+          results.profiles.push({ label, profile: hottest(file) });
+          log(`${name}: ${file}`);
+        });
       } catch (err) {
-        results.errors.push(`profile: ${(err as Error).message}`);
+        results.errors.push(`${name}: ${(err as Error).message}`);
       }
     }
   }
@@ -165,14 +203,26 @@ async function main(): Promise<number> {
   return results.errors.length ? 1 : 0;
 }
 
-/** Every scenario for every target; the reference server has no rooms, so no idle-room case. */
+/**
+ * Every scenario for every target it applies to: the reference server is one node without
+ * rooms (fanout, idle); Socket.IO is measured in the cluster scenarios only.
+ */
 function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][number]; target: Target }> {
-  return o.scenarios.flatMap((scenario) =>
-    o.targets.filter((target) => !(scenario === 'idle-room' && target === 'ws-reference')).map((target) => ({ scenario, target })),
-  );
+  const applies: Record<BenchOptions['scenarios'][number], readonly Target[]> = {
+    fanout: ['switchboard', 'ws-reference'],
+    'fanout-2r': ['switchboard', 'socketio'],
+    'rooms-2r': ['switchboard', 'socketio'],
+    idle: ['switchboard', 'ws-reference'],
+    'idle-room': ['switchboard'],
+  };
+  return o.scenarios.flatMap((scenario) => o.targets.filter((target) => applies[scenario].includes(target)).map((target) => ({ scenario, target })));
 }
 
-/** How long a fan-out run may take before it is reported as incomplete. */
+function shapeOf(scenario: RunScenario, o: BenchOptions) {
+  return scenario === 'fanout' ? fanOutShape(o) : scenario === 'fanout-2r' ? clusterFanOutShape(o) : clusterRoomsShape(o);
+}
+
+/** How long a run may take before it is reported as incomplete. */
 function runCapMs(o: BenchOptions): number {
   return Math.min(60_000, Math.max(15_000, (o.deadlineSeconds - elapsedS()) * 1000));
 }
@@ -186,17 +236,34 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
     );
     out.push(fanOutTable(r.fanOut), '');
   }
+  const clusterNote =
+    'srv CPU = both replicas together ÷ deliveries (replica CPU s: each); Redis apart; peak RSS per replica; ' +
+    'sent msg/s = messages ÷ first → last send; latency = receive − send, wall clock';
+  const fanOut2r = r.cluster.filter((x) => x.scenario === 'fanout-2r');
+  if (fanOut2r.length) {
+    out.push(`Fan-out across ${REPLICAS} replicas (fanout-2r): ${o.clients} clients in one room × ${o.messages} messages × ${o.payloadBytes} B, sender on replica 1 (${clusterNote})`);
+    out.push(clusterTable(fanOut2r), '');
+  }
+  const rooms2r = r.cluster.filter((x) => x.scenario === 'rooms-2r');
+  if (rooms2r.length) {
+    const shape = clusterRoomsShape(o);
+    out.push(
+      `Rooms across ${REPLICAS} replicas (rooms-2r): ${o.roomsClients} clients in ${o.rooms} rooms, ${o.roomsRate} msg/s for ${o.roomsSeconds} s = ` +
+        `${shape.messages} messages × ${o.payloadBytes} B (${clusterNote})`,
+    );
+    out.push(clusterTable(rooms2r), '');
+  }
   if (r.idle.length) {
     out.push(`Idle: ${o.idleClients} connections (RSS read after 2 s settling; KB/connection = (after − before) ÷ connected)`);
     out.push(idleTable(r.idle), '');
   }
-  if (r.fanOut.length || r.idle.length) out.push('Aims', aimsTable(r.fanOut, r.idle), '');
-  const warnings = r.fanOut.flatMap(fanOutWarnings);
+  if (r.fanOut.length || r.cluster.length || r.idle.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate), '');
+  const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);
   if (o.quick) warnings.push('--quick: too few deliveries for stable per-delivery figures (CPU is read in 10 ms ticks); a smoke run only');
   if (warnings.length) out.push('Warnings', ...warnings.map((w) => `  ${w}`), '');
-  if (r.profile) {
-    out.push(`Gateway CPU profile of a fan-out run (first send → last delivery, ${(r.profile.totalMs / 1000).toFixed(1)} s sampled): top self time`);
-    out.push(profileTable(r.profile), '');
+  for (const { label, profile } of r.profiles) {
+    out.push(`Gateway CPU profile, ${label} (first send → last delivery, ${(profile.totalMs / 1000).toFixed(1)} s sampled): top self time`);
+    out.push(profileTable(profile), '');
   }
   if (r.skipped.length) out.push(`Skipped (deadline): ${r.skipped.join(', ')}`);
   if (r.errors.length) out.push('Errors', ...r.errors.map((e) => `  ${e}`));

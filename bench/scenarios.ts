@@ -1,20 +1,30 @@
 import { join } from 'node:path';
 import { LoadPool, type PoolReport } from './load-pool';
+import type { ClientMode, RoomPlan } from './load-protocol';
 import type { BenchOptions } from './options';
-import { cpuMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet } from './proc-stats';
-import { type ServerUnderTest, startServer, type Target } from './servers';
+import { cpuMicros, cpuSplitMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
+import { type Cluster, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FANOUT_ROOM = 'bench';
-/** Deliveries that stop progressing this long end a fan-out run as incomplete. */
-const STALL_MS = 5_000;
+/** After the last expected delivery, how long late copies (duplicates) may still arrive and be counted. */
+const SETTLE_MS = 300;
+/** Replicas in the cluster scenarios. */
+export const REPLICAS = 2;
 
-export interface FanOutResult {
-  scenario: 'fanout';
+/** The scenarios that send messages and count deliveries. */
+export type RunScenario = 'fanout' | 'fanout-2r' | 'rooms-2r';
+
+export interface RunResult {
+  scenario: RunScenario;
   target: Target;
+  /** Server processes (1: BUS=memory gateway or the ws reference; 2: on one Redis). */
+  replicas: number;
   clients: number;
+  rooms: number;
+  /** Messages sent in all (spread round-robin over the rooms). */
   messages: number;
   payloadBytes: number;
-  /** Messages per second the sender aimed at (0: as fast as possible). */
+  /** Messages per second the senders aimed at, all together (0: as fast as possible). */
   rate: number;
   connectMs: number;
   complete: boolean;
@@ -23,31 +33,52 @@ export interface FanOutResult {
   expected: number;
   /** First send to last delivery. */
   durationMs: number;
-  /** How long the sender took to hand every message to its socket. */
+  /** First send to last send. */
   sendMs: number;
+  /** Messages the senders handed to their sockets, and the worst lag behind a paced schedule. */
+  sent: number;
+  behindMs: number;
   deliveriesPerSec: number;
+  /** CPU of every replica together over the run, and per replica. */
   serverCpuMicros: number;
+  replicaCpuMicros: number[];
   cpuPerDeliveryMicros: number;
-  /** Highest sampled RSS from server start to the end of the run; VmHWM as reported by the kernel. */
+  /** The part of the servers' CPU spent in the kernel (writes to loopback sockets do the receiver's TCP work too). */
+  serverSystemMicros: number;
+  /** Write syscalls of every replica together over the run (each one hands one socket a chunk of frames). */
+  serverWriteSyscalls: number;
+  /** Redis' CPU over the run (cluster scenarios only). */
+  redisCpuMicros?: number;
+  redisCpuPerDeliveryMicros?: number;
+  /** Highest sampled RSS from server start to the end of the run (the largest replica); VmHWM as the kernel reports it. */
   peakRssBytes: number;
+  replicaPeakRssBytes: number[];
   hwmBytes: number;
   rssBeforeSendBytes: number;
   lost: number;
   duplicated: number;
   reordered: number;
+  /** Clients that missed messages, and what the first of them missed. */
+  lossyClients: number;
+  firstLoss?: string;
   shapeErrors: number;
   errorFrames: number;
   firstError?: string;
   unexpectedCloses: Record<string, number>;
   latencyMs: { p50: number; p99: number; max: number; mean: number };
   clientCpuMicros: number[];
+  /** The longest a client process's event loop was blocked during the run (ms). */
+  clientMaxLoopLagMs: number;
   /** Cores the whole machine kept busy during the run, and how many of them went to processes the bench did not start. */
   machineBusyCores: number;
   otherProcessesCores: number;
-  /** The gateway's CPU profile of the run, when profiled. */
-  profileFile?: string;
+  /** The servers' CPU profiles of the run, when profiled (one per replica). */
+  profileFiles?: string[];
   serverLogTail: string[];
 }
+
+/** The single-node fan-out's result (kept for readers of earlier results). */
+export type FanOutResult = RunResult;
 
 export interface IdleResult {
   scenario: 'idle' | 'idle-room';
@@ -64,84 +95,191 @@ export interface IdleResult {
   rssPerConnectionKB: number;
 }
 
-/** Profile the gateway's CPU over the measured window, into this directory. */
+/** Profile the servers' CPU over the measured window, into this directory. */
 export interface ProfileOptions {
   dir: string;
 }
 
-/** 1000 clients in one room; one of them sends as fast as it may; everyone counts what arrives. */
-export async function fanOut(target: Target, o: BenchOptions, capMs: number, profile?: ProfileOptions): Promise<FanOutResult> {
-  const server = await startServer(target, profile ? profilerEnv(profile.dir) : {});
-  const sampler = new RssSampler(server.pid);
+/** What one run sends, and where its clients go. */
+interface RunShape {
+  scenario: RunScenario;
+  replicas: number;
+  clients: number;
+  /** Room names; client i is in room i mod rooms. */
+  rooms: string[];
+  messages: number;
+  rate: number;
+}
+
+/** fanout: clients in one room on one server; one sends as fast as it may. */
+export function fanOutShape(o: BenchOptions): RunShape {
+  return { scenario: 'fanout', replicas: 1, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
+}
+
+/** fanout-2r: the same room spread evenly over two replicas; the sender is on the first. */
+export function clusterFanOutShape(o: BenchOptions): RunShape {
+  return { scenario: 'fanout-2r', replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
+}
+
+/** rooms-2r: many rooms, each spread evenly over two replicas, messages round-robin over them at a total rate. */
+export function clusterRoomsShape(o: BenchOptions): RunShape {
+  const rooms = Array.from({ length: o.rooms }, (_, r) => `${FANOUT_ROOM}-r${r}`);
+  // Whole rounds over the rooms, so every room gets the same number of messages.
+  const messages = Math.max(1, Math.round((o.roomsRate * o.roomsSeconds) / o.rooms)) * o.rooms;
+  return { scenario: 'rooms-2r', replicas: REPLICAS, clients: o.roomsClients, rooms, messages, rate: o.roomsRate };
+}
+
+/**
+ * Client i is in room i mod R and on replica ⌊i / R⌋ mod replicas, so each room's members
+ * alternate between replicas. Room r's sender is its member on replica r mod replicas
+ * (client r + (r mod replicas)·R): senders are spread over the replicas, and with one room
+ * the sender is client 0, on the first replica.
+ */
+function layout(shape: RunShape) {
+  const R = shape.rooms.length;
+  const perRoom = Math.floor(shape.clients / R);
+  if (perRoom < shape.replicas) throw new Error(`${shape.scenario}: ${shape.clients} clients cannot put ${shape.replicas} in each of ${R} rooms`);
+  const senderIndex = (r: number) => r + (r % shape.replicas) * R;
+  const rooms: RoomPlan[] = shape.rooms.map((name, r) => ({
+    name,
+    sender: LoadPool.clientName(senderIndex(r)),
+    messages: Math.floor(shape.messages / R) + (r < shape.messages % R ? 1 : 0),
+  }));
+  const members = (r: number) => Math.floor(shape.clients / R) + (r < shape.clients % R ? 1 : 0);
+  return {
+    rooms,
+    roomOf: (i: number) => i % R,
+    replicaOf: (i: number) => Math.floor(i / R) % shape.replicas,
+    expected: rooms.reduce((s, room, r) => s + room.messages * members(r), 0),
+  };
+}
+
+/** The servers of a run: one process, or a cluster of replicas on a Redis. */
+interface Deployment {
+  servers: ServerUnderTest[];
+  cluster?: Cluster;
+  stop(): Promise<void>;
+}
+
+async function deploy(target: Target, replicas: number, env: Record<string, string>): Promise<Deployment> {
+  if (replicas === 1) {
+    const server = await startServer(target, env);
+    return { servers: [server], stop: () => server.stop() };
+  }
+  const cluster = await startCluster(target, replicas, () => env);
+  return { servers: cluster.replicas, cluster, stop: () => cluster.stop() };
+}
+
+function clientMode(target: Target): ClientMode {
+  return target === 'socketio' ? 'socketio' : 'ws';
+}
+
+/**
+ * Connects the clients as the shape places them, has the senders send, and counts what
+ * every client receives. Server CPU is read from /proc over first send → last delivery.
+ */
+export async function measureRun(target: Target, shape: RunShape, o: BenchOptions, capMs: number, profile?: ProfileOptions): Promise<RunResult> {
+  const plan = layout(shape);
+  const deployment = await deploy(target, shape.replicas, profile && target === 'switchboard' ? profilerEnv(profile.dir) : {});
+  const { servers, cluster } = deployment;
+  const samplers = servers.map((s) => new RssSampler(s.pid));
   const pool = new LoadPool(o.clientProcesses);
   try {
-    const url = (name: string) =>
-      target === 'switchboard' ? `ws://127.0.0.1:${server.port}/ws/${FANOUT_ROOM}?user_id=${name}` : `ws://127.0.0.1:${server.port}/?user_id=${name}`;
+    const place = (name: string, index: number) => {
+      const room = plan.roomOf(index);
+      const server = servers[plan.replicaOf(index)];
+      const roomName = plan.rooms[room].name;
+      if (target === 'socketio') return { url: `http://127.0.0.1:${server.port}`, room, query: { room: roomName, user_id: name } };
+      if (target === 'ws-reference') return { url: `ws://127.0.0.1:${server.port}/?user_id=${name}`, room };
+      return { url: `ws://127.0.0.1:${server.port}/ws/${roomName}?user_id=${name}`, room };
+    };
     const conn = await pool.connect({
-      url,
-      clients: o.clients,
+      mode: clientMode(target),
+      clients: shape.clients,
+      place,
+      rooms: plan.rooms,
       batch: o.connectBatch,
-      readyOn: target === 'switchboard' ? 'user_list' : 'open',
-      room: FANOUT_ROOM,
-      messages: o.messages,
+      readyOn: target === 'switchboard' ? 'user_list' : target === 'socketio' ? 'connect' : 'open',
       timeoutMs: 120_000,
     });
-    if (conn.failed > 0) throw new Error(`${target}: ${conn.failed} of ${o.clients} clients failed to connect (first: ${conn.firstFailure})`);
-    // Let the joins' own traffic (join frames, user lists) finish before measuring.
-    await waitForQuiet(server.pid);
-    const rssBeforeSendBytes = rssBytes(server.pid);
-    if (profile) await toggleProfiler(server, 'started');
-    const cpuBefore = cpuMicros(server.pid);
+    if (conn.failed > 0) throw new Error(`${target}: ${conn.failed} of ${shape.clients} clients failed to connect (first: ${conn.firstFailure})`);
+    // Let the joins' own traffic (join frames, user lists, presence) finish before measuring.
+    const pids = servers.map((s) => s.pid);
+    await Promise.all([...pids, ...(cluster ? [cluster.redis.pid] : [])].map((pid) => waitForQuiet(pid)));
+    const rssBeforeSendBytes = Math.max(...pids.map(rssBytes));
+    if (profile && target === 'switchboard') await Promise.all(servers.map((s) => toggleProfiler(s, 'started')));
+    const cpuBefore = pids.map(cpuMicros);
+    const systemBefore = pids.map((pid) => cpuSplitMicros(pid).system);
+    const writesBefore = pids.map(writeSyscalls);
+    const redisBefore = cluster ? cpuMicros(cluster.redis.pid) : 0;
     const machineBefore = machineBusyMicros();
     const selfBefore = process.cpuUsage();
     const wallBefore = Date.now();
-    const outcome = await pool.run(o.messages, o.payloadBytes, o.rate, STALL_MS, capMs);
-    const serverCpuMicros = cpuMicros(server.pid) - cpuBefore;
+    const outcome = await pool.run(shape.messages, o.payloadBytes, shape.rate, o.stallSeconds * 1000, capMs);
+    const replicaCpuMicros = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
+    const serverSystemMicros = pids.reduce((s, pid, i) => s + cpuSplitMicros(pid).system - systemBefore[i], 0);
+    const serverWriteSyscalls = pids.reduce((s, pid, i) => s + writeSyscalls(pid) - writesBefore[i], 0);
+    const redisCpuMicros = cluster ? cpuMicros(cluster.redis.pid) - redisBefore : undefined;
     const machineMicros = machineBusyMicros() - machineBefore;
     const self = process.cpuUsage(selfBefore);
     const wallMicros = (Date.now() - wallBefore) * 1000;
-    const profileFile = profile ? await toggleProfiler(server, 'written') : undefined;
+    const profileFiles = profile && target === 'switchboard' ? await Promise.all(servers.map((s) => toggleProfiler(s, 'written'))) : undefined;
+    if (outcome.complete) await new Promise((r) => setTimeout(r, SETTLE_MS));
     const report = await pool.report();
-    const peakRssBytes = sampler.stop();
+    const replicaPeakRssBytes = samplers.map((s) => s.stop());
     const durationMs = report.lastDeliveryAt - outcome.firstSendAt;
-    const ours = serverCpuMicros + report.cpuMicros + self.user + self.system;
+    const serverCpuMicros = replicaCpuMicros.reduce((a, b) => a + b, 0);
+    const ours = serverCpuMicros + (redisCpuMicros ?? 0) + report.cpuMicros + self.user + self.system;
     return {
-      scenario: 'fanout',
+      scenario: shape.scenario,
       target,
-      clients: o.clients,
-      messages: o.messages,
+      replicas: shape.replicas,
+      clients: shape.clients,
+      rooms: shape.rooms.length,
+      messages: shape.messages,
       payloadBytes: o.payloadBytes,
-      rate: o.rate,
+      rate: shape.rate,
       connectMs: conn.ms,
       complete: outcome.complete,
       incompleteReason: outcome.reason,
       deliveries: report.deliveries,
-      expected: o.clients * o.messages,
+      expected: plan.expected,
       durationMs,
       sendMs: outcome.lastSendAt - outcome.firstSendAt,
+      sent: outcome.sent,
+      behindMs: outcome.behindMs,
       deliveriesPerSec: report.deliveries / (durationMs / 1000),
       serverCpuMicros,
+      replicaCpuMicros,
       cpuPerDeliveryMicros: serverCpuMicros / report.deliveries,
-      peakRssBytes,
-      hwmBytes: hwmBytes(server.pid),
+      serverSystemMicros,
+      serverWriteSyscalls,
+      redisCpuMicros,
+      redisCpuPerDeliveryMicros: redisCpuMicros === undefined ? undefined : redisCpuMicros / report.deliveries,
+      peakRssBytes: Math.max(...replicaPeakRssBytes),
+      replicaPeakRssBytes,
+      hwmBytes: Math.max(...pids.map(hwmBytes)),
       rssBeforeSendBytes,
       lost: report.lost,
       duplicated: report.duplicated,
       reordered: report.reordered,
+      lossyClients: report.lossyClients,
+      firstLoss: report.firstLoss,
       shapeErrors: report.shapeErrors,
       errorFrames: report.errorFrames,
       firstError: report.firstError,
       unexpectedCloses: report.unexpectedCloses,
       latencyMs: latencySummary(report),
       clientCpuMicros: report.clientCpuMicros,
+      clientMaxLoopLagMs: report.maxLoopLagMs,
       machineBusyCores: machineMicros / wallMicros,
       otherProcessesCores: Math.max(0, machineMicros - ours) / wallMicros,
-      profileFile,
-      serverLogTail: server.logs.filter(notable).slice(-5),
+      profileFiles: profileFiles?.filter((f): f is string => f !== undefined),
+      serverLogTail: servers.flatMap((s) => s.logs.filter(notable).slice(-5)),
     };
   } finally {
-    sampler.stop();
-    await shutDown(pool, server);
+    for (const s of samplers) s.stop();
+    await shutDown(pool, deployment);
   }
 }
 
@@ -163,12 +301,12 @@ export async function idle(target: Target, o: BenchOptions, inRooms: boolean): P
           ? `${base}/ws/idle-${Math.floor(index / o.roomSize)}?user_id=${name}`
           : `${base}/ws?user_id=${name}`;
     const conn = await pool.connect({
-      url,
+      mode: 'ws',
       clients: o.idleClients,
+      place: (name, index) => ({ url: url(name, index), room: -1 }),
+      rooms: [],
       batch: o.connectBatch,
       readyOn: target === 'switchboard' && inRooms ? 'user_list' : 'open',
-      room: '',
-      messages: 0,
       timeoutMs: 120_000,
     });
     await waitForQuiet(server.pid);
@@ -187,17 +325,17 @@ export async function idle(target: Target, o: BenchOptions, inRooms: boolean): P
       rssPerConnectionKB: (rssAfterBytes - rssBeforeBytes) / Math.max(1, conn.connected) / 1024,
     };
   } finally {
-    await shutDown(pool, server);
+    await shutDown(pool, { servers: [server], stop: () => server.stop() });
   }
 }
 
 /**
- * Clients first, then the server. The clients' side keeps the TIME_WAIT entries, keyed by
+ * Clients first, then the server(s). The clients' side keeps the TIME_WAIT entries, keyed by
  * this server's port, which no later run listens on, so ephemeral ports never run short.
  */
-async function shutDown(pool: LoadPool, server: ServerUnderTest): Promise<void> {
+async function shutDown(pool: LoadPool, deployment: Deployment): Promise<void> {
   await pool.close().catch(() => undefined);
-  await server.stop().catch(() => undefined);
+  await deployment.stop().catch(() => undefined);
 }
 
 /** A server log line worth showing: a warning or an error, or anything that is not a JSON log entry. */
@@ -226,10 +364,10 @@ async function toggleProfiler(server: ServerUnderTest, expect: 'started' | 'writ
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`the gateway's profiler did not report "${expect}" within 15s`);
+  throw new Error(`the gateway's profiler (pid ${server.pid}) did not report "${expect}" within 15s`);
 }
 
-function latencySummary(r: PoolReport): FanOutResult['latencyMs'] {
+function latencySummary(r: PoolReport): RunResult['latencyMs'] {
   const h = r.latency;
   return { p50: h.quantile(0.5) / 1000, p99: h.quantile(0.99) / 1000, max: h.max / 1000, mean: h.count ? h.sum / h.count / 1000 : NaN };
 }

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { startAppProcess } from '../libs/testing/gateway-process';
-import { ended, track } from './children';
+import { RedisServer } from '../libs/testing/redis-server';
+import { atExit, ended, track } from './children';
 
-export type Target = 'switchboard' | 'ws-reference';
+/** `switchboard`: the gateway. `ws-reference`: a naive `ws` server (one node). `socketio`: Socket.IO 4 with the Redis adapter (cluster). */
+export type Target = 'switchboard' | 'ws-reference' | 'socketio';
 
 /** A server process under measurement. */
 export interface ServerUnderTest {
@@ -12,6 +16,22 @@ export interface ServerUnderTest {
   port: number;
   logs: string[];
   /** Asks it to exit (SIGTERM), SIGKILL after a grace period. */
+  stop(): Promise<void>;
+}
+
+/** A redis-server the bench started, with its pid (for its CPU). */
+export interface RedisUnderTest {
+  pid: number;
+  url: string;
+  destroy(): Promise<void>;
+}
+
+/** Replicas of one target on one Redis. */
+export interface Cluster {
+  target: Target;
+  replicas: ServerUnderTest[];
+  redis: RedisUnderTest;
+  /** Replicas first, then Redis. */
   stop(): Promise<void>;
 }
 
@@ -33,7 +53,79 @@ export function gatewayEnv(extra: Record<string, string> = {}): Record<string, s
 }
 
 export async function startServer(target: Target, extraEnv: Record<string, string> = {}): Promise<ServerUnderTest> {
-  return target === 'switchboard' ? startSwitchboard(extraEnv) : startReference();
+  if (target === 'switchboard') return startSwitchboard(extraEnv);
+  if (target === 'ws-reference') return startScript('ws-reference', 'ws-reference-server.js', []);
+  throw new Error('socketio runs only as a cluster (it needs a Redis)');
+}
+
+/**
+ * A Redis and `replicas` servers of `target` on it (the gateway with BUS=redis; Socket.IO
+ * with the Redis adapter), all started in parallel once Redis is up.
+ */
+export async function startCluster(target: Target, replicas: number, extraEnv: (replica: number) => Record<string, string> = () => ({})): Promise<Cluster> {
+  const redis = await startRedis();
+  const started = await Promise.allSettled(
+    Array.from({ length: replicas }, (_, i) =>
+      target === 'switchboard'
+        ? startSwitchboard({ BUS: 'redis', REDIS_URL: redis.url, ...extraEnv(i) })
+        : target === 'socketio'
+          ? startScript('socketio', 'socketio-server.js', ['0', redis.url])
+          : Promise.reject(new Error(`${target} has no cluster mode`)),
+    ),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    await redis.destroy().catch(() => undefined);
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { target, replicas: servers, redis, stop };
+}
+
+async function startRedis(): Promise<RedisUnderTest> {
+  // Redis' defaults (as deployed), but no snapshots: RedisServer starts it with --save ''.
+  const server = await RedisServer.start();
+  let pid = 0;
+  try {
+    pid = await redisPid(server.url);
+  } catch (err) {
+    await server.destroy();
+    throw err;
+  }
+  // RedisServer kills its process on exit; this also covers a hard stop, and removes its directory.
+  const forget = atExit(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    rmSync(server.dir, { recursive: true, force: true });
+  });
+  return {
+    pid,
+    url: server.url,
+    destroy: async () => {
+      forget();
+      await server.destroy();
+    },
+  };
+}
+
+async function redisPid(url: string): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('server');
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error('redis INFO has no process_id');
+    return pid;
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function startSwitchboard(extraEnv: Record<string, string>): Promise<ServerUnderTest> {
@@ -48,19 +140,18 @@ async function startSwitchboard(extraEnv: Record<string, string>): Promise<Serve
   };
 }
 
-function startReference(timeoutMs = 10_000): Promise<ServerUnderTest> {
-  const proc = track(
-    spawn(process.execPath, [join(__dirname, 'ws-reference-server.js')], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
-  );
+/** Starts one of the bench's own servers (`node dist/bench/<script> …args`); it prints `{"port":N}` once listening. */
+function startScript(target: Target, script: string, args: string[], timeoutMs = 15_000): Promise<ServerUnderTest> {
+  const proc = track(spawn(process.execPath, [join(__dirname, script), ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
   const logs: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`ws-reference did not start within ${timeoutMs}ms:\n${logs.join('\n')}`));
+      reject(new Error(`${target} did not start within ${timeoutMs}ms:\n${logs.join('\n')}`));
     }, timeoutMs);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`ws-reference exited with ${code} before listening:\n${logs.join('\n')}`));
+      reject(new Error(`${target} exited with ${code} before listening:\n${logs.join('\n')}`));
     });
     proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     let buf = '';
@@ -76,7 +167,7 @@ function startReference(timeoutMs = 10_000): Promise<ServerUnderTest> {
           if (typeof entry.port !== 'number') continue;
           clearTimeout(timer);
           resolve({
-            target: 'ws-reference',
+            target,
             pid: proc.pid!,
             port: entry.port,
             logs,
