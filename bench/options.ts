@@ -85,6 +85,9 @@ Scenarios:
   idle       --idle idle connections (no room); idle-room: in rooms of --room-size
 Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
+--profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r and rooms-2r;
+BENCH_CLIENT_CPU_PROF=<dir> writes V8 CPU profiles of the load-client processes there.
+--stall: a run whose clients keep reporting but receive nothing for this long ends incomplete.
 Each flag also reads from BENCH_<NAME> (e.g. BENCH_CLIENTS=500, BENCH_QUICK=1).`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson: string): BenchOptions {

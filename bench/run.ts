@@ -8,8 +8,8 @@
  *   rooms-2r   clients in many small rooms over 2 replicas, senders at a fixed total rate.
  *   idle       K idle connections: server RSS per connection (no room, and in rooms).
  *
- * Every server and client is its own process; all of them are killed when the bench ends,
- * however it ends. Scenarios that cannot start before the deadline are skipped, so a run is
+ * Every server, client and redis-server is its own process; all of them are killed when the
+ * bench ends, however it ends (done, error, SIGINT/SIGTERM/SIGHUP, hard stop). Scenarios that cannot start before the deadline are skipped, so a run is
  * bounded in time. `--quick` is a smoke run; `--help` lists the parameters.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
