@@ -18,8 +18,8 @@ export class RoomsGateway extends DialectGateway {
   }
 
   @SubscribeMessage('say')
-  say(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'say'>): Promise<void> {
-    return this.hub.say(conn, cmd.room, cmd.content, cmd.data);
+  say(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'say'>): void {
+    this.hub.say(conn, cmd.room, cmd.content, cmd.data);
   }
 
   @SubscribeMessage('broadcast')
