@@ -31,7 +31,7 @@ import {
   type RunResult,
   type RunScenario,
 } from './scenarios';
-import type { Target } from './servers';
+import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
 
 const started = Date.now();
 const elapsedS = () => (Date.now() - started) / 1000;
@@ -93,7 +93,7 @@ function header(o: BenchOptions, env: Environment): string {
     `  cluster: one redis-server (started by the bench, no persistence); switchboard BUS=redis, REDIS_URL, JWT_SECRET, limits raised; ` +
       `socketio: Socket.IO 4 Server (websocket only, no deflate) + @socket.io/redis-adapter on ioredis, clients socket.io-client (websocket only)`,
     `  idle: ${o.idleClients} connections (no room; and in rooms of ${o.roomSize})`,
-    `  load: ${o.clientProcesses} client processes, connects paced in batches of ${o.connectBatch}; gateway LOG_LEVEL=info`,
+    `  load: ${o.clientProcesses} client processes, connects paced in batches of ${o.connectBatch}; gateway LOG_LEVEL=info NODE_OPTIONS=${process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS}`,
     `  deadline: scenarios not started by ${o.deadlineSeconds}s are skipped; at ${o.deadlineSeconds + HARD_STOP_AFTER_DEADLINE_S}s everything is stopped and what was measured is reported`,
   ].join('\n');
 }

@@ -35,6 +35,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** V8 flags the gateway runs with, as in the Dockerfile. */
+export const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=2';
+
 /** The environment the gateway runs with: limits out of the way of the load, quick drain. */
 export function gatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -48,6 +51,8 @@ export function gatewayEnv(extra: Record<string, string> = {}): Record<string, s
     WEBSOCKET_MAX_MESSAGE_SIZE: '65536',
     WEBSOCKET_MAX_ROOM_MEMBERS: '20000',
     WEBSOCKET_DRAIN_TIMEOUT: '0s',
+    // As the Dockerfile runs it (README "Tuning"); BENCH_GATEWAY_NODE_OPTIONS='' to compare without.
+    NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS,
     ...extra,
   };
 }
