@@ -1,6 +1,7 @@
 import { BadRequestException, Body as RawBody, Controller, ForbiddenException, HttpCode, Inject, Param, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import { can, Permission } from '../../../../libs/auth/src';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
+import { publishToUser } from '../../../../libs/bus/src/publish-to-user';
 import { type HubEvent, isRoomName, Topics } from '../../../../libs/protocol/src';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
@@ -25,7 +26,8 @@ export class PublishController {
     this.mayPublish(principal);
     const body = Body.of(raw);
     const kind = typeOf(body, BROADCAST_TYPES, 'notification');
-    return this.publish(Topics.broadcast(), { kind, data: body.value('data'), from: from(principal), ts: Date.now() });
+    const event: HubEvent = { kind, data: body.value('data'), from: from(principal), ts: Date.now() };
+    return this.publish(() => this.bus.publish(Topics.broadcast(), event));
   }
 
   @Post('api/v1/rooms/:room/broadcast')
@@ -35,7 +37,8 @@ export class PublishController {
     if (!isRoomName(room)) throw new BadRequestException('invalid room name: use 1-128 letters, digits or _ - . : @ #');
     const body = Body.of(raw);
     const kind = typeOf(body, ROOM_TYPES, 'room_message');
-    return this.publish(Topics.room(room), { kind, room, data: body.value('data'), from: from(principal), ts: Date.now() });
+    const event: HubEvent = { kind, room, data: body.value('data'), from: from(principal), ts: Date.now() };
+    return this.publish(() => this.bus.publish(Topics.room(room), event));
   }
 
   @Post('api/v1/users/:id/messages')
@@ -48,9 +51,7 @@ export class PublishController {
     const data = body.optional('data');
     if (content === undefined && data === undefined) throw new BadRequestException('"content" or "data" is required');
     const event: HubEvent = { kind: 'private_message', to: id, from: from(principal), content, data, ts: Date.now() };
-    // An authenticated user of that id first; else a guest who named itself so (seed 002).
-    const first = await this.publish(Topics.user(id), event);
-    return first.data.replicas > 0 ? first : this.publish(Topics.guest(id), event);
+    return this.publish(() => publishToUser(this.bus, id, event));
   }
 
   private mayPublish(principal: Principal): void {
@@ -59,10 +60,10 @@ export class PublishController {
     }
   }
 
-  private async publish(topic: string, event: HubEvent) {
+  private async publish(send: () => Promise<number>) {
     let replicas: number;
     try {
-      replicas = await this.bus.publish(topic, event);
+      replicas = await send();
     } catch {
       throw new ServiceUnavailableException('message bus unavailable; nothing was published, retry');
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { can, Permission } from '../../../../libs/auth/src';
-import { BUS, type Bus } from '../../../../libs/bus/src';
+import { BUS, type Bus, publishToUser } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
@@ -198,7 +198,14 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   /** Reaches every connection of `to`: an authenticated user of that id, else a guest who named itself so. */
   async privateMessage(conn: Connection, to: string, content: string | undefined, data: unknown): Promise<void> {
     const event: HubEvent = { kind: 'private_message', to, from: sender(conn), content, data, ts: Date.now() };
-    const receivers = (await this.publishOrFail(Topics.user(to), event)) || (await this.publishOrFail(Topics.guest(to), event));
+    let receivers: number;
+    try {
+      receivers = await publishToUser(this.bus, to, event);
+      this.metrics.busPublished.inc();
+    } catch (err) {
+      this.metrics.busErrors.labels('publish').inc();
+      throw this.unavailable('publish', err);
+    }
     if (receivers === 0) throw new CommandError(ErrorCode.UserOffline, `user "${to}" is not connected`);
   }
 
