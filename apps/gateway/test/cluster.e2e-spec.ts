@@ -111,6 +111,12 @@ describe('cluster over Redis', () => {
     for (let i = 0; i < 20; i++) await b.next('message');
     expect(await metric(g2, 'switchboard_bus_bytes_in_total{topic_kind="room"}')).toBeGreaterThan(g2Before);
     expect(await metric(g3, 'switchboard_bus_bytes_in_total{topic_kind="room"}')).toBe(g3Before);
+    // The bus metrics an operator watches: publishes, deliveries with their latency, topics held, presence.
+    expect(await metric(g1, 'switchboard_bus_published_total')).toBeGreaterThanOrEqual(20);
+    expect(await metric(g2, 'switchboard_bus_delivered_total{topic_kind="room"}')).toBeGreaterThanOrEqual(20);
+    expect(await metric(g2, 'switchboard_bus_latency_seconds_count')).toBeGreaterThanOrEqual(20);
+    expect(await metric(g2, 'switchboard_bus_subscriptions')).toBeGreaterThanOrEqual(3); // broadcast, guest ib, room
+    expect(await metric(g2, 'switchboard_presence_members')).toBe(1);
 
     b.send({ type: 'leave', room: 'interest' });
     await a.next('leave');

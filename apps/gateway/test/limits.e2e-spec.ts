@@ -130,6 +130,42 @@ describe('bad input and limits', () => {
     }
   }, 60000);
 
+  it('closes with 1013 a client whose unsent data has not drained within WEBSOCKET_WRITE_WAIT', async () => {
+    // A bytes bound too high to matter (16 MiB × 1024): only the time bound can act.
+    const gw = await startTestGateway({
+      WEBSOCKET_WRITE_WAIT: '1s',
+      WEBSOCKET_WRITE_BUFFER_SIZE: String(16 * 1024 * 1024),
+      WEBSOCKET_MAX_MESSAGE_SIZE: '65536',
+      WEBSOCKET_MESSAGE_RATE: '100000',
+      WEBSOCKET_MESSAGE_BURST: '100000',
+    });
+    try {
+      const stalled = await TestClient.connect(`${gw.url}/ws/wait?user_id=stalled`);
+      await stalled.next('user_list');
+      const sender = await TestClient.connect(`${gw.url}/ws/wait?user_id=sender`);
+      await sender.next('user_list');
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const chunk = 'w'.repeat(32 * 1024);
+      for (let i = 0; i < 256; i++) sender.send({ type: 'message', room: 'wait', content: chunk }); // 8 MiB
+      const started = Date.now();
+      const deadline = started + 10000;
+      let text = '';
+      while (!/reason="slow_consumer"/.test(text) && Date.now() < deadline) {
+        await sleep(100);
+        // The close is counted once the close handshake finishes: let the client read again after the shed.
+        if (Date.now() - started > 2500) (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+        text = await (await fetch(`${gw.http}/metrics`)).text();
+      }
+      (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await stalled.closed).toBe(1013);
+      expect(stalled.closeReason).toBe('slow consumer');
+      expect(sender.closeCode).toBeUndefined();
+      await sender.close();
+    } finally {
+      await gw.app.close();
+    }
+  }, 30000);
+
   describe('slow consumer (gateway in its own process)', () => {
     let gwp: AppProcess;
     beforeAll(async () => {
