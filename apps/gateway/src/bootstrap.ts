@@ -44,7 +44,7 @@ export async function startGateway(
     codecs: { '/ws': roomsChatCodec, '/api/v1/ws': channelsCodec },
     nextConnectionId: () => `${node.nodeId}:${(++sequence).toString(36)}`,
     context: {
-      batcher: new WriteBatcher(),
+      batcher: new WriteBatcher(config.ws.writeDelayMs),
       flow: app.get(FlowControl),
       maxPendingBytes: config.ws.maxPendingBytes,
       messageRate: config.limits.messageRate,

@@ -74,6 +74,7 @@ describe('loadConfig', () => {
       maxPendingBytes: 4096 * 1024,
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
+      writeDelayMs: 0,
     });
   });
 
@@ -92,6 +93,9 @@ describe('loadConfig', () => {
     ['JWT_SECRET', 'short'],
     ['JWT_PUBLIC_KEY', 'not-a-pem'],
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+    ['WEBSOCKET_WRITE_DELAY', '5 ms'],
+    ['WEBSOCKET_WRITE_DELAY', '2s'],
+    ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -102,6 +106,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as Error).message).toContain(variable);
+  });
+
+  it('reads the write delay and the presence-events threshold', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ws.writeDelayMs).toBe(0);
+    expect(defaults.limits.presenceEventsMaxMembers).toBe(1000);
+    const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
+    expect(set.ws.writeDelayMs).toBe(5);
+    expect(set.limits.presenceEventsMaxMembers).toBe(50);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

@@ -60,6 +60,8 @@ export interface WebSocketConfig {
   drainTimeoutMs: number;
   /** WEBSOCKET_MAX_QUEUED_BYTES: unsent bytes queued across the replica before it stops reading from clients. */
   maxQueuedBytes: number;
+  /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
+  writeDelayMs: number;
 }
 
 export interface LimitsConfig {
@@ -122,7 +124,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
+    writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
   };
+  if (ws.writeDelayMs > 1000) {
+    throw new ConfigError('WEBSOCKET_WRITE_DELAY', `must be at most 1s (a few ms is typical), got ${ws.writeDelayMs}ms`);
+  }
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);
   }

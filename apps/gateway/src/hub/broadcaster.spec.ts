@@ -18,9 +18,9 @@ function codec(name: string, silent = false): Codec & { renders: number } {
   return c;
 }
 
-function conn(id: string, c: Codec, open = true): Connection & { frames: Buffer[] } {
-  const frames: Buffer[] = [];
-  return { id, codec: c, frames, write: (f: Buffer) => open && frames.push(f) > 0 } as unknown as Connection & { frames: Buffer[] };
+function conn(id: string, c: Codec, open = true): Connection & { out: Buffer[] } {
+  const out: Buffer[] = [];
+  return { id, codec: c, out, write: (f: Buffer) => open && out.push(f) > 0 } as unknown as Connection & { out: Buffer[] };
 }
 
 const event: HubEvent = { kind: 'message', room: 'r', from: { id: 'u', name: 'u' }, content: 'hi', ts: 1 };
@@ -42,16 +42,16 @@ describe('Broadcaster', () => {
     expect(sent).toBe(2);
     expect(chat.renders).toBe(1);
     expect(hub.renders).toBe(1);
-    expect(b.frames).toEqual([]);
-    expect(JSON.parse(text(a.frames[0]))).toEqual({ via: 'chat', kind: 'message' });
-    expect(JSON.parse(text(c.frames[0]))).toEqual({ via: 'hub', kind: 'message' });
+    expect(b.out).toEqual([]);
+    expect(JSON.parse(text(a.out[0]))).toEqual({ via: 'chat', kind: 'message' });
+    expect(JSON.parse(text(c.out[0]))).toEqual({ via: 'hub', kind: 'message' });
   });
 
   it('writes nothing to a dialect that does not show the event', () => {
     const silent = codec('silent', true);
     const a = conn('a', silent);
     expect(new Broadcaster(new Metrics()).toGroups(new Map([[silent as Codec, new Set([a])]]) as never, event)).toBe(0);
-    expect(a.frames).toEqual([]);
+    expect(a.out).toEqual([]);
   });
 
   it('renders once per dialect among mixed connections', () => {
@@ -60,6 +60,6 @@ describe('Broadcaster', () => {
     const conns = [conn('a', chat), conn('b', hub), conn('c', chat)];
     expect(new Broadcaster(new Metrics()).toEach(conns, event)).toBe(3);
     expect(chat.renders + hub.renders).toBe(2);
-    expect(conns[0].frames[0]).toBe(conns[2].frames[0]);
+    expect(conns[0].out[0]).toBe(conns[2].out[0]);
   });
 });
