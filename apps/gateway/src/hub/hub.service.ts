@@ -235,11 +235,7 @@ export class HubService implements OnModuleInit {
     } else {
       this.index.roster(room)?.remove(conn.id);
     }
-    try {
-      await this.node.removeMember(room, conn.id);
-    } catch (err) {
-      this.node.failed('presence remove', err, { room, client: conn.id });
-    }
+    await this.node.removeMember(room, conn.id);
     if (announce) {
       await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
     }
