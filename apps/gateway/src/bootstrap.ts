@@ -23,12 +23,14 @@ export interface RunningGateway {
 
 /**
  * Builds and starts a gateway on `config.port` (0 picks a free port). `root` is the app
- * module: the gateway alone by default, or the standalone server (gateway and api).
+ * module: the gateway alone by default, or the standalone server (gateway and api);
+ * `prepare` adds to the app before it listens (the standalone's API docs).
  */
 export async function startGateway(
   config: SwitchboardConfig,
   logger: LoggerService | false,
   root: DynamicModule = GatewayAppModule.forRoot(config),
+  prepare?: (app: INestApplication) => void,
 ): Promise<RunningGateway> {
   const app = await NestFactory.create(root, new TunedExpressAdapter(config.ws.readBufferSize), {
     logger: logger === false ? false : logger,
@@ -57,6 +59,7 @@ export async function startGateway(
     },
   });
   app.useWebSocketAdapter(adapter);
+  prepare?.(app);
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const stop = async () => {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
+import { findUp } from './find-up';
 
 /** Seed 003's HTML test client, served at `/`. */
 @Controller()
@@ -13,14 +14,5 @@ export class ClientPageController {
   index(): string {
     this.page ??= readFileSync(findUp(__dirname, join('apps', 'api', 'public', 'index.html')), 'utf8');
     return this.page;
-  }
-}
-
-/** The file at `relative` under the nearest ancestor that has it (works from src/ and dist/). */
-function findUp(from: string, relative: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${from}`);
   }
 }
