@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Readiness } from './readiness';
 
 /** `/health/live`: the process answers. `/health/ready`: every registered dependency is up (else 503). */
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
