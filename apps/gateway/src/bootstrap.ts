@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
-import { Metrics } from '../../../libs/observability/src';
+import { Metrics, NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
 import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
 import { GatewayAppModule } from './gateway-app.module';
 import { HubService } from './hub/hub.service';
@@ -28,14 +28,16 @@ export interface RunningGateway {
  */
 export async function startGateway(
   config: SwitchboardConfig,
-  logger: LoggerService | false,
+  logger: RootLogger | false,
   root: DynamicModule = GatewayAppModule.forRoot(config),
   prepare?: (app: INestApplication) => void,
 ): Promise<RunningGateway> {
-  const app = await NestFactory.create(root, new TunedExpressAdapter(config.ws.readBufferSize), {
-    logger: logger === false ? false : logger,
-    bufferLogs: false,
+  const app = await NestFactory.create(logger ? withLogging(root, logger) : root, new TunedExpressAdapter(config.ws.readBufferSize), {
+    logger: logger ? undefined : false,
+    bufferLogs: Boolean(logger),
   });
+  if (logger) app.useLogger(app.get(NestLogger));
+  const log = new Logger('Gateway');
   const metrics = app.get(Metrics);
   const hub = app.get(HubService);
   let sequence = 0;
@@ -54,7 +56,7 @@ export async function startGateway(
       rateLimitStrikes: config.limits.rateLimitStrikes,
       onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
       onInternalError: (err, conn) => {
-        if (logger) logger.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack }, 'Gateway');
+        log.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack });
       },
     },
   });
