@@ -92,6 +92,9 @@ describe('loadConfig', () => {
     ['JWT_SECRET', 'short'],
     ['JWT_PUBLIC_KEY', 'not-a-pem'],
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+    ['AUTH_RATE_LIMIT_PER_IP', '0'],
+    ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
+    ['AUTH_RATE_WINDOW', 'a while'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -102,6 +105,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as Error).message).toContain(variable);
+  });
+
+  it('reads the auth rate limits', () => {
+    expect(loadConfig({}).api.authRateLimit).toEqual({ perIp: 20, perUsername: 5, windowMs: 60_000 });
+    expect(loadConfig({ AUTH_RATE_LIMIT_PER_IP: '50', AUTH_RATE_LIMIT_PER_USERNAME: '3', AUTH_RATE_WINDOW: '5m' }).api.authRateLimit).toEqual({
+      perIp: 50,
+      perUsername: 3,
+      windowMs: 300_000,
+    });
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

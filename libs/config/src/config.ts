@@ -26,6 +26,18 @@ export interface ApiConfig {
   tokenTtlMs: number;
   /** SERVICE_USERS: usernames whose credentials carry the `broadcast` permission (server-side publish). */
   serviceUsers: string[];
+  /** Attempts allowed on /auth/login, /auth/register, /auth/newpassword, /auth/regenerate. */
+  authRateLimit: AuthRateLimitConfig;
+}
+
+/** Abuse limits on the auth endpoints: past either, 429 with Retry-After until the window ends. */
+export interface AuthRateLimitConfig {
+  /** AUTH_RATE_LIMIT_PER_IP: attempts per endpoint per client IP per window. */
+  perIp: number;
+  /** AUTH_RATE_LIMIT_PER_USERNAME: attempts per endpoint per username (any IP) per window. */
+  perUsername: number;
+  /** AUTH_RATE_WINDOW. */
+  windowMs: number;
 }
 
 /** Seed 001's twelve variables, in milliseconds and bytes. */
@@ -190,6 +202,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: r.string('DATA_DIR', '.data/pglite'),
     tokenTtlMs: r.duration('JWT_EXPIRES_IN', '1h', 1000),
     serviceUsers: r.list('SERVICE_USERS', []),
+    authRateLimit: {
+      perIp: r.int('AUTH_RATE_LIMIT_PER_IP', 20, 1),
+      perUsername: r.int('AUTH_RATE_LIMIT_PER_USERNAME', 5, 1),
+      windowMs: r.duration('AUTH_RATE_WINDOW', '1m', 1000),
+    },
   };
 
   return {

@@ -4,6 +4,7 @@ import { ApiCredentials, ApiErrors } from '../http/openapi';
 import { ApiValidationPipe } from '../http/validation';
 import { ApiKeyDto, LoginDto, MeDto, NewPasswordDto, RegisterDto, RegisteredDto, SuccessDto, TokenDto } from './auth.dto';
 import { AuthGuard, CurrentPrincipal } from './auth.guard';
+import { AuthThrottlerGuard } from './auth-throttling';
 import type { Principal } from './credentials.service';
 import { UsersService } from './users.service';
 
@@ -14,24 +15,27 @@ export class AuthController {
   constructor(private readonly users: UsersService) {}
 
   @Post('register')
+  @UseGuards(AuthThrottlerGuard)
   @ApiCreatedResponse({ type: RegisteredDto })
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 409, 429)
   register(@Body() body: RegisterDto) {
     return this.users.register(body.username, body.password, body.email);
   }
 
   @Post('login')
   @HttpCode(200)
+  @UseGuards(AuthThrottlerGuard)
   @ApiOkResponse({ type: TokenDto })
-  @ApiErrors(400, 401)
+  @ApiErrors(400, 401, 429)
   login(@Body() body: LoginDto) {
     return this.users.login(body.username, body.password);
   }
 
   @Post('regenerate')
   @HttpCode(200)
-  @UseGuards(AuthGuard)
+  @UseGuards(AuthGuard, AuthThrottlerGuard)
   @ApiCredentials()
+  @ApiErrors(429)
   @ApiOkResponse({ type: ApiKeyDto, description: 'the new key; the old one stops working at once' })
   regenerate(@CurrentPrincipal() principal: Principal) {
     return this.users.regenerate(principal.identity.userId);
@@ -39,10 +43,10 @@ export class AuthController {
 
   @Post('newpassword')
   @HttpCode(200)
-  @UseGuards(AuthGuard)
+  @UseGuards(AuthGuard, AuthThrottlerGuard)
   @ApiCredentials()
   @ApiOkResponse({ type: SuccessDto })
-  @ApiErrors(400)
+  @ApiErrors(400, 429)
   async newPassword(@CurrentPrincipal() principal: Principal, @Body() body: NewPasswordDto) {
     await this.users.changePassword(principal.identity.userId, body.old_password, body.new_password);
     return { success: true };
