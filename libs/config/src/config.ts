@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
 
@@ -107,6 +107,8 @@ export interface AuthConfig {
   ephemeralSecret: boolean;
   /** PEM private key the api signs RS256/ES256 tokens with (pairs with JWT_PUBLIC_KEY). */
   jwtPrivateKey?: string;
+  /** The algorithm the private key signs with, from its type: ES256 (EC P-256) or RS256 (RSA). */
+  jwtSigningAlgorithm?: 'ES256' | 'RS256';
 }
 
 /** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
@@ -183,14 +185,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const ephemeralSecret = jwtSecret === undefined && jwtPublicKey === undefined;
   const jwtPrivateKey = r.optional('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (jwtPrivateKey !== undefined && !jwtPrivateKey.includes('PRIVATE KEY-----')) {
-    throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key');
-  }
+  const jwtSigningAlgorithm = jwtPrivateKey === undefined ? undefined : signingAlgorithm(jwtPrivateKey);
   const auth: AuthConfig = {
     jwtSecret: ephemeralSecret ? randomBytes(32).toString('base64url') : jwtSecret,
     jwtPublicKey,
     ephemeralSecret,
     jwtPrivateKey,
+    jwtSigningAlgorithm,
   };
 
   const databaseUrl = r.optional('DATABASE_URL');
@@ -220,4 +221,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth,
     api,
   };
+}
+
+/** ES256 for an EC P-256 key (PKCS#8 or SEC1 PEM), RS256 for RSA (PKCS#8 or PKCS#1): from the key, not the PEM's label. */
+function signingAlgorithm(pem: string): 'ES256' | 'RS256' {
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new ConfigError('JWT_PRIVATE_KEY', `must be a PEM private key (${(err as Error).message})`);
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  const kind = key.asymmetricKeyType === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a ${key.asymmetricKeyType} key`;
+  throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key (RS256) or an EC P-256 key (ES256), got ${kind}`);
 }
