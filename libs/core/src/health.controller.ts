@@ -21,17 +21,8 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check(
-      this.readiness.entries().map(([name, check]) => async () => {
-        let result: true | string;
-        try {
-          result = await check();
-        } catch (err) {
-          result = (err as Error).message;
-        }
-        return result === true ? this.indicator.check(name).up() : this.indicator.check(name).down({ message: result });
-      }),
-    );
+  async ready() {
+    const states = Object.entries(await this.readiness.status());
+    return this.health.check(states.map(([name, state]) => () => (state === true ? this.indicator.check(name).up() : this.indicator.check(name).down({ message: state }))));
   }
 }
