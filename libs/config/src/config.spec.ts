@@ -96,6 +96,9 @@ describe('loadConfig', () => {
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
     ['WEBSOCKET_WRITE_DELAY', '2s'],
     ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
+    ['AUTH_RATE_LIMIT_PER_IP', '0'],
+    ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
+    ['AUTH_RATE_WINDOW', 'a while'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -115,6 +118,15 @@ describe('loadConfig', () => {
     const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
     expect(set.ws.writeDelayMs).toBe(5);
     expect(set.limits.presenceEventsMaxMembers).toBe(50);
+  });
+
+  it('reads the auth rate limits', () => {
+    expect(loadConfig({}).api.authRateLimit).toEqual({ perIp: 20, perUsername: 5, windowMs: 60_000 });
+    expect(loadConfig({ AUTH_RATE_LIMIT_PER_IP: '50', AUTH_RATE_LIMIT_PER_USERNAME: '3', AUTH_RATE_WINDOW: '5m' }).api.authRateLimit).toEqual({
+      perIp: 50,
+      perUsername: 3,
+      windowMs: 300_000,
+    });
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {
