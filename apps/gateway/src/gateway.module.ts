@@ -7,10 +7,11 @@ import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
+import { SessionCloserService } from './transport/session-closer.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
-  providers: [HandshakeService, HubService, HeartbeatService, DrainService, FlowControl, RoomsGateway, ChannelsGateway],
+  providers: [HandshakeService, HubService, HeartbeatService, DrainService, FlowControl, SessionCloserService, RoomsGateway, ChannelsGateway],
   exports: [HubService, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {

@@ -347,7 +347,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
 
   /** Tells a room that a member of a dead replica is gone. */
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {
-    const from = { id: member.userId, name: member.username, email: member.email };
+    const from: Sender = { id: member.userId, name: member.username, email: member.email };
+    if (member.guest) from.guest = true;
     await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
   }
 
@@ -366,14 +367,18 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   }
 
   private member(conn: Connection): PresenceMember {
-    const { userId, username, email } = conn.identity;
-    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    const { userId, username, email, authenticated } = conn.identity;
+    const member: PresenceMember = { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    if (!authenticated) member.guest = true;
+    return member;
   }
 }
 
 function sender(conn: Connection): Sender {
-  const { userId, username, email } = conn.identity;
-  return email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  const { userId, username, email, authenticated } = conn.identity;
+  const from: Sender = email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  if (!authenticated) from.guest = true;
+  return from;
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
