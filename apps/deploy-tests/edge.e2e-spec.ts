@@ -44,7 +44,7 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
   /** compose runs with WEBSOCKET_REQUIRE_AUTH=true: a client named by `?user_id=` gets a JWT for that user (by header, so none is logged). */
   const connect = async (path: string, options: { headers?: Record<string, string> } = {}) => {
     const user = new URL(path, 'https://x').searchParams.get('user_id');
-    const auth = user === null ? {} : { Authorization: `Bearer ${signToken({ sub: user, username: user }, TEST_SECRETS.JWT_SECRET)}` };
+    const auth: Record<string, string> = user === null ? {} : { Authorization: `Bearer ${signToken({ sub: user, username: user }, TEST_SECRETS.JWT_SECRET)}` };
     const c = await TestClient.connect(wss(path), { ca, ...options, headers: { ...auth, ...options.headers } });
     clients.push(c);
     return c;

@@ -11,8 +11,10 @@ export interface RedisCredentialDirectoryOptions {
   retentionMs: number;
   /** Prefix of every key and of the change channel; must not contain braces. Default `sb:cred`. */
   keyPrefix?: string;
-  /** Where trouble goes. Default: Nest `Logger('CredentialDirectory')`. */
+  /** Where trouble goes (warn) and dropped input (debug). Default: Nest `Logger('CredentialDirectory')`. */
   logger?: LoggerService;
+  /** A malformed change arrived on the channel and was dropped (count it). */
+  onDropped?(): void;
 }
 
 /*
@@ -123,6 +125,7 @@ export class RedisCredentialDirectory implements CredentialDirectory {
       change = undefined;
     }
     if (!isChange(change)) {
+      this.options.onDropped?.();
       this.logger.debug?.({ msg: 'credential directory: malformed change dropped', text: text.slice(0, 200) });
       return;
     }

@@ -33,7 +33,11 @@ export class CoreModule implements OnModuleInit {
         Readiness,
         { provide: Metrics, useValue: metrics },
         { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
-        { provide: CREDENTIAL_DIRECTORY, useFactory: (c: SwitchboardConfig) => createCredentialDirectory(c), inject: [CONFIG] },
+        {
+          provide: CREDENTIAL_DIRECTORY,
+          useFactory: (c: SwitchboardConfig, m: Metrics) => createCredentialDirectory(c, () => m.busDropped.labels('credential_change').inc()),
+          inject: [CONFIG, Metrics],
+        },
         {
           provide: Authenticator,
           useFactory: (c: SwitchboardConfig, jwt: JwtVerifier, directory: CredentialDirectory) => new Authenticator(jwt, directory, c.api.tokenTtlMs),
