@@ -50,8 +50,15 @@ describe('security of the gateway', () => {
       fake.send({ type: 'room_message', data: { room: 'r3', message: 'hi hub' } });
       expect(await hub.next('room_message')).toMatchObject({ user_id: 'u-alice', guest: true, data: { user_id: 'u-alice', guest: true, message: 'hi hub' } });
 
+      // The channels dialect (seed 003) names people by email; a guest's frames say guest there too.
+      const channel = await open(`/api/v1/ws?channel_id=r3&token=${signToken({ sub: 'u-carol', email: 'carol@example.com' })}`);
+      await channel.next('channel_joined');
+      fake.send({ type: 'message', room: 'r3', content: 'to the channel' });
+      expect(await channel.next('message')).toMatchObject({ content: 'to the channel', user_email: null, guest: true });
+
       await fake.close();
       expect(await alice.next('leave')).toMatchObject({ user_id: 'u-alice', guest: true });
+      expect(await channel.next('channel_left')).toMatchObject({ username: 'u-alice', guest: true });
     });
 
     it("keeps seed 002's ?user_id= working: guests join any room and talk by default", async () => {
