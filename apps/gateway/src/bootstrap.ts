@@ -5,7 +5,7 @@ import type { SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics } from '../../../libs/observability/src';
 import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
 import { GatewayAppModule } from './gateway-app.module';
-import { HubService } from './hub/hub.service';
+import { ClusterNode } from './hub/cluster-node';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
@@ -35,14 +35,14 @@ export async function startGateway(
     bufferLogs: false,
   });
   const metrics = app.get(Metrics);
-  const hub = app.get(HubService);
+  const node = app.get(ClusterNode);
   let sequence = 0;
   const adapter = new SwitchboardWsAdapter(app, {
     handshake: app.get(HandshakeService),
     metrics,
     maxMessageSize: config.ws.maxMessageSize,
     codecs: { '/ws': roomsChatCodec, '/api/v1/ws': channelsCodec },
-    nextConnectionId: () => `${hub.nodeId}:${(++sequence).toString(36)}`,
+    nextConnectionId: () => `${node.nodeId}:${(++sequence).toString(36)}`,
     context: {
       batcher: new WriteBatcher(),
       flow: app.get(FlowControl),

@@ -1,8 +1,12 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../../libs/core/src';
 import { ChannelsGateway } from './channels/channels.gateway';
+import { Broadcaster } from './hub/broadcaster';
+import { ClusterNode } from './hub/cluster-node';
 import { HubService } from './hub/hub.service';
+import { LocalIndex } from './hub/local-index';
 import { RoomsGateway } from './rooms/rooms.gateway';
+import { CONNECTIONS } from './transport/connection-registry';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
@@ -10,8 +14,20 @@ import { HeartbeatService } from './transport/heartbeat.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
-  providers: [HandshakeService, HubService, HeartbeatService, DrainService, FlowControl, RoomsGateway, ChannelsGateway],
-  exports: [HubService, HandshakeService, DrainService, FlowControl],
+  providers: [
+    LocalIndex,
+    { provide: CONNECTIONS, useExisting: LocalIndex },
+    ClusterNode,
+    Broadcaster,
+    HubService,
+    HandshakeService,
+    HeartbeatService,
+    DrainService,
+    FlowControl,
+    RoomsGateway,
+    ChannelsGateway,
+  ],
+  exports: [HubService, ClusterNode, CONNECTIONS, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

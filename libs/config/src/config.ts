@@ -77,6 +77,8 @@ export interface LimitsConfig {
   connectRate: number;
   /** WEBSOCKET_CONNECT_BURST. */
   connectBurst: number;
+  /** WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: above this many members a room gets no join/leave notices and `user_list` is capped. */
+  presenceEventsMaxMembers: number;
 }
 
 export interface BusConfig {
@@ -148,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitStrikes: r.int('WEBSOCKET_RATE_LIMIT_STRIKES', 20, 1),
     connectRate: r.number('WEBSOCKET_CONNECT_RATE', 20, 0.001),
     connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
+    presenceEventsMaxMembers: r.int('WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', 1000, 1),
   };
 
   const bus: BusConfig = {
