@@ -15,12 +15,14 @@ import {
   roomsChatCodec,
   roomsHubCodec,
   type Sender,
+  type StreamPosition,
   Topics,
 } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { Broadcaster } from './broadcaster';
 import { ClusterNode } from './cluster-node';
 import { LocalIndex } from './local-index';
+import { RoomRecovery } from './room-recovery';
 
 /** The codec that renders room events to a member, by how it joined. */
 const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
@@ -40,6 +42,7 @@ export class HubService implements OnModuleInit {
   /** Rooms whose roster is being read from presence: later joiners wait for it. */
   private readonly loading = new Map<string, Promise<void>>();
   private readonly listCap: number;
+  private readonly recovery: RoomRecovery;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -49,6 +52,7 @@ export class HubService implements OnModuleInit {
     private readonly metrics: Metrics,
   ) {
     this.listCap = config.limits.presenceEventsMaxMembers;
+    this.recovery = new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event));
   }
 
   async onModuleInit(): Promise<void> {
@@ -79,25 +83,49 @@ export class HubService implements OnModuleInit {
   }
 
   /**
-   * Joins a room. The reply (`user_list`, or `channel_joined`) is returned only once the
+   * Joins a room. The confirmation (`user_list`, or `channel_joined`) goes out only once the
    * membership is live cluster-wide and the bus subscription is active, so every later
-   * message reaches it.
+   * message reaches it; it carries the room's history position. With `since` the client
+   * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
+   * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
    */
-  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply> {
+  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
     const codec = ROOM_CODECS[style];
     const current = conn.rooms.get(room);
-    if (current === undefined) {
-      await this.enter(conn, room, codec);
-    } else if (current !== codec) {
-      // Same room, other style: render for it the new way from now on.
-      this.index.leave(room, current, conn);
-      this.index.join(room, codec, conn);
-      conn.rooms.set(room, codec);
+    if (current !== undefined) {
+      if (current !== codec) {
+        // Same room, other style: render for it the new way from now on.
+        this.index.leave(room, current, conn);
+        this.index.join(room, codec, conn);
+        conn.rooms.set(room, codec);
+      }
+      const read = await this.node.history(room);
+      return this.confirmation(conn, room, style, read?.position);
     }
-    return style === 'channel' ? { kind: 'joined', room, who: sender(conn) } : this.userList(room);
+    this.recovery.begin(room, conn, codec);
+    let read;
+    try {
+      await this.enter(conn, room, codec);
+      read = await this.node.history(room, since);
+    } catch (err) {
+      this.recovery.cancel(room, conn);
+      if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
+      throw err;
+    }
+    const confirmation = await this.confirmation(conn, room, style, read?.position, since && (read?.recovered ?? false));
+    // The client left or went away meanwhile: nothing to resume.
+    if (conn.rooms.get(room) !== codec) return;
+    conn.reply(confirmation);
+    this.recovery.finish(room, conn, since, read);
+  }
+
+  private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
+    const at = recovered === undefined ? { position } : { position, recovered };
+    if (style === 'channel') return { kind: 'joined', room, who: sender(conn), ...at };
+    return { ...(await this.userList(room)), ...at };
   }
 
   private async enter(conn: Connection, room: string, codec: Codec): Promise<void> {
@@ -219,16 +247,17 @@ export class HubService implements OnModuleInit {
       }
       // A notice per join to every member would make filling a room O(n²).
       if (roster.size > this.listCap) return;
-      this.broadcaster.toGroups(groups, event, event.clientId);
+      this.broadcaster.toGroups(groups, event, event.clientId, this.recovery.intercept(room!, event));
       return;
     }
-    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event));
+    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event, undefined, this.recovery.intercept(room!, event)));
   }
 
   private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {
     const codec = conn.rooms.get(room);
     if (codec === undefined) return;
     conn.rooms.delete(room);
+    this.recovery.cancel(room, conn);
     if (this.index.leave(room, codec, conn)) {
       this.node.drop(Topics.room(room));
       this.metrics.rooms.set(this.index.roomCount);
