@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { can, Permission } from '../../../../libs/auth/src';
+import type { HistoryRead } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import {
@@ -56,7 +57,13 @@ export class HubService implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.node.start({ deliver: (topic, event) => this.deliver(topic, event), recovered: () => this.resyncRosters() });
+    await this.node.start({
+      deliver: (topic, event) => this.deliver(topic, event),
+      recovered: () => {
+        this.resyncRosters();
+        this.catchUpRooms();
+      },
+    });
   }
 
   /** Registers a new connection; resolves once private messages can reach it. */
@@ -120,6 +127,40 @@ export class HubService implements OnModuleInit {
     if (conn.rooms.get(room) !== codec) return;
     conn.reply(confirmation);
     this.recovery.finish(room, conn, since, read);
+    this.recovery.noteJoined(room, read?.position);
+  }
+
+  /**
+   * After a bus outage this replica may have missed room events: each local room resumes
+   * from the last event fanned out here, so members that stayed connected lose nothing.
+   * If the history was lost meanwhile, what the new epoch holds is all new to them.
+   */
+  private catchUpRooms(): void {
+    for (const room of [...this.index.roomNames()]) {
+      const last = this.recovery.lastDelivered(room);
+      const groups = this.index.groups(room);
+      if (last === undefined || groups === undefined) continue;
+      // Members joining right now resume by their own read.
+      const members = [...groups].flatMap(([codec, conns]) => [...conns].filter((c) => !this.recovery.isReading(room, c)).map((conn) => [conn, codec] as const));
+      for (const [conn, codec] of members) this.recovery.begin(room, conn, codec);
+      void this.readSince(room, last).then(
+        ({ since, read }) => {
+          for (const [conn, codec] of members) if (conn.rooms.get(room) === codec) this.recovery.finish(room, conn, since, read);
+        },
+        (err: unknown) => {
+          for (const [conn] of members) this.recovery.finish(room, conn, undefined, undefined);
+          this.node.failed('room catch-up', err, { room });
+        },
+      );
+    }
+  }
+
+  /** Reads what followed `last`, or all of a new epoch when the history was lost since. */
+  private async readSince(room: string, last: StreamPosition): Promise<{ since: StreamPosition; read: HistoryRead | undefined }> {
+    const read = await this.node.history(room, last);
+    if (read === undefined || read.recovered || read.position.epoch === last.epoch) return { since: last, read };
+    const since = { offset: 0, epoch: read.position.epoch };
+    return { since, read: await this.node.history(room, since) };
   }
 
   private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
@@ -251,6 +292,7 @@ export class HubService implements OnModuleInit {
       return;
     }
     this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event, undefined, this.recovery.intercept(room!, event)));
+    this.recovery.noteDelivered(room!, event);
   }
 
   private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {
@@ -260,6 +302,7 @@ export class HubService implements OnModuleInit {
     this.recovery.cancel(room, conn);
     if (this.index.leave(room, codec, conn)) {
       this.node.drop(Topics.room(room));
+      this.recovery.forgetRoom(room);
       this.metrics.rooms.set(this.index.roomCount);
     } else {
       this.index.roster(room)?.remove(conn.id);

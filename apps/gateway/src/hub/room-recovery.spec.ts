@@ -60,6 +60,26 @@ describe('RoomRecovery', () => {
     expect(sent()).toEqual(['m1', 'm2']);
   });
 
+  it('resumes a connection still at its seam without resending what it got', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.finish('r', conn, { offset: 2, epoch: E }, read(4, true, [msg(3), msg(4)]));
+    recovery.begin('r', conn, codec);
+    recovery.finish('r', conn, { offset: 2, epoch: E }, read(6, true, [msg(3), msg(4), msg(5), msg(6)]));
+    expect(sent()).toEqual(['m3', 'm4', 'm5', 'm6']);
+  });
+
+  it('remembers where the fan-out of a room stands, from the first join on', () => {
+    const { recovery } = setup();
+    recovery.noteJoined('r', { offset: 3, epoch: E });
+    recovery.noteDelivered('r', msg(4));
+    recovery.noteJoined('r', { offset: 9, epoch: E });
+    recovery.noteDelivered('r', join('c9'));
+    expect(recovery.lastDelivered('r')).toEqual({ offset: 4, epoch: E });
+    recovery.forgetRoom('r');
+    expect(recovery.lastDelivered('r')).toBeUndefined();
+  });
+
   it('keeps connections apart, and forgets a connection that left', () => {
     const { recovery, sent } = setup();
     recovery.begin('r', conn, codec);

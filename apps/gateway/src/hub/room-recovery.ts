@@ -7,7 +7,7 @@ export type WriteOne = (conn: Connection, codec: Codec, event: HubEvent) => void
 
 type Pending =
   /** Subscribed, history being read: live events wait here. */
-  | { phase: 'reading'; codec: Codec; buffer: HubEvent[] }
+  | { phase: 'reading'; codec: Codec; buffer: HubEvent[]; floor?: StreamPosition }
   /** Caught up to offset `last`; a live copy of an event already sent may still be on its way. */
   | { phase: 'seam'; codec: Codec; last: number; epoch: string };
 
@@ -20,9 +20,13 @@ type Pending =
  * different Redis connections, so a live copy of an event the read already returned can
  * still arrive afterwards: until the first live event past what was sent, copies are
  * dropped by offset. Connections in here get room events from here, not from the fan-out.
+ *
+ * It also remembers, per local room, the position of the last event this replica fanned
+ * out, so that after a bus outage the whole room can be resumed from there.
  */
 export class RoomRecovery {
   private readonly rooms = new Map<string, Map<Connection, Pending>>();
+  private readonly delivered = new Map<string, StreamPosition>();
 
   constructor(private readonly write: WriteOne) {}
 
@@ -30,7 +34,10 @@ export class RoomRecovery {
   begin(room: string, conn: Connection, codec: Codec): void {
     let pending = this.rooms.get(room);
     if (!pending) this.rooms.set(room, (pending = new Map()));
-    pending.set(conn, { phase: 'reading', codec, buffer: [] });
+    // A connection still at its seam keeps what it was sent as a floor: no event twice.
+    const seam = pending.get(conn);
+    const floor = seam?.phase === 'seam' ? { offset: seam.last, epoch: seam.epoch } : undefined;
+    pending.set(conn, { phase: 'reading', codec, buffer: [], floor });
   }
 
   /**
@@ -42,7 +49,7 @@ export class RoomRecovery {
     if (state?.phase !== 'reading') return;
     let last = read?.position.offset ?? 0;
     if (read?.recovered && since !== undefined) {
-      last = since.offset;
+      last = state.floor?.epoch === since.epoch ? Math.max(since.offset, state.floor.offset) : since.offset;
       for (const event of read.events) last = this.send(conn, state.codec, event, last);
     }
     for (const event of state.buffer) {
@@ -53,6 +60,40 @@ export class RoomRecovery {
     }
     if (read === undefined) this.cancel(room, conn);
     else this.rooms.get(room)!.set(conn, { phase: 'seam', codec: state.codec, last, epoch: read.position.epoch });
+  }
+
+  /** Whether `conn` is reading its history in `room` now. */
+  isReading(room: string, conn: Connection): boolean {
+    return this.rooms.get(room)?.get(conn)?.phase === 'reading';
+  }
+
+  /** Records that `event` was fanned out to `room` here. */
+  noteDelivered(room: string, event: HubEvent): void {
+    const offset = positionOf(event);
+    const epoch = epochOf(event);
+    if (offset === undefined || epoch === undefined) return;
+    const last = this.delivered.get(room);
+    if (last === undefined) this.delivered.set(room, { offset, epoch });
+    else {
+      last.offset = offset;
+      last.epoch = epoch;
+    }
+  }
+
+  /** A join confirmed `position`: the room is known here from there on, unless already known. */
+  noteJoined(room: string, position: StreamPosition | undefined): void {
+    if (position !== undefined && !this.delivered.has(room)) this.delivered.set(room, { ...position });
+  }
+
+  /** Where this replica's fan-out in `room` stands, if known. */
+  lastDelivered(room: string): StreamPosition | undefined {
+    const last = this.delivered.get(room);
+    return last && { ...last };
+  }
+
+  /** The room has no local member any more. */
+  forgetRoom(room: string): void {
+    this.delivered.delete(room);
   }
 
   /** Forgets `conn` in `room` (it left, or its join failed). */
