@@ -202,7 +202,6 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     while (held.filter((c) => c.closeCode !== undefined).length < 4 && Date.now() < drained) await sleep(20);
     expect(held.map((c) => c.closeCode).filter((code) => code !== undefined)).toEqual([1012, 1012, 1012, 1012]);
     expect(await bounded(exited, 8000, 'still running')).toBe(0);
-    const access = readFileSync(join(dir, 'access.log'), 'utf8').split('\n');
     // nginx logs a WebSocket request when it ends: close the new clients, then read the log.
     await Promise.all(fresh.map((c) => c.close()));
     const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}?user_id=n`));

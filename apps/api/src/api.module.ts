@@ -1,9 +1,12 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { CONFIG, type SwitchboardConfig } from '../../../libs/config/src';
 import { Readiness } from '../../../libs/core/src';
+import { Metrics } from '../../../libs/observability/src';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
+import { authThrottling } from './auth/auth-throttling';
 import { CredentialsService } from './auth/credentials.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { TokenService } from './auth/token.service';
@@ -22,6 +25,7 @@ import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX
  * server-side publish, cluster stats, and seed 003's HTML client at `/`. Needs CoreModule.
  */
 @Module({
+  imports: [ThrottlerModule.forRootAsync({ inject: [CONFIG, Metrics], useFactory: authThrottling })],
   controllers: [AuthController, MessagesController, PublishController, StatsController, ClientPageController],
   providers: [
     {

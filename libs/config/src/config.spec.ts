@@ -74,6 +74,7 @@ describe('loadConfig', () => {
       maxPendingBytes: 4096 * 1024,
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
+      writeDelayMs: 0,
     });
   });
 
@@ -96,6 +97,12 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HISTORY_SIZE', 'lots'],
     ['WEBSOCKET_HISTORY_TTL', 'forever'],
     ['WEBSOCKET_HISTORY_TTL', '10ms'],
+    ['WEBSOCKET_WRITE_DELAY', '5 ms'],
+    ['WEBSOCKET_WRITE_DELAY', '2s'],
+    ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
+    ['AUTH_RATE_LIMIT_PER_IP', '0'],
+    ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
+    ['AUTH_RATE_WINDOW', 'a while'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -110,6 +117,24 @@ describe('loadConfig', () => {
 
   it('reads the history window, and lets size 0 turn history off', () => {
     expect(loadConfig({ WEBSOCKET_HISTORY_SIZE: '0', WEBSOCKET_HISTORY_TTL: '2m' }).bus).toMatchObject({ historySize: 0, historyTtlMs: 120_000 });
+  });
+
+  it('reads the write delay and the presence-events threshold', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ws.writeDelayMs).toBe(0);
+    expect(defaults.limits.presenceEventsMaxMembers).toBe(1000);
+    const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
+    expect(set.ws.writeDelayMs).toBe(5);
+    expect(set.limits.presenceEventsMaxMembers).toBe(50);
+  });
+
+  it('reads the auth rate limits', () => {
+    expect(loadConfig({}).api.authRateLimit).toEqual({ perIp: 20, perUsername: 5, windowMs: 60_000 });
+    expect(loadConfig({ AUTH_RATE_LIMIT_PER_IP: '50', AUTH_RATE_LIMIT_PER_USERNAME: '3', AUTH_RATE_WINDOW: '5m' }).api.authRateLimit).toEqual({
+      perIp: 50,
+      perUsername: 3,
+      windowMs: 300_000,
+    });
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

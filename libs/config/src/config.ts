@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
 
@@ -26,6 +26,18 @@ export interface ApiConfig {
   tokenTtlMs: number;
   /** SERVICE_USERS: usernames whose credentials carry the `broadcast` permission (server-side publish). */
   serviceUsers: string[];
+  /** Attempts allowed on /auth/login, /auth/register, /auth/newpassword, /auth/regenerate. */
+  authRateLimit: AuthRateLimitConfig;
+}
+
+/** Abuse limits on the auth endpoints: past either, 429 with Retry-After until the window ends. */
+export interface AuthRateLimitConfig {
+  /** AUTH_RATE_LIMIT_PER_IP: attempts per endpoint per client IP per window. */
+  perIp: number;
+  /** AUTH_RATE_LIMIT_PER_USERNAME: attempts per endpoint per username (any IP) per window. */
+  perUsername: number;
+  /** AUTH_RATE_WINDOW. */
+  windowMs: number;
 }
 
 /** Seed 001's twelve variables, in milliseconds and bytes. */
@@ -60,6 +72,8 @@ export interface WebSocketConfig {
   drainTimeoutMs: number;
   /** WEBSOCKET_MAX_QUEUED_BYTES: unsent bytes queued across the replica before it stops reading from clients. */
   maxQueuedBytes: number;
+  /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
+  writeDelayMs: number;
 }
 
 export interface LimitsConfig {
@@ -101,6 +115,8 @@ export interface AuthConfig {
   ephemeralSecret: boolean;
   /** PEM private key the api signs RS256/ES256 tokens with (pairs with JWT_PUBLIC_KEY). */
   jwtPrivateKey?: string;
+  /** The algorithm the private key signs with, from its type: ES256 (EC P-256) or RS256 (RSA). */
+  jwtSigningAlgorithm?: 'ES256' | 'RS256';
 }
 
 /** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
@@ -126,7 +142,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
+    writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
   };
+  if (ws.writeDelayMs > 1000) {
+    throw new ConfigError('WEBSOCKET_WRITE_DELAY', `must be at most 1s (a few ms is typical), got ${ws.writeDelayMs}ms`);
+  }
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);
   }
@@ -180,14 +200,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const ephemeralSecret = jwtSecret === undefined && jwtPublicKey === undefined;
   const jwtPrivateKey = r.optional('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (jwtPrivateKey !== undefined && !jwtPrivateKey.includes('PRIVATE KEY-----')) {
-    throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key');
-  }
+  const jwtSigningAlgorithm = jwtPrivateKey === undefined ? undefined : signingAlgorithm(jwtPrivateKey);
   const auth: AuthConfig = {
     jwtSecret: ephemeralSecret ? randomBytes(32).toString('base64url') : jwtSecret,
     jwtPublicKey,
     ephemeralSecret,
     jwtPrivateKey,
+    jwtSigningAlgorithm,
   };
 
   const databaseUrl = r.optional('DATABASE_URL');
@@ -199,6 +218,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: r.string('DATA_DIR', '.data/pglite'),
     tokenTtlMs: r.duration('JWT_EXPIRES_IN', '1h', 1000),
     serviceUsers: r.list('SERVICE_USERS', []),
+    authRateLimit: {
+      perIp: r.int('AUTH_RATE_LIMIT_PER_IP', 20, 1),
+      perUsername: r.int('AUTH_RATE_LIMIT_PER_USERNAME', 5, 1),
+      windowMs: r.duration('AUTH_RATE_WINDOW', '1m', 1000),
+    },
   };
 
   return {
@@ -212,4 +236,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth,
     api,
   };
+}
+
+/** ES256 for an EC P-256 key (PKCS#8 or SEC1 PEM), RS256 for RSA (PKCS#8 or PKCS#1): from the key, not the PEM's label. */
+function signingAlgorithm(pem: string): 'ES256' | 'RS256' {
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new ConfigError('JWT_PRIVATE_KEY', `must be a PEM private key (${(err as Error).message})`);
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  const kind = key.asymmetricKeyType === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a ${key.asymmetricKeyType} key`;
+  throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key (RS256) or an EC P-256 key (ES256), got ${kind}`);
 }

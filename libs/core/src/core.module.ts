@@ -9,6 +9,7 @@ import { PRESENCE } from '../../presence/src/presence';
 import { createPresence } from '../../presence/src/presence.factory';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
+import { TimedBus } from './timed-bus';
 
 /**
  * What every Switchboard app shares, provided once per process: the config, metrics, JWT
@@ -21,6 +22,7 @@ export class CoreModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     @Inject(BUS) private readonly bus: Bus,
+    private readonly metrics: Metrics,
   ) {}
 
   static forRoot(config: SwitchboardConfig, metrics = new Metrics()): DynamicModule {
@@ -32,7 +34,7 @@ export class CoreModule implements OnModuleInit {
         Readiness,
         { provide: Metrics, useValue: metrics },
         { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
-        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => createBus(c.bus, m), inject: [CONFIG, Metrics] },
+        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => new TimedBus(createBus(c.bus, m), m), inject: [CONFIG, Metrics] },
         { provide: PRESENCE, useFactory: (c: SwitchboardConfig) => createPresence(c), inject: [CONFIG] },
       ],
       exports: [Readiness, Metrics, JwtVerifier, BUS, PRESENCE],
@@ -41,5 +43,6 @@ export class CoreModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.readiness.register('bus', () => this.bus.isReady() || 'bus subscriptions not live');
+    this.metrics.readinessProbe = () => this.readiness.status();
   }
 }

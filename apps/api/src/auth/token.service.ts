@@ -18,9 +18,9 @@ export class TokenService {
     const claims: Record<string, unknown> = { sub: user.id, username: user.username };
     if (user.email) claims.email = user.email;
     if (permissions.length > 0) claims.permissions = permissions;
-    const { jwtPrivateKey, jwtSecret } = this.config.auth;
+    const { jwtPrivateKey, jwtSigningAlgorithm, jwtSecret } = this.config.auth;
     return jwtPrivateKey
-      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtPrivateKey.includes('EC PRIVATE') ? 'ES256' : 'RS256', expiresIn: this.ttlSeconds })
+      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtSigningAlgorithm, expiresIn: this.ttlSeconds })
       : this.jwt.sign(claims, { secret: jwtSecret, algorithm: 'HS256', expiresIn: this.ttlSeconds });
   }
 }

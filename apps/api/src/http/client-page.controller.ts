@@ -1,26 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { findUp } from './find-up';
 
 /** Seed 003's HTML test client, served at `/`. */
+@ApiTags('operations')
 @Controller()
 export class ClientPageController {
   private page?: string;
 
   @Get()
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: "seed 003's HTML test client", schema: { type: 'string' } })
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   index(): string {
     this.page ??= readFileSync(findUp(__dirname, join('apps', 'api', 'public', 'index.html')), 'utf8');
     return this.page;
-  }
-}
-
-/** The file at `relative` under the nearest ancestor that has it (works from src/ and dist/). */
-function findUp(from: string, relative: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${from}`);
   }
 }

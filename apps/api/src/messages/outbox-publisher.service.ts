@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { Readiness } from '../../../../libs/core/src';
+import { Metrics } from '../../../../libs/observability/src';
 import type { HubEvent } from '../../../../libs/protocol/src';
 import { OUTBOX_STORE, type OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from '../store/outbox-relay';
@@ -20,9 +21,11 @@ export class OutboxPublisher implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(OUTBOX_STORE) store: OutboxStore,
+    metrics: Metrics,
     @Inject(BUS) private readonly bus: Bus,
     private readonly readiness: Readiness,
   ) {
+    metrics.outboxPending = () => store.pending();
     this.relay = new OutboxRelay(store, (topic, payload) => this.bus.publish(topic, payload as HubEvent), {
       logger: new Logger('Outbox'),
       ready: () => this.bus.isReady(),

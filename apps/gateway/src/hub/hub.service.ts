@@ -96,6 +96,8 @@ export class HubService implements OnModuleInit {
    * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
    * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
    */
+  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply>;
+  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined>;
   async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
@@ -112,7 +114,8 @@ export class HubService implements OnModuleInit {
       const read = await this.node.history(room);
       return this.confirmation(conn, room, style, read?.position);
     }
-    this.recovery.begin(room, conn, codec);
+    // Resuming: from now on the room's live events wait for the replay.
+    if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read;
     try {
       await this.enter(conn, room, codec);
@@ -122,12 +125,21 @@ export class HubService implements OnModuleInit {
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
     }
+    this.recovery.noteJoined(room, read?.position);
     const confirmation = await this.confirmation(conn, room, style, read?.position, since && (read?.recovered ?? false));
+    if (since === undefined) return confirmation;
     // The client left or went away meanwhile: nothing to resume.
-    if (conn.rooms.get(room) !== codec) return;
+    if (conn.rooms.get(room) !== codec) return undefined;
+    // The confirmation, then the replay, then live traffic: written here, in that order.
     conn.reply(confirmation);
     this.recovery.finish(room, conn, since, read);
-    this.recovery.noteJoined(room, read?.position);
+    return undefined;
+  }
+
+  private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
+    const at = recovered === undefined ? { position } : { position, recovered };
+    if (style === 'channel') return { kind: 'joined', room, who: sender(conn), ...at };
+    return { ...(await this.userList(room)), ...at };
   }
 
   /**
@@ -163,12 +175,6 @@ export class HubService implements OnModuleInit {
     return { since, read: await this.node.history(room, since) };
   }
 
-  private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
-    const at = recovered === undefined ? { position } : { position, recovered };
-    if (style === 'channel') return { kind: 'joined', room, who: sender(conn), ...at };
-    return { ...(await this.userList(room)), ...at };
-  }
-
   private async enter(conn: Connection, room: string, codec: Codec): Promise<void> {
     const { maxRoomsPerConnection, maxRoomMembers } = this.config.limits;
     if (conn.rooms.size >= maxRoomsPerConnection) {
@@ -189,8 +195,9 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
-    const topic = Topics.room(room);
-    await this.node.publish(topic, { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    // The membership is live; the notice need not hold the reply up (the bus keeps it
+    // ahead of anything this replica publishes to the room later).
+    void this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
@@ -307,11 +314,7 @@ export class HubService implements OnModuleInit {
     } else {
       this.index.roster(room)?.remove(conn.id);
     }
-    try {
-      await this.node.removeMember(room, conn.id);
-    } catch (err) {
-      this.node.failed('presence remove', err, { room, client: conn.id });
-    }
+    await this.node.removeMember(room, conn.id);
     if (announce) {
       await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
     }
