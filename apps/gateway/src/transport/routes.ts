@@ -1,4 +1,4 @@
-import { isRoomName, type JoinStyle } from '../../../../libs/protocol/src';
+import { isRoomName, type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
 
 /** The WebSocket endpoints: which dialect a path speaks and whether it needs a credential. */
 export interface Route {
@@ -12,6 +12,8 @@ export interface Route {
   room?: string;
   /** How that room is joined. */
   style?: JoinStyle;
+  /** `?since=&epoch=`: resume that room from there. */
+  since?: StreamPosition;
 }
 
 /** A request the path matched but whose parameters are wrong (answered 400). */
@@ -21,6 +23,14 @@ export interface BadRoute {
 
 /** Matches a request to a route; undefined for an unknown path (answered 404). */
 export function matchRoute(pathname: string, query: URLSearchParams = new URLSearchParams()): Route | BadRoute | undefined {
+  const route = matchPath(pathname, query);
+  if (route === undefined || 'bad' in route || route.room === undefined) return route;
+  const since = sinceFromQuery(query);
+  if (since === undefined) return route;
+  return 'bad' in since ? since : { ...route, since };
+}
+
+function matchPath(pathname: string, query: URLSearchParams): Route | BadRoute | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   if (path === '/api/v1/ws') {
     const channel = query.get('channel_id');

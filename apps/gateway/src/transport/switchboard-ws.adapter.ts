@@ -185,7 +185,8 @@ export class SwitchboardWsAdapter extends WsAdapter {
     // ws answers a malformed upgrade itself (400) and then never calls back.
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
-      const initial = verdict.route.room === undefined ? undefined : { room: verdict.route.room, style: verdict.route.style ?? 'chat' };
+      const { room, style = 'chat', since } = verdict.route;
+      const initial = room === undefined ? undefined : { room, style, since };
       const conn = new Connection(this.deps.nextConnectionId(), verdict.identity, codec, ws, socket, this.deps.context, initial);
       this.track(conn);
       server.emit('connection', conn);
