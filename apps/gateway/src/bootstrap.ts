@@ -3,9 +3,10 @@ import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics } from '../../../libs/observability/src';
-import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
+import type { ErrorCode } from '../../../libs/protocol/src';
+import { DIALECTS } from './dialects/dialects';
 import { GatewayAppModule } from './gateway-app.module';
-import { HubService } from './hub/hub.service';
+import { ClientIdsService } from './hub/client-ids.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
@@ -35,14 +36,12 @@ export async function startGateway(
     bufferLogs: false,
   });
   const metrics = app.get(Metrics);
-  const hub = app.get(HubService);
-  let sequence = 0;
+  const ids = app.get(ClientIdsService);
   const adapter = new SwitchboardWsAdapter(app, {
     handshake: app.get(HandshakeService),
     metrics,
-    maxMessageSize: config.ws.maxMessageSize,
-    codecs: { '/ws': roomsChatCodec, '/api/v1/ws': channelsCodec },
-    nextConnectionId: () => `${hub.nodeId}:${(++sequence).toString(36)}`,
+    maxMessageSize: (path) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
+    nextConnectionId: () => ids.next()?.toString(),
     context: {
       batcher: new WriteBatcher(),
       flow: app.get(FlowControl),

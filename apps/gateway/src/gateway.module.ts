@@ -1,8 +1,8 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../../libs/core/src';
-import { ChannelsGateway } from './channels/channels.gateway';
+import { DIALECTS } from './dialects/dialects';
+import { ClientIdsService } from './hub/client-ids.service';
 import { HubService } from './hub/hub.service';
-import { RoomsGateway } from './rooms/rooms.gateway';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
@@ -10,8 +10,17 @@ import { HeartbeatService } from './transport/heartbeat.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
-  providers: [HandshakeService, HubService, HeartbeatService, DrainService, FlowControl, RoomsGateway, ChannelsGateway],
-  exports: [HubService, HandshakeService, DrainService, FlowControl],
+  providers: [
+    HandshakeService,
+    HubService,
+    ClientIdsService,
+    HeartbeatService,
+    DrainService,
+    FlowControl,
+    // Each dialect's gateway, once (several dialects may share one).
+    ...new Set(DIALECTS.map((d) => d.gateway)),
+  ],
+  exports: [HubService, ClientIdsService, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

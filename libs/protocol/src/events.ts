@@ -59,12 +59,35 @@ export interface LifecycleEvent {
   ts: number;
 }
 
+/** A WebRTC signaling message on its way to one peer (on that peer's own topic). */
+export interface SignalEvent {
+  kind: 'signal';
+  type: 'offer' | 'answer' | 'ice_candidate';
+  /** Connection ids of the sender and the addressee. */
+  from: string;
+  to: string;
+  /** The sender's signaling rooms when it sent: the addressee's replica delivers only if it shares one. */
+  rooms: string[];
+  data: unknown;
+  ts: number;
+}
+
+/** Back to a sender: its signal reached peer `peer`, who shares no room with it; nothing was delivered. */
+export interface SignalRefusedEvent {
+  kind: 'signal_refused';
+  to: string;
+  peer: string;
+  ts: number;
+}
+
 export type HubEvent =
   | RoomMessageEvent
   | PresenceEvent
   | NotificationEvent
   | PrivateMessageEvent
-  | LifecycleEvent;
+  | LifecycleEvent
+  | SignalEvent
+  | SignalRefusedEvent;
 
 export type HubEventKind = HubEvent['kind'];
 
@@ -79,6 +102,8 @@ const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
   'new_message',
   'message_updated',
   'message_deleted',
+  'signal',
+  'signal_refused',
 ]);
 
 /** Checks the shape of an event that arrived from outside the process (the bus). */

@@ -1,6 +1,6 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
-import type { Command, DecodeError, JoinStyle, Reply } from './commands';
+import type { Command, DecodeError, Reply } from './commands';
 import type { HubEvent } from './events';
 import { isRoomName } from './room-name';
 
@@ -13,7 +13,7 @@ import { isRoomName } from './room-name';
 export class RoomsCodec implements Codec {
   readonly name: string;
 
-  constructor(private readonly style: Exclude<JoinStyle, 'channel'>) {
+  constructor(private readonly style: 'chat' | 'hub') {
     this.name = `rooms-${style}`;
   }
 

@@ -5,7 +5,6 @@ import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
 import {
-  channelsCodec,
   CloseCode,
   type Codec,
   CommandError,
@@ -14,8 +13,6 @@ import {
   type JoinStyle,
   type Reply,
   roomAllowed,
-  roomsChatCodec,
-  roomsHubCodec,
   type Sender,
   Topics,
 } from '../../../../libs/protocol/src';
@@ -25,9 +22,6 @@ import { textFrame } from '../transport/frame';
 import { LocalRooms } from './local-rooms';
 import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
 import { TopicSubscriptions } from './topic-subscriptions';
-
-/** The codec that renders room events to a member, by how it joined. */
-const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
 
 /**
  * The hub between connections and the bus. It speaks commands and events only: it keeps
@@ -139,7 +133,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
-    const codec = this.codecFor(style);
+    const codec = conn.roomCodec(style);
     const current = conn.rooms.get(room);
     if (current === undefined) {
       if (conn.rooms.size >= this.config.limits.maxRoomsPerConnection) {
@@ -359,10 +353,6 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
 
   private userTopic(conn: Connection): string {
     return conn.identity.authenticated ? Topics.user(conn.identity.userId) : Topics.guest(conn.identity.userId);
-  }
-
-  private codecFor(style: JoinStyle): Codec {
-    return ROOM_CODECS[style];
   }
 
   private member(conn: Connection): PresenceMember {
