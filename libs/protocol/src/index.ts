@@ -6,3 +6,4 @@ export * from './codec';
 export * from './room-name';
 export * from './rooms.codec';
 export * from './channels.codec';
+export * from './signaling.codec';
