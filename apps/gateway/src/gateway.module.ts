@@ -3,6 +3,7 @@ import { Readiness } from '../../../libs/core/src';
 import { DIALECTS } from './dialects/dialects';
 import { ClientIdsService } from './hub/client-ids.service';
 import { HubService } from './hub/hub.service';
+import { SignalingService } from './signaling/signaling.service';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
@@ -14,6 +15,7 @@ import { HeartbeatService } from './transport/heartbeat.service';
     HandshakeService,
     HubService,
     ClientIdsService,
+    SignalingService,
     HeartbeatService,
     DrainService,
     FlowControl,

@@ -74,6 +74,7 @@ describe('loadConfig', () => {
       maxPendingBytes: 4096 * 1024,
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
+      signalingMaxMessageSize: 64 * 1024,
     });
   });
 
@@ -92,6 +93,8 @@ describe('loadConfig', () => {
     ['JWT_SECRET', 'short'],
     ['JWT_PUBLIC_KEY', 'not-a-pem'],
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+    ['WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', '64k'],
+    ['WEBSOCKET_SIGNALING_MAX_PEERS', '1'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -102,6 +105,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as Error).message).toContain(variable);
+  });
+
+  it('gives signaling its own frame size limit and peer cap', () => {
+    const c = loadConfig({});
+    expect(c.ws.signalingMaxMessageSize).toBe(65536);
+    expect(c.ws.maxMessageSize).toBe(512);
+    expect(c.limits.signalingMaxPeers).toBe(16);
+    const set = loadConfig({ WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: '131072', WEBSOCKET_SIGNALING_MAX_PEERS: '4' });
+    expect([set.ws.signalingMaxMessageSize, set.limits.signalingMaxPeers]).toEqual([131072, 4]);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

@@ -60,6 +60,8 @@ export interface WebSocketConfig {
   drainTimeoutMs: number;
   /** WEBSOCKET_MAX_QUEUED_BYTES: unsent bytes queued across the replica before it stops reading from clients. */
   maxQueuedBytes: number;
+  /** WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: the largest frame on `/signaling` (SDP is several KB); larger closes with 1009. */
+  signalingMaxMessageSize: number;
 }
 
 export interface LimitsConfig {
@@ -77,6 +79,8 @@ export interface LimitsConfig {
   connectRate: number;
   /** WEBSOCKET_CONNECT_BURST. */
   connectBurst: number;
+  /** WEBSOCKET_SIGNALING_MAX_PEERS: peers per signaling room across the cluster; past it, "room full". */
+  signalingMaxPeers: number;
 }
 
 export interface BusConfig {
@@ -120,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
+    signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
   };
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);
@@ -144,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitStrikes: r.int('WEBSOCKET_RATE_LIMIT_STRIKES', 20, 1),
     connectRate: r.number('WEBSOCKET_CONNECT_RATE', 20, 0.001),
     connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
+    signalingMaxPeers: r.int('WEBSOCKET_SIGNALING_MAX_PEERS', 16, 2),
   };
 
   const bus: BusConfig = {

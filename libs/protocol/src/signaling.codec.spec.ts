@@ -1,4 +1,5 @@
 import { ErrorCode } from './codes';
+import type { SignalEvent } from './events';
 import { signalingCodec as codec } from './signaling.codec';
 
 const frame = (text: string | undefined) => JSON.parse(text!);
@@ -65,7 +66,7 @@ describe('signaling codec', () => {
     expect(frame(codec.render({ kind: 'join', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_joined', room_id: 5, client_id: 9 });
     expect(frame(codec.render({ kind: 'leave', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_left', room_id: 5, client_id: 9 });
     expect(codec.render({ kind: 'join', room: 'lobby', from, clientId: '9', ts: 1 })).toBeUndefined();
-    const signal = { kind: 'signal', type: 'answer', from: '3', to: '9', rooms: ['5'], data: { sdp: 'x' }, ts: 1 } as const;
+    const signal: SignalEvent = { kind: 'signal', type: 'answer', from: '3', to: '9', rooms: ['5'], data: { sdp: 'x' }, ts: 1 };
     expect(frame(codec.render(signal))).toEqual({ type: 'answer', from: 3, data: { sdp: 'x' } });
     expect(codec.render({ kind: 'message', room: '5', from, content: 'hi', ts: 1 })).toBeUndefined();
   });

@@ -1,6 +1,7 @@
-import { channelsCodec, isRoomName, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, isRoomName, roomsChatCodec, roomsHubCodec, SIGNALING_STYLE, signalingCodec } from '../../../../libs/protocol/src';
 import { ChannelsGateway } from '../channels/channels.gateway';
 import { RoomsGateway } from '../rooms/rooms.gateway';
+import { SignalingGateway } from '../signaling/signaling.gateway';
 import type { Dialect, RouteParams } from './dialect';
 
 /** The rooms dialect (seeds 001 and 002): `/ws`, `/ws/{room}`, `/ws/auth`, `/ws/auth/{room}`. */
@@ -47,8 +48,24 @@ const channels: Dialect = {
   },
 };
 
+/**
+ * The signaling dialect (seed 004): `/signaling`, credential required. Its credential rule is
+ * the one switch for API keys: `apiKey: true` lets the handshake accept `X-API-Key` /
+ * `?api_key=` here once the gateways verify keys (a JWT works either way).
+ */
+const signaling: Dialect = {
+  name: 'signaling',
+  path: '/signaling',
+  gateway: SignalingGateway,
+  codec: signalingCodec,
+  styles: { [SIGNALING_STYLE]: signalingCodec },
+  credential: { required: true, apiKey: true },
+  maxMessageSize: (config) => config.ws.signalingMaxMessageSize,
+  match: (path) => (path === '/signaling' ? {} : undefined),
+};
+
 /** Every dialect the gateway speaks, most specific path first. */
-export const DIALECTS: readonly Dialect[] = [roomsAuth, rooms, channels];
+export const DIALECTS: readonly Dialect[] = [roomsAuth, rooms, channels, signaling];
 
 function roomOnConnect(encoded: string): RouteParams | undefined {
   let room: string;

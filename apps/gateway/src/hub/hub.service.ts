@@ -44,6 +44,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   /** Bus events held while flow control has paused the replica, in arrival order. */
   private held: Array<[string, HubEvent]> = [];
   private readonly keeper: PresenceKeeper;
+  /** Topics another service takes delivery of (signaling's peer topics). */
+  private readonly topicRoutes: Array<{ owns(topic: string): boolean; deliver(topic: string, event: HubEvent): void }> = [];
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -129,7 +131,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
    * Joins a room. The reply (`user_list`, or `channel_joined`) is returned only once the membership is live
    * cluster-wide and the bus subscription is active, so every later message reaches it.
    */
-  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply> {
+  async join(conn: Connection, room: string, style: JoinStyle, maxMembers = this.config.limits.maxRoomMembers): Promise<Reply> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
@@ -140,9 +142,9 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
         throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${this.config.limits.maxRoomsPerConnection}`);
       }
       const size = await this.presence.add(room, this.member(conn));
-      if (size > this.config.limits.maxRoomMembers) {
+      if (size > maxMembers) {
         await this.presence.remove(room, conn.id);
-        throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${this.config.limits.maxRoomMembers} members`);
+        throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${maxMembers} members`);
       }
       conn.rooms.set(room, codec);
       if (this.rooms.add(room, codec, conn)) this.metrics.rooms.set(this.rooms.count);
@@ -210,6 +212,14 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
     return this.userList(room);
   }
 
+  /**
+   * Hands every delivered event of a topic `owns` claims to `deliver` instead of the room and
+   * user fan-out (after flow control, like any event). The owner subscribes its topics itself.
+   */
+  routeTopics(owns: (topic: string) => boolean, deliver: (topic: string, event: HubEvent) => void): void {
+    this.topicRoutes.push({ owns, deliver });
+  }
+
   /** Called by the bus for every event on a subscribed topic. */
   deliver(topic: string, event: HubEvent): void {
     this.metrics.busDelivered.labels(Topics.kindOf(topic)).inc();
@@ -231,6 +241,7 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
   }
 
   private fanOutEvent(topic: string, event: HubEvent): void {
+    for (const route of this.topicRoutes) if (route.owns(topic)) return route.deliver(topic, event);
     if (event.kind === 'private_message') {
       const conns = this.users.get(topic);
       if (conns) this.fanOutMixed(conns, event);
@@ -310,7 +321,8 @@ export class HubService implements OnModuleInit, OnApplicationShutdown, Presence
     return { kind: 'user_list', room, names: [...new Set(members.map((m) => m.username))] };
   }
 
-  private async publish(topic: string, event: HubEvent): Promise<number> {
+  /** Publishes one event (counted in the bus metrics); rejects when the bus does. */
+  async publish(topic: string, event: HubEvent): Promise<number> {
     try {
       const n = await this.bus.publish(topic, event);
       this.metrics.busPublished.inc();
