@@ -43,7 +43,7 @@ export async function startGateway(
     maxMessageSize: (path) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
     nextConnectionId: () => ids.next()?.toString(),
     context: {
-      batcher: new WriteBatcher(),
+      batcher: new WriteBatcher(config.ws.writeDelayMs),
       flow: app.get(FlowControl),
       maxPendingBytes: config.ws.maxPendingBytes,
       messageRate: config.limits.messageRate,

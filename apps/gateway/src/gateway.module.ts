@@ -1,9 +1,13 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../../libs/core/src';
 import { DIALECTS } from './dialects/dialects';
+import { Broadcaster } from './hub/broadcaster';
 import { ClientIdsService } from './hub/client-ids.service';
+import { ClusterNode } from './hub/cluster-node';
 import { HubService } from './hub/hub.service';
+import { LocalIndex } from './hub/local-index';
 import { SignalingService } from './signaling/signaling.service';
+import { CONNECTIONS } from './transport/connection-registry';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
@@ -12,17 +16,21 @@ import { HeartbeatService } from './transport/heartbeat.service';
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
   providers: [
-    HandshakeService,
+    LocalIndex,
+    { provide: CONNECTIONS, useExisting: LocalIndex },
+    ClusterNode,
+    Broadcaster,
     HubService,
     ClientIdsService,
     SignalingService,
+    HandshakeService,
     HeartbeatService,
     DrainService,
     FlowControl,
     // Each dialect's gateway, once (several dialects may share one).
     ...new Set(DIALECTS.map((d) => d.gateway)),
   ],
-  exports: [HubService, ClientIdsService, HandshakeService, DrainService, FlowControl],
+  exports: [HubService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

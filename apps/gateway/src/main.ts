@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { runMain } from '../../../libs/core/src';
 import { startGateway } from './bootstrap';
-import { HubService } from './hub/hub.service';
+import { ClusterNode } from './hub/cluster-node';
 
 void runMain('gateway', async (config, logger) => {
   const gw = await startGateway(config, logger);
-  return { port: gw.port, stop: gw.stop, describe: { node: gw.app.get(HubService).nodeId, websocket: `ws://${config.host}:${gw.port}/ws` } };
+  return { port: gw.port, stop: gw.stop, describe: { node: gw.app.get(ClusterNode).nodeId, websocket: `ws://${config.host}:${gw.port}/ws` } };
 });

@@ -75,6 +75,7 @@ describe('loadConfig', () => {
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
       signalingMaxMessageSize: 64 * 1024,
+      writeDelayMs: 0,
     });
   });
 
@@ -95,6 +96,9 @@ describe('loadConfig', () => {
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
     ['WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', '64k'],
     ['WEBSOCKET_SIGNALING_MAX_PEERS', '1'],
+    ['WEBSOCKET_WRITE_DELAY', '5 ms'],
+    ['WEBSOCKET_WRITE_DELAY', '2s'],
+    ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -114,6 +118,15 @@ describe('loadConfig', () => {
     expect(c.limits.signalingMaxPeers).toBe(16);
     const set = loadConfig({ WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: '131072', WEBSOCKET_SIGNALING_MAX_PEERS: '4' });
     expect([set.ws.signalingMaxMessageSize, set.limits.signalingMaxPeers]).toEqual([131072, 4]);
+  });
+
+  it('reads the write delay and the presence-events threshold', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ws.writeDelayMs).toBe(0);
+    expect(defaults.limits.presenceEventsMaxMembers).toBe(1000);
+    const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
+    expect(set.ws.writeDelayMs).toBe(5);
+    expect(set.limits.presenceEventsMaxMembers).toBe(50);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

@@ -62,6 +62,8 @@ export interface WebSocketConfig {
   maxQueuedBytes: number;
   /** WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: the largest frame on `/signaling` (SDP is several KB); larger closes with 1009. */
   signalingMaxMessageSize: number;
+  /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
+  writeDelayMs: number;
 }
 
 export interface LimitsConfig {
@@ -81,6 +83,8 @@ export interface LimitsConfig {
   connectBurst: number;
   /** WEBSOCKET_SIGNALING_MAX_PEERS: peers per signaling room across the cluster; past it, "room full". */
   signalingMaxPeers: number;
+  /** WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: above this many members a room gets no join/leave notices and `user_list` is capped. */
+  presenceEventsMaxMembers: number;
 }
 
 export interface BusConfig {
@@ -125,7 +129,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
     signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
+    writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
   };
+  if (ws.writeDelayMs > 1000) {
+    throw new ConfigError('WEBSOCKET_WRITE_DELAY', `must be at most 1s (a few ms is typical), got ${ws.writeDelayMs}ms`);
+  }
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);
   }
@@ -150,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     connectRate: r.number('WEBSOCKET_CONNECT_RATE', 20, 0.001),
     connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
     signalingMaxPeers: r.int('WEBSOCKET_SIGNALING_MAX_PEERS', 16, 2),
+    presenceEventsMaxMembers: r.int('WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', 1000, 1),
   };
 
   const bus: BusConfig = {

@@ -50,7 +50,8 @@ export interface DecodeError {
 
 /** Replies go to the asking connection only. */
 export type Reply =
-  | { kind: 'user_list'; room: string; names: string[] }
+  /** `total`: the room's distinct member count, present when `names` was capped. */
+  | { kind: 'user_list'; room: string; names: string[]; total?: number }
   | { kind: 'joined'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }

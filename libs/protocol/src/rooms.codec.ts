@@ -120,7 +120,11 @@ export class RoomsCodec implements Codec {
   renderReply(reply: Reply): string | undefined {
     switch (reply.kind) {
       case 'user_list':
-        return JSON.stringify({ type: 'user_list', room: reply.room, data: reply.names, timestamp: nowSeconds() });
+        return JSON.stringify(
+          reply.total === undefined
+            ? { type: 'user_list', room: reply.room, data: reply.names, timestamp: nowSeconds() }
+            : { type: 'user_list', room: reply.room, data: reply.names, total: reply.total, timestamp: nowSeconds() },
+        );
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
       case 'error':

@@ -15,6 +15,8 @@ export interface PresenceKeeperHost {
   memberships(): Iterable<[string, PresenceMember]>;
   /** A dead replica's member was retired: tell its room. */
   announceExpired(expired: ExpiredMember): Promise<void>;
+  /** The bus is back after an outage (presence was just restored). */
+  busRecovered(): void;
 }
 
 /**
@@ -34,13 +36,15 @@ export class PresenceKeeper {
     private readonly bus: Bus,
     private readonly host: PresenceKeeperHost,
     private readonly heartbeatMs: number,
+    /** A presence write that failed and goes on: logged and counted by the caller. */
+    private readonly onError: (what: string, err: unknown) => void,
   ) {}
 
   async start(): Promise<void> {
     const beat = setInterval(() => void this.keep(), this.heartbeatMs);
     const watch = setInterval(() => {
       const up = this.bus.isReady();
-      if (up && !this.busUp) void this.keep();
+      if (up && !this.busUp) void this.keep().then(() => this.host.busRecovered());
       this.busUp = up;
     }, BUS_WATCH_MS);
     this.timers = [beat, watch];
@@ -51,7 +55,7 @@ export class PresenceKeeper {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.countTimer);
-    await this.presence.removeNode(this.host.nodeId).catch(() => undefined);
+    await this.presence.removeNode(this.host.nodeId).catch((err: unknown) => this.onError('presence removeNode', err));
   }
 
   /** The connection count changed: one presence write for a burst of changes. */
@@ -59,7 +63,7 @@ export class PresenceKeeper {
     if (this.countTimer) return;
     this.countTimer = setTimeout(() => {
       this.countTimer = undefined;
-      this.presence.setConnections(this.host.nodeId, this.host.connections).catch(() => undefined);
+      this.presence.setConnections(this.host.nodeId, this.host.connections).catch((err: unknown) => this.onError('presence setConnections', err));
     }, COUNT_REPORT_MS);
     this.countTimer.unref();
   }
@@ -73,7 +77,7 @@ export class PresenceKeeper {
       if (!known) await this.restore();
       for (const expired of await this.presence.expire()) await this.host.announceExpired(expired);
     } catch (err) {
-      this.logger.warn({ msg: 'presence refresh failed', error: (err as Error).message });
+      this.onError('presence refresh', err);
     }
   }
 

@@ -24,6 +24,8 @@ export class TopicSubscriptions {
     private readonly wanted: (topic: string) => boolean,
     /** Told the number of topics held after every batch (metrics). */
     private readonly onChange: (held: number) => void = () => undefined,
+    /** Told when an unsubscribe batch failed (the bus re-subscribes held topics on reconnect; a later drop retries). */
+    private readonly onUnsubscribeError: (err: unknown, topics: readonly string[]) => void = () => undefined,
   ) {}
 
   /** Resolves once the topic is live on the bus. */
@@ -66,8 +68,8 @@ export class TopicSubscriptions {
           for (const t of unsubs) this.unsubscribing.add(t);
           try {
             await this.bus.unsubscribe(unsubs);
-          } catch {
-            // The bus re-subscribes held topics on reconnect; a later drop retries.
+          } catch (err) {
+            this.onUnsubscribeError(err, unsubs);
           } finally {
             for (const t of unsubs) this.unsubscribing.delete(t);
           }

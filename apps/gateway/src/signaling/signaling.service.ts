@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { BUS, type Bus } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
-import { PRESENCE, type Presence } from '../../../../libs/presence/src';
 import {
   CommandError,
   ErrorCode,
@@ -15,8 +13,8 @@ import {
   Topics,
 } from '../../../../libs/protocol/src';
 import { ClientIdsService } from '../hub/client-ids.service';
+import { ClusterNode } from '../hub/cluster-node';
 import { HubService } from '../hub/hub.service';
-import { TopicSubscriptions } from '../hub/topic-subscriptions';
 import type { Connection } from '../transport/connection';
 import { textFrame } from '../transport/frame';
 
@@ -37,22 +35,14 @@ export class SignalingService implements OnModuleInit {
   private readonly logger = new Logger(SignalingService.name);
   /** Signaling connections on this replica, by id. */
   private readonly peers = new Map<string, Connection>();
-  private readonly subscriptions: TopicSubscriptions;
 
   constructor(
     private readonly hub: HubService,
+    private readonly node: ClusterNode,
     private readonly ids: ClientIdsService,
-    @Inject(BUS) bus: Bus,
-    @Inject(PRESENCE) private readonly presence: Presence,
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly metrics: Metrics,
-  ) {
-    this.subscriptions = new TopicSubscriptions(
-      bus,
-      (topic) => this.peers.has(Topics.peerOf(topic) ?? ''),
-      (held) => this.metrics.subscriptions.set(held),
-    );
-  }
+  ) {}
 
   onModuleInit(): void {
     this.hub.routeTopics(
@@ -65,17 +55,18 @@ export class SignalingService implements OnModuleInit {
   async connect(conn: Connection): Promise<Reply> {
     this.peers.set(conn.id, conn);
     try {
-      await Promise.all([this.hub.connect(conn), this.subscriptions.want(Topics.peer(conn.id))]);
+      // Both subscriptions go to the bus in one batch.
+      await Promise.all([this.hub.connect(conn), this.node.want(Topics.peer(conn.id))]);
     } catch (err) {
       this.peers.delete(conn.id);
-      throw err instanceof CommandError ? err : this.unavailable('subscribe', err);
+      throw err;
     }
     return { kind: 'welcome', clientId: conn.id };
   }
 
   async disconnect(conn: Connection): Promise<void> {
     if (this.peers.get(conn.id) === conn) this.peers.delete(conn.id);
-    this.subscriptions.drop(Topics.peer(conn.id));
+    this.node.drop(Topics.peer(conn.id)); // ids are never reused: nobody wants it again
     await this.hub.disconnect(conn);
   }
 
@@ -89,11 +80,11 @@ export class SignalingService implements OnModuleInit {
 
   /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
   async joinRoom(conn: Connection, room: string): Promise<Reply> {
-    if (!conn.rooms.has(room) && (await this.readPresence(() => this.presence.count(room))) === 0) {
+    if (!conn.rooms.has(room) && (await this.readPresence(() => this.node.members(room))).length === 0) {
       throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
     }
     await this.hub.join(conn, room, SIGNALING_STYLE, this.config.limits.signalingMaxPeers);
-    const members = await this.readPresence(() => this.presence.members(room));
+    const members = await this.readPresence(() => this.node.members(room));
     return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
   }
 
@@ -115,14 +106,11 @@ export class SignalingService implements OnModuleInit {
     if (rooms.length === 0) throw new CommandError(ErrorCode.NotInRoom, 'join a room before signaling a peer');
     if (to === conn.id) throw new CommandError(ErrorCode.BadField, `"${type}" cannot be sent to yourself`);
     const event: SignalEvent = { kind: 'signal', type, from: conn.id, to, rooms, data, ts: Date.now() };
-    this.hub.publish(Topics.peer(to), event).then(
+    this.node.publish(Topics.peer(to), event).then(
       (receivers) => {
         if (receivers === 0) conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`);
       },
-      (err: unknown) => {
-        const failure = this.unavailable('publish', err);
-        conn.error(failure.code, failure.message);
-      },
+      (err: CommandError) => conn.error(err.code, err.message),
     );
   }
 
@@ -141,7 +129,7 @@ export class SignalingService implements OnModuleInit {
     }
     if (!event.rooms.some((room) => conn.rooms.has(room))) {
       this.metrics.errors.labels('signal_refused').inc();
-      this.hub.publish(Topics.peer(event.from), { kind: 'signal_refused', to: event.from, peer: conn.id, ts: Date.now() }).catch((err: unknown) =>
+      this.node.publish(Topics.peer(event.from), { kind: 'signal_refused', to: event.from, peer: conn.id, ts: Date.now() }).catch((err: unknown) =>
         this.logger.warn({ msg: 'signal refusal not sent', client: event.from, error: (err as Error).message }),
       );
       return;
@@ -163,12 +151,8 @@ export class SignalingService implements OnModuleInit {
     try {
       return await read();
     } catch (err) {
-      throw this.unavailable('presence read', err);
+      this.node.failed('presence members', err);
+      throw new CommandError(ErrorCode.Unavailable, 'presence unavailable; try again');
     }
-  }
-
-  private unavailable(what: string, err: unknown): CommandError {
-    this.logger.warn({ msg: `signaling: ${what} failed`, error: (err as Error).message });
-    return new CommandError(ErrorCode.Unavailable, 'message bus unavailable; nothing was done, try again');
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { CloseCode } from '../../../../libs/protocol/src';
-import { HubService } from '../hub/hub.service';
+import { CONNECTIONS, type ConnectionRegistry } from './connection-registry';
 import { HandshakeService } from './handshake.service';
 
 const STEPS = 20;
@@ -19,13 +19,13 @@ export class DrainService {
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
-    private readonly hub: HubService,
+    @Inject(CONNECTIONS) private readonly connections: ConnectionRegistry,
     private readonly handshake: HandshakeService,
   ) {}
 
   async drain(): Promise<void> {
     this.handshake.startDraining();
-    const conns = [...this.hub.allConnections()];
+    const conns = [...this.connections.all()];
     this.logger.log({ msg: 'draining', connections: conns.length, windowMs: this.config.ws.drainTimeoutMs });
     const steps = Math.max(1, Math.min(STEPS, conns.length));
     const perStep = Math.ceil(conns.length / steps);
@@ -35,7 +35,7 @@ export class DrainService {
       if (i + perStep < conns.length) await sleep(stepMs);
     }
     const deadline = Date.now() + SETTLE_MS;
-    while (this.hub.connections > 0 && Date.now() < deadline) await sleep(20);
-    for (const conn of this.hub.allConnections()) conn.terminate('drain');
+    while (this.connections.size > 0 && Date.now() < deadline) await sleep(20);
+    for (const conn of this.connections.all()) conn.terminate('drain');
   }
 }

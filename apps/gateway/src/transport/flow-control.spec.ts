@@ -8,9 +8,9 @@ const fakeSocket = () => {
 
 describe('FlowControl', () => {
   it('pauses every connection past the high mark and resumes them (and its listeners) below half of it', () => {
-    const flow = new FlowControl(loadConfig({ WEBSOCKET_MAX_QUEUED_BYTES: String(100 * 1024) }));
     const sockets = [fakeSocket(), fakeSocket()];
-    flow.attach(() => sockets.map((ws) => ({ ws }) as unknown as Pausable));
+    const registry = { all: () => sockets.map((ws) => ({ ws }) as unknown as Pausable) };
+    const flow = new FlowControl(loadConfig({ WEBSOCKET_MAX_QUEUED_BYTES: String(100 * 1024) }), registry);
     let resumed = 0;
     flow.onResume(() => resumed++);
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { CONNECTIONS } from './connection-registry';
 
 /** The sockets flow control pauses and resumes. */
 export interface Pausable {
@@ -21,17 +22,15 @@ export class FlowControl {
   private paused = false;
   private readonly high: number;
   private readonly low: number;
-  private connections: () => Iterable<Pausable> = () => [];
   private readonly resumed: Array<() => void> = [];
 
-  constructor(@Inject(CONFIG) config: SwitchboardConfig) {
+  constructor(
+    @Inject(CONFIG) config: SwitchboardConfig,
+    /** The connections to pause (the hub's local index). */
+    @Inject(CONNECTIONS) private readonly connections: { all(): Iterable<Pausable> },
+  ) {
     this.high = config.ws.maxQueuedBytes;
     this.low = config.ws.maxQueuedBytes / 2;
-  }
-
-  /** Where the connections to pause are (the hub owns them). */
-  attach(connections: () => Iterable<Pausable>): void {
-    this.connections = connections;
   }
 
   /** Called each time the replica resumes. */
@@ -51,7 +50,7 @@ export class FlowControl {
     this.queued += bytes;
     if (!this.paused && this.queued > this.high) {
       this.paused = true;
-      for (const c of this.connections()) c.ws.pause();
+      for (const c of this.connections.all()) c.ws.pause();
     }
   }
 
@@ -59,7 +58,7 @@ export class FlowControl {
     this.queued -= bytes;
     if (this.paused && this.queued < this.low) {
       this.paused = false;
-      for (const c of this.connections()) c.ws.resume();
+      for (const c of this.connections.all()) c.ws.resume();
       for (const listener of this.resumed) listener();
     }
   }

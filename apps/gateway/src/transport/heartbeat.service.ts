@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { HubService } from '../hub/hub.service';
+import { CONNECTIONS, type ConnectionRegistry } from './connection-registry';
 import { HandshakeService } from './handshake.service';
 
 /** How often unsent backlogs are checked against WEBSOCKET_WRITE_WAIT. */
@@ -19,7 +19,7 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
-    private readonly hub: HubService,
+    @Inject(CONNECTIONS) private readonly connections: ConnectionRegistry,
     private readonly handshake: HandshakeService,
   ) {}
 
@@ -37,7 +37,7 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
 
   pingSweep(now = Date.now()): void {
     const { pongWaitMs } = this.config.ws;
-    for (const conn of this.hub.allConnections()) {
+    for (const conn of this.connections.all()) {
       if (now - conn.lastSeen > pongWaitMs) conn.terminate('timeout');
       else if (conn.open) conn.ws.ping();
     }
@@ -46,7 +46,7 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
 
   backlogSweep(now = Date.now()): void {
     const { writeWaitMs } = this.config.ws;
-    for (const conn of this.hub.allConnections()) {
+    for (const conn of this.connections.all()) {
       if (conn.backlogSince === 0) continue;
       if (conn.pendingBytes === 0) conn.backlogSince = 0;
       else if (now - conn.backlogSince > writeWaitMs) conn.shed();

@@ -4,10 +4,11 @@ export interface Batched {
 }
 
 /**
- * Batches socket writes within one event-loop turn: a connection registers here on the
- * first frame it queues in a turn, and every registered connection is flushed in one
- * setImmediate, so all frames a socket got during the turn leave in one write instead of
- * one syscall per frame.
+ * Batches socket writes: a connection registers here on the first frame it queues, and
+ * every registered connection is flushed together — at the end of the event-loop turn
+ * (setImmediate), or `delayMs` later (WEBSOCKET_WRITE_DELAY, as centrifuge's WriteDelay), so
+ * all frames a socket got meanwhile leave in one write instead of one syscall per frame.
+ * A delay trades that much latency for fewer writes when each room is quiet but many are busy.
  */
 export class WriteBatcher {
   private pending: Batched[] = [];
@@ -17,7 +18,11 @@ export class WriteBatcher {
     for (const item of batch) item.flush();
   };
 
+  constructor(private readonly delayMs = 0) {}
+
   add(item: Batched): void {
-    if (this.pending.push(item) === 1) setImmediate(this.flushAll);
+    if (this.pending.push(item) !== 1) return;
+    if (this.delayMs > 0) setTimeout(this.flushAll, this.delayMs);
+    else setImmediate(this.flushAll);
   }
 }

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { Metrics } from '../../../../libs/observability/src';
+import type { Codec, HubEvent } from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+import { textFrame } from '../transport/frame';
+import type { CodecGroups } from './local-index';
+
+/**
+ * Turns an event into frames and hands them to the transport: rendered once per codec,
+ * framed once, and the same bytes queued on every recipient — never one render or one
+ * encode per recipient.
+ */
+@Injectable()
+export class Broadcaster {
+  constructor(private readonly metrics: Metrics) {}
+
+  /** Writes the event to every member of every group, except connection `skip`; returns how many got it. */
+  toGroups(groups: CodecGroups, event: HubEvent, skip?: string): number {
+    let sent = 0;
+    let bytes = 0;
+    for (const [codec, members] of groups) {
+      const text = codec.render(event);
+      if (text === undefined) continue;
+      const frame = textFrame(text);
+      let n = 0;
+      if (skip === undefined) {
+        for (const conn of members) if (conn.write(frame)) n++;
+      } else {
+        for (const conn of members) if (conn.id !== skip && conn.write(frame)) n++;
+      }
+      sent += n;
+      bytes += n * frame.length;
+    }
+    this.count(event, sent, bytes);
+    return sent;
+  }
+
+  /** For a few connections that may speak different dialects (one user's). */
+  toEach(conns: Iterable<Connection>, event: HubEvent): number {
+    const frames = new Map<Codec, Buffer | null>();
+    let sent = 0;
+    let bytes = 0;
+    for (const conn of conns) {
+      let frame = frames.get(conn.codec);
+      if (frame === undefined) {
+        const text = conn.codec.render(event);
+        frames.set(conn.codec, (frame = text === undefined ? null : textFrame(text)));
+      }
+      if (frame && conn.write(frame)) {
+        sent++;
+        bytes += frame.length;
+      }
+    }
+    this.count(event, sent, bytes);
+    return sent;
+  }
+
+  private count(event: HubEvent, sent: number, bytes: number): void {
+    this.metrics.framesOut.labels(event.kind).inc(sent);
+    this.metrics.bytesOut.inc(bytes);
+  }
+}

@@ -1,0 +1,213 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { BUS, type Bus, publishToUser } from '../../../../libs/bus/src';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { Metrics } from '../../../../libs/observability/src';
+import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
+import { CommandError, ErrorCode, type HubEvent, Topics } from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+import { FlowControl } from '../transport/flow-control';
+import { LocalIndex } from './local-index';
+import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
+import { TopicSubscriptions } from './topic-subscriptions';
+
+/** What the node tells the hub. */
+export interface NodeEvents {
+  /** An event arrived on a subscribed topic (after flow control let it through). */
+  deliver(topic: string, event: HubEvent): void;
+  /** The bus came back after an outage: events may have been missed meanwhile. */
+  recovered(): void;
+}
+
+/**
+ * This replica as a member of the cluster: it talks to the bus and presence and handles
+ * their outages. It subscribes exactly the topics the local index needs (batched per turn),
+ * keeps this replica's presence entries alive, publishes with metrics, and passes delivered
+ * events to the hub — holding them while flow control has paused the replica. It never
+ * renders or writes a frame.
+ */
+@Injectable()
+export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
+  private readonly logger = new Logger('Node');
+  private readonly subscriptions: TopicSubscriptions;
+  private readonly keeper: PresenceKeeper;
+  private readonly broadcastTopic = Topics.broadcast();
+  private broadcastRetry?: NodeJS.Timeout;
+  private events?: NodeEvents;
+  /** Bus events held while flow control has paused the replica, in arrival order. */
+  private held: Array<[string, HubEvent]> = [];
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(PRESENCE) private readonly presence: Presence,
+    @Inject(CONFIG) config: SwitchboardConfig,
+    private readonly index: LocalIndex,
+    private readonly metrics: Metrics,
+    private readonly flow: FlowControl,
+  ) {
+    this.subscriptions = new TopicSubscriptions(
+      bus,
+      (topic) => this.wants(topic),
+      (held) => metrics.subscriptions.set(held),
+      (err, topics) => this.failed('unsubscribe', err, { topics: topics.length }),
+    );
+    this.keeper = new PresenceKeeper(presence, bus, this, config.ws.heartbeatIntervalMs, (what, err) => this.failed(what, err));
+    flow.onResume(() => this.releaseHeld());
+  }
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  get connections(): number {
+    return this.index.size;
+  }
+
+  /** Starts receiving: presence heartbeat, the broadcast topic. */
+  async start(events: NodeEvents): Promise<void> {
+    this.events = events;
+    this.bus.setHandler((topic, event) => this.onBusEvent(topic, event));
+    await this.keeper.start();
+    await this.subscribeBroadcast();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.broadcastRetry);
+    await this.keeper.stop();
+    await this.bus.close().catch((err: unknown) => this.failed('bus close', err));
+    await this.presence.close().catch((err: unknown) => this.failed('presence close', err));
+  }
+
+  /** Resolves once the topic is live on the bus; rejects with `unavailable` when the bus is down. */
+  async want(topic: string): Promise<void> {
+    try {
+      await this.subscriptions.want(topic);
+    } catch (err) {
+      throw this.unavailable('subscribe', err);
+    }
+  }
+
+  /** Unsubscribes later, unless the index wants the topic again by then. */
+  drop(topic: string): void {
+    this.subscriptions.drop(topic);
+  }
+
+  /** Publishes; rejects with `unavailable` (logged, counted) when the bus refuses. */
+  async publish(topic: string, event: HubEvent): Promise<number> {
+    try {
+      const n = await this.bus.publish(topic, event);
+      this.metrics.busPublished.inc();
+      return n;
+    } catch (err) {
+      this.metrics.busErrors.labels('publish').inc();
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  /** Reaches every connection of `to`: an authenticated user, else a guest of that name. */
+  async publishToUser(to: string, event: HubEvent): Promise<number> {
+    try {
+      const n = await publishToUser(this.bus, to, event);
+      this.metrics.busPublished.inc();
+      return n;
+    } catch (err) {
+      this.metrics.busErrors.labels('publish').inc();
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  broadcast(event: HubEvent): Promise<number> {
+    return this.publish(this.broadcastTopic, event);
+  }
+
+  isBroadcast(topic: string): boolean {
+    return topic === this.broadcastTopic;
+  }
+
+  /** Adds a member to presence; returns the room's size cluster-wide. O(1) in the room's size. */
+  async addMember(room: string, conn: Connection): Promise<number> {
+    const size = await this.presence.add(room, this.member(conn));
+    this.metrics.presenceSize.inc();
+    return size;
+  }
+
+  async removeMember(room: string, clientId: string): Promise<void> {
+    if (await this.presence.remove(room, clientId)) this.metrics.presenceSize.dec();
+  }
+
+  members(room: string): Promise<PresenceMember[]> {
+    return this.presence.members(room);
+  }
+
+  connectionsChanged(): void {
+    this.keeper.connectionsChanged();
+  }
+
+  // ---- PresenceKeeperHost ----------------------------------------------------------
+
+  *memberships(): IterableIterator<[string, PresenceMember]> {
+    for (const conn of this.index.all()) for (const room of conn.rooms.keys()) yield [room, this.member(conn)];
+  }
+
+  async announceExpired({ room, member }: ExpiredMember): Promise<void> {
+    const from = { id: member.userId, name: member.username, email: member.email };
+    await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
+  }
+
+  busRecovered(): void {
+    this.events?.recovered();
+  }
+
+  // ---- delivery --------------------------------------------------------------------
+
+  private onBusEvent(topic: string, event: HubEvent): void {
+    this.metrics.busDelivered.labels(Topics.kindOf(topic)).inc();
+    if (this.flow.isPaused || this.held.length > 0) {
+      this.held.push([topic, event]);
+      return;
+    }
+    this.events?.deliver(topic, event);
+  }
+
+  /** Passes held events on until flow control pauses again or none are left. */
+  private releaseHeld(): void {
+    let i = 0;
+    while (i < this.held.length && !this.flow.isPaused) {
+      const [topic, event] = this.held[i++];
+      this.events?.deliver(topic, event);
+    }
+    this.held = i === this.held.length ? [] : this.held.slice(i);
+  }
+
+  /** Every replica hears broadcasts; if the bus is not up yet, keep trying (readiness stays false). */
+  private async subscribeBroadcast(): Promise<void> {
+    try {
+      await this.subscriptions.want(this.broadcastTopic);
+    } catch (err) {
+      this.logger.warn({ msg: 'bus not reachable; retrying', error: (err as Error).message });
+      this.broadcastRetry = setTimeout(() => void this.subscribeBroadcast(), 1000);
+      this.broadcastRetry.unref();
+    }
+  }
+
+  private wants(topic: string): boolean {
+    if (topic === this.broadcastTopic) return true;
+    const room = Topics.roomOf(topic);
+    return room !== undefined ? this.index.hasRoom(room) : this.index.hasUser(topic);
+  }
+
+  private member(conn: Connection): PresenceMember {
+    const { userId, username, email } = conn.identity;
+    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+  }
+
+  private unavailable(what: string, err: unknown): CommandError {
+    this.failed(what, err);
+    return new CommandError(ErrorCode.Unavailable, 'message bus unavailable; nothing was delivered, try again');
+  }
+
+  /** A failure the operator must see: logged with context and counted. */
+  failed(what: string, err: unknown, context: Record<string, unknown> = {}): void {
+    this.metrics.busErrors.labels(what).inc();
+    this.logger.warn({ msg: `${what} failed`, ...context, error: (err as Error).message });
+  }
+}

@@ -1,0 +1,118 @@
+import type { Identity } from '../../../../libs/auth/src';
+import { MemoryBroker, MemoryBus } from '../../../../libs/bus/src/memory.bus';
+import { loadConfig } from '../../../../libs/config/src';
+import { Metrics } from '../../../../libs/observability/src';
+import { MemoryPresence, MemoryPresenceStore } from '../../../../libs/presence/src/memory.presence';
+import { channelsCodec, type Codec, type Reply, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+import { FlowControl } from '../transport/flow-control';
+import { Broadcaster } from './broadcaster';
+import { ClusterNode } from './cluster-node';
+import { HubService } from './hub.service';
+import { LocalIndex } from './local-index';
+
+/** Join styles as the dialect registry maps them. */
+const STYLES: Record<string, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
+
+type FakeConn = Connection & { got: Array<Record<string, unknown>> };
+
+/** A replica without sockets: the real hub, node, index and broadcaster on the memory bus and presence. */
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}) {
+  const config = loadConfig({ WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '5', ...env });
+  const index = new LocalIndex();
+  const metrics = new Metrics(false);
+  const flow = new FlowControl(config, index);
+  const node = new ClusterNode(new MemoryBus(broker), new MemoryPresence(60_000, store), config, index, metrics, flow);
+  const hub = new HubService(config, index, node, new Broadcaster(metrics), metrics);
+  let seq = 0;
+  const connect = async (username: string, codec: Codec = roomsChatCodec): Promise<FakeConn> => {
+    const got: Array<Record<string, unknown>> = [];
+    const identity: Identity = { userId: `id-${username}`, username, permissions: [], authenticated: true };
+    const conn = {
+      id: `${node.nodeId}:${++seq}`,
+      identity,
+      codec,
+      roomCodec: (style: string) => STYLES[style] ?? codec,
+      rooms: new Map<string, Codec>(),
+      got,
+      write: (frame: Buffer) => got.push(JSON.parse(frame.toString('utf8', frame[1] === 126 ? 4 : 2))) > 0,
+      close: () => undefined,
+      error: () => undefined,
+    } as unknown as FakeConn;
+    await hub.connect(conn);
+    return conn;
+  };
+  return { hub, node, index, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+const names = (reply: Reply) => (reply.kind === 'user_list' ? [...reply.names].sort() : []);
+
+describe('HubService (two replicas on the memory bus)', () => {
+  const broker = new MemoryBroker();
+  const store = new MemoryPresenceStore();
+  const a = replica(broker, store);
+  const b = replica(broker, store);
+  beforeAll(async () => {
+    await a.start();
+    await b.start();
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+  });
+
+  it('answers user_list from its roster with members of both replicas, and notifies joins and leaves', async () => {
+    const alice = await a.connect('alice');
+    const bob = await b.connect('bob');
+    expect(names(await a.hub.join(alice, 'small', 'chat'))).toEqual(['alice']);
+    expect(names(await b.hub.join(bob, 'small', 'chat'))).toEqual(['alice', 'bob']);
+    await settle();
+    expect(alice.got).toContainEqual(expect.objectContaining({ type: 'join', room: 'small', username: 'bob' }));
+    expect(bob.got.filter((f) => f.type === 'join')).toEqual([]); // not told about itself
+    expect(names(await a.hub.list(alice, 'small'))).toEqual(['alice', 'bob']);
+
+    await b.hub.leave(bob, 'small');
+    await settle();
+    expect(alice.got).toContainEqual(expect.objectContaining({ type: 'leave', room: 'small', username: 'bob' }));
+    expect(names(await a.hub.list(alice, 'small'))).toEqual(['alice']);
+  });
+
+  it('above WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS sends no notices and caps user_list with the total', async () => {
+    const conns: FakeConn[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = i % 2 === 0 ? a : b;
+      const conn = await r.connect(`u${i}`);
+      await r.hub.join(conn, 'big', 'chat');
+      conns.push(conn);
+    }
+    await settle();
+    const first = conns[0];
+    // u0 heard joins only while the room had at most 5 members: u1..u4.
+    expect(first.got.filter((f) => f.type === 'join').map((f) => f.username)).toEqual(['u1', 'u2', 'u3', 'u4']);
+    for (const r of [a, b]) {
+      const list = await r.hub.list(first, 'big');
+      expect(list).toMatchObject({ kind: 'user_list', total: 12 });
+      expect(list.kind === 'user_list' && list.names.length).toBe(5);
+    }
+    // Chat still reaches every member on both replicas.
+    a.hub.say(first, 'big', 'hello', undefined);
+    await settle();
+    for (const c of conns) expect(c.got).toContainEqual(expect.objectContaining({ type: 'message', content: 'hello' }));
+    // Leaves keep the rosters true on both replicas.
+    for (const c of conns.slice(5)) await (conns.indexOf(c) % 2 === 0 ? a : b).hub.leave(c, 'big');
+    await settle();
+    for (const r of [a, b]) {
+      const list = await r.hub.list(first, 'big');
+      expect(names(list)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+      expect(list).not.toHaveProperty('total');
+    }
+  });
+
+  it('a room this replica is not in is listed from presence', async () => {
+    const carol = await a.connect('carol');
+    await a.hub.join(carol, 'elsewhere', 'chat');
+    const dave = await b.connect('dave');
+    expect(names(await b.hub.list(dave, 'elsewhere'))).toEqual(['carol']);
+  });
+});

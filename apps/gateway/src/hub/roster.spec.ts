@@ -1,0 +1,53 @@
+import { Roster } from './roster';
+
+const m = (clientId: string, username: string) => ({ clientId, username });
+
+describe('Roster', () => {
+  it('lists each username once, in join order, and counts distinct names', () => {
+    const r = new Roster();
+    r.add(m('n:1', 'alice'));
+    r.add(m('n:2', 'bob'));
+    r.add(m('n:3', 'alice'));
+    r.add(m('n:3', 'alice')); // the same connection twice changes nothing
+    expect(r.list(10)).toEqual(['alice', 'bob']);
+    expect(r.size).toBe(3);
+    expect(r.total).toBe(2);
+    r.remove('n:1');
+    expect(r.list(10)).toEqual(['alice', 'bob']);
+    r.remove('n:3');
+    expect(r.list(10)).toEqual(['bob']);
+    r.remove('n:9'); // unknown: nothing happens
+    expect(r.size).toBe(1);
+  });
+
+  it('caps the list but not the total', () => {
+    const r = new Roster();
+    for (let i = 0; i < 50; i++) r.add(m(`n:${i}`, `u${i}`));
+    expect(r.list(5)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+    expect(r.total).toBe(50);
+  });
+
+  it('replays changes that crossed a snapshot read over the snapshot', () => {
+    const r = new Roster();
+    r.add(m('n:1', 'alice'));
+    r.beginSync();
+    expect(r.syncing).toBe(true);
+    r.add(m('n:5', 'eve')); // joined after the read started: not in the snapshot
+    r.remove('n:2'); // left after the read started, but the snapshot still has it
+    r.add(m('n:6', 'frank'));
+    r.remove('n:6');
+    r.finishSync([m('n:1', 'alice'), m('n:2', 'bob'), m('n:3', 'carol')]);
+    expect(r.syncing).toBe(false);
+    expect(r.list(10).sort()).toEqual(['alice', 'carol', 'eve']);
+    expect(r.has('n:6')).toBe(false);
+  });
+
+  it('keeps what events built when a read fails', () => {
+    const r = new Roster();
+    r.beginSync();
+    r.add(m('n:1', 'alice'));
+    r.abandonSync();
+    expect(r.syncing).toBe(false);
+    expect(r.list(10)).toEqual(['alice']);
+  });
+});

@@ -1,0 +1,103 @@
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { Identity } from '../../../../libs/auth/src';
+import { CommandError, ErrorCode, roomsChatCodec } from '../../../../libs/protocol/src';
+import { Connection, type ConnectionContext } from './connection';
+import { textFrame } from './frame';
+import { WriteBatcher } from './write-batcher';
+
+const identity: Identity = { userId: 'u1', username: 'alice', permissions: [], authenticated: true };
+const turn = () => new Promise((r) => setImmediate(r));
+
+function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
+  const writes: Buffer[] = [];
+  const closed: Array<[number, string]> = [];
+  const ws = { readyState: 1, close: (code: number, reason: string) => closed.push([code, reason]), terminate: () => undefined };
+  const socket = { writableLength: 0, write: (b: Buffer) => (writes.push(b), socketTakes), once: () => undefined };
+  const errors: string[] = [];
+  const ctx: ConnectionContext = {
+    batcher: new WriteBatcher(),
+    flow: { queuedMore: () => undefined, queuedLess: () => undefined } as never,
+    maxPendingBytes: 1024,
+    messageRate: 1,
+    messageBurst: 3,
+    rateLimitStrikes: 2,
+    onErrorFrame: (code) => errors.push(code),
+    onInternalError: () => undefined,
+    ...overrides,
+  };
+  const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, ws as unknown as WebSocket, socket as unknown as Duplex, ctx);
+  return { conn, writes, closed, errors, socket };
+}
+
+const frames = (writes: Buffer[]) => Buffer.concat(writes).toString('latin1');
+
+describe('Connection', () => {
+  it('runs commands one after another, even when one has to wait', async () => {
+    const { conn } = setup();
+    const order: string[] = [];
+    conn.run(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      order.push('slow');
+    });
+    conn.run(() => void order.push('fast'));
+    conn.run(async () => void order.push('last'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual(['slow', 'fast', 'last']);
+  });
+
+  it('answers a refused command with an error frame and goes on', async () => {
+    const { conn, writes, errors } = setup();
+    conn.run(() => {
+      throw new CommandError(ErrorCode.NotInRoom, 'not in room "x"');
+    });
+    conn.run(() => ({ kind: 'pong', ts: 0 }));
+    await turn();
+    expect(errors).toEqual([ErrorCode.NotInRoom]);
+    const text = frames(writes);
+    expect(text).toContain('not in room');
+    expect(text).toContain('"pong"');
+  });
+
+  it('writes every frame queued in one turn with one socket write', async () => {
+    const { conn, writes } = setup();
+    const a = textFrame('{"a":1}');
+    const b = textFrame('{"b":2}');
+    expect(conn.write(a)).toBe(true);
+    expect(conn.write(b)).toBe(true);
+    expect(writes).toEqual([]);
+    await turn();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toEqual(Buffer.concat([a, b]));
+    expect(conn.pendingBytes).toBe(0);
+  });
+
+  it('sheds a client whose unsent data passes its bound (1013) and writes nothing more to it', async () => {
+    const { conn, closed, socket } = setup({}, false);
+    conn.write(textFrame('x'.repeat(100)));
+    await turn(); // the socket pushed back: the rest waits for drain
+    socket.writableLength = 600;
+    conn.write(textFrame('y'.repeat(600)));
+    await turn();
+    expect(closed).toEqual([[1013, 'slow consumer']]);
+    expect(conn.closeReason).toBe('slow_consumer');
+  });
+
+  it('admits a burst, drops past it, and asks to close after repeated strikes', () => {
+    const { conn } = setup();
+    const t = Date.now();
+    expect([conn.admitFrame(t), conn.admitFrame(t), conn.admitFrame(t)]).toEqual(['ok', 'ok', 'ok']);
+    expect(conn.admitFrame(t)).toBe('drop');
+    expect(conn.firstStrike).toBe(true);
+    expect(conn.admitFrame(t)).toBe('close');
+    expect(conn.closeReason).toBe('rate_limit');
+  });
+
+  it('refills at the message rate', () => {
+    const { conn } = setup();
+    const t = Date.now();
+    for (let i = 0; i < 3; i++) conn.admitFrame(t);
+    expect(conn.admitFrame(t + 1000)).toBe('ok');
+    expect(conn.admitFrame(t + 1000)).toBe('drop');
+  });
+});
