@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster, token, until } from './cluster';
 
@@ -33,6 +34,17 @@ describe('the switchboard-peer command', () => {
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL');
     await cluster.stop();
+  });
+
+  it('builds a browser bundle that imports nothing (no Node modules, no ws, no werift)', () => {
+    for (const file of ['browser/index.mjs', 'browser/index.cjs']) {
+      const code = readFileSync(join(PACKAGE, 'dist', file), 'utf8');
+      expect(code).not.toMatch(/require\(|^import .* from|\bfrom ["']/m);
+      expect(code).toContain('RTCPeerConnection');
+    }
+    const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
+    expect(pkg.exports['.'].browser.import).toBe('./dist/browser/index.mjs');
+    expect(pkg.bin['switchboard-peer']).toBe('./dist/bin/switchboard-peer.cjs');
   });
 
   it('refuses bad arguments with its usage', () => {
