@@ -12,6 +12,7 @@ import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
+import { SessionCloserService } from './transport/session-closer.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
@@ -27,6 +28,7 @@ import { HeartbeatService } from './transport/heartbeat.service';
     HeartbeatService,
     DrainService,
     FlowControl,
+    SessionCloserService,
     // Each dialect's gateway, once (several dialects may share one).
     ...new Set(DIALECTS.map((d) => d.gateway)),
   ],

@@ -2,9 +2,9 @@ import { Redis } from 'ioredis';
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../../libs/testing/redis-server';
 import { signToken, TEST_SECRET } from './support/gateway';
+import { redisGatewayEnv, until } from './support/until';
 import { TestClient, upgradeStatus } from './support/ws-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One sample of a metric, named with its labels as Prometheus prints them. */
 async function metric(gw: AppProcess, series: string): Promise<number> {
@@ -13,29 +13,13 @@ async function metric(gw: AppProcess, series: string): Promise<number> {
   return line ? Number(line.split(' ')[1]) : 0;
 }
 
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** Three real gateway processes on one real Redis, real ws clients spread over them. */
 describe('cluster over Redis', () => {
   let redis: RedisServer;
   let admin: Redis;
   const gws: AppProcess[] = [];
   const clients: TestClient[] = [];
-  const env = () => ({
-    BUS: 'redis',
-    REDIS_URL: redis.url,
-    JWT_SECRET: TEST_SECRET,
-    WEBSOCKET_HEARTBEAT_INTERVAL: '250ms',
-    WEBSOCKET_CONNECTION_TIMEOUT: '1500ms',
-    WEBSOCKET_CONNECT_BURST: '1000',
-    WEBSOCKET_DRAIN_TIMEOUT: '200ms',
-  });
+  const env = () => ({ ...redisGatewayEnv(redis.url, TEST_SECRET), WEBSOCKET_DRAIN_TIMEOUT: '200ms' });
   const on = async (gw: AppProcess, path: string, claims?: Record<string, unknown>) => {
     const sep = path.includes('?') ? '&' : '?';
     const c = await TestClient.connect(`${gw.url}${path}${claims ? `${sep}token=${signToken(claims)}` : ''}`);

@@ -28,12 +28,18 @@ describe('auth helpers', () => {
 
     expect(await newpassword(base, { apiKey: fresh }, { oldPassword: 'secret123', newPassword: 'better456' })).toEqual({ success: true });
     await expect(login(base, { username: 'peer-user', password: 'secret123' })).rejects.toBeInstanceOf(SwitchboardHttpError);
-    await login(base, { username: 'peer-user', password: 'better456' });
     await expect(register(base, { username: 'peer-user', password: 'secret123' })).rejects.toMatchObject({ status: 409 });
 
-    // The token from login opens /signaling on the same server.
-    const client = await SignalingClient.connect(`${server.url}/signaling`, { token: access_token });
-    expect(client.clientId).toBeGreaterThan(0);
-    client.close();
+    // The API key opens /signaling (seed 004's credential), as does a token from login;
+    // a replaced key and a token from before the password change do not.
+    const byKey = await SignalingClient.connect(`${server.url}/signaling`, { apiKey: fresh });
+    expect(byKey.clientId).toBeGreaterThan(0);
+    byKey.close();
+    const { access_token: current } = await login(base, { username: 'peer-user', password: 'better456' });
+    const byToken = await SignalingClient.connect(`${server.url}/signaling`, { token: current });
+    expect(byToken.clientId).not.toBe(byKey.clientId);
+    byToken.close();
+    await expect(SignalingClient.connect(`${server.url}/signaling`, { apiKey: api_key })).rejects.toThrow(/closed before welcome/);
+    await expect(SignalingClient.connect(`${server.url}/signaling`, { token: access_token })).rejects.toThrow(/closed before welcome/);
   }, 60000);
 });

@@ -69,6 +69,8 @@ describe('loadConfig', () => {
       pingPeriodMs: 27_000,
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
       requireAuth: true,
+      guestRooms: ['*'],
+      handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
       maxPendingBytes: 4096 * 1024,
@@ -99,6 +101,12 @@ describe('loadConfig', () => {
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
     ['WEBSOCKET_WRITE_DELAY', '2s'],
     ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
+    ['AUTH_RATE_LIMIT_PER_IP', '0'],
+    ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
+    ['AUTH_RATE_WINDOW', 'a while'],
+    ['WEBSOCKET_GUEST_ROOMS', 'lobby, bad room'],
+    ['WEBSOCKET_HANDSHAKE_TIMEOUT', '10ms'],
+    ['STATS_REQUIRE_AUTH', 'maybe'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -127,6 +135,23 @@ describe('loadConfig', () => {
     const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
     expect(set.ws.writeDelayMs).toBe(5);
     expect(set.limits.presenceEventsMaxMembers).toBe(50);
+  });
+
+  it('reads the auth rate limits', () => {
+    expect(loadConfig({}).api.authRateLimit).toEqual({ perIp: 20, perUsername: 5, windowMs: 60_000 });
+    expect(loadConfig({ AUTH_RATE_LIMIT_PER_IP: '50', AUTH_RATE_LIMIT_PER_USERNAME: '3', AUTH_RATE_WINDOW: '5m' }).api.authRateLimit).toEqual({
+      perIp: 50,
+      perUsername: 3,
+      windowMs: 300_000,
+    });
+  });
+
+  it('reads the guest rooms, the handshake timeout and whether stats need a credential', () => {
+    const c = loadConfig({ WEBSOCKET_GUEST_ROOMS: 'lobby, public-*', WEBSOCKET_HANDSHAKE_TIMEOUT: '2s', STATS_REQUIRE_AUTH: 'true' });
+    expect(c.ws.guestRooms).toEqual(['lobby', 'public-*']);
+    expect(c.ws.handshakeTimeoutMs).toBe(2000);
+    expect(c.api.statsRequireAuth).toBe(true);
+    expect(loadConfig({}).api.statsRequireAuth).toBe(false);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

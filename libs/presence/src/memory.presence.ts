@@ -4,7 +4,7 @@ import type { ExpiredMember, Presence, PresenceMember } from './presence';
 export class MemoryPresenceStore {
   readonly rooms = new Map<string, Map<string, PresenceMember>>();
   /** nodeId → last refresh (ms) and connection count. */
-  readonly nodes = new Map<string, { seen: number; connections: number }>();
+  readonly nodes = new Map<string, { seen: number; connections: number; restored?: boolean }>();
   /** The last node number handed out. */
   lastNodeNumber = 0;
 }
@@ -56,7 +56,8 @@ export class MemoryPresence implements Presence {
   }
 
   async setConnections(nodeId: string, connections: number): Promise<void> {
-    this.store.nodes.set(nodeId, { seen: this.now(), connections });
+    this.touch(nodeId);
+    this.store.nodes.get(nodeId)!.connections = connections;
   }
 
   async nodes(): Promise<Record<string, number>> {
@@ -65,8 +66,14 @@ export class MemoryPresence implements Presence {
     return out;
   }
 
-  async refresh(nodeId: string): Promise<void> {
+  async refresh(nodeId: string): Promise<boolean> {
     this.touch(nodeId);
+    return this.store.nodes.get(nodeId)!.restored === true;
+  }
+
+  async markRestored(nodeId: string): Promise<void> {
+    this.touch(nodeId);
+    this.store.nodes.get(nodeId)!.restored = true;
   }
 
   async expire(): Promise<ExpiredMember[]> {

@@ -5,6 +5,8 @@ export interface PresenceMember {
   userId: string;
   username: string;
   email?: string;
+  /** True for a guest (no credential): its user id is only a name it chose. */
+  guest?: boolean;
   nodeId: string;
 }
 
@@ -22,6 +24,10 @@ export interface ExpiredMember {
  *   the room's size including it. Adding a present member again changes nothing.
  * - `remove` resolves true exactly once per present member, false otherwise.
  * - A node keeps its entries alive with `refresh(nodeId)` more often than the TTL.
+ *   `refresh` resolves false while presence may have lost the node's entries — it never
+ *   saw `markRestored(nodeId)`, or lost it since (Redis restarted empty, the node was expired
+ *   as dead or removed): the node then adds its members again and calls `markRestored`.
+ *   Other writes (`add`, `setConnections`) never make it true.
  *   Entries of a node that stopped refreshing for longer than the TTL disappear from every
  *   read, and one `expire()` call in the cluster — exactly one — returns each of them, so
  *   that node can tell the rooms about the leave.
@@ -39,7 +45,10 @@ export interface Presence {
   setConnections(nodeId: string, connections: number): Promise<void>;
   /** Connections per live node. */
   nodes(): Promise<Record<string, number>>;
-  refresh(nodeId: string): Promise<void>;
+  /** Keeps the node alive; false when its entries must be put back (see above). */
+  refresh(nodeId: string): Promise<boolean>;
+  /** The node has put all its entries back: `refresh` is true until presence loses them again. */
+  markRestored(nodeId: string): Promise<void>;
   expire(): Promise<ExpiredMember[]>;
   removeNode(nodeId: string): Promise<void>;
   /**

@@ -71,4 +71,18 @@ describe('RedisPresence on a single server', () => {
     expect(await a.nodes()).toEqual({});
     expect(await keys()).toEqual([]);
   });
+
+  it('tells a node its entries were lost when Redis loses its data, even after a write re-registered it', async () => {
+    store = await views(1, 10_000, { url: server.url });
+    const [a] = store.nodes;
+    await a.add('room', member('A', 1));
+    await a.markRestored('A');
+    expect(await a.refresh('A')).toBe(true);
+    const raw = new Redis(server.url);
+    closers.push(async () => raw.disconnect());
+    for (const key of await raw.keys(`{${store.keyPrefix}}:*`)) await raw.del(key); // as a restart without persistence would
+    await a.setConnections('A', 1);
+    await a.add('room', member('A', 2));
+    expect(await a.refresh('A')).toBe(false);
+  });
 });

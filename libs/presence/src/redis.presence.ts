@@ -26,6 +26,7 @@ export interface RedisPresenceOptions {
  *   {P}:rooms         SET   rooms that have entries
  *   {P}:hb            ZSET  nodeId → last refresh (Redis clock, ms)
  *   {P}:conns         HASH  nodeId → connection count
+ *   {P}:restored      HASH  nodeId → 1 once the node put its entries back (lost with them)
  *   {P}:node:<nodeId> SET   "<room>\0<clientId>" of every entry the node holds
  *   {P}:node-number   STRING the last node number handed out (INCR)
  *
@@ -73,6 +74,7 @@ local function drop_node(node)
   local out = {}
   redis.call('ZREM', P .. ':hb', node)
   redis.call('HDEL', P .. ':conns', node)
+  redis.call('HDEL', P .. ':restored', node)
   for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. node)) do
     local room, client = split(entry)
     local key = P .. ':room:' .. room
@@ -130,11 +132,12 @@ for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return out`,
-  /** ARGV: P, TTL, nodeId, connections ('' keeps them) */
+  /** ARGV: P, TTL, nodeId, connections ('' keeps them), '1' to mark restored → 1 if marked restored */
   touch: `${LIB}
 redis.call('ZADD', KEYS[1], now(), ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', P .. ':conns', ARGV[3], ARGV[4]) end
-return 1`,
+if ARGV[5] == '1' then redis.call('HSET', P .. ':restored', ARGV[3], '1') end
+return redis.call('HEXISTS', P .. ':restored', ARGV[3])`,
   /** ARGV: P, TTL → nodeId, connections, ... of live nodes */
   nodes: `${LIB}
 local t, out = now(), {}
@@ -224,15 +227,19 @@ export class RedisPresence implements Presence {
   }
 
   async setConnections(nodeId: string, connections: number): Promise<void> {
-    await this.run('touch', this.key('hb'), nodeId, String(connections));
+    await this.run('touch', this.key('hb'), nodeId, String(connections), '');
   }
 
   async nodes(): Promise<Record<string, number>> {
     return pairs((await this.run('nodes', this.key('hb'))) as string[], Number);
   }
 
-  async refresh(nodeId: string): Promise<void> {
-    await this.run('touch', this.key('hb'), nodeId, '');
+  async refresh(nodeId: string): Promise<boolean> {
+    return Number(await this.run('touch', this.key('hb'), nodeId, '', '')) === 1;
+  }
+
+  async markRestored(nodeId: string): Promise<void> {
+    await this.run('touch', this.key('hb'), nodeId, '', '1');
   }
 
   async expire(): Promise<ExpiredMember[]> {

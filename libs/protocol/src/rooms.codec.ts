@@ -1,7 +1,7 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, Reply } from './commands';
-import type { HubEvent } from './events';
+import { guest, type HubEvent } from './events';
 import { isRoomName } from './room-name';
 
 /**
@@ -72,8 +72,9 @@ export class RoomsCodec implements Codec {
           return JSON.stringify({
             type: 'room_message',
             room: event.room,
-            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, username: event.from.name },
+            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, guest: guest(event.from), username: event.from.name },
             user_id: event.from.id,
+            guest: guest(event.from),
             username: event.from.name,
             timestamp,
           });
@@ -84,12 +85,13 @@ export class RoomsCodec implements Codec {
           content: event.content ?? JSON.stringify(event.data),
           data: event.data,
           user_id: event.from.id,
+          guest: guest(event.from),
           username: event.from.name,
           timestamp,
         });
       case 'join':
       case 'leave':
-        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, username: event.from.name, timestamp });
+        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, guest: guest(event.from), username: event.from.name, timestamp });
       case 'notification':
       case 'system_message':
       case 'room_message':
@@ -98,6 +100,7 @@ export class RoomsCodec implements Codec {
           room: event.room,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
         });
@@ -107,6 +110,7 @@ export class RoomsCodec implements Codec {
           content: event.content,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
         });

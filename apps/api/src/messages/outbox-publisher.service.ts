@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { Readiness } from '../../../../libs/core/src';
+import { Metrics } from '../../../../libs/observability/src';
 import { PRESENCE, type Presence } from '../../../../libs/presence/src/presence';
 import { type HubEvent, Topics } from '../../../../libs/protocol/src';
 import { OUTBOX_STORE, type OutboxStore } from '../store/outbox.store';
@@ -38,10 +39,12 @@ export class OutboxPublisher implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(OUTBOX_STORE) store: OutboxStore,
+    metrics: Metrics,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(PRESENCE) private readonly presence: Presence,
     private readonly readiness: Readiness,
   ) {
+    metrics.outboxPending = () => store.pending();
     this.relay = new OutboxRelay(store, (topic, payload) => this.publish(topic, payload as HubEvent), { logger: new Logger('Outbox') });
   }
 

@@ -11,7 +11,7 @@ const rooms: Dialect = {
   gateway: RoomsGateway,
   codec: roomsChatCodec,
   styles: { chat: roomsChatCodec, hub: roomsHubCodec },
-  credential: { required: false, apiKey: false },
+  credential: { required: false, apiKey: true },
   match(path) {
     if (path === '/ws') return {};
     const parts = path.split('/'); // ['', 'ws', room]
@@ -23,7 +23,7 @@ const rooms: Dialect = {
 const roomsAuth: Dialect = {
   ...rooms,
   name: 'rooms-auth',
-  credential: { required: true, apiKey: false },
+  credential: { required: true, apiKey: true },
   match(path) {
     if (path === '/ws/auth') return {};
     const parts = path.split('/'); // ['', 'ws', 'auth', room]
@@ -38,7 +38,7 @@ const channels: Dialect = {
   gateway: ChannelsGateway,
   codec: channelsCodec,
   styles: { channel: channelsCodec },
-  credential: { required: true, apiKey: false },
+  credential: { required: true, apiKey: true },
   match(path, query) {
     if (path !== '/api/v1/ws') return undefined;
     const channel = query.get('channel_id');
@@ -48,11 +48,7 @@ const channels: Dialect = {
   },
 };
 
-/**
- * The signaling dialect (seed 004): `/signaling`, credential required. Its credential rule is
- * the one switch for API keys: `apiKey: true` lets the handshake accept `X-API-Key` /
- * `?api_key=` here once the gateways verify keys (a JWT works either way).
- */
+/** The signaling dialect (seed 004): `/signaling`, an API key (seed 004's credential) or a JWT required. */
 const signaling: Dialect = {
   name: 'signaling',
   path: '/signaling',

@@ -3,7 +3,7 @@ import { BUS, type Bus, publishToUser } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
-import { CommandError, ErrorCode, type HubEvent, Topics } from '../../../../libs/protocol/src';
+import { CommandError, ErrorCode, type HubEvent, type Sender, Topics } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { LocalIndex } from './local-index';
@@ -35,6 +35,10 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   private events?: NodeEvents;
   /** Bus events held while flow control has paused the replica, in arrival order. */
   private held: Array<[string, HubEvent]> = [];
+  /** Presence removals that failed (bus down): room → client ids, retried when it is back. */
+  private readonly unremoved = new Map<string, Set<string>>();
+  private resyncTimer?: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -50,7 +54,8 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
       (held) => metrics.subscriptions.set(held),
       (err, topics) => this.failed('unsubscribe', err, { topics: topics.length }),
     );
-    this.keeper = new PresenceKeeper(presence, bus, this, config.ws.heartbeatIntervalMs, (what, err) => this.failed(what, err));
+    this.heartbeatMs = config.ws.heartbeatIntervalMs;
+    this.keeper = new PresenceKeeper(presence, bus, this, this.heartbeatMs, (what, err) => this.failed(what, err));
     flow.onResume(() => this.releaseHeld());
   }
 
@@ -72,6 +77,7 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
 
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.broadcastRetry);
+    clearTimeout(this.resyncTimer);
     await this.keeper.stop();
     await this.bus.close().catch((err: unknown) => this.failed('bus close', err));
     await this.presence.close().catch((err: unknown) => this.failed('presence close', err));
@@ -130,8 +136,16 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     return size;
   }
 
+  /** Removes a member from presence; if presence is unreachable, retries once the bus is back. */
   async removeMember(room: string, clientId: string): Promise<void> {
-    if (await this.presence.remove(room, clientId)) this.metrics.presenceSize.dec();
+    try {
+      if (await this.presence.remove(room, clientId)) this.metrics.presenceSize.dec();
+    } catch (err) {
+      this.failed('presence remove', err, { room, client: clientId });
+      let clients = this.unremoved.get(room);
+      if (!clients) this.unremoved.set(room, (clients = new Set()));
+      clients.add(clientId);
+    }
   }
 
   members(room: string): Promise<PresenceMember[]> {
@@ -149,12 +163,25 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {
-    const from = { id: member.userId, name: member.username, email: member.email };
+    const from: Sender = { id: member.userId, name: member.username, email: member.email };
+    if (member.guest) from.guest = true;
     await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
   }
 
+  /**
+   * The bus is back: finish the removals that failed meanwhile, then let the hub re-read its
+   * rosters — now, and once more after a heartbeat, when every live replica has put back the
+   * entries a Redis restart lost.
+   */
   busRecovered(): void {
-    this.events?.recovered();
+    const retry = [...this.unremoved].flatMap(([room, clients]) => [...clients].map((client) => [room, client] as const));
+    this.unremoved.clear();
+    void Promise.all(retry.map(([room, client]) => this.removeMember(room, client))).then(() => {
+      this.events?.recovered();
+      clearTimeout(this.resyncTimer);
+      this.resyncTimer = setTimeout(() => this.events?.recovered(), this.heartbeatMs + 100);
+      this.resyncTimer.unref();
+    });
   }
 
   // ---- delivery --------------------------------------------------------------------
@@ -196,8 +223,10 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   private member(conn: Connection): PresenceMember {
-    const { userId, username, email } = conn.identity;
-    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    const { userId, username, email, authenticated } = conn.identity;
+    const member: PresenceMember = { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    if (!authenticated) member.guest = true;
+    return member;
   }
 
   private unavailable(what: string, err: unknown): CommandError {

@@ -116,8 +116,9 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
-    const topic = Topics.room(room);
-    await this.node.publish(topic, { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    // The membership is live; the notice need not hold the reply up (the bus keeps it
+    // ahead of anything this replica publishes to the room later).
+    void this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
@@ -240,11 +241,7 @@ export class HubService implements OnModuleInit {
     } else {
       this.index.roster(room)?.remove(conn.id);
     }
-    try {
-      await this.node.removeMember(room, conn.id);
-    } catch (err) {
-      this.node.failed('presence remove', err, { room, client: conn.id });
-    }
+    await this.node.removeMember(room, conn.id);
     if (announce) {
       await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
     }
@@ -279,6 +276,8 @@ export class HubService implements OnModuleInit {
 function noticeLost(): void {}
 
 function sender(conn: Connection): Sender {
-  const { userId, username, email } = conn.identity;
-  return email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  const { userId, username, email, authenticated } = conn.identity;
+  const from: Sender = email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  if (!authenticated) from.guest = true;
+  return from;
 }

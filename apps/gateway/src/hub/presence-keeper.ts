@@ -29,7 +29,13 @@ export class PresenceKeeper {
   private readonly logger = new Logger('Presence');
   private timers: NodeJS.Timeout[] = [];
   private countTimer?: NodeJS.Timeout;
-  private busUp = true;
+  /**
+   * Set when presence or the bus was unreachable: events may have been missed, so the next
+   * successful refresh puts every entry back and tells the host (rosters are re-read).
+   * Presence itself tells when it lost the entries (`refresh` false).
+   */
+  private lost = false;
+  private keeping?: Promise<void>;
 
   constructor(
     private readonly presence: Presence,
@@ -43,9 +49,8 @@ export class PresenceKeeper {
   async start(): Promise<void> {
     const beat = setInterval(() => void this.keep(), this.heartbeatMs);
     const watch = setInterval(() => {
-      const up = this.bus.isReady();
-      if (up && !this.busUp) void this.keep().then(() => this.host.busRecovered());
-      this.busUp = up;
+      if (!this.bus.isReady()) this.lost = true;
+      else if (this.lost) void this.keep();
     }, BUS_WATCH_MS);
     this.timers = [beat, watch];
     for (const t of this.timers) t.unref();
@@ -68,15 +73,26 @@ export class PresenceKeeper {
     this.countTimer.unref();
   }
 
-  async keep(): Promise<void> {
+  /** Refreshes this replica's entries (one run at a time); after a loss, puts them all back. */
+  keep(): Promise<void> {
+    this.keeping ??= this.refresh().finally(() => (this.keeping = undefined));
+    return this.keeping;
+  }
+
+  private async refresh(): Promise<void> {
     const { nodeId } = this.host;
     try {
-      const known = nodeId in (await this.presence.nodes());
       await this.presence.setConnections(nodeId, this.host.connections);
-      await this.presence.refresh(nodeId);
-      if (!known) await this.restore();
+      const intact = await this.presence.refresh(nodeId);
+      if (!intact || this.lost) {
+        this.lost = false;
+        await this.restore();
+        await this.presence.markRestored(nodeId);
+        this.host.busRecovered();
+      }
       for (const expired of await this.presence.expire()) await this.host.announceExpired(expired);
     } catch (err) {
+      this.lost = true;
       this.onError('presence refresh', err);
     }
   }
@@ -87,6 +103,6 @@ export class PresenceKeeper {
       await this.presence.add(room, member);
       restored++;
     }
-    if (restored > 0) this.logger.warn({ msg: 'presence entries restored', entries: restored });
+    if (restored > 0) this.logger.log({ msg: 'presence entries restored', entries: restored });
   }
 }

@@ -1,4 +1,4 @@
-import { channelsCodec, type Codec, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, type Codec, roomsChatCodec, roomsHubCodec, signalingCodec } from '../../../../libs/protocol/src';
 import type { Dialect } from '../dialects/dialect';
 import { DIALECTS } from '../dialects/dialects';
 import { matchRoute, type Route } from './routes';
@@ -24,6 +24,12 @@ describe('matchRoute over the dialect registry', () => {
     expect(matchRoute('/api/v1/ws', new URLSearchParams('channel_id=a b'))).toEqual({ bad: expect.stringMatching(/invalid channel_id/) });
   });
 
+  it('routes /signaling to the signaling dialect, credential required, API key accepted', () => {
+    expect(route('/signaling')).toMatchObject({ authRequired: true, acceptsApiKey: true, dialect: { name: 'signaling', codec: signalingCodec } });
+    expect(route('/signaling/')).toMatchObject({ dialect: { name: 'signaling' } });
+    expect(matchRoute('/signaling/x')).toBeUndefined();
+  });
+
   it('answers undefined for paths no dialect claims', () => {
     expect(matchRoute('/')).toBeUndefined();
     expect(matchRoute('/health/live')).toBeUndefined();
@@ -41,8 +47,8 @@ describe('matchRoute over the dialect registry', () => {
       match: (path) => (path === claims ? {} : undefined),
     });
     const table = [fake('a', '/x', true), fake('b', '/x', false), fake('c', '/y', false)];
-    expect(matchRoute('/x', undefined, table)).toMatchObject({ dialect: { name: 'a' }, authRequired: true, apiKey: false });
-    expect(matchRoute('/y/', undefined, table)).toMatchObject({ dialect: { name: 'c' }, authRequired: false, apiKey: true });
+    expect(matchRoute('/x', undefined, table)).toMatchObject({ dialect: { name: 'a' }, authRequired: true, acceptsApiKey: false });
+    expect(matchRoute('/y/', undefined, table)).toMatchObject({ dialect: { name: 'c' }, authRequired: false, acceptsApiKey: true });
   });
 });
 

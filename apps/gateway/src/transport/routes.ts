@@ -9,8 +9,8 @@ export interface Route {
   dialect: Dialect;
   /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
   authRequired: boolean;
-  /** An API key is accepted as the credential besides a JWT. */
-  apiKey: boolean;
+  /** An API key (`X-API-Key`, `?api_key=`) is a credential here, besides a JWT. */
+  acceptsApiKey: boolean;
   /** Room joined on connect (`/ws/{room}`, `?channel_id=`), if any. */
   room?: string;
   /** How that room is joined. */
@@ -28,7 +28,7 @@ export function matchRoute(
     const params = dialect.match(path, query);
     if (params === undefined) continue;
     if ('bad' in params) return params;
-    return { dialect, authRequired: dialect.credential.required, apiKey: dialect.credential.apiKey, ...params };
+    return { dialect, authRequired: dialect.credential.required, acceptsApiKey: dialect.credential.apiKey, ...params };
   }
   return undefined;
 }

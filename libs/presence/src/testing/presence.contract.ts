@@ -93,6 +93,25 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(await b.count('room')).toBe(1);
     });
 
+    it('tells a node to put its entries back until it marks them restored, and again once they are lost', async () => {
+      cluster = await makeCluster(2, 300);
+      const [a, b] = cluster.nodes;
+      expect(await a.refresh('A')).toBe(false);
+      await a.add('room', member('A', 1));
+      await a.setConnections('A', 1);
+      expect(await a.refresh('A')).toBe(false);
+      await a.markRestored('A');
+      expect(await a.refresh('A')).toBe(true);
+      // A stalls past the TTL and is expired as dead: its entries are gone.
+      await sleep(450);
+      expect((await b.expire()).map((e) => e.member.clientId)).toEqual(['A:1']);
+      await a.add('room', member('A', 1));
+      expect(await a.refresh('A')).toBe(false);
+      await a.markRestored('A');
+      await a.removeNode('A');
+      expect(await a.refresh('A')).toBe(false);
+    });
+
     it('removes every entry of a node at once on removeNode', async () => {
       cluster = await makeCluster(2, 10_000);
       const [a, b] = cluster.nodes;
