@@ -16,6 +16,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       status = err.getStatus();
       const body = err.getResponse();
+      // /health/ready's 503 keeps terminus' body: it says which check is down.
+      if (isHealthResult(body)) {
+        res.status(status).json(body);
+        return;
+      }
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? err.message);
       // Express' JSON parser failed before any handler ran.
@@ -29,6 +34,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     res.status(status).json({ success: false, error: { status, code: codeOf(status), message } });
   }
+}
+
+function isHealthResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'error' && 'details' in body;
 }
 
 function codeOf(status: number): string {
