@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { CONFIG, type SwitchboardConfig } from '../../../libs/config/src';
@@ -18,38 +18,20 @@ import { MessagesService } from './messages/messages.service';
 import { OutboxPublisher } from './messages/outbox-publisher.service';
 import { PublishController } from './publish/publish.controller';
 import { StatsController } from './stats/stats.controller';
+import { openDatabase } from './store/open-database';
 import { OpeningDatabase } from './store/opening.database';
-import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX_STORE, SqlMessageStore, SqlOutboxStore, SqlUserStore, USER_STORE } from './store';
+import { DATABASE, type Database, MESSAGE_STORE, OUTBOX_STORE, SqlMessageStore, SqlOutboxStore, SqlUserStore, USER_STORE } from './store';
 
 /**
  * The REST app: users and credentials, stored messages with lifecycle events (outbox),
  * server-side publish, cluster stats, and seed 003's HTML client at `/`. Needs CoreModule.
+ * `forRoot({databaseInBackground: true})` (the standalone server) lets start-up go on while
+ * embedded PGlite opens; see `openDatabase`.
  */
-/**
- * The store, migrated. PostgreSQL is open before start-up goes on (a bad DATABASE_URL stops
- * it); embedded PGlite opens in the background, so WebSockets are served meanwhile and REST
- * requests wait for it (readiness says "database still opening").
- */
-function openDatabase(config: SwitchboardConfig): Promise<Database> | Database {
-  const logger = new Logger('Database');
-  const open = async () => {
-    const started = Date.now();
-    const db = await createDatabase({ databaseUrl: config.api.databaseUrl, dataDir: config.api.dataDir });
-    const applied = await migrate(db);
-    logger.debug({ msg: 'database open', driver: db.kind, ms: Date.now() - started, migrationsApplied: applied });
-    return db;
-  };
-  if (config.api.databaseUrl) return open();
-  const db = new OpeningDatabase('pglite', open);
-  db.ready().catch((err: Error) => logger.error({ msg: 'embedded database failed to open; REST requests fail until restarted', dataDir: config.api.dataDir, error: err.message }));
-  return db;
-}
-
 @Module({
   imports: [ThrottlerModule.forRootAsync({ inject: [CONFIG, Metrics], useFactory: authThrottling })],
   controllers: [AuthController, MessagesController, PublishController, StatsController, ClientPageController],
   providers: [
-    { provide: DATABASE, useFactory: openDatabase, inject: [CONFIG] },
     { provide: USER_STORE, useFactory: (db: Database) => new SqlUserStore(db), inject: [DATABASE] },
     { provide: MESSAGE_STORE, useFactory: (db: Database) => new SqlMessageStore(db), inject: [DATABASE] },
     { provide: OUTBOX_STORE, useFactory: (db: Database) => new SqlOutboxStore(db), inject: [DATABASE] },
@@ -76,6 +58,13 @@ export class ApiModule implements OnModuleInit, OnApplicationShutdown {
       await this.db.query('SELECT 1');
       return true;
     });
+  }
+
+  static forRoot(options: { databaseInBackground?: boolean } = {}): DynamicModule {
+    return {
+      module: ApiModule,
+      providers: [{ provide: DATABASE, useFactory: (config: SwitchboardConfig) => openDatabase(config, options.databaseInBackground ?? false), inject: [CONFIG] }],
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
