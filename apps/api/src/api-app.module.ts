@@ -7,6 +7,6 @@ import { ApiModule } from './api.module';
 @Module({})
 export class ApiAppModule {
   static forRoot(config: SwitchboardConfig): DynamicModule {
-    return { module: ApiAppModule, imports: [CoreModule.forRoot(config), ApiModule] };
+    return { module: ApiAppModule, imports: [CoreModule.forRoot(config), ApiModule.forRoot()] };
   }
 }

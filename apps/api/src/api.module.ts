@@ -1,4 +1,4 @@
-import { Inject, Logger, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Inject, Logger, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Authenticator } from '../../../libs/auth/src';
@@ -20,29 +20,23 @@ import { MessagesService } from './messages/messages.service';
 import { OutboxPublisher } from './messages/outbox-publisher.service';
 import { PublishController } from './publish/publish.controller';
 import { StatsController, StatsGuard } from './stats/stats.controller';
-import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX_STORE, SqlMessageStore, SqlOutboxStore, SqlUserStore, USER_STORE } from './store';
+import { openDatabase } from './store/open-database';
+import { OpeningDatabase } from './store/opening.database';
+import { DATABASE, type Database, MESSAGE_STORE, OUTBOX_STORE, SqlMessageStore, SqlOutboxStore, SqlUserStore, USER_STORE } from './store';
+
+/** How often the api checks that the credential directory still has every API key. */
+const KEYS_CHECK_MS = 5000;
 
 /**
  * The REST app: users and credentials, stored messages with lifecycle events (outbox),
  * server-side publish, cluster stats, and seed 003's HTML client at `/`. Needs CoreModule.
+ * `forRoot({databaseInBackground: true})` (the standalone server) lets start-up go on while
+ * embedded PGlite opens; see `openDatabase`.
  */
-/** How often the api checks that the credential directory still has every API key. */
-const KEYS_CHECK_MS = 5000;
-
 @Module({
   imports: [ThrottlerModule.forRootAsync({ inject: [CONFIG, Metrics], useFactory: authThrottling })],
   controllers: [AuthController, MessagesController, PublishController, StatsController, ClientPageController],
   providers: [
-    {
-      provide: DATABASE,
-      useFactory: async (config: SwitchboardConfig) => {
-        const db = await createDatabase({ databaseUrl: config.api.databaseUrl, dataDir: config.api.dataDir });
-        const applied = await migrate(db);
-        if (applied.length > 0) new Logger('Database').debug({ msg: 'migrations applied', versions: applied, driver: db.kind });
-        return db;
-      },
-      inject: [CONFIG],
-    },
     { provide: USER_STORE, useFactory: (db: Database) => new SqlUserStore(db), inject: [DATABASE] },
     { provide: MESSAGE_STORE, useFactory: (db: Database) => new SqlMessageStore(db), inject: [DATABASE] },
     { provide: OUTBOX_STORE, useFactory: (db: Database) => new SqlOutboxStore(db), inject: [DATABASE] },
@@ -96,10 +90,18 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   }
 
   onModuleInit(): void {
-    this.readiness.register('database', async (): Promise<true> => {
+    this.readiness.register('database', async (): Promise<true | string> => {
+      if (this.db instanceof OpeningDatabase && this.db.state() !== true) return this.db.state();
       await this.db.query('SELECT 1');
       return true;
     });
+  }
+
+  static forRoot(options: { databaseInBackground?: boolean } = {}): DynamicModule {
+    return {
+      module: ApiModule,
+      providers: [{ provide: DATABASE, useFactory: (config: SwitchboardConfig) => openDatabase(config, options.databaseInBackground ?? false), inject: [CONFIG] }],
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -37,6 +37,9 @@ describe('Grafana dashboard and PrometheusRule', () => {
   let exported: Set<string>;
   beforeAll(async () => {
     sa = await startStandalone();
+    // Embedded PGlite opens in the background: wait until every readiness check is up.
+    const until = Date.now() + 20000;
+    while ((await fetch(`${sa.http}/health/ready`)).status !== 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     exported = exportedNames(await (await fetch(`${sa.http}/metrics`)).text());
   }, 30000);
   afterAll(async () => {

@@ -8,6 +8,6 @@ import { GatewayModule } from '../../gateway/src/gateway.module';
 @Module({})
 export class StandaloneModule {
   static forRoot(config: SwitchboardConfig): DynamicModule {
-    return { module: StandaloneModule, imports: [CoreModule.forRoot(config), GatewayModule, ApiModule] };
+    return { module: StandaloneModule, imports: [CoreModule.forRoot(config), GatewayModule, ApiModule.forRoot({ databaseInBackground: true })] };
   }
 }

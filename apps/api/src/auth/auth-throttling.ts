@@ -41,12 +41,15 @@ function usernameOf(req: Request & { principal?: Principal }): string | undefine
   return typeof name === 'string' && name !== '' ? `name:${name.toLowerCase()}` : undefined;
 }
 
+const COMMAND_TIMEOUT_MS = 2000;
+
 function redisStorage(config: SwitchboardConfig): ThrottlerStorageRedisService {
-  // Fail fast while Redis is down (FailOpenStorage lets the attempt through) instead of queueing.
-  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false };
+  // An attempt waits at most COMMAND_TIMEOUT_MS for Redis (also while it first connects);
+  // past that, FailOpenStorage lets it through.
+  const options = { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS };
   if (config.bus.clusterNodes.length > 0) {
     const nodes = config.bus.clusterNodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }));
-    return new ThrottlerStorageRedisService(new Cluster(nodes, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } }));
+    return new ThrottlerStorageRedisService(new Cluster(nodes, { redisOptions: options }));
   }
   const redis = new Redis(config.bus.redisUrl, options);
   redis.on('error', () => undefined); // connection errors are reported per attempt below

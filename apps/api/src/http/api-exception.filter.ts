@@ -16,6 +16,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       status = err.getStatus();
       const body = err.getResponse();
+      // /health/ready's 503 keeps terminus' body: it says which check is down.
+      if (isHealthResult(body)) {
+        res.status(status).json(body);
+        return;
+      }
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? err.message);
       // Express' JSON parser failed before any handler ran.
@@ -39,6 +44,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
 function isClientError(err: unknown): err is { status: number; message: string } {
   const e = err as { status?: unknown; expose?: unknown } | null;
   return typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
+function isHealthResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'error' && 'details' in body;
 }
 
 function codeOf(status: number): string {

@@ -4,6 +4,13 @@ import type { Database, Queryable } from './database';
 import { TransactionGuard } from './transaction-guard';
 
 /**
+ * PostgreSQL's default 128 MB of shared buffers is WebAssembly memory PGlite holds for good:
+ * 16 MB keeps an idle standalone server near 200 MB of RSS instead of 330 MB, plenty for
+ * one process's users and messages.
+ */
+const SETTINGS = 'shared_buffers=8MB\n';
+
+/**
  * Embedded PostgreSQL (PGlite, WebAssembly) in this process: the standalone default.
  *
  * PGlite has a single connection. Its own mutex queues every query behind a running
@@ -21,7 +28,7 @@ export class PgliteDatabase implements Database {
   constructor(readonly dataDir: string) {
     // PGlite makes the last directory only; `memory://` and other schemes are not paths.
     if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
-    this.pg = new PGlite(dataDir);
+    this.pg = new PGlite(dataDir, { postgresqlconf: SETTINGS });
     // Start-up failures surface on ready() and on every query; don't crash the process here.
     this.pg.waitReady.catch(() => undefined);
   }

@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
+import { TestClient } from '../../gateway/test/support/ws-client';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Needs `npm run build`. */
+describe('npm start', () => {
+  let proc: AppProcess | undefined;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sb-startup-'));
+  });
+  afterAll(async () => {
+    await proc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves WebSockets while the embedded database is still being created; readiness says when all is up', async () => {
+    proc = await startAppProcess('standalone', { DATA_DIR: join(dir, 'pglite'), JWT_SECRET: 'startup-test-secret-0123456789' }, 30000);
+    const first = await fetch(`${proc.http}/health/ready`);
+    if (first.status !== 200) {
+      expect(first.status).toBe(503);
+      expect((await first.json()).error.database.message).toMatch(/database still opening/);
+    }
+    const ws = await TestClient.connect(`${proc.url}/ws/lobby?user_id=early`);
+    expect(await ws.next('user_list')).toMatchObject({ room: 'lobby', data: ['early'] });
+    await ws.close();
+
+    // A REST call made now waits for the database rather than failing.
+    const reg = await fetch(`${proc.http}/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"username":"early","password":"an early passphrase"}' });
+    expect(reg.status).toBe(201);
+    const until = Date.now() + 30000;
+    while ((await fetch(`${proc.http}/health/ready`)).status !== 200 && Date.now() < until) await sleep(100);
+    expect((await fetch(`${proc.http}/health/ready`)).status).toBe(200);
+  }, 60000);
+
+  it('does not rebuild when nothing changed since the last build, and rebuilds when a source is newer', () => {
+    const run = () => execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-changed.js')], { cwd: ROOT, encoding: 'utf8' });
+    expect(run()).toMatch(/up to date/);
+    const stamp = join(ROOT, 'dist', '.build-stamp');
+    utimesSync(stamp, new Date(0), new Date(0));
+    expect(run()).toMatch(/built dist\/ in/);
+    expect(run()).toMatch(/up to date/);
+  }, 120000);
+});
