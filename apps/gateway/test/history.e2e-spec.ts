@@ -1,6 +1,6 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer } from '../../../libs/testing/redis-server';
-import { lastPosition, seenIn, waitFor } from './support/history';
+import { confirmation, lastPosition, seenIn, waitFor } from './support/history';
 import { signToken, TEST_SECRET } from './support/gateway';
 import { TestClient } from './support/ws-client';
 
@@ -67,7 +67,7 @@ describe('history and resume', () => {
     expect(joined).toMatchObject({ offset: 0, epoch: expect.any(String) });
     expect(joined).not.toHaveProperty('recovered');
     await byJoin.next('user_list');
-    expect(await byChannel.next('channel_joined')).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
+    expect(await byChannel.next(confirmation)).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
     await writer.next('user_list');
 
     for (const t of texts(0, 5)) say(writer, room, t);
@@ -88,14 +88,14 @@ describe('history and resume', () => {
     channel.send({ type: 'join_channel', channel_id: room, since: at });
     expect(await path.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await join.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
-    expect(await channel.next('channel_joined')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    expect(await channel.next(confirmation)).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     say(writer, room, 'live');
     for (const c of [path, join, channel]) {
       await waitFor(c, room, 'live');
       expect(seenIn(c, room)).toEqual([...texts(5, 25), 'live'].map((text, i) => ({ offset: 6 + i, epoch: at.epoch, text })));
       // The confirmation comes first: nothing of the room before it.
       const firstMessage = c.frames.findIndex((f) => f.type === 'message');
-      expect(c.frames.findIndex((f) => f.type === 'user_list' || f.type === 'channel_joined')).toBeLessThan(firstMessage);
+      expect(c.frames.findIndex(confirmation)).toBeLessThan(firstMessage);
     }
   }, 30_000);
 
