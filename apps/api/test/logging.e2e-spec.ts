@@ -23,11 +23,12 @@ describe('logs (pino)', () => {
     const token: string = (await login.json()).access_token;
     await fetch(`${proc.http}/auth/me`, { headers: { Authorization: `Bearer ${token}`, 'X-API-Key': reg.api_key, Cookie: `token=${token}` } });
     await fetch(`${proc.http}/auth/me?api_key=${reg.api_key}&token=${token}`);
-    await post('/auth/newpassword', { old_password: password, new_password: 'Pw-New-Redact-77ab' }, { Authorization: `Bearer ${token}` });
-    await post('/auth/login', { username: 'logged', password, extra: password }); // a 400 that echoes nothing
+    // Before the password change, which revokes the token.
     const ws = await TestClient.connect(`${proc.url}/ws/auth/lobby?token=${token}`);
     await ws.next('user_list');
     await ws.close();
+    await post('/auth/newpassword', { old_password: password, new_password: 'Pw-New-Redact-77ab' }, { Authorization: `Bearer ${token}` });
+    await post('/auth/login', { username: 'logged', password, extra: password }); // a 400 that echoes nothing
 
     const until = Date.now() + 5000;
     while (parse(proc.logs).filter((e) => e.msg === 'request completed').length < 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

@@ -9,6 +9,7 @@ import { ClusterNode } from './hub/cluster-node';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
+import { PendingHandshakes } from './transport/pending-handshakes';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { FlowControl } from './transport/flow-control';
 import { WriteBatcher } from './transport/write-batcher';
@@ -62,6 +63,11 @@ export async function startGateway(
   });
   app.useWebSocketAdapter(adapter);
   prepare?.(app);
+  new PendingHandshakes(app.getHttpServer(), {
+    timeoutMs: config.ws.handshakeTimeoutMs,
+    perAddress: config.trustProxy ? 0 : config.limits.connectBurst,
+    onCut: (status) => metrics.refused.labels(String(status)).inc(),
+  });
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const stop = async () => {

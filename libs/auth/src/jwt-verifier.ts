@@ -21,7 +21,8 @@ export interface JwtKeys {
 /**
  * Verifies JWTs and maps their claims to an Identity:
  * `sub` → user id; `username` | `preferred_username` | `name` → username; `email`;
- * optional `rooms` (names or `*` patterns); optional `permissions`. `exp` is enforced.
+ * optional `rooms` (names or `*` patterns); optional `permissions`. `exp` is required and
+ * enforced: a token without it would never expire.
  */
 @Injectable()
 export class JwtVerifier {
@@ -52,6 +53,7 @@ export class JwtVerifier {
       if (name === 'NotBeforeError') throw new AuthError('token not yet valid');
       throw new AuthError('invalid token');
     }
+    if (typeof claims.exp !== 'number') throw new AuthError('token has no expiry (exp)');
     return identityFromClaims(claims);
   }
 }
@@ -77,6 +79,8 @@ export function identityFromClaims(claims: Record<string, unknown>): Identity {
     rooms: rooms as string[] | undefined,
     permissions: (permissions as string[] | undefined) ?? [],
     authenticated: true,
+    via: 'jwt',
+    issuedAt: typeof claims.iat === 'number' ? claims.iat : undefined,
   };
 }
 

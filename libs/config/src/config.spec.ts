@@ -69,6 +69,8 @@ describe('loadConfig', () => {
       pingPeriodMs: 27_000,
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
       requireAuth: true,
+      guestRooms: ['*'],
+      handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
       maxPendingBytes: 4096 * 1024,
@@ -103,6 +105,9 @@ describe('loadConfig', () => {
     ['AUTH_RATE_LIMIT_PER_IP', '0'],
     ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
     ['AUTH_RATE_WINDOW', 'a while'],
+    ['WEBSOCKET_GUEST_ROOMS', 'lobby, bad room'],
+    ['WEBSOCKET_HANDSHAKE_TIMEOUT', '10ms'],
+    ['STATS_REQUIRE_AUTH', 'maybe'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -135,6 +140,14 @@ describe('loadConfig', () => {
       perUsername: 3,
       windowMs: 300_000,
     });
+  });
+
+  it('reads the guest rooms, the handshake timeout and whether stats need a credential', () => {
+    const c = loadConfig({ WEBSOCKET_GUEST_ROOMS: 'lobby, public-*', WEBSOCKET_HANDSHAKE_TIMEOUT: '2s', STATS_REQUIRE_AUTH: 'true' });
+    expect(c.ws.guestRooms).toEqual(['lobby', 'public-*']);
+    expect(c.ws.handshakeTimeoutMs).toBe(2000);
+    expect(c.api.statsRequireAuth).toBe(true);
+    expect(loadConfig({}).api.statsRequireAuth).toBe(false);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

@@ -26,6 +26,8 @@ export interface ApiConfig {
   tokenTtlMs: number;
   /** SERVICE_USERS: usernames whose credentials carry the `broadcast` permission (server-side publish). */
   serviceUsers: string[];
+  /** STATS_REQUIRE_AUTH: `/api/v1/ws/stats` needs a credential and shows only rooms it may see. */
+  statsRequireAuth: boolean;
   /** Attempts allowed on /auth/login, /auth/register, /auth/newpassword, /auth/regenerate. */
   authRateLimit: AuthRateLimitConfig;
 }
@@ -62,6 +64,10 @@ export interface WebSocketConfig {
   allowedOrigins: string[];
   /** WEBSOCKET_REQUIRE_AUTH: when true `/ws` and `/ws/{room}` need a token too. */
   requireAuth: boolean;
+  /** WEBSOCKET_GUEST_ROOMS: room names or `*` patterns a guest (no credential) may join. */
+  guestRooms: string[];
+  /** WEBSOCKET_HANDSHAKE_TIMEOUT: a connection that has not sent a complete request head by then is cut off. */
+  handshakeTimeoutMs: number;
   /** WEBSOCKET_HEARTBEAT_INTERVAL: how often a replica refreshes its presence entries. */
   heartbeatIntervalMs: number;
   /** WEBSOCKET_CONNECTION_TIMEOUT: presence entries not refreshed this long expire (a dead replica's members leave). */
@@ -137,6 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pingPeriodMs: r.duration('WEBSOCKET_PING_PERIOD', '54s'),
     allowedOrigins: r.list('WEBSOCKET_ALLOWED_ORIGINS', ['*']),
     requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
+    guestRooms: r.list('WEBSOCKET_GUEST_ROOMS', ['*']),
+    handshakeTimeoutMs: r.duration('WEBSOCKET_HANDSHAKE_TIMEOUT', '10s', 100),
     heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '30s'),
     connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '60s'),
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
@@ -159,6 +167,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const origin of ws.allowedOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigError('WEBSOCKET_ALLOWED_ORIGINS', `must be * or a comma-separated list of origins like https://app.example.com, got "${origin}"`);
+    }
+  }
+
+  for (const pattern of ws.guestRooms) {
+    if (!/^[A-Za-z0-9_.:@#*-]{1,128}$/.test(pattern)) {
+      throw new ConfigError('WEBSOCKET_GUEST_ROOMS', `must be a comma-separated list of room names or * patterns, got "${pattern}"`);
     }
   }
 
@@ -223,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perUsername: r.int('AUTH_RATE_LIMIT_PER_USERNAME', 5, 1),
       windowMs: r.duration('AUTH_RATE_WINDOW', '1m', 1000),
     },
+    statsRequireAuth: r.bool('STATS_REQUIRE_AUTH', false),
   };
 
   return {

@@ -1,7 +1,7 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinPosition, Reply } from './commands';
-import type { HubEvent } from './events';
+import { guest, type HubEvent, type Sender } from './events';
 import { isRoomName } from './room-name';
 import { withSince } from './since';
 
@@ -46,6 +46,7 @@ export class ChannelsCodec implements Codec {
           type: 'message',
           channel_id: event.room,
           user_email: event.from.email ?? null,
+          guest: guest(event.from),
           username: event.from.name,
           content: event.content,
           data: event.data,
@@ -61,6 +62,7 @@ export class ChannelsCodec implements Codec {
         return JSON.stringify({
           type: 'private_message',
           user_email: event.from?.email ?? null,
+          guest: guest(event.from),
           username: event.from?.name,
           content: event.content,
           data: event.data,
@@ -89,11 +91,12 @@ export class ChannelsCodec implements Codec {
 export const channelsCodec = new ChannelsCodec();
 
 /** `channel_joined` / `channel_left`: to the member itself as confirmation, and to the others. */
-function membership(joined: boolean, room: string, who: { name: string; email?: string }, timestamp: string, at?: JoinPosition): string {
+function membership(joined: boolean, room: string, who: Sender, timestamp: string, at?: JoinPosition): string {
   return JSON.stringify({
     type: joined ? 'channel_joined' : 'channel_left',
     channel_id: room,
     user_email: who.email ?? null,
+    guest: guest(who),
     username: who.name,
     timestamp,
     epoch: at?.position?.epoch,

@@ -9,6 +9,13 @@ export interface Sender {
   name: string;
   /** The email claim, when the credential has one. */
   email?: string;
+  /** True for a guest (no credential): `id` is a name it chose, not a verified user. Rendered as `guest: true`. */
+  guest?: boolean;
+}
+
+/** What codecs render beside a user id: `true` for a guest, absent (not rendered) for a verified user. */
+export function guest(from: Sender | undefined): true | undefined {
+  return from?.guest ? true : undefined;
 }
 
 /** Where a room's history stands: its epoch, and the offset of its last kept publication. */

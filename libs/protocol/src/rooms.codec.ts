@@ -1,7 +1,7 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinStyle, Reply } from './commands';
-import type { HubEvent, StreamPosition } from './events';
+import { guest, type HubEvent, type StreamPosition } from './events';
 import { isRoomName } from './room-name';
 import { withSince } from './since';
 
@@ -73,8 +73,9 @@ export class RoomsCodec implements Codec {
           return JSON.stringify({
             type: 'room_message',
             room: event.room,
-            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, username: event.from.name },
+            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, guest: guest(event.from), username: event.from.name },
             user_id: event.from.id,
+            guest: guest(event.from),
             username: event.from.name,
             timestamp,
             offset: event.offset,
@@ -87,6 +88,7 @@ export class RoomsCodec implements Codec {
           content: event.content ?? JSON.stringify(event.data),
           data: event.data,
           user_id: event.from.id,
+          guest: guest(event.from),
           username: event.from.name,
           timestamp,
           offset: event.offset,
@@ -94,7 +96,7 @@ export class RoomsCodec implements Codec {
         });
       case 'join':
       case 'leave':
-        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, username: event.from.name, timestamp });
+        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, guest: guest(event.from), username: event.from.name, timestamp });
       case 'notification':
       case 'system_message':
       case 'room_message':
@@ -103,6 +105,7 @@ export class RoomsCodec implements Codec {
           room: event.room,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
           offset: event.offset,
@@ -114,6 +117,7 @@ export class RoomsCodec implements Codec {
           content: event.content,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
         });

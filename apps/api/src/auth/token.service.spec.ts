@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { JwtVerifier } from '../../../../libs/auth/src';
+import { type Authenticator, JwtVerifier } from '../../../../libs/auth/src';
 import { ConfigError, loadConfig } from '../../../../libs/config/src';
 import type { UserRecord } from '../store/user.store';
 import { TokenService } from './token.service';
@@ -8,6 +8,8 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicPem = (k: typeof ec.publicKey) => k.export({ type: 'spki', format: 'pem' }) as string;
 const user = { id: 'u-1', username: 'keyed', email: 'k@example.com' } as UserRecord;
+/** No revocations: tokens are issued now. */
+const noRevocations = { issueTime: () => Math.floor(Date.now() / 1000) } as unknown as Authenticator;
 
 describe('TokenService signs with the algorithm of the key, whatever its PEM label', () => {
   it.each([
@@ -19,7 +21,7 @@ describe('TokenService signs with the algorithm of the key, whatever its PEM lab
     expect(privatePem).toContain(label);
     const config = loadConfig({ JWT_PRIVATE_KEY: privatePem, JWT_PUBLIC_KEY: publicKey });
     expect(config.auth.jwtSigningAlgorithm).toBe(alg);
-    const token = new TokenService(config).issue(user, []);
+    const token = new TokenService(config, noRevocations).issue(user, []);
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toMatchObject({ alg });
     expect(new JwtVerifier({ publicKey }).verify(token)).toMatchObject({ userId: 'u-1', username: 'keyed', email: 'k@example.com' });
   });

@@ -3,7 +3,7 @@ import { BUS, type Bus, type HistoryRead, publishToUser } from '../../../../libs
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
-import { CommandError, ErrorCode, type HubEvent, type StreamPosition, Topics } from '../../../../libs/protocol/src';
+import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { LocalIndex } from './local-index';
@@ -172,7 +172,8 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {
-    const from = { id: member.userId, name: member.username, email: member.email };
+    const from: Sender = { id: member.userId, name: member.username, email: member.email };
+    if (member.guest) from.guest = true;
     await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
   }
 
@@ -231,8 +232,10 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   private member(conn: Connection): PresenceMember {
-    const { userId, username, email } = conn.identity;
-    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    const { userId, username, email, authenticated } = conn.identity;
+    const member: PresenceMember = { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    if (!authenticated) member.guest = true;
+    return member;
   }
 
   private unavailable(what: string, err: unknown): CommandError {

@@ -349,6 +349,8 @@ export class HubService implements OnModuleInit {
 function noticeLost(): void {}
 
 function sender(conn: Connection): Sender {
-  const { userId, username, email } = conn.identity;
-  return email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  const { userId, username, email, authenticated } = conn.identity;
+  const from: Sender = email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  if (!authenticated) from.guest = true;
+  return from;
 }

@@ -23,7 +23,7 @@ export interface ConnectionContext {
 type ReplyOrNothing = Reply | undefined | void;
 type Task = () => ReplyOrNothing | Promise<ReplyOrNothing>;
 
-export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error';
+export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked';
 
 const OPEN = 1;
 /** Queued frames are handed to the socket in chunks of about this many bytes. */

@@ -6,6 +6,8 @@ export interface Route {
   gateway: '/ws' | '/api/v1/ws';
   /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
   authRequired: boolean;
+  /** An API key (`X-API-Key`, `?api_key=`) is a credential here, besides a JWT. */
+  acceptsApiKey: boolean;
   /** Room joined on connect (`/ws/{room}`, `?channel_id=`), if any. */
   room?: string;
   /** How that room is joined. */
@@ -32,12 +34,12 @@ function matchPath(pathname: string, query: URLSearchParams): Route | BadRoute |
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   if (path === '/api/v1/ws') {
     const channel = query.get('channel_id');
-    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true };
+    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true };
     if (!isRoomName(channel)) return { bad: 'invalid channel_id: use 1-128 letters, digits or _ - . : @ #' };
-    return { gateway: '/api/v1/ws', authRequired: true, room: channel, style: 'channel' };
+    return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true, room: channel, style: 'channel' };
   }
-  if (path === '/ws') return { gateway: '/ws', authRequired: false };
-  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true };
+  if (path === '/ws') return { gateway: '/ws', authRequired: false, acceptsApiKey: true };
+  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true, acceptsApiKey: true };
   const parts = path.split('/');
   // ['', 'ws', room] or ['', 'ws', 'auth', room]
   if (parts[1] !== 'ws') return undefined;
@@ -53,5 +55,5 @@ function roomRoute(encoded: string, authRequired: boolean): Route | undefined {
   } catch {
     return undefined;
   }
-  return isRoomName(room) ? { gateway: '/ws', authRequired, room, style: 'chat' } : undefined;
+  return isRoomName(room) ? { gateway: '/ws', authRequired, acceptsApiKey: true, room, style: 'chat' } : undefined;
 }
