@@ -1,5 +1,5 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
+import { RedisServer, startRedisCluster } from '../../../libs/testing/redis-server';
 import { confirmation, lastPosition, seenIn, waitFor } from './support/history';
 import { signToken, TEST_SECRET } from './support/gateway';
 import { TestClient } from './support/ws-client';
@@ -154,6 +154,38 @@ describe('history and resume', () => {
         await waitFor(back, room, 'after');
         expect(seenIn(back, room)).toEqual([{ offset: 1, epoch: list.epoch, text: 'after' }]);
       }
+    }
+  }, 60_000);
+
+  it('on a Redis Cluster, rooms on every master resume after a drain', async () => {
+    const rc = await startRedisCluster(3);
+    try {
+      const clusterEnv = { REDIS_CLUSTER_NODES: rc.nodes.join(',') };
+      const [a, b] = await Promise.all([gateway(rc.servers[0], clusterEnv), gateway(rc.servers[0], clusterEnv)]);
+      // Enough rooms that every master owns some of them.
+      const rooms = Array.from({ length: 9 }, (_, i) => `sharded-${i}`);
+      const readers = await Promise.all(rooms.map((room) => connect(`${a.url}/ws/${room}?user_id=r-${room}`)));
+      const writers = await Promise.all(rooms.map((room) => connect(`${b.url}/ws/${room}?user_id=w-${room}`)));
+      for (const c of [...readers, ...writers]) await c.next('user_list');
+      rooms.forEach((room, i) => say(writers[i], room, 'before'));
+      for (const [i, room] of rooms.entries()) await waitFor(readers[i], room, 'before');
+      const at = rooms.map((room, i) => lastPosition(readers[i], room));
+
+      a.proc.kill('SIGTERM');
+      await Promise.all(readers.map((c) => c.closed));
+      rooms.forEach((room, i) => ['x1', 'x2', 'x3'].forEach((t) => say(writers[i], room, t)));
+      for (const [i, room] of rooms.entries()) await waitFor(writers[i], room, 'x3');
+
+      for (const [i, room] of rooms.entries()) {
+        const back = await connect(`${b.url}/ws/${room}?user_id=r-${room}&since=${at[i].offset}&epoch=${at[i].epoch}`);
+        expect(await back.next('user_list')).toMatchObject({ recovered: true, offset: at[i].offset + 3 });
+        await waitFor(back, room, 'x3');
+        expect(seenIn(back, room).map((s) => s.text)).toEqual(['x1', 'x2', 'x3']);
+      }
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await Promise.all(gws.splice(0).map((g) => g.stop('SIGKILL')));
+      await rc.destroy();
     }
   }, 60_000);
 
