@@ -118,6 +118,10 @@ describe('history and resume', () => {
     await waitFor(edge, room, 'm7');
     expect(seenIn(edge, room).map((s) => s.text)).toEqual(texts(3, 8));
     await late.none('message', 300);
+    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_resumes_total\{recovered="false"\} 1\b/);
+    expect(metrics).toMatch(/switchboard_resumes_total\{recovered="true"\} 1\b/);
+    expect(metrics).toMatch(/switchboard_replayed_total 5\b/);
   }, 30_000);
 
   it('after Redis restarted empty a resume gets recovered: false and the new epoch; with AOF on, recovered: true', async () => {
