@@ -2,7 +2,7 @@ import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-
 import { RedisServer, startRedisCluster } from '../../../libs/testing/redis-server';
 import { confirmation, lastPosition, seenIn, waitFor } from './support/history';
 import { signToken, TEST_SECRET } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { TestClient, upgradeStatus } from './support/ws-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
@@ -118,6 +118,10 @@ describe('history and resume', () => {
     await waitFor(edge, room, 'm7');
     expect(seenIn(edge, room).map((s) => s.text)).toEqual(texts(3, 8));
     await late.none('message', 300);
+    // A since that is not one: 400 on the path, an error frame in a join (the connection stays).
+    expect(await upgradeStatus(`${gw.url}/ws/${room}?since=soon&epoch=${at.epoch}`)).toMatchObject({ status: 400, body: expect.stringContaining('since') });
+    late.send({ type: 'join_room', data: 'other', since: { offset: -3, epoch: at.epoch } });
+    expect(await late.next('error')).toMatchObject({ data: { code: 'bad_field' } });
     const metrics = await (await fetch(`${gw.http}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_resumes_total\{recovered="false"\} 1\b/);
     expect(metrics).toMatch(/switchboard_resumes_total\{recovered="true"\} 1\b/);
