@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume';
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r';
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r'];
 export const TARGETS: readonly Target[] = ['switchboard', 'ws-reference', 'socketio'];
 
 /** The parameters of one bench invocation; flags override `BENCH_*` variables, which override defaults. */
@@ -28,6 +28,10 @@ export interface BenchOptions {
   idleClients: number;
   /** Idle in rooms: members per room. */
   roomSize: number;
+  /** signaling-2r: peer pairs, each exchanging an offer, an answer and 10 ICE candidates across the replicas. */
+  signalingPairs: number;
+  /** signaling-2r: pairs started per second (0: all at once, a burst). */
+  signalingRate: number;
   /** Load-client processes sharing the clients. */
   clientProcesses: number;
   /** Connections opened at once (across processes). */
@@ -55,6 +59,7 @@ const FULL = {
   roomsSeconds: 10,
   idleClients: 5000,
   roomSize: 100,
+  signalingPairs: 500,
   deadlineSeconds: 240,
 };
 const QUICK = {
@@ -67,15 +72,17 @@ const QUICK = {
   roomsSeconds: 3,
   idleClients: 500,
   roomSize: 50,
+  signalingPairs: 50,
   deadlineSeconds: 90,
 };
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
        [--rate MSG_PER_S]
        [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
-       [--idle N] [--room-size N] [--client-procs N] [--batch N]
+       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S]
+       [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
 Scenarios:
   fanout     --clients in one room on one server, one sends --messages as fast as it may
@@ -85,6 +92,9 @@ Scenarios:
              round-robin over the rooms for --rooms-seconds
   idle       --idle idle connections (no room); idle-room: in rooms of --room-size
   resume     --clients clients resume 100 missed messages each (since=0), 50 at a time
+  signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
+             an answer and 10 ICE candidates, --signaling-rate pairs starting per second
+             (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
 Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
 --profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r and rooms-2r;
@@ -140,6 +150,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     roomsSeconds: int('rooms-seconds', base.roomsSeconds),
     idleClients: int('idle', base.idleClients),
     roomSize: int('room-size', base.roomSize),
+    signalingPairs: int('signaling-pairs', base.signalingPairs),
+    signalingRate: int('signaling-rate', 200, 0),
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),
     targets: list('targets', TARGETS),

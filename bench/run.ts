@@ -35,6 +35,7 @@ import {
   type RunScenario,
 } from './scenarios';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
+import { type SignalingResult, signalingRun, signalingTable } from './signaling';
 
 const started = Date.now();
 const elapsedS = () => (Date.now() - started) / 1000;
@@ -120,6 +121,7 @@ interface Results {
   cluster: RunResult[];
   idle: IdleResult[];
   resume: ResumeResult[];
+  signaling: SignalingResult[];
   /** Hottest functions per profiled gateway process. */
   profiles: Array<{ label: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
@@ -130,7 +132,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -170,6 +172,10 @@ async function main(): Promise<number> {
           `${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery${redis}, ` +
             `p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`,
         );
+      } else if (scenario === 'signaling-2r') {
+        const r = await signalingRun(o, runCapMs(o));
+        results.signaling.push(r);
+        log(`${name}: ${Math.round(r.relaysPerSec)} relays/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuPerRelayMicros.toFixed(1)} µs server CPU per relay`);
       } else {
         const r = await idle(target, o, scenario === 'idle-room');
         results.idle.push(r);
@@ -224,6 +230,7 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'rooms-2r': ['switchboard', 'socketio'],
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
+    'signaling-2r': ['switchboard'],
   };
   return o.scenarios.flatMap((scenario) => o.targets.filter((target) => applies[scenario].includes(target)).map((target) => ({ scenario, target })));
 }
@@ -276,6 +283,13 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   if (r.idle.length) {
     out.push(`Idle: ${o.idleClients} connections (RSS read after 2 s settling; KB/connection = (after − before) ÷ connected)`);
     out.push(idleTable(r.idle), '');
+  }
+  if (r.signaling.length) {
+    out.push(
+      `Signaling relay across ${REPLICAS} replicas (signaling-2r): ${o.signalingPairs} pairs × (offer + answer + 10 ICE candidates), creator on replica 1, joiner on replica 2 ` +
+        '(relays/s = relays ÷ first send → last delivery, paced; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart)',
+    );
+    out.push(signalingTable(r.signaling), '');
   }
   if (r.fanOut.length || r.cluster.length || r.idle.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate), '');
   const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);
