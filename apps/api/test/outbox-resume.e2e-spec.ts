@@ -1,5 +1,6 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer } from '../../../libs/testing/redis-server';
+import { confirmation } from '../../gateway/test/support/history';
 import { TestClient } from '../../gateway/test/support/ws-client';
 import { bearer, rest } from './support/standalone';
 
@@ -41,9 +42,9 @@ describe('outbox publishes into the history while clients are away', () => {
     };
 
     const stays = await connect('');
-    await stays.next('channel_joined');
+    await stays.next(confirmation);
     const leaves = await connect('');
-    const joined = await leaves.next('channel_joined');
+    const joined = await leaves.next(confirmation);
     const at = { offset: joined.offset as number, epoch: joined.epoch as string };
     await leaves.close();
 
@@ -62,7 +63,7 @@ describe('outbox publishes into the history while clients are away', () => {
     await stays.none('new_message', 300);
 
     const back = await connect(`&since=${at.offset}&epoch=${at.epoch}`);
-    expect(await back.next('channel_joined')).toMatchObject({ recovered: true, epoch: at.epoch, offset: at.offset + 3 });
+    expect(await back.next(confirmation)).toMatchObject({ recovered: true, epoch: at.epoch, offset: at.offset + 3 });
     const replayed = [await back.next('new_message'), await back.next('new_message'), await back.next('new_message')];
     expect(replayed.map((f) => [(f.data as { id: string }).id, f.offset])).toEqual(ids.map((id, i) => [id, at.offset + 1 + i]));
     await back.none('new_message', 300);

@@ -1,6 +1,6 @@
 import { type AppProcess, rssBytes, startAppProcess } from '../../../libs/testing/gateway-process';
-import { channelsCodec, type Codec, roomsChatCodec } from '../../../libs/protocol/src';
-import { CHANNELS_TYPES, ROOMS_TYPES, sampleFrames } from '../../../libs/protocol/src/testing/frame.arbitrary';
+import { channelsCodec, type Codec, roomsChatCodec, signalingCodec } from '../../../libs/protocol/src';
+import { CHANNELS_TYPES, ROOMS_TYPES, SIGNALING_TYPES, sampleFrames } from '../../../libs/protocol/src/testing/frame.arbitrary';
 import { signToken, TEST_SECRET } from './support/gateway';
 import { TestClient } from './support/ws-client';
 
@@ -12,6 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Frame types a dialect may send; anything else is not a valid reply. */
 const ROOMS_OUT = new Set(['user_list', 'error', 'message', 'room_message', 'join', 'leave', 'notification', 'private_message', 'pong']);
 const CHANNELS_OUT = new Set(['channel_joined', 'channel_left', 'error', 'message', 'pong', 'notification', 'private_message']);
+const SIGNALING_OUT = new Set(['welcome', 'room_created', 'room_joined', 'peer_joined', 'peer_left', 'offer', 'answer', 'ice_candidate', 'pong', 'error']);
 
 /**
  * Live fuzzing: a real gateway process gets 10,000 generated and mutated frames per dialect
@@ -50,6 +51,25 @@ describe('fuzzing a running gateway', () => {
     return invalid;
   }
 
+  /**
+   * For dialects with no reply that names its request: a ping after every frame, and the
+   * pongs counted (the sentinels' and the fuzzed pings').
+   */
+  async function hammerWithPings(client: TestClient, codec: Codec, frames: string[]): Promise<number> {
+    let expected = 0;
+    const pingAfter = (i: number) => {
+      expected += codec.decode(frames[i]).kind === 'ping' ? 2 : 1;
+      return '{"type":"ping"}';
+    };
+    return hammer(client, codec, frames, pingAfter, async () => {
+      const deadline = Date.now() + 15_000;
+      while (client.frames.filter((f) => f.type === 'pong').length < expected) {
+        if (Date.now() > deadline || client.closeCode !== undefined) throw new Error(`pongs: ${client.frames.filter((f) => f.type === 'pong').length} of ${expected}`);
+        await sleep(10);
+      }
+    });
+  }
+
   function checkAnswers(client: TestClient, allowed: Set<string>, invalid: number): void {
     const unknown = client.frames.filter((f) => !allowed.has(f.type));
     expect(unknown.slice(0, 3)).toEqual([]);
@@ -59,7 +79,7 @@ describe('fuzzing a running gateway', () => {
     expect(client.closeCode).toBeUndefined();
   }
 
-  it('answers every frame of both dialects validly, stays up, and gives its memory back', async () => {
+  it('answers every frame of every dialect validly, stays up, and gives its memory back', async () => {
     const warm = await TestClient.connect(`${gw.url}/ws?user_id=warmup`);
     await hammer(warm, roomsChatCodec, sampleFrames(ROOMS_TYPES, 1000, 1), (i) => `{"type":"user_list","room":"w-${i}"}`, async (i) => void (await warm.next((f) => f.room === `w-${i}`, 15_000)));
     await warm.close();
@@ -79,22 +99,16 @@ describe('fuzzing a running gateway', () => {
     const token = signToken({ sub: 'fuzz', username: 'fuzz', email: 'fuzz@example.com' });
     const channels = await TestClient.connect(`${gw.url}/api/v1/ws?token=${token}`);
     const channelsFrames = sampleFrames(CHANNELS_TYPES, FRAMES, 43).filter((f) => Buffer.byteLength(f) < 60_000);
-    let expectedPongs = 0;
-    // The channels dialect has no reply that names a request: count pongs, the sentinels' and the fuzzed pings'.
-    const pingAfter = (i: number) => {
-      expectedPongs += channelsCodec.decode(channelsFrames[i]).kind === 'ping' ? 2 : 1;
-      return '{"type":"ping"}';
-    };
-    const channelsInvalid = await hammer(channels, channelsCodec, channelsFrames, pingAfter, async () => {
-      const deadline = Date.now() + 15_000;
-      while (channels.frames.filter((f) => f.type === 'pong').length < expectedPongs) {
-        if (Date.now() > deadline || channels.closeCode !== undefined) throw new Error(`pongs: ${channels.frames.filter((f) => f.type === 'pong').length} of ${expectedPongs}`);
-        await sleep(10);
-      }
-    });
+    const channelsInvalid = await hammerWithPings(channels, channelsCodec, channelsFrames);
     checkAnswers(channels, CHANNELS_OUT, channelsInvalid);
 
-    await Promise.all([rooms.close(), channels.close()]);
+    const signaling = await TestClient.connect(`${gw.url}/signaling?token=${token}`);
+    await signaling.next('welcome');
+    const signalingFrames = sampleFrames(SIGNALING_TYPES, FRAMES, 44).filter((f) => Buffer.byteLength(f) < 60_000);
+    const signalingInvalid = await hammerWithPings(signaling, signalingCodec, signalingFrames);
+    checkAnswers(signaling, SIGNALING_OUT, signalingInvalid);
+
+    await Promise.all([rooms.close(), channels.close(), signaling.close()]);
     expect(gw.proc.exitCode).toBeNull();
     expect(gw.logs.filter((l) => /unhandled|uncaught/i.test(l))).toEqual([]);
     expect((await fetch(`${gw.http}/health/ready`)).status).toBe(200);

@@ -1,8 +1,8 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { lastPosition, seenIn, waitFor } from './support/history';
+import { RedisServer, startRedisCluster } from '../../../libs/testing/redis-server';
+import { confirmation, lastPosition, seenIn, waitFor } from './support/history';
 import { signToken, TEST_SECRET } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { TestClient, upgradeStatus } from './support/ws-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
@@ -67,7 +67,7 @@ describe('history and resume', () => {
     expect(joined).toMatchObject({ offset: 0, epoch: expect.any(String) });
     expect(joined).not.toHaveProperty('recovered');
     await byJoin.next('user_list');
-    expect(await byChannel.next('channel_joined')).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
+    expect(await byChannel.next(confirmation)).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
     await writer.next('user_list');
 
     for (const t of texts(0, 5)) say(writer, room, t);
@@ -88,14 +88,14 @@ describe('history and resume', () => {
     channel.send({ type: 'join_channel', channel_id: room, since: at });
     expect(await path.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await join.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
-    expect(await channel.next('channel_joined')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    expect(await channel.next(confirmation)).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     say(writer, room, 'live');
     for (const c of [path, join, channel]) {
       await waitFor(c, room, 'live');
       expect(seenIn(c, room)).toEqual([...texts(5, 25), 'live'].map((text, i) => ({ offset: 6 + i, epoch: at.epoch, text })));
       // The confirmation comes first: nothing of the room before it.
       const firstMessage = c.frames.findIndex((f) => f.type === 'message');
-      expect(c.frames.findIndex((f) => f.type === 'user_list' || f.type === 'channel_joined')).toBeLessThan(firstMessage);
+      expect(c.frames.findIndex(confirmation)).toBeLessThan(firstMessage);
     }
   }, 30_000);
 
@@ -118,6 +118,14 @@ describe('history and resume', () => {
     await waitFor(edge, room, 'm7');
     expect(seenIn(edge, room).map((s) => s.text)).toEqual(texts(3, 8));
     await late.none('message', 300);
+    // A since that is not one: 400 on the path, an error frame in a join (the connection stays).
+    expect(await upgradeStatus(`${gw.url}/ws/${room}?since=soon&epoch=${at.epoch}`)).toMatchObject({ status: 400, body: expect.stringContaining('since') });
+    late.send({ type: 'join_room', data: 'other', since: { offset: -3, epoch: at.epoch } });
+    expect(await late.next('error')).toMatchObject({ data: { code: 'bad_field' } });
+    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_resumes_total\{recovered="false"\} 1\b/);
+    expect(metrics).toMatch(/switchboard_resumes_total\{recovered="true"\} 1\b/);
+    expect(metrics).toMatch(/switchboard_replayed_total 5\b/);
   }, 30_000);
 
   it('after Redis restarted empty a resume gets recovered: false and the new epoch; with AOF on, recovered: true', async () => {
@@ -154,6 +162,38 @@ describe('history and resume', () => {
         await waitFor(back, room, 'after');
         expect(seenIn(back, room)).toEqual([{ offset: 1, epoch: list.epoch, text: 'after' }]);
       }
+    }
+  }, 60_000);
+
+  it('on a Redis Cluster, rooms on every master resume after a drain', async () => {
+    const rc = await startRedisCluster(3);
+    try {
+      const clusterEnv = { REDIS_CLUSTER_NODES: rc.nodes.join(',') };
+      const [a, b] = await Promise.all([gateway(rc.servers[0], clusterEnv), gateway(rc.servers[0], clusterEnv)]);
+      // Enough rooms that every master owns some of them.
+      const rooms = Array.from({ length: 9 }, (_, i) => `sharded-${i}`);
+      const readers = await Promise.all(rooms.map((room) => connect(`${a.url}/ws/${room}?user_id=r-${room}`)));
+      const writers = await Promise.all(rooms.map((room) => connect(`${b.url}/ws/${room}?user_id=w-${room}`)));
+      for (const c of [...readers, ...writers]) await c.next('user_list');
+      rooms.forEach((room, i) => say(writers[i], room, 'before'));
+      for (const [i, room] of rooms.entries()) await waitFor(readers[i], room, 'before');
+      const at = rooms.map((room, i) => lastPosition(readers[i], room));
+
+      a.proc.kill('SIGTERM');
+      await Promise.all(readers.map((c) => c.closed));
+      rooms.forEach((room, i) => ['x1', 'x2', 'x3'].forEach((t) => say(writers[i], room, t)));
+      for (const [i, room] of rooms.entries()) await waitFor(writers[i], room, 'x3');
+
+      for (const [i, room] of rooms.entries()) {
+        const back = await connect(`${b.url}/ws/${room}?user_id=r-${room}&since=${at[i].offset}&epoch=${at[i].epoch}`);
+        expect(await back.next('user_list')).toMatchObject({ recovered: true, offset: at[i].offset + 3 });
+        await waitFor(back, room, 'x3');
+        expect(seenIn(back, room).map((s) => s.text)).toEqual(['x1', 'x2', 'x3']);
+      }
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await Promise.all(gws.splice(0).map((g) => g.stop('SIGKILL')));
+      await rc.destroy();
     }
   }, 60_000);
 

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { HubEvent } from '../../protocol/src';
+import { type HubEvent, Topics } from '../../protocol/src';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
 import { keySlot, RedisBus, type BusDropReason, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
@@ -181,6 +181,27 @@ describe('RedisBus on a Redis Cluster', () => {
       const perNode = await Promise.all(clients.map(async (c) => (await c.call('PUBSUB', 'SHARDCHANNELS')) as string[]));
       expect(perNode.every((channels) => channels.length > 0)).toBe(true);
       expect(perNode.flat().sort()).toEqual([...topics].sort());
+    } finally {
+      clients.forEach((c) => c.disconnect());
+      await close();
+    }
+  });
+
+  it("keeps a room's history on the master that owns the room's shard channel", async () => {
+    const { nodes, close } = await startBuses(1, { clusterNodes: cluster.nodes, history: { size: 10, ttlMs: 60_000 } });
+    const clients = cluster.servers.map((s) => new Redis(s.port, '127.0.0.1'));
+    try {
+      const topics = Array.from({ length: 12 }, (_, i) => Topics.room(`slot-${i}`));
+      await nodes[0].subscribe(topics);
+      for (const topic of topics) await nodes[0].publish(topic, event(topic));
+      for (const topic of topics) {
+        const { stream, meta } = Topics.history(topic);
+        const holders = await Promise.all(clients.map(async (c) => ((await c.call('PUBSUB', 'SHARDCHANNELS', topic)) as string[]).length > 0));
+        const owner = holders.indexOf(true);
+        expect(owner).toBeGreaterThanOrEqual(0);
+        expect(await clients[owner].exists(stream, meta)).toBe(2);
+        expect(Number(await clients[owner].call('CLUSTER', 'KEYSLOT', stream))).toBe(keySlot(topic));
+      }
     } finally {
       clients.forEach((c) => c.disconnect());
       await close();

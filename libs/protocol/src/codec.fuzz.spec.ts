@@ -4,7 +4,8 @@ import { ErrorCode } from './codes';
 import type { Command } from './commands';
 import { isRoomName } from './room-name';
 import { roomsChatCodec } from './rooms.codec';
-import { CHANNELS_TYPES, ROOMS_TYPES, sampleFrames } from './testing/frame.arbitrary';
+import { signalingCodec } from './signaling.codec';
+import { CHANNELS_TYPES, ROOMS_TYPES, SIGNALING_TYPES, sampleFrames } from './testing/frame.arbitrary';
 
 const CODES = new Set<string>(Object.values(ErrorCode));
 const FRAMES = 12_000;
@@ -16,12 +17,13 @@ function checkCommand(cmd: Command): void {
     expect(Number.isSafeInteger(cmd.since.offset) && cmd.since.offset >= 0).toBe(true);
     expect(typeof cmd.since.epoch === 'string' && cmd.since.epoch.length > 0).toBe(true);
   }
-  if (cmd.kind === 'private') expect(typeof cmd.to === 'string' && cmd.to.length > 0).toBe(true);
+  if (cmd.kind === 'private' || cmd.kind === 'relay') expect(typeof cmd.to === 'string' && cmd.to.length > 0).toBe(true);
 }
 
 describe.each<[string, Codec, readonly string[]]>([
   ['rooms', roomsChatCodec, ROOMS_TYPES],
   ['channels', channelsCodec, CHANNELS_TYPES],
+  ['signaling', signalingCodec, SIGNALING_TYPES],
 ])('%s codec under fuzzing', (_, codec, types) => {
   it(`decodes ${FRAMES} generated and mutated frames into a command or an invalid result, never throwing`, () => {
     const kinds = new Map<string, number>();

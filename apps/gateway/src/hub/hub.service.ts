@@ -135,6 +135,9 @@ export class HubService implements OnModuleInit {
     // The confirmation, then the replay, then live traffic: written here, in that order.
     conn.reply(confirmation);
     this.recovery.finish(room, conn, since, read);
+    const recovered = read?.recovered ?? false;
+    this.metrics.resumes.labels(String(recovered)).inc();
+    if (recovered) this.metrics.replayed.inc(read!.events.length);
     return undefined;
   }
 

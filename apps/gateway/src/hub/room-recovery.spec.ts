@@ -42,6 +42,22 @@ describe('RoomRecovery', () => {
     expect(sent()).toEqual(['m3', 'm4', 'join:c9', 'm5']);
   });
 
+  it('lets a connection go from its seam after a while even in a room without new messages', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { recovery, sent } = setup();
+      recovery.begin('r', conn, codec);
+      recovery.finish('r', conn, { offset: 2, epoch: E }, read(2, true));
+      recovery.intercept('r', join('c8'));
+      jest.setSystemTime(1_000_000 + 6000);
+      expect(recovery.intercept('r', join('c9'))).toEqual(new Set([conn]));
+      expect(recovery.intercept('r', join('c7'))).toBeUndefined();
+      expect(sent()).toEqual(['join:c8', 'join:c9']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('without recovery sends only what follows the confirmed position', () => {
     const { recovery, sent } = setup();
     recovery.begin('r', conn, codec);

@@ -9,7 +9,14 @@ type Pending =
   /** Subscribed, history being read: live events wait here. */
   | { phase: 'reading'; codec: Codec; buffer: HubEvent[]; floor?: StreamPosition }
   /** Caught up to offset `last`; a live copy of an event already sent may still be on its way. */
-  | { phase: 'seam'; codec: Codec; last: number; epoch: string };
+  | { phase: 'seam'; codec: Codec; last: number; epoch: string; until: number };
+
+/**
+ * How long after its replay a connection's late live copies are still dropped by offset. A
+ * copy trails the read's reply by one turn of the event loop, not seconds; the bound keeps
+ * a quiet room's notices from going one render per connection for long.
+ */
+const SEAM_MS = 5000;
 
 /**
  * The seam between a room's history and its live traffic, for connections joining it.
@@ -59,7 +66,7 @@ export class RoomRecovery {
       else last = this.send(conn, state.codec, event, last);
     }
     if (read === undefined) this.cancel(room, conn);
-    else this.rooms.get(room)!.set(conn, { phase: 'seam', codec: state.codec, last, epoch: read.position.epoch });
+    else this.rooms.get(room)!.set(conn, { phase: 'seam', codec: state.codec, last, epoch: read.position.epoch, until: Date.now() + SEAM_MS });
   }
 
   /** Whether `conn` is reading its history in `room` now. */
@@ -117,7 +124,10 @@ export class RoomRecovery {
         state.buffer.push(event);
         continue;
       }
-      if (offset === undefined) {
+      if (Date.now() > state.until) {
+        this.cancel(room, conn);
+        if (!isOwnNotice(event, conn)) this.write(conn, state.codec, event);
+      } else if (offset === undefined) {
         if (!isOwnNotice(event, conn)) this.write(conn, state.codec, event);
       } else if (offset > state.last || epochOf(event) !== state.epoch) {
         this.write(conn, state.codec, event);

@@ -34,3 +34,6 @@ export function lastPosition(client: TestClient, room: string): { offset: number
 export function firstOf(client: TestClient, type: string): Frame | undefined {
   return client.frames.find((f) => f.type === type);
 }
+
+/** A join confirmation (`user_list` or `channel_joined` to the joiner: it carries the room's position), not a notice about someone else. */
+export const confirmation = (f: Frame): boolean => (f.type === 'user_list' || f.type === 'channel_joined') && typeof f.epoch === 'string';

@@ -28,6 +28,10 @@ const room = (): fc.Arbitrary<unknown> =>
     { arbitrary: nonsense(), weight: 1 },
   );
 
+/** A signaling id (a positive integer on the wire), valid or not. */
+const id = (): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: fc.integer({ min: 1, max: 50 }), weight: 3 }, { arbitrary: fc.constantFrom(0, -1, 2 ** 53, 1.5, '7'), weight: 1 }, { arbitrary: nonsense(), weight: 1 });
+
 /** A frame shaped like the dialect's messages, with any field missing, extra or of the wrong type. */
 function shaped(types: readonly string[]): fc.Arbitrary<string> {
   return fc
@@ -40,6 +44,8 @@ function shaped(types: readonly string[]): fc.Arbitrary<string> {
         content: nonsense(),
         user_id: nonsense(),
         since: since(),
+        room_id: id(),
+        to: id(),
       },
       { requiredKeys: [] },
     )
@@ -87,3 +93,4 @@ export function sampleFrames(types: readonly string[], n: number, seed: number):
 
 export const ROOMS_TYPES = ['join', 'join_room', 'leave', 'leave_room', 'user_list', 'message', 'room_message', 'broadcast', 'private_message', 'ping'] as const;
 export const CHANNELS_TYPES = ['join_channel', 'leave_channel', 'ping'] as const;
+export const SIGNALING_TYPES = ['create_room', 'join_room', 'leave_room', 'offer', 'answer', 'ice_candidate', 'ping'] as const;
