@@ -49,6 +49,8 @@ export class Connection {
   readonly rooms = new Map<string, Codec>();
   /** Last time anything (a frame, a pong) arrived: the heartbeat reads it. */
   lastSeen: number;
+  /** Set once the heartbeat has pinged it: only then can it be judged silent. */
+  pinged = false;
   /** Set when unsent data first stayed behind after a flush; cleared once it drains. */
   backlogSince = 0;
   /** Why the server ended the connection, for metrics; undefined if the client did. */

@@ -4,8 +4,8 @@ import type { ConnectionRegistry } from './connection-registry';
 import type { HandshakeService } from './handshake.service';
 import { HeartbeatService } from './heartbeat.service';
 
-function fakeConn(lastSeen: number) {
-  const c = { lastSeen, open: true, pings: 0, terminated: false, ws: { ping: () => c.pings++ }, terminate: () => void (c.terminated = true) };
+function fakeConn(lastSeen: number, connectedAt = lastSeen - 60_000) {
+  const c = { lastSeen, connectedAt, pinged: true, open: true, pings: 0, terminated: false, ws: { ping: (): void => void c.pings++ }, terminate: () => void (c.terminated = true) };
   return c;
 }
 
@@ -47,4 +47,35 @@ describe('HeartbeatService', () => {
     hb.pingSlice(11_000);
     expect(conns[0].pings).toBe(1);
   });
+
+  it('keeps a filling replica healthy: every arrival is pinged in time, no live one is taken for silent, a dead one goes', () => {
+    // Connections arrive for 14 s (128 per 100 ms); live ones answer every ping at once.
+    const conns: ReturnType<typeof fakeConn>[] = [];
+    const registry: ConnectionRegistry = { get size() { return conns.length; }, all: () => conns as unknown as Connection[] };
+    const hb = new HeartbeatService(config, registry, handshake); // ping period 1 s, pong wait 3 s
+    const t0 = 1_000_000;
+    let dead: ReturnType<typeof fakeConn> | undefined;
+    let clock = t0;
+    for (let now = t0; now <= t0 + 30_000; now += 100) {
+      clock = now;
+      if (now < t0 + 14_000) {
+        for (let i = 0; i < 128; i++) {
+          const c = fakeConn(now, now);
+          c.pinged = false;
+          c.ws.ping = () => {
+            c.pings++;
+            if (c !== dead) c.lastSeen = clock;
+          };
+          conns.push(c);
+        }
+        if (now === t0 + 5_000) dead = conns[conns.length - 1];
+      }
+      hb.pingSlice(now);
+    }
+    const live = conns.filter((c) => c !== dead);
+    expect(live.filter((c) => c.terminated)).toHaveLength(0);
+    expect(live.every((c) => c.pings >= 10)).toBe(true);
+    expect(dead!.terminated).toBe(true);
+  });
 });
+

@@ -21,8 +21,9 @@ const PING_SLICE_MS = 100;
 export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
   private pingTimer?: NodeJS.Timeout;
   private backlogTimer?: NodeJS.Timeout;
-  /** The ping round in progress: where it is, how many to visit per slice, when it began. */
-  private round?: Iterator<Connection>;
+  /** The ping round in progress: its connections, the next to visit, how many per slice, when it began. */
+  private round?: Connection[];
+  private next = 0;
   private perSlice = 0;
   private roundStartedAt = 0;
 
@@ -44,26 +45,35 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.backlogTimer);
   }
 
-  /** Visits the next slice of the current round; starts a round once per PING_PERIOD. */
+  /**
+   * Visits the next slice of the current round; starts a round once per PING_PERIOD. A round
+   * walks the connections open when it started (so it ends within the period however many
+   * arrive meanwhile); one that arrived later is first seen in the next round. A connection
+   * is judged silent only once it has been pinged: its first visit pings it (at most two
+   * periods after it connected, which is within PONG_WAIT + PING_PERIOD), and a visit when it
+   * has been silent longer than PONG_WAIT ends it.
+   */
   pingSlice(now = Date.now()): void {
     const { pongWaitMs, pingPeriodMs } = this.config.ws;
     if (this.round === undefined) {
       if (now - this.roundStartedAt < pingPeriodMs) return;
       this.roundStartedAt = now;
-      this.round = this.connections.all()[Symbol.iterator]();
-      this.perSlice = Math.max(1, Math.ceil(this.connections.size / Math.max(1, Math.floor(pingPeriodMs / PING_SLICE_MS))));
+      this.round = [...this.connections.all()];
+      this.next = 0;
+      this.perSlice = Math.max(1, Math.ceil(this.round.length / Math.max(1, Math.floor(pingPeriodMs / PING_SLICE_MS))));
       this.handshake.prune();
     }
-    for (let i = 0; i < this.perSlice; i++) {
-      const next = this.round.next();
-      if (next.done) {
-        this.round = undefined;
-        return;
+    const round = this.round;
+    const end = Math.min(round.length, this.next + this.perSlice);
+    for (; this.next < end; this.next++) {
+      const conn = round[this.next];
+      if (conn.pinged && now - conn.lastSeen > pongWaitMs) conn.terminate('timeout');
+      else if (conn.open) {
+        conn.pinged = true;
+        conn.ws.ping();
       }
-      const conn = next.value;
-      if (now - conn.lastSeen > pongWaitMs) conn.terminate('timeout');
-      else if (conn.open) conn.ws.ping();
     }
+    if (this.next >= round.length) this.round = undefined;
   }
 
   backlogSweep(now = Date.now()): void {
