@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'rooms-2r' | 'idle' | 'idle-room' | 'signaling-2r';
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r';
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'rooms-2r', 'idle', 'idle-room', 'signaling-2r'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r'];
 export const TARGETS: readonly Target[] = ['switchboard', 'ws-reference', 'socketio'];
 
 /** The parameters of one bench invocation; flags override `BENCH_*` variables, which override defaults. */
@@ -82,14 +82,16 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages 
        [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S]
        [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,rooms-2r,idle,idle-room,signaling-2r]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
 Scenarios:
   fanout     --clients in one room on one server, one sends --messages as fast as it may
-  fanout-2r  the same across 2 replicas on one Redis (sender on the first)
+  fanout-2r  the same across 2 replicas on one Redis (sender on the first); room history on
+  fanout-2r-nohistory  the same with WEBSOCKET_HISTORY_SIZE=0: the cost of history
   rooms-2r   --rooms-clients in --rooms rooms across 2 replicas, --rooms-rate messages/s
              round-robin over the rooms for --rooms-seconds
   idle       --idle idle connections (no room); idle-room: in rooms of --room-size
+  resume     --clients clients resume 100 missed messages each (since=0), 50 at a time
   signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
              an answer and 10 ICE candidates, --signaling-rate pairs starting per second
              (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay

@@ -85,7 +85,7 @@ export function clusterTable(results: RunResult[]): string {
       'others cores',
     ],
     results.map((r) => [
-      r.target + (r.complete ? '' : ' (INCOMPLETE)'),
+      r.target + (r.scenario === 'fanout-2r-nohistory' ? ' (history off)' : '') + (r.complete ? '' : ' (INCOMPLETE)'),
       `${int(r.deliveries)}/${int(r.expected)}`,
       int(r.deliveriesPerSec),
       fixed(r.cpuPerDeliveryMicros, 3),
@@ -127,6 +127,13 @@ export function clusterAims(results: RunResult[], roomsRate: number): string[][]
     const ok = r.complete && r.lost === 0 && r.duplicated === 0;
     const measured = `lost ${int(r.lost)}, dup ${int(r.duplicated)}${r.complete ? '' : ', incomplete'}`;
     rows.push([`no message lost or duplicated (${r.scenario})`, r.target, measured, verdict(ok)]);
+  }
+  const withHistory = find('fanout-2r', 'switchboard');
+  const without = find('fanout-2r-nohistory', 'switchboard');
+  if (withHistory && without) {
+    const extra = withHistory.cpuPerDeliveryMicros / without.cpuPerDeliveryMicros - 1;
+    const measured = `${fixed(withHistory.cpuPerDeliveryMicros, 3)} vs ${fixed(without.cpuPerDeliveryMicros, 3)} µs (${extra >= 0 ? '+' : ''}${fixed(extra * 100, 1)} %)`;
+    rows.push(['history on costs ≤ 10 % more server CPU per delivery (fanout-2r)', 'switchboard', measured, verdict(extra <= 0.1)]);
   }
   for (const scenario of ['fanout-2r', 'rooms-2r'] as const) {
     const sb = find(scenario, 'switchboard');

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       connectionTimeoutMs: 60_000,
       maxPendingBytes: 1024 * 1024,
     });
-    expect(c.bus.kind).toBe('memory');
+    expect(c.bus).toMatchObject({ kind: 'memory', historySize: 100, historyTtlMs: 300_000 });
     expect(c.auth.ephemeralSecret).toBe(true);
     expect(c.auth.jwtSecret).toHaveLength(43);
   });
@@ -96,6 +96,10 @@ describe('loadConfig', () => {
     ['JWT_SECRET', 'short'],
     ['JWT_PUBLIC_KEY', 'not-a-pem'],
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+    ['WEBSOCKET_HISTORY_SIZE', '-5'],
+    ['WEBSOCKET_HISTORY_SIZE', 'lots'],
+    ['WEBSOCKET_HISTORY_TTL', 'forever'],
+    ['WEBSOCKET_HISTORY_TTL', '10ms'],
     ['WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', '64k'],
     ['WEBSOCKET_SIGNALING_MAX_PEERS', '1'],
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
@@ -117,6 +121,10 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as Error).message).toContain(variable);
+  });
+
+  it('reads the history window, and lets size 0 turn history off', () => {
+    expect(loadConfig({ WEBSOCKET_HISTORY_SIZE: '0', WEBSOCKET_HISTORY_TTL: '2m' }).bus).toMatchObject({ historySize: 0, historyTtlMs: 120_000 });
   });
 
   it('gives signaling its own frame size limit and peer cap', () => {

@@ -110,6 +110,10 @@ export interface BusConfig {
   redisUrl: string;
   /** REDIS_CLUSTER_NODES: host:port list; when set, sharded pub/sub on a Redis Cluster. */
   clusterNodes: string[];
+  /** WEBSOCKET_HISTORY_SIZE: publications kept per room for resume; 0 turns history off. */
+  historySize: number;
+  /** WEBSOCKET_HISTORY_TTL: how long a room's history lives after its last publication, in ms. */
+  historyTtlMs: number;
 }
 
 export interface AuthConfig {
@@ -193,6 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kind: r.oneOf('BUS', 'memory', ['memory', 'redis'] as const),
     redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
     clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
+    historySize: r.int('WEBSOCKET_HISTORY_SIZE', 100, 0, 1_000_000),
+    historyTtlMs: r.duration('WEBSOCKET_HISTORY_TTL', '300s', 1000),
   };
   if (!/^rediss?:\/\//.test(bus.redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');

@@ -1,6 +1,6 @@
-import type { Bus, BusHandler } from '../../bus/src/bus';
+import type { Bus, BusHandler, HistoryRead } from '../../bus/src/bus';
 import type { Metrics } from '../../observability/src';
-import type { HubEvent } from '../../protocol/src';
+import type { HubEvent, StreamPosition } from '../../protocol/src';
 
 /**
  * A Bus that measures how long each accepted `publish` took (`switchboard_bus_publish_seconds`:
@@ -46,6 +46,10 @@ export class TimedBus implements Bus {
 
   isReady(): boolean {
     return this.inner.isReady();
+  }
+
+  history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+    return this.inner.history(topic, since);
   }
 
   close(): Promise<void> {

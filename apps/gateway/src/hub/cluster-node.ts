@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BUS, type Bus, publishToUser } from '../../../../libs/bus/src';
+import { BUS, type Bus, type HistoryRead, publishToUser } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
-import { CommandError, ErrorCode, type HubEvent, type Sender, Topics } from '../../../../libs/protocol/src';
+import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { LocalIndex } from './local-index';
@@ -106,6 +106,15 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     } catch (err) {
       this.metrics.busErrors.labels('publish').inc();
       throw this.unavailable('publish', err);
+    }
+  }
+
+  /** The room's history position, and what followed `since`; undefined when history is off. */
+  async history(room: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+    try {
+      return await this.bus.history(Topics.room(room), since);
+    } catch (err) {
+      throw this.unavailable('history read', err);
     }
   }
 

@@ -77,7 +77,7 @@ export class SignalingService implements OnModuleInit {
     const id = this.ids.next();
     if (id === undefined) throw new CommandError(ErrorCode.Unavailable, 'no room ids available on this replica yet; try again');
     const room = String(id);
-    await this.hub.join(conn, room, SIGNALING_STYLE, this.config.limits.signalingMaxPeers);
+    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
     return { kind: 'room_created', room };
   }
 
@@ -86,7 +86,7 @@ export class SignalingService implements OnModuleInit {
     if (!conn.rooms.has(room) && (await this.readPresence(() => this.node.members(room))).length === 0) {
       throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
     }
-    await this.hub.join(conn, room, SIGNALING_STYLE, this.config.limits.signalingMaxPeers);
+    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
     const members = await this.readPresence(() => this.node.members(room));
     return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
   }

@@ -1,4 +1,4 @@
-import type { JoinStyle } from '../../../../libs/protocol/src';
+import { type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
 import type { BadRoute, Dialect } from '../dialects/dialect';
 import { DIALECTS } from '../dialects/dialects';
 
@@ -15,6 +15,8 @@ export interface Route {
   room?: string;
   /** How that room is joined. */
   style?: JoinStyle;
+  /** `?since=&epoch=`: resume that room from there. */
+  since?: StreamPosition;
 }
 
 /** Matches a request to the first dialect that claims its path; undefined for an unknown path (answered 404). */
@@ -28,7 +30,11 @@ export function matchRoute(
     const params = dialect.match(path, query);
     if (params === undefined) continue;
     if ('bad' in params) return params;
-    return { dialect, authRequired: dialect.credential.required, acceptsApiKey: dialect.credential.apiKey, ...params };
+    const route: Route = { dialect, authRequired: dialect.credential.required, acceptsApiKey: dialect.credential.apiKey, ...params };
+    if (route.room === undefined) return route;
+    const since = sinceFromQuery(query);
+    if (since === undefined) return route;
+    return 'bad' in since ? since : { ...route, since };
   }
   return undefined;
 }

@@ -178,7 +178,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
-    const { dialect, room, style } = verdict.route;
+    const { dialect, room, style, since } = verdict.route;
     const server = this.servers.get(dialect.path);
     if (!server) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
     const id = this.deps.nextConnectionId();
@@ -186,7 +186,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     // ws answers a malformed upgrade itself (400) and then never calls back.
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
-      const initial = room === undefined || style === undefined ? undefined : { room, style };
+      const initial = room === undefined || style === undefined ? undefined : { room, style, since };
       const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial);
       this.track(conn);
       server.emit('connection', conn);
