@@ -145,4 +145,17 @@ describe('credentials across two gateway replicas and the api', () => {
       expect(await status(gw, '/signaling', { 'X-API-Key': regen.body.api_key })).toBe(101);
     }
   });
+
+  it('accepts keys again soon after Redis restarted empty: the api puts every key back', async () => {
+    const { api_key } = await register('cluster-survivor');
+    expect(await status(gws[0], '/ws/auth', { 'X-API-Key': api_key })).toBe(101);
+    await redis.stop();
+    await redis.start();
+    const deadline = Date.now() + 20000;
+    let last = 0;
+    while (Date.now() < deadline && (last = await status(gws[0], '/ws/auth', { 'X-API-Key': api_key }).catch(() => 0)) !== 101) await new Promise((r) => setTimeout(r, 250));
+    expect(last).toBe(101);
+    expect(await status(gws[1], `/ws/auth?api_key=${encodeURIComponent(api_key)}`)).toBe(101);
+  }, 40000);
 });
+

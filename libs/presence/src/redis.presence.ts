@@ -199,10 +199,13 @@ export class RedisPresence implements Presence {
       autoResendUnfulfilledCommands: false,
       commandTimeout: this.commandTimeoutMs,
       disconnectTimeout: 500,
+      // The joins of one event-loop turn reach Redis in one write.
+      enableAutoPipelining: true,
     };
     this.redis = options.clusterNodes?.length
       ? new Cluster(options.clusterNodes.map(parseNode), {
           clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
+          enableAutoPipelining: true,
           redisOptions,
           scripts: scriptDefinitions(),
         })

@@ -197,9 +197,9 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
-    // The membership is live; the notice need not hold the reply up (the bus keeps it
-    // ahead of anything this replica publishes to the room later).
-    void this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    // Published before the joiner is confirmed, so a client that joins after this one was
+    // confirmed never gets a notice about it (it is already in that client's member list).
+    await this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
