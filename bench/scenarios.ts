@@ -351,12 +351,12 @@ function notable(line: string): boolean {
   }
 }
 
-function profilerEnv(dir: string): Record<string, string> {
+export function profilerEnv(dir: string): Record<string, string> {
   return { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler-preload.js')}`, BENCH_PROFILE_DIR: dir };
 }
 
 /** Signals the profiler preload and waits for its log line; returns the profile's path when written. */
-async function toggleProfiler(server: ServerUnderTest, expect: 'started' | 'written'): Promise<string | undefined> {
+export async function toggleProfiler(server: ServerUnderTest, expect: 'started' | 'written'): Promise<string | undefined> {
   const from = server.logs.length;
   process.kill(server.pid, 'SIGUSR2');
   const deadline = Date.now() + 15_000;

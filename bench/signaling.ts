@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from './histogram';
 import type { BenchOptions } from './options';
 import { cpuMicros } from './proc-stats';
-import { REPLICAS } from './scenarios';
+import { type ProfileOptions, profilerEnv, REPLICAS, toggleProfiler } from './scenarios';
 import { gatewayEnv, startCluster } from './servers';
 
 /** ICE candidates each pair exchanges (half each way), after the offer and the answer. */
@@ -33,6 +34,8 @@ export interface SignalingResult {
   latencyMs: { p50: number; p99: number; max: number; mean: number };
   errorFrames: number;
   firstError?: string;
+  /** The replicas' CPU profiles of the exchange, when profiled. */
+  profileFiles?: string[];
 }
 
 type Frame = Record<string, any>;
@@ -81,9 +84,10 @@ class Peer {
  * each side sends half of the ICE candidates. Every relay crosses the bus to the other
  * replica on the addressee's own topic. Latency = receive − send in this one process.
  */
-export async function signalingRun(o: BenchOptions, capMs: number): Promise<SignalingResult> {
+export async function signalingRun(o: BenchOptions, capMs: number, profile?: ProfileOptions): Promise<SignalingResult> {
   const pairs = o.signalingPairs;
-  const cluster = await startCluster('switchboard', REPLICAS, () => ({ WEBSOCKET_SIGNALING_MAX_PEERS: '2' }));
+  if (profile) mkdirSync(profile.dir, { recursive: true });
+  const cluster = await startCluster('switchboard', REPLICAS, () => ({ ...(profile ? profilerEnv(profile.dir) : {}), WEBSOCKET_SIGNALING_MAX_PEERS: '2' }));
   const secret = gatewayEnv().JWT_SECRET;
   const peers: Peer[] = [];
   try {
@@ -143,6 +147,7 @@ export async function signalingRun(o: BenchOptions, capMs: number): Promise<Sign
       }
     }
 
+    if (profile) await Promise.all(cluster.replicas.map((r) => toggleProfiler(r, 'started')));
     const cpuBefore = cluster.replicas.map((r) => cpuMicros(r.pid));
     const redisBefore = cpuMicros(cluster.redis.pid);
     const start = performance.now();
@@ -158,6 +163,7 @@ export async function signalingRun(o: BenchOptions, capMs: number): Promise<Sign
     clearTimeout(timer);
     const serverCpu = cluster.replicas.reduce((sum, r, i) => sum + cpuMicros(r.pid) - cpuBefore[i], 0);
     const redisCpu = cpuMicros(cluster.redis.pid) - redisBefore;
+    const profileFiles = profile ? await Promise.all(cluster.replicas.map((r) => toggleProfiler(r, 'written'))) : undefined;
     const durationMs = (complete ? lastAt : performance.now()) - start;
     const q = (p: number) => histogram.quantile(p) / 1000;
     return {
@@ -177,6 +183,7 @@ export async function signalingRun(o: BenchOptions, capMs: number): Promise<Sign
       latencyMs: { p50: q(0.5), p99: q(0.99), max: histogram.max / 1000, mean: histogram.count ? histogram.sum / histogram.count / 1000 : 0 },
       errorFrames,
       firstError,
+      profileFiles: profileFiles?.filter((f): f is string => f !== undefined),
     };
   } finally {
     for (const p of peers) p.ws.terminate();

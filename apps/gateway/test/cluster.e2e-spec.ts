@@ -3,15 +3,9 @@ import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../../libs/testing/redis-server';
 import { signToken, TEST_SECRET } from './support/gateway';
 import { redisGatewayEnv, until } from './support/until';
+import { metric } from './support/metrics';
 import { TestClient, upgradeStatus } from './support/ws-client';
 
-
-/** One sample of a metric, named with its labels as Prometheus prints them. */
-async function metric(gw: AppProcess, series: string): Promise<number> {
-  const text = await (await fetch(`${gw.http}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.split(' ')[0] === series);
-  return line ? Number(line.split(' ')[1]) : 0;
-}
 
 /** Three real gateway processes on one real Redis, real ws clients spread over them. */
 describe('cluster over Redis', () => {

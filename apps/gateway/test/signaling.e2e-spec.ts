@@ -1,6 +1,7 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer } from '../../../libs/testing/redis-server';
 import { signToken, TEST_SECRET } from './support/gateway';
+import { metric } from './support/metrics';
 import { TestClient, upgradeStatus } from './support/ws-client';
 
 const CONNECTION_TIMEOUT_MS = 1500;
@@ -54,6 +55,8 @@ describe('signaling across replicas', () => {
     expect(await b.ask({ type: 'join_room', room_id: room }, 'room_joined')).toEqual({ type: 'room_joined', room_id: room, peers: [a.id] });
     expect(await a.next('peer_joined')).toEqual({ type: 'peer_joined', room_id: room, client_id: b.id });
 
+    const peerEvents = () => Promise.all([g1, g2].map((g) => metric(g, 'switchboard_bus_delivered_total{topic_kind="peer"}')));
+    const [before1, before2] = await peerEvents();
     const offer = { type: 'offer', sdp: `v=0\r\n${'a=x\r\n'.repeat(1500)}` }; // ~9 KB: above WEBSOCKET_MAX_MESSAGE_SIZE
     b.send({ type: 'offer', to: a.id, data: offer });
     expect(await a.next('offer')).toEqual({ type: 'offer', from: b.id, data: offer });
@@ -62,6 +65,9 @@ describe('signaling across replicas', () => {
     for (let i = 0; i < 5; i++) b.send({ type: 'ice_candidate', to: a.id, data: { candidate: `c${i}` } });
     for (let i = 0; i < 5; i++) expect(await a.next('ice_candidate')).toEqual({ type: 'ice_candidate', from: b.id, data: { candidate: `c${i}` } });
     expect(await a.ask({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    // Each relay reached only the addressee's replica: 6 to a's (offer, 5 candidates), 1 to b's (answer).
+    const [after1, after2] = await peerEvents();
+    expect([after1 - before1, after2 - before2]).toEqual([6, 1]);
 
     b.send({ type: 'leave_room', room_id: room });
     expect(await a.next('peer_left')).toEqual({ type: 'peer_left', room_id: room, client_id: b.id });

@@ -32,6 +32,10 @@ interface Peer {
   channel?: DataChannelLike;
   /** True when this side made the offer. */
   offerer: boolean;
+  /** The offer is out and no answer applied yet. */
+  awaitingAnswer: boolean;
+  /** Our own description being applied (werift resolves it only once candidates are gathered). */
+  local?: Promise<unknown>;
   /** Candidates that arrived before the remote description, applied after it. */
   early: IceCandidateInitLike[];
   /** Every candidate and description seen, so a repeated frame is ignored. */
@@ -90,8 +94,11 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     const peer = this.create(id, true);
     this.attach(peer, peer.pc.createDataChannel(this.options.label ?? 'data'));
     const offer = await peer.pc.createOffer();
-    await peer.pc.setLocalDescription(offer);
+    // Sent before it is applied: candidates trickle after it, and the answer waits for `local`.
+    peer.local = peer.pc.setLocalDescription(offer);
+    peer.awaitingAnswer = true;
     this.signaling.signal('offer', id, plain(offer));
+    await peer.local;
   }
 
   private async onSignal({ type, from, data }: Signal): Promise<void> {
@@ -108,14 +115,17 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
       await peer.pc.setRemoteDescription(data);
       await this.applyEarly(peer);
       const answer = await peer.pc.createAnswer();
-      await peer.pc.setLocalDescription(answer);
+      const applied = peer.pc.setLocalDescription(answer);
       this.signaling.signal('answer', from, plain(answer));
+      await applied;
       return;
     }
     if (!existing) return;
     existing.seen.add(key);
     if (type === 'answer') {
-      if (!isDescription(data, 'answer') || existing.pc.signalingState !== 'have-local-offer') return; // stale
+      if (!isDescription(data, 'answer') || !existing.awaitingAnswer) return; // stale
+      existing.awaitingAnswer = false;
+      await existing.local;
       await existing.pc.setRemoteDescription(data);
       await this.applyEarly(existing);
       return;
@@ -127,7 +137,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
 
   private create(id: number, offerer: boolean): Peer {
     const pc = runtime().createPeerConnection({ iceServers: this.options.iceServers ?? [] });
-    const peer: Peer = { id, pc, offerer, early: [], seen: new Set() };
+    const peer: Peer = { id, pc, offerer, awaitingAnswer: false, early: [], seen: new Set() };
     this.peers.set(id, peer);
     pc.onicecandidate = (ev) => {
       const c = ev.candidate;

@@ -67,4 +67,22 @@ describe('SwitchboardClient reconnects', () => {
     observer.close();
     lb.server.close();
   }, 60000);
+
+  it('speaks the channels dialect: join confirmed, presence of the next member, leave', async () => {
+    const url = `${cluster.gateways[1].url}/api/v1/ws`; // the first replica was drained above
+    const first = new SwitchboardClient({ url, token: token('chan-a') });
+    const second = new SwitchboardClient({ url: `${cluster.gateways[1].url}/api/v1/ws`, token: token('chan-b') });
+    const presence: ServerFrame[] = [];
+    first.on('presence', (f) => presence.push(f));
+    await first.connect();
+    expect(await first.join('general')).toMatchObject({ type: 'channel_joined', channel_id: 'general' });
+    await second.connect();
+    await second.join('general');
+    await until('chan-b joined, seen by chan-a', () => presence.find((f) => f.type === 'channel_joined' && f.username === 'chan-b'));
+    await second.leave('general');
+    await until('chan-b left', () => presence.find((f) => f.type === 'channel_left' && f.username === 'chan-b'));
+    expect(() => first.say('general', 'x')).toThrow(/POST \/api\/v1\/messages/);
+    first.close();
+    second.close();
+  }, 30000);
 });

@@ -52,9 +52,9 @@ export interface Presence {
   expire(): Promise<ExpiredMember[]>;
   removeNode(nodeId: string): Promise<void>;
   /**
-   * A number no other call in the cluster got, ever (a counter that only grows; the memory
-   * store seeds it from the clock, so it also grows across restarts). Replicas take one per
-   * start to build cluster-unique ids from a local sequence.
+   * A number no other call in the cluster got, ever: a counter that only grows and never
+   * falls below the clock in seconds, so it keeps growing across restarts of the process or
+   * of Redis. Replicas take one per start to build cluster-unique ids from a local sequence.
    */
   allocateNodeNumber(): Promise<number>;
   close(): Promise<void>;

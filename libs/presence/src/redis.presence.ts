@@ -28,13 +28,27 @@ export interface RedisPresenceOptions {
  *   {P}:conns         HASH  nodeId → connection count
  *   {P}:restored      HASH  nodeId → 1 once the node put its entries back (lost with them)
  *   {P}:node:<nodeId> SET   "<room>\0<clientId>" of every entry the node holds
- *   {P}:node-number   STRING the last node number handed out (INCR)
+ *   {P}:node-number   STRING the last node number handed out (INCR, never below Redis' clock in seconds)
  *
  * Time is Redis's own (TIME inside the scripts), so replicas' clocks never disagree about a TTL.
  * A node is dead when its heartbeat is older than the TTL; reads leave its entries out at once,
  * and `expire()` claims them in one script, so exactly one caller in the cluster gets each.
  * Until then reads walk the dead node's index to leave its entries out (cheap when none is dead).
  */
+
+/**
+ * The next node number: one more than the last, and never below Redis' clock in seconds, so
+ * that after Redis lost its data (no persistence, a flush) numbers still only grow: node
+ * numbers are taken once per replica start (or per 2^20 ids), far less than one a second.
+ */
+const NODE_NUMBER = `
+local n = redis.call('INCR', KEYS[1])
+local now = tonumber(redis.call('TIME')[1])
+if n < now then
+  redis.call('SET', KEYS[1], now)
+  n = now
+end
+return n`;
 
 /** Lua helpers shared by the scripts. ARGV[1] is always the tagged prefix `{P}`, ARGV[2] the TTL. */
 const LIB = `
@@ -257,7 +271,7 @@ export class RedisPresence implements Presence {
   }
 
   async allocateNodeNumber(): Promise<number> {
-    return Number(await bounded(this.redis.incr(this.key('node-number')), this.commandTimeoutMs));
+    return Number(await bounded(this.redis.eval(NODE_NUMBER, 1, this.key('node-number')) as Promise<number>, this.commandTimeoutMs));
   }
 
   async close(): Promise<void> {

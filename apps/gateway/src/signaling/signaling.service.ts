@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import {
+  CloseCode,
   CommandError,
   ErrorCode,
   type HubEvent,
@@ -58,7 +59,9 @@ export class SignalingService implements OnModuleInit {
       // Both subscriptions go to the bus in one batch.
       await Promise.all([this.hub.connect(conn), this.node.want(Topics.peer(conn.id))]);
     } catch (err) {
+      // Without its peer topic no relay could reach it: send it away (1013, try again later).
       this.peers.delete(conn.id);
+      conn.close(CloseCode.TryAgainLater, 'message bus unavailable', 'error');
       throw err;
     }
     return { kind: 'welcome', clientId: conn.id };
