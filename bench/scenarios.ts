@@ -17,6 +17,8 @@ export type RunScenario = 'fanout' | 'fanout-2r' | 'rooms-2r';
 export interface RunResult {
   scenario: RunScenario;
   target: Target;
+  /** The gateway's WEBSOCKET_WRITE_DELAY in ms, when the run set it (rooms-2r). */
+  writeDelayMs?: number;
   /** Server processes (1: BUS=memory gateway or the ws reference; 2: on one Redis). */
   replicas: number;
   clients: number;
@@ -178,9 +180,18 @@ function clientMode(target: Target): ClientMode {
  * Connects the clients as the shape places them, has the senders send, and counts what
  * every client receives. Server CPU is read from /proc over first send → last delivery.
  */
-export async function measureRun(target: Target, shape: RunShape, o: BenchOptions, capMs: number, profile?: ProfileOptions): Promise<RunResult> {
+export async function measureRun(
+  target: Target,
+  shape: RunShape,
+  o: BenchOptions,
+  capMs: number,
+  profile?: ProfileOptions,
+  writeDelayMs?: number,
+): Promise<RunResult> {
   const plan = layout(shape);
-  const deployment = await deploy(target, shape.replicas, profile && target === 'switchboard' ? profilerEnv(profile.dir) : {});
+  // WEBSOCKET_WRITE_DELAY for the gateway (rooms-2r runs it at each --write-delay).
+  const delayEnv: Record<string, string> = writeDelayMs === undefined || target !== 'switchboard' ? {} : { WEBSOCKET_WRITE_DELAY: `${writeDelayMs}ms` };
+  const deployment = await deploy(target, shape.replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}) });
   const { servers, cluster } = deployment;
   const samplers = servers.map((s) => new RssSampler(s.pid));
   const pool = new LoadPool(o.clientProcesses);
@@ -233,6 +244,7 @@ export async function measureRun(target: Target, shape: RunShape, o: BenchOption
     return {
       scenario: shape.scenario,
       target,
+      writeDelayMs: delayEnv.WEBSOCKET_WRITE_DELAY === undefined ? undefined : writeDelayMs,
       replicas: shape.replicas,
       clients: shape.clients,
       rooms: shape.rooms.length,
@@ -348,12 +360,12 @@ function notable(line: string): boolean {
   }
 }
 
-function profilerEnv(dir: string): Record<string, string> {
+export function profilerEnv(dir: string): Record<string, string> {
   return { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler-preload.js')}`, BENCH_PROFILE_DIR: dir };
 }
 
 /** Signals the profiler preload and waits for its log line; returns the profile's path when written. */
-async function toggleProfiler(server: ServerUnderTest, expect: 'started' | 'written'): Promise<string | undefined> {
+export async function toggleProfiler(server: ServerUnderTest, expect: 'started' | 'written'): Promise<string | undefined> {
   const from = server.logs.length;
   process.kill(server.pid, 'SIGUSR2');
   const deadline = Date.now() + 15_000;
