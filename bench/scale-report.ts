@@ -73,6 +73,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       'RSS before MB',
       'RSS after MB',
       'KB/conn',
+      'kernel KB/conn',
       'ping late p50/p99/max ms',
       'muted closed after s (bound)',
       'probe p50/p99/max ms',
@@ -88,6 +89,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       fixed(r.rssBeforeBytes / MB, 1),
       fixed(r.rssAfterBytes / MB, 1),
       fixed(r.rssPerConnectionKB, 2),
+      fixed(r.slabPerConnectionKB, 1),
       r.pingLateMs ? `${fixed(r.pingLateMs.p50, 1)}/${fixed(r.pingLateMs.p99, 1)}/${fixed(r.pingLateMs.max, 1)}` : 'n/a',
       r.mutedBoundMs ? `${r.mutedClosedAfterMs === undefined ? 'NOT CLOSED' : fixed(r.mutedClosedAfterMs / 1000, 1)} (${fixed(r.mutedBoundMs / 1000, 0)})` : 'n/a',
       probe(r.probe),
@@ -101,7 +103,7 @@ export function idleManyNote(clients: number): string {
   return (
     `Idle many: ${clients} JWT connections on one replica (switchboard: /ws/auth, no room; ws-reference: the same URLs); ` +
     `gateway WEBSOCKET_PING_PERIOD=${IDLE_PING_PERIOD_S}s WEBSOCKET_PONG_WAIT=${IDLE_PONG_WAIT_S}s; ` +
-    `ping late = interval between two pings at a client − the period; muted = a client that stops answering pings (it still reads); ` +
+    `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); ping late = interval between two pings at a client − the period; muted = a client that stops answering pings (it still reads); ` +
     `probe = ${PROBE_MEMBERS} members of one room on the same replica, 250 messages at 50/s, send → receive, while the N are held; ` +
     '"probe alone" = the same before the N were opened (this machine\'s latency floor in this run)'
   );

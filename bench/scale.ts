@@ -13,6 +13,7 @@
  *              terminated, and p99 latency of a 20-member probe room meanwhile.
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
@@ -51,7 +52,7 @@ export interface FillRoomResult {
   replicaCpuMicros: number[];
   redisCpuPerJoinMicros?: number;
   redisCommandsPerJoin?: number;
-  /** The three commands Redis ran most during the fill, per join. */
+  /** Every command Redis ran during the fill (those scripts ran included), per join, most first. */
   redisTopCommands?: string;
   /** Bytes of join replies (`user_list`) per join. */
   userListBytesPerJoin: number;
@@ -81,6 +82,11 @@ export interface IdleManyResult {
   rssBeforeBytes: number;
   rssAfterBytes: number;
   rssPerConnectionKB: number;
+  /**
+   * Kernel memory (slab: sockets, files, TCP state) per connection, machine-wide growth ÷ 2
+   * (client and server ends are both here); other processes' churn makes it approximate.
+   */
+  slabPerConnectionKB: number;
   /** Ping interval − period at the clients (ms), gateway only. */
   pingLateMs?: { p50: number; p99: number; max: number; samples: number };
   /** A client that stopped answering pings: terminated after (ms), and the bound (PONG_WAIT + PING_PERIOD). */
@@ -93,6 +99,12 @@ export interface IdleManyResult {
   /** The same probe before the N connections were opened (this machine's baseline, in the same run). */
   probeBaseline?: IdleManyResult['probe'];
   closes: Record<string, number>;
+}
+
+/** The kernel's slab memory (machine-wide), bytes. */
+function slabBytes(): number {
+  const kb = /^Slab:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
+  return kb ? Number(kb) * 1024 : NaN;
 }
 
 /** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv). */
@@ -187,7 +199,6 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
       redisCommandsPerJoin = delta.reduce((s, [, d]) => s + d, 0) / joined;
       redisTopCommands = delta
         .sort((a, b) => b[1] - a[1])
-        .slice(0, 4)
         .map(([cmd, d]) => `${cmd} ${(d / joined).toFixed(2)}`)
         .join(', ');
     }
@@ -255,6 +266,7 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
     const probeBaseline = probing ? await probeRoom(server, pool, o) : undefined;
     await waitForQuiet(server.pid);
     const rssBeforeBytes = await settledRss(server.pid, 1000);
+    const slabBefore = slabBytes();
     const base = `ws://127.0.0.1:${server.port}`;
     const plans: ScaleClientPlan[] = Array.from({ length: n }, (_, i) => {
       const token = benchToken(`u${i}`);
@@ -265,6 +277,7 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
     const profileFile = profiled ? await toggleProfiler(server, 'written') : undefined;
     await waitForQuiet(server.pid);
     const rssAfterBytes = await settledRss(server.pid, 2000);
+    const slabAfter = slabBytes();
     const result: IdleManyResult = {
       scenario: 'idle-many',
       target,
@@ -279,6 +292,8 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
       rssBeforeBytes,
       rssAfterBytes,
       rssPerConnectionKB: (rssAfterBytes - rssBeforeBytes) / Math.max(1, opened.connected) / 1024,
+      // Both ends of every connection are on this machine: half the growth is the server side's.
+      slabPerConnectionKB: (slabAfter - slabBefore) / 2 / Math.max(1, opened.connected) / 1024,
       probeBaseline,
       closes: {},
       profileFile,
