@@ -113,7 +113,7 @@ function scaleHeader(o: BenchOptions): string[] {
     );
   }
   if (o.scenarios.includes('idle-many')) {
-    out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.0.0.2…)`);
+    out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.0.0.2…; each run its own, 127.0.1.2… next)`);
   }
   return out;
 }
@@ -207,10 +207,22 @@ async function main(): Promise<number> {
   if (o.profile && o.targets.includes('switchboard')) {
     // The join path (fill-room, both replicas) and the connect path (idle-many): one more run each under the V8 profiler.
     const scaleProfiles = [
-      { scenario: 'fill-room', run: async (dir: string) => (await fillRoom('switchboard', o, { dir })).profileFiles ?? [], label: 'fill-room (joins), replica' },
-      { scenario: 'idle-many', run: async (dir: string) => [(await idleMany('switchboard', o, { dir })).profileFile ?? ''], label: 'idle-many (connects)' },
+      {
+        scenario: 'fill-room',
+        run: async (dir: string) => ((await fillRoom('switchboard', o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `fill-room (joins), replica ${i + 1}` })),
+      },
+      {
+        scenario: 'idle-many',
+        run: async (dir: string) => {
+          const files = (await idleMany('switchboard', o, { dir })).profileFiles;
+          return [
+            { file: files?.connect, label: `idle-many, while ${o.idleManyClients} connect` },
+            { file: files?.hold, label: `idle-many, while ${o.idleManyClients} are held (pings, probe room)` },
+          ];
+        },
+      },
     ] as const;
-    for (const { scenario, run, label } of scaleProfiles.filter((p) => o.scenarios.includes(p.scenario))) {
+    for (const { scenario, run } of scaleProfiles.filter((p) => o.scenarios.includes(p.scenario))) {
       if (elapsedS() > o.deadlineSeconds) {
         results.skipped.push(`profile ${scenario}`);
         continue;
@@ -220,8 +232,7 @@ async function main(): Promise<number> {
         const dir = join(o.profileDir, scenario);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
-        const files = (await run(dir)).filter(Boolean);
-        files.forEach((file, i) => results.profiles.push({ label: files.length > 1 ? `${label} ${i + 1}` : label.replace(/, replica$/, ''), profile: hottest(file) }));
+        for (const { file, label } of await run(dir)) if (file) results.profiles.push({ label, profile: hottest(file) });
       } catch (err) {
         results.errors.push(`profile ${scenario}: ${(err as Error).message}`);
       }

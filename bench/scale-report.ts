@@ -75,6 +75,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       'KB/conn',
       'kernel KB/conn',
       'ping late p50/p99/max ms',
+      'loop stall ms',
       'muted closed after s (bound)',
       'probe p50/p99/max ms',
       'probe alone p50/p99/max ms',
@@ -91,6 +92,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       fixed(r.rssPerConnectionKB, 2),
       fixed(r.slabPerConnectionKB, 1),
       r.pingLateMs ? `${fixed(r.pingLateMs.p50, 1)}/${fixed(r.pingLateMs.p99, 1)}/${fixed(r.pingLateMs.max, 1)}` : 'n/a',
+      fixed(r.loopLagMaxMs, 0),
       r.mutedBoundMs ? `${r.mutedClosedAfterMs === undefined ? 'NOT CLOSED' : fixed(r.mutedClosedAfterMs / 1000, 1)} (${fixed(r.mutedBoundMs / 1000, 0)})` : 'n/a',
       probe(r.probe),
       probe(r.probeBaseline),
@@ -103,7 +105,7 @@ export function idleManyNote(clients: number): string {
   return (
     `Idle many: ${clients} JWT connections on one replica (switchboard: /ws/auth, no room; ws-reference: the same URLs); ` +
     `gateway WEBSOCKET_PING_PERIOD=${IDLE_PING_PERIOD_S}s WEBSOCKET_PONG_WAIT=${IDLE_PONG_WAIT_S}s; ` +
-    `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); ping late = interval between two pings at a client − the period; muted = a client that stops answering pings (it still reads); ` +
+    `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); ping late = interval between two pings at a client − the period; loop stall = the gateway's nodejs_eventloop_lag_max_seconds over the hold; muted = a client that stops answering pings (it still reads); ` +
     `probe = ${PROBE_MEMBERS} members of one room on the same replica, 250 messages at 50/s, send → receive, while the N are held; ` +
     '"probe alone" = the same before the N were opened (this machine\'s latency floor in this run)'
   );

@@ -89,13 +89,15 @@ export interface IdleManyResult {
   slabPerConnectionKB: number;
   /** Ping interval − period at the clients (ms), gateway only. */
   pingLateMs?: { p50: number; p99: number; max: number; samples: number };
+  /** The gateway's longest event-loop stall while the N were held (its nodejs_eventloop_lag_max_seconds). */
+  loopLagMaxMs?: number;
   /** A client that stopped answering pings: terminated after (ms), and the bound (PONG_WAIT + PING_PERIOD). */
   mutedClosedAfterMs?: number;
   mutedCloseCode?: number;
   mutedBoundMs?: number;
   probe?: { sent: number; received: number; p50: number; p99: number; max: number };
-  /** The server's CPU profile of the connects, when profiled. */
-  profileFile?: string;
+  /** The server's CPU profiles, when profiled: while the N connect, and while they are held (pings, probe). */
+  profileFiles?: { connect: string; hold?: string };
   /** The same probe before the N connections were opened (this machine's baseline, in the same run). */
   probeBaseline?: IdleManyResult['probe'];
   closes: Record<string, number>;
@@ -114,9 +116,18 @@ export function benchToken(sub: string, rooms?: string[]): string {
   return `${body}.${createHmac('sha256', gatewayEnv().JWT_SECRET).update(body).digest('base64url')}`;
 }
 
-/** 127.0.0.2, 127.0.0.3, …: every 127.0.0.0/8 address is the loopback interface on Linux. */
-export function sourceAddresses(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `127.0.0.${2 + i}`);
+let sourceBlock = 0;
+
+/**
+ * `n` loopback addresses no earlier run of this bench used: 127.0.0.2, 127.0.0.3, … for the
+ * first, 127.0.1.2, … for the next (every 127.0.0.0/8 address is the loopback interface on
+ * Linux). A run's closed connections leave ~N TIME_WAIT entries on its source addresses for
+ * 60 s; a run right after another on the same addresses connected at a fraction of its rate
+ * (the ws reference, 18,000 connections: 311/s second, 1,166/s first).
+ */
+export function freshSourceAddresses(n: number): string[] {
+  const block = sourceBlock++ % 250;
+  return Array.from({ length: n }, (_, i) => `127.0.${block}.${2 + i}`);
 }
 
 function processesFor(clients: number, min = 2): number {
@@ -183,7 +194,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
     const statsBefore = redisUrl ? await redisCommandStats(redisUrl) : undefined;
     const mode: ScaleMode = target === 'socketio' ? 'socketio' : 'ws';
     const readyOn: ReadyOn = target === 'switchboard' ? 'user_list' : target === 'socketio' ? 'connect' : 'open';
-    const opened = await pool.open(mode, plans, sourceAddresses(o.sources), o.connectWindow, readyOn, 180_000);
+    const opened = await pool.open(mode, plans, freshSourceAddresses(o.sources), o.connectWindow, readyOn, 180_000);
     await Promise.all([...pids, ...(redisPid ? [redisPid] : [])].map((pid) => waitForQuiet(pid)));
     const replicaCpuMicros = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
     const redisCpu = redisPid ? cpuMicros(redisPid) - redisCpuBefore : undefined;
@@ -273,8 +284,8 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
       return { url: target === 'ws-reference' ? `${base}/?user_id=u${i}&token=${token}` : `${base}/ws/auth?token=${token}` };
     });
     if (profiled) await toggleProfiler(server, 'started');
-    const opened = await pool.open('ws', plans, sourceAddresses(o.sources), o.connectWindow, 'open', 180_000, processes);
-    const profileFile = profiled ? await toggleProfiler(server, 'written') : undefined;
+    const opened = await pool.open('ws', plans, freshSourceAddresses(o.sources), o.connectWindow, 'open', 180_000, processes);
+    const connectProfile = profiled ? await toggleProfiler(server, 'written') : undefined;
     await waitForQuiet(server.pid);
     const rssAfterBytes = await settledRss(server.pid, 2000);
     const slabAfter = slabBytes();
@@ -296,11 +307,16 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
       slabPerConnectionKB: (slabAfter - slabBefore) / 2 / Math.max(1, opened.connected) / 1024,
       probeBaseline,
       closes: {},
-      profileFile,
+      profileFiles: connectProfile ? { connect: connectProfile } : undefined,
     };
     if (probing) {
       // The last idle client of the last idle process.
+      await loopLagMaxMs(server); // reading it resets it
+      if (profiled) await toggleProfiler(server, 'started');
       await heldWhileIdle(pool, { proc: processes - 1, index: opened.blocks[processes - 1] - 1 }, o, result);
+      const holdProfile = profiled ? await toggleProfiler(server, 'written') : undefined;
+      if (result.profileFiles && holdProfile) result.profileFiles.hold = holdProfile;
+      result.loopLagMaxMs = await loopLagMaxMs(server);
     }
     result.closes = (await pool.report()).closes;
     return result;
@@ -308,6 +324,13 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
     await pool.close().catch(() => undefined);
     await server.stop().catch(() => undefined);
   }
+}
+
+/** The gateway's event-loop lag max since the last scrape (prom-client resets it on every scrape), ms. */
+async function loopLagMaxMs(server: ServerUnderTest): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
 }
 
 type ProbeFigures = NonNullable<IdleManyResult['probe']>;
@@ -322,7 +345,7 @@ async function probeRoom(server: ServerUnderTest, pool: ScalePool, o: BenchOptio
   const base = `ws://127.0.0.1:${server.port}`;
   const plans = Array.from({ length: PROBE_MEMBERS }, (_, i) => ({ url: `${base}/ws/auth/${PROBE_ROOM}?token=${benchToken(`p${i}`, [PROBE_ROOM])}` }));
   const opened = pool.next(pool.size - 1, 'opened', 30_000);
-  pool.send(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: sourceAddresses(1), window: PROBE_MEMBERS, readyOn: 'user_list' });
+  pool.send(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: ['127.0.0.1'], window: PROBE_MEMBERS, readyOn: 'user_list' });
   const probe = await opened;
   if (probe.connected < PROBE_MEMBERS) throw new Error(`probe room: ${probe.failed} of ${PROBE_MEMBERS} failed (${probe.firstFailure})`);
   return probeFigures((await sendProbe(pool, o)).probeLatency);
