@@ -38,6 +38,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 # Seed 003's HTML client, served by the api at `/` (found by walking up from dist/).
 COPY apps/api/public ./apps/api/public
+COPY apps/api/assets ./apps/api/assets
 # Embedded PGlite (standalone, or api without DATABASE_URL) keeps its files here.
 RUN mkdir -p /data && chown 1000:1000 /data
 # The image's `node` user, numeric so Kubernetes' runAsNonRoot can verify it.

@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'rooms-2r' | 'idle' | 'idle-room' | ScaleScenario;
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | ScaleScenario;
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'rooms-2r', 'idle', 'idle-room'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
 export type ScaleScenario = 'fill-room' | 'idle-many';
@@ -95,15 +95,17 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages 
        [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
        [--idle N] [--room-size N] [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,rooms-2r,idle,idle-room]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
        [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
   fanout     --clients in one room on one server, one sends --messages as fast as it may
-  fanout-2r  the same across 2 replicas on one Redis (sender on the first)
+  fanout-2r  the same across 2 replicas on one Redis (sender on the first); room history on
+  fanout-2r-nohistory  the same with WEBSOCKET_HISTORY_SIZE=0: the cost of history
   rooms-2r   --rooms-clients in --rooms rooms across 2 replicas, --rooms-rate messages/s
              round-robin over the rooms for --rooms-seconds
   idle       --idle idle connections (no room); idle-room: in rooms of --room-size
+  resume     --clients clients resume 100 missed messages each (since=0), 50 at a time
 Size scenarios (run only when named in --scenarios):
   fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis
              commands per join, one message to all, user_list; beside ws-reference (connect

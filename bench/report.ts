@@ -112,7 +112,8 @@ export function clusterTable(results: RunResult[]): string {
 
 /** The target, with the gateway's write delay when the run set one (rooms-2r). */
 function label(r: RunResult): string {
-  return r.writeDelayMs === undefined ? r.target : `${r.target} (write delay ${r.writeDelayMs} ms)`;
+  const history = r.scenario === 'fanout-2r-nohistory' ? ' (history off)' : '';
+  return r.writeDelayMs === undefined ? r.target + history : `${r.target}${history} (write delay ${r.writeDelayMs} ms)`;
 }
 
 /** The kernel's share of the servers' CPU. */
@@ -134,6 +135,13 @@ export function clusterAims(results: RunResult[], roomsRate: number): string[][]
     const ok = r.complete && r.lost === 0 && r.duplicated === 0;
     const measured = `lost ${int(r.lost)}, dup ${int(r.duplicated)}${r.complete ? '' : ', incomplete'}`;
     rows.push([`no message lost or duplicated (${r.scenario})`, label(r), measured, verdict(ok)]);
+  }
+  const withHistory = find('fanout-2r', 'switchboard');
+  const without = find('fanout-2r-nohistory', 'switchboard');
+  if (withHistory && without) {
+    const extra = withHistory.cpuPerDeliveryMicros / without.cpuPerDeliveryMicros - 1;
+    const measured = `${fixed(withHistory.cpuPerDeliveryMicros, 3)} vs ${fixed(without.cpuPerDeliveryMicros, 3)} µs (${extra >= 0 ? '+' : ''}${fixed(extra * 100, 1)} %)`;
+    rows.push(['history on costs ≤ 10 % more server CPU per delivery (fanout-2r)', 'switchboard', measured, verdict(extra <= 0.1)]);
   }
   for (const scenario of ['fanout-2r', 'rooms-2r'] as const) {
     const sio = find(scenario, 'socketio');

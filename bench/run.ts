@@ -7,6 +7,8 @@
  *   fanout-2r  the same room spread over 2 replicas on one Redis (started by the bench).
  *   rooms-2r   clients in many small rooms over 2 replicas, senders at a fixed total rate.
  *   idle       K idle connections: server RSS per connection (no room, and in rooms).
+ *   fanout-2r-nohistory  fanout-2r with room history off: what history costs per delivery.
+ *   resume     clients resuming 100 missed messages each: resumes/s, CPU per resume.
  *
  * Every server, client and redis-server is its own process; all of them are killed when the
  * bench ends, however it ends (done, error, SIGINT/SIGTERM/SIGHUP, hard stop). Scenarios that cannot start before the deadline are skipped, so a run is
@@ -16,6 +18,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { killAll, killChildrenOnExit } from './children';
+import { measureResume, type ResumeResult } from './resume';
 import { hottest } from './cpu-profile';
 import { type BenchOptions, parseOptions } from './options';
 import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable } from './report';
@@ -139,6 +142,7 @@ interface Results {
   idle: IdleResult[];
   fillRoom: FillRoomResult[];
   idleMany: IdleManyResult[];
+  resume: ResumeResult[];
   /** Hottest functions per profiled gateway process. */
   profiles: Array<{ label: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
@@ -149,7 +153,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -185,7 +189,11 @@ async function main(): Promise<number> {
         const r = await idleMany(target, o);
         results.idleMany.push(r);
         log(`${name}: ${r.connected}/${r.clients} connected in ${(r.connectMs / 1000).toFixed(2)} s, ${r.rssPerConnectionKB.toFixed(2)} KB per connection`);
-      } else if (scenario === 'fanout' || scenario === 'fanout-2r' || scenario === 'rooms-2r') {
+      } else if (scenario === 'resume') {
+        const r = await measureResume(o);
+        results.resume.push(r);
+        log(`${name}: ${r.resumesPerSec.toFixed(0)} resumes/s (${Math.round(r.replayedPerSec)} replayed messages/s), ${r.serverCpuMicrosPerResume.toFixed(0)} µs gateway CPU per resume, failed ${r.failed}`);
+      } else if (scenario === 'fanout' || scenario === 'fanout-2r' || scenario === 'fanout-2r-nohistory' || scenario === 'rooms-2r') {
         const r = await measureRun(target, shapeOf(scenario, o), o, runCapMs(o), undefined, writeDelayMs);
         (scenario === 'fanout' ? results.fanOut : results.cluster).push(r);
         const redis = r.redisCpuPerDeliveryMicros === undefined ? '' : ` (+${r.redisCpuPerDeliveryMicros.toFixed(3)} µs Redis)`;
@@ -277,6 +285,8 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
   const applies: Record<BenchOptions['scenarios'][number], readonly Target[]> = {
     fanout: ['switchboard', 'ws-reference'],
     'fanout-2r': ['switchboard', 'socketio'],
+    'fanout-2r-nohistory': ['switchboard'],
+    resume: ['switchboard'],
     'rooms-2r': ['switchboard', 'socketio'],
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
@@ -292,7 +302,9 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
 }
 
 function shapeOf(scenario: RunScenario, o: BenchOptions) {
-  return scenario === 'fanout' ? fanOutShape(o) : scenario === 'fanout-2r' ? clusterFanOutShape(o) : clusterRoomsShape(o);
+  if (scenario === 'fanout') return fanOutShape(o);
+  if (scenario === 'fanout-2r' || scenario === 'fanout-2r-nohistory') return clusterFanOutShape(o, scenario === 'fanout-2r');
+  return clusterRoomsShape(o);
 }
 
 /** How long a run may take before it is reported as incomplete. */
@@ -312,7 +324,7 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   const clusterNote =
     'srv CPU = both replicas together ÷ deliveries (replica CPU s: each); Redis apart; peak RSS per replica; ' +
     'sent msg/s = messages ÷ first → last send; latency = receive − send, wall clock';
-  const fanOut2r = r.cluster.filter((x) => x.scenario === 'fanout-2r');
+  const fanOut2r = r.cluster.filter((x) => x.scenario === 'fanout-2r' || x.scenario === 'fanout-2r-nohistory');
   if (fanOut2r.length) {
     out.push(`Fan-out across ${REPLICAS} replicas (fanout-2r): ${o.clients} clients in one room × ${o.messages} messages × ${o.payloadBytes} B, sender on replica 1 (${clusterNote})`);
     out.push(clusterTable(fanOut2r), '');
@@ -325,6 +337,14 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
         `${shape.messages} messages × ${o.payloadBytes} B (${clusterNote})`,
     );
     out.push(clusterTable(rooms2r), '');
+  }
+  for (const x of r.resume) {
+    out.push(
+      `Resume: ${x.resumes} clients (of ${x.resumes + x.failed}) each resumed ${x.missed} missed messages in ${x.rooms} rooms, 50 at a time: ` +
+        `${x.resumesPerSec.toFixed(0)} resumes/s, ${Math.round(x.replayedPerSec)} replayed messages/s; per resume ${x.serverCpuMicrosPerResume.toFixed(0)} µs gateway CPU, ` +
+        `${x.redisCpuMicrosPerResume.toFixed(0)} µs Redis CPU${x.firstError ? `; first error: ${x.firstError}` : ''}`,
+      '',
+    );
   }
   if (r.idle.length) {
     out.push(`Idle: ${o.idleClients} connections (RSS read after 2 s settling; KB/connection = (after − before) ÷ connected)`);

@@ -12,7 +12,7 @@ const SETTLE_MS = 300;
 export const REPLICAS = 2;
 
 /** The scenarios that send messages and count deliveries. */
-export type RunScenario = 'fanout' | 'fanout-2r' | 'rooms-2r';
+export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r';
 
 export interface RunResult {
   scenario: RunScenario;
@@ -111,6 +111,8 @@ interface RunShape {
   rooms: string[];
   messages: number;
   rate: number;
+  /** Extra gateway environment. */
+  env?: Record<string, string>;
 }
 
 /** fanout: clients in one room on one server; one sends as fast as it may. */
@@ -118,9 +120,10 @@ export function fanOutShape(o: BenchOptions): RunShape {
   return { scenario: 'fanout', replicas: 1, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
 }
 
-/** fanout-2r: the same room spread evenly over two replicas; the sender is on the first. */
-export function clusterFanOutShape(o: BenchOptions): RunShape {
-  return { scenario: 'fanout-2r', replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
+/** fanout-2r: the same room spread evenly over two replicas; the sender is on the first. Without history: fanout-2r-nohistory. */
+export function clusterFanOutShape(o: BenchOptions, history = true): RunShape {
+  const shape = { replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
+  return history ? { scenario: 'fanout-2r', ...shape } : { scenario: 'fanout-2r-nohistory', ...shape, env: { WEBSOCKET_HISTORY_SIZE: '0' } };
 }
 
 /** rooms-2r: many rooms, each spread evenly over two replicas, messages round-robin over them at a total rate. */
@@ -191,7 +194,7 @@ export async function measureRun(
   const plan = layout(shape);
   // WEBSOCKET_WRITE_DELAY for the gateway (rooms-2r runs it at each --write-delay).
   const delayEnv: Record<string, string> = writeDelayMs === undefined || target !== 'switchboard' ? {} : { WEBSOCKET_WRITE_DELAY: `${writeDelayMs}ms` };
-  const deployment = await deploy(target, shape.replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}) });
+  const deployment = await deploy(target, shape.replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}), ...shape.env });
   const { servers, cluster } = deployment;
   const samplers = servers.map((s) => new RssSampler(s.pid));
   const pool = new LoadPool(o.clientProcesses);

@@ -109,6 +109,16 @@ describe('docker-compose.yml', () => {
     expect(secrets.size).toBe(1);
   });
 
+  it('is secure by default: gateways need a credential and an explicit origin list, the api closes its stats', () => {
+    for (const name of appServices(compose, 'gateway')) {
+      const config = loadConfig(serviceEnv(compose.services[name]));
+      expect({ name, requireAuth: config.ws.requireAuth }).toEqual({ name, requireAuth: true });
+      expect(config.ws.allowedOrigins).not.toContain('*');
+      expect(config.ws.allowedOrigins.length).toBeGreaterThan(0);
+    }
+    expect(loadConfig(serviceEnv(compose.services.api)).api.statsRequireAuth).toBe(true);
+  });
+
   it('gateways trust X-Forwarded-For only because nginx is their sole entry (no published ports)', () => {
     for (const name of appServices(compose, 'gateway')) {
       expect(loadConfig(serviceEnv(compose.services[name])).trustProxy).toBe(true);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppProcess, startAppProcess } from '../../libs/testing/gateway-process';
 import { freePorts, RedisServer } from '../../libs/testing/redis-server';
-import { TestClient } from '../gateway/test/support/ws-client';
+import { signToken } from '../gateway/test/support/gateway';
+import { TestClient, upgradeStatus } from '../gateway/test/support/ws-client';
 import { appServices, loadCompose, serviceEnv } from './testing/compose';
 import { TEST_SECRETS } from './testing/env';
 import { repoPath } from './testing/files';
@@ -40,8 +41,11 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
   const suffix = randomBytes(3).toString('hex');
 
   const wss = (path: string) => `wss://127.0.0.1:${https}${path}`;
+  /** compose runs with WEBSOCKET_REQUIRE_AUTH=true: a client named by `?user_id=` gets a JWT for that user (by header, so none is logged). */
   const connect = async (path: string, options: { headers?: Record<string, string> } = {}) => {
-    const c = await TestClient.connect(wss(path), { ca, ...options });
+    const user = new URL(path, 'https://x').searchParams.get('user_id');
+    const auth: Record<string, string> = user === null ? {} : { Authorization: `Bearer ${signToken({ sub: user, username: user }, TEST_SECRETS.JWT_SECRET)}` };
+    const c = await TestClient.connect(wss(path), { ca, ...options, headers: { ...auth, ...options.headers } });
     clients.push(c);
     return c;
   };
@@ -156,14 +160,23 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(created.status).toBe(201);
     expect(await member.next('new_message', 5000)).toMatchObject({ channel_id: channel, data: { id: created.json.data.id, content: 'via the edge' } });
 
-    // /api/v1/ws/stats shares its prefix with the WebSocket path but is REST: the api answers.
-    const stats = await call('GET', '/api/v1/ws/stats');
+    // /api/v1/ws/stats shares its prefix with the WebSocket path but is REST: the api answers
+    // (compose closes it to callers without a credential).
+    expect((await call('GET', '/api/v1/ws/stats')).status).toBe(401);
+    const stats = await call('GET', '/api/v1/ws/stats', undefined, token);
     expect(stats.status).toBe(200);
     expect(stats.json).toMatchObject({ success: true, data: { total_clients: expect.any(Number) } });
     expect(stats.json.data.channels[channel]).toBe(1);
     const page = await call('GET', '/');
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('refuses guests (401) and pages of other sites (403), as compose configures the gateways', async () => {
+    expect((await upgradeStatus(wss('/ws/lobby?user_id=guest'), { ca })).status).toBe(401);
+    const token = signToken({ sub: `origin-${suffix}` }, TEST_SECRETS.JWT_SECRET);
+    expect((await upgradeStatus(wss(`/ws/auth?token=${token}`), { ca, headers: { Origin: 'https://evil.example.com' } })).status).toBe(403);
+    expect((await upgradeStatus(wss(`/ws/auth?token=${token}`), { ca, headers: { Origin: 'https://localhost' } })).status).toBe(101);
   });
 
   it('does not publish /metrics or /health, and redirects plain HTTP to HTTPS', async () => {
@@ -202,7 +215,6 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     while (held.filter((c) => c.closeCode !== undefined).length < 4 && Date.now() < drained) await sleep(20);
     expect(held.map((c) => c.closeCode).filter((code) => code !== undefined)).toEqual([1012, 1012, 1012, 1012]);
     expect(await bounded(exited, 8000, 'still running')).toBe(0);
-    const access = readFileSync(join(dir, 'access.log'), 'utf8').split('\n');
     // nginx logs a WebSocket request when it ends: close the new clients, then read the log.
     await Promise.all(fresh.map((c) => c.close()));
     const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}?user_id=n`));

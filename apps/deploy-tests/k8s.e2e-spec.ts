@@ -142,6 +142,13 @@ describe('k8s/ (kubectl apply -k)', () => {
       if (name === 'api') expect(config.api.databaseUrl).toBe(SECRETS['switchboard-secrets'].DATABASE_URL);
     });
 
+    it('is secure by default: a credential on every WebSocket, an explicit origin list, stats closed', () => {
+      expect(config.ws.requireAuth).toBe(true);
+      expect(config.ws.allowedOrigins).not.toContain('*');
+      expect(config.ws.allowedOrigins.length).toBeGreaterThan(0);
+      expect(config.api.statsRequireAuth).toBe(true);
+    });
+
     it('probes /health/ready (readiness), /health/live (liveness, startup) on the port the app listens on', () => {
       expect(c.ports?.map((p) => p.containerPort)).toEqual([config.port]);
       const probes = { readinessProbe: '/health/ready', livenessProbe: '/health/live', startupProbe: '/health/live' } as const;

@@ -1,20 +1,24 @@
-import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { CONFIG, type SwitchboardConfig } from '../../../libs/config/src';
 import { Readiness } from '../../../libs/core/src';
+import { Metrics } from '../../../libs/observability/src';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
+import { authThrottling } from './auth/auth-throttling';
 import { CredentialsService } from './auth/credentials.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { TokenService } from './auth/token.service';
 import { UsersService } from './auth/users.service';
 import { ClientPageController } from './http/client-page.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { requireJsonBody, securityHeaders } from './http/security.middleware';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesService } from './messages/messages.service';
 import { OutboxPublisher } from './messages/outbox-publisher.service';
 import { PublishController } from './publish/publish.controller';
-import { StatsController } from './stats/stats.controller';
+import { StatsController, StatsGuard } from './stats/stats.controller';
 import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX_STORE, SqlMessageStore, SqlOutboxStore, SqlUserStore, USER_STORE } from './store';
 
 /**
@@ -22,6 +26,7 @@ import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX
  * server-side publish, cluster stats, and seed 003's HTML client at `/`. Needs CoreModule.
  */
 @Module({
+  imports: [ThrottlerModule.forRootAsync({ inject: [CONFIG, Metrics], useFactory: authThrottling })],
   controllers: [AuthController, MessagesController, PublishController, StatsController, ClientPageController],
   providers: [
     {
@@ -42,17 +47,36 @@ import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX
     TokenService,
     CredentialsService,
     AuthGuard,
+    StatsGuard,
     UsersService,
     MessagesService,
     OutboxPublisher,
   ],
   exports: [CredentialsService, USER_STORE],
 })
-export class ApiModule implements OnModuleInit, OnApplicationShutdown {
+export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Api');
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly readiness: Readiness,
+    private readonly users: UsersService,
   ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(securityHeaders).forRoutes('*');
+    consumer.apply(requireJsonBody).forRoutes({ path: 'auth/register', method: RequestMethod.POST }, { path: 'auth/login', method: RequestMethod.POST });
+  }
+
+  /** The gateways read API keys from the credential directory: make sure it has every one (it may be new, or have lost its data). */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const n = await this.users.publishAllKeys();
+      this.logger.debug({ msg: 'API keys published to the credential directory', users: n });
+    } catch (err) {
+      this.logger.warn({ msg: 'API keys not published to the credential directory; gateways may refuse older keys', error: (err as Error).message });
+    }
+  }
 
   onModuleInit(): void {
     this.readiness.register('database', async (): Promise<true> => {

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
+import { NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
 import { ApiAppModule } from './api-app.module';
+import { setupOpenApi } from './http/openapi';
 
 export interface RunningApi {
   app: INestApplication;
@@ -10,8 +12,11 @@ export interface RunningApi {
 }
 
 /** Builds and starts the api on `config.port` (0 picks a free port). */
-export async function startApi(config: SwitchboardConfig, logger: LoggerService | false): Promise<RunningApi> {
-  const app = await NestFactory.create(ApiAppModule.forRoot(config), { logger });
+export async function startApi(config: SwitchboardConfig, logger: RootLogger | false): Promise<RunningApi> {
+  const root = ApiAppModule.forRoot(config);
+  const app = await NestFactory.create(logger ? withLogging(root, logger) : root, { logger: logger ? undefined : false, bufferLogs: Boolean(logger) });
+  if (logger) app.useLogger(app.get(NestLogger));
+  setupOpenApi(app);
   await app.listen(config.port, config.host);
   return { app, port: (app.getHttpServer().address() as AddressInfo).port };
 }

@@ -25,12 +25,20 @@ describe('accounts: register, login, API keys, passwords', () => {
     [{ password: 'secret123' }, /"username" is required/],
     [{ username: 'bob' }, /"password" is required/],
     [{ username: 'bob', password: 'short1' }, /at least 8 characters/],
-    [{ username: 'bob', password: 'lettersonly' }, /too weak/],
-    [{ username: 'bob', password: '12345678' }, /too weak/],
+    [{ username: 'bob', password: 'password' }, /"password" is too common/],
+    [{ username: 'bob', password: '12345678' }, /"password" is too common/],
+    [{ username: 'bob', password: 'Iloveyou1' }, /"password" is too common/],
+    [{ username: 'bob', password: 'x'.repeat(129) }, /"password" must be at most 128 characters/],
     [{ username: 'b', password: 'secret123' }, /at least 3/],
     [{ username: 'bad name', password: 'secret123' }, /letters, digits/],
     [{ username: 'bob', password: 'secret123', email: 'not-an-email' }, /"email" must be an email/],
     [{ username: 42, password: 'secret123' }, /"username" must be a string/],
+    [{ username: 'bob', password: 'secret123', email: 42 }, /"email" must be a string/],
+    [{ username: ['bob'], password: 'secret123' }, /"username" must be a string/],
+    [{ username: 'bob', password: { $gt: '' } }, /"password" must be a string/],
+    [{ username: 'b'.repeat(50_000), password: 'secret123' }, /"username" must be at most 32 characters/],
+    [{ username: 'bob', password: 'secret123', is_admin: true }, /unknown field "is_admin"/],
+    [{ username: 'bob', password: 'secret123', role: 'admin', permissions: ['broadcast'] }, /unknown fields "role", "permissions"/],
     ['{not json', /not valid JSON/],
     ['[1,2]', /JSON object/],
   ])('answers 400 with a reason for %j', async (body, reason) => {
@@ -38,6 +46,24 @@ describe('accounts: register, login, API keys, passwords', () => {
     expect(res.status).toBe(400);
     expect(res.body.success).toBe(false);
     expect(res.body.error.message).toMatch(reason);
+  });
+
+  it('accepts a long passphrase without digits or capitals (NIST SP 800-63B: no composition rules)', async () => {
+    const res = await call('POST', '/auth/register', { username: 'horse', password: 'correct horse battery staple' });
+    expect(res.status).toBe(201);
+    expect((await call('POST', '/auth/login', { username: 'horse', password: 'correct horse battery staple' })).status).toBe(200);
+    expect((await call('POST', '/auth/register', { username: 'eight', password: 'ñandú-€8' })).status).toBe(201);
+  });
+
+  it.each([
+    [{ username: 'carol' }, /"password" is required/],
+    [{ username: 'carol', password: 12345678 }, /"password" must be a string/],
+    [{ username: 'carol', password: 'p'.repeat(100_000) }, /at most 128 characters/],
+    [{ username: 'carol', password: 'secret123', remember: true }, /unknown field "remember"/],
+  ])('refuses a malformed login with 400 for %j', async (body, reason) => {
+    const res = await call('POST', '/auth/login', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ success: false, error: { status: 400, code: 'bad_request', message: expect.stringMatching(reason) } });
   });
 
   it('logs in with a JWT the gateway accepts, and refuses wrong passwords and unknown users alike', async () => {
@@ -91,6 +117,8 @@ describe('accounts: register, login, API keys, passwords', () => {
     expect(wrongOld.status).toBe(401);
     const weak = await call('POST', '/auth/newpassword', { old_password: 'secret123', new_password: 'weak' }, bearer(access_token));
     expect(weak.status).toBe(400);
+    const common = await call('POST', '/auth/newpassword', { old_password: 'secret123', new_password: 'football' }, bearer(access_token));
+    expect(common.body.error.message).toMatch(/"new_password" is too common/);
     const ok = await call('POST', '/auth/newpassword', { old_password: 'secret123', new_password: 'newpass123' }, bearer(access_token));
     expect(ok.status).toBe(200);
     expect((await call('POST', '/auth/login', { username: 'fred', password: 'secret123' })).status).toBe(401);

@@ -71,4 +71,14 @@ describe('the HTML test client at /', () => {
     await page.click('#history');
     await page.waitForFunction(() => document.getElementById('events')!.textContent!.includes('loaded 0 messages'));
   }, 60000);
+
+  it('serves Swagger UI at /docs, rendering every tag and the login operation', async () => {
+    const docs = await browser.newPage();
+    await docs.goto(sa.http + '/docs');
+    await docs.waitForSelector('.opblock-summary-path', { timeout: 20000 });
+    const paths = await docs.locator('.opblock-summary-path').allInnerTexts();
+    expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(expect.arrayContaining(['/auth/login', '/api/v1/messages', '/broadcast']));
+    expect(await docs.locator('.auth-wrapper .authorize').count()).toBe(1);
+    await docs.close();
+  }, 30000);
 });

@@ -70,6 +70,10 @@ describe('messages and lifecycle events (seed 003)', () => {
       [{ channel_id: 'general' }, /"content" is required/],
       [{ channel_id: 'bad channel', content: 'x' }, /"channel_id" must be/],
       [{ channel_id: 'general', content: 'x'.repeat(4001) }, /at most 4000/],
+      [{ channel_id: 'general', content: 'x'.repeat(90_000) }, /"content" must be at most 4000 characters/],
+      [{ channel_id: 7, content: 'x' }, /"channel_id" must be a string/],
+      [{ channel_id: 'general', content: { text: 'x' } }, /"content" must be a string/],
+      [{ channel_id: 'general', content: 'x', user_id: 'someone-else' }, /unknown field "user_id"/],
     ] as const) {
       const res = await call('POST', '/api/v1/messages', body, bearer(tokens.user));
       expect(res.status).toBe(400);
@@ -140,6 +144,8 @@ describe('messages and lifecycle events (seed 003)', () => {
       ['/broadcast', { type: 'bogus', data: 1 }],
       ['/api/v1/rooms/news/broadcast', 'not json'],
       ['/api/v1/users/x/messages', {}],
+      ['/api/v1/users/x/messages', { content: 42 }],
+      ['/broadcast', { data: 1, room: 'news' }],
     ] as const) {
       expect((await call('POST', path, body, bearer(tokens.ops))).status).toBe(400);
     }

@@ -1,14 +1,15 @@
 import type { AddressInfo } from 'node:net';
-import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
-import { Metrics } from '../../../libs/observability/src';
+import { Metrics, NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
 import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
 import { GatewayAppModule } from './gateway-app.module';
 import { ClusterNode } from './hub/cluster-node';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
+import { PendingHandshakes } from './transport/pending-handshakes';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { FlowControl } from './transport/flow-control';
 import { WriteBatcher } from './transport/write-batcher';
@@ -23,17 +24,21 @@ export interface RunningGateway {
 
 /**
  * Builds and starts a gateway on `config.port` (0 picks a free port). `root` is the app
- * module: the gateway alone by default, or the standalone server (gateway and api).
+ * module: the gateway alone by default, or the standalone server (gateway and api);
+ * `prepare` adds to the app before it listens (the standalone's API docs).
  */
 export async function startGateway(
   config: SwitchboardConfig,
-  logger: LoggerService | false,
+  logger: RootLogger | false,
   root: DynamicModule = GatewayAppModule.forRoot(config),
+  prepare?: (app: INestApplication) => void,
 ): Promise<RunningGateway> {
-  const app = await NestFactory.create(root, new TunedExpressAdapter(config.ws.readBufferSize), {
-    logger: logger === false ? false : logger,
-    bufferLogs: false,
+  const app = await NestFactory.create(logger ? withLogging(root, logger) : root, new TunedExpressAdapter(config.ws.readBufferSize), {
+    logger: logger ? undefined : false,
+    bufferLogs: Boolean(logger),
   });
+  if (logger) app.useLogger(app.get(NestLogger));
+  const log = new Logger('Gateway');
   const metrics = app.get(Metrics);
   const node = app.get(ClusterNode);
   let sequence = 0;
@@ -52,11 +57,17 @@ export async function startGateway(
       rateLimitStrikes: config.limits.rateLimitStrikes,
       onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
       onInternalError: (err, conn) => {
-        if (logger) logger.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack }, 'Gateway');
+        log.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack });
       },
     },
   });
   app.useWebSocketAdapter(adapter);
+  prepare?.(app);
+  new PendingHandshakes(app.getHttpServer(), {
+    timeoutMs: config.ws.handshakeTimeoutMs,
+    perAddress: config.trustProxy ? 0 : config.limits.connectBurst,
+    onCut: (status) => metrics.refused.labels(String(status)).inc(),
+  });
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const stop = async () => {

@@ -11,6 +11,7 @@ import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
+import { SessionCloserService } from './transport/session-closer.service';
 
 /** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
 @Module({
@@ -24,6 +25,7 @@ import { HeartbeatService } from './transport/heartbeat.service';
     HeartbeatService,
     DrainService,
     FlowControl,
+    SessionCloserService,
     RoomsGateway,
     ChannelsGateway,
   ],

@@ -171,6 +171,8 @@ describe('bad input and limits', () => {
     beforeAll(async () => {
       gwp = await startAppProcess('gateway', {
         JWT_SECRET: 'slow-consumer-secret-0123456789',
+        // This measures the per-client bound; the room history would keep its own 100 × 32 KB on top, by design.
+        WEBSOCKET_HISTORY_SIZE: '0',
         WEBSOCKET_MAX_MESSAGE_SIZE: '65536',
         WEBSOCKET_MESSAGE_RATE: '100000',
         WEBSOCKET_MESSAGE_BURST: '100000',

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { runMain } from '../../../libs/core/src';
-import { startGateway } from '../../gateway/src/bootstrap';
-import { StandaloneModule } from './standalone.module';
+import { startStandaloneServer } from './bootstrap';
 
 void runMain('standalone', async (config, logger) => {
-  const gw = await startGateway(config, logger, StandaloneModule.forRoot(config));
+  const gw = await startStandaloneServer(config, logger);
   return {
     port: gw.port,
     stop: gw.stop,

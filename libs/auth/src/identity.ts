@@ -7,8 +7,14 @@ export interface Identity {
   rooms?: string[];
   /** Permissions such as `broadcast`. */
   permissions: readonly string[];
-  /** True when a verified credential established this identity. */
+  /** True when a verified credential established this identity; false for a guest (no credential). */
   authenticated: boolean;
+  /** Which credential: a JWT or an API key. */
+  via?: 'jwt' | 'api_key';
+  /** A JWT's `iat` (unix seconds): sessions revoked after it end this identity. */
+  issuedAt?: number;
+  /** The SHA-256 of the API key: replacing the key ends this identity. */
+  keyHash?: string;
 }
 
 export const Permission = {

@@ -3,15 +3,17 @@ import type { BusConfig } from '../../config/src';
 import type { Metrics } from '../../observability/src';
 import { Topics } from '../../protocol/src';
 import { BUS, type Bus } from './bus';
-import { MemoryBus } from './memory.bus';
+import { MemoryBroker, MemoryBus } from './memory.bus';
 import { RedisBus } from './redis.bus';
 
 export { BUS };
 
 /** Picks the bus implementation from the config, with its metrics wired. */
 export function createBus(config: BusConfig, metrics: Metrics): Bus {
-  if (config.kind === 'memory') return new MemoryBus();
+  const history = { size: config.historySize, ttlMs: config.historyTtlMs };
+  if (config.kind === 'memory') return new MemoryBus(new MemoryBroker(history));
   return new RedisBus({
+    history,
     url: config.redisUrl,
     clusterNodes: config.clusterNodes.length > 0 ? config.clusterNodes : undefined,
     logger: new Logger('RedisBus'),

@@ -1,4 +1,4 @@
-import type { HubEvent } from '../../protocol/src';
+import type { HubEvent, StreamPosition } from '../../protocol/src';
 
 /** Called once per delivered event. The event is shared: handlers must not mutate it. */
 export type BusHandler = (topic: string, event: HubEvent) => void;
@@ -22,6 +22,17 @@ export type BusHandler = (topic: string, event: HubEvent) => void;
  *   debug; it never reaches the handler and never throws.
  * - After a lost connection the bus reconnects and re-subscribes every held topic by
  *   itself; `isReady()` is false until the subscriptions are live again.
+ *
+ * History (when `HistoryOptions.size` > 0): every publication to a room topic that
+ * `isKept` (chat, room broadcasts, lifecycle events; not join/leave notices) is appended to
+ * the room's history and published in one atomic step, and is delivered carrying `offset`
+ * (+1 per kept publication in that room, from 1) and `epoch` (names the room's history).
+ * - The history keeps the last `size` publications of a room, for `ttlMs` after the room's
+ *   last publication. When it is lost (expired, or the store restarted empty) the next
+ *   publication or read starts a new epoch and offsets start again from 1.
+ * - `history(topic, since)` reads what was published after `since` in one read, in order,
+ *   with the room's current position; `recovered` is false (and nothing is returned) when
+ *   `since` names another epoch, lies beyond the current offset, or is older than what is kept.
  */
 export interface Bus {
   /** Random per start: tells this node's traffic apart from other replicas'. */
@@ -37,8 +48,33 @@ export interface Bus {
   listeners(topic: string): Promise<number>;
   /** True while publishing works and every held subscription is live. */
   isReady(): boolean;
+  /**
+   * The room's current position, and with `since` the kept events published after it.
+   * Resolves `undefined` when history is off. Rejects when the bus is down.
+   */
+  history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined>;
   close(): Promise<void>;
 }
+
+/** What a history read found. */
+export interface HistoryRead {
+  /** The room's current history. */
+  position: StreamPosition;
+  /** With `since`: true when `events` is everything after it; false when that is unknown. */
+  recovered: boolean;
+  /** The kept events after `since`, in offset order (empty without `since` or when not recovered). */
+  events: HubEvent[];
+}
+
+/** How much room history the bus keeps; size 0 turns it off. */
+export interface HistoryOptions {
+  /** Publications kept per room (WEBSOCKET_HISTORY_SIZE). */
+  size: number;
+  /** How long a room's history lives after its last publication, in ms (WEBSOCKET_HISTORY_TTL). */
+  ttlMs: number;
+}
+
+export const NO_HISTORY: HistoryOptions = { size: 0, ttlMs: 0 };
 
 /** Injection token for the Bus. */
 export const BUS = Symbol('BUS');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { HubEvent } from '../../protocol/src';
-import type { Bus, BusHandler } from './bus';
+import { type HubEvent, isKept, type StreamPosition, Topics } from '../../protocol/src';
+import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
+import { MemoryHistory } from './memory-history';
 
 /**
  * The in-process broker that memory buses of one process share; a standalone server has
@@ -8,6 +9,11 @@ import type { Bus, BusHandler } from './bus';
  */
 export class MemoryBroker {
   private readonly subscribers = new Map<string, Set<MemoryBus>>();
+  private readonly kept: MemoryHistory;
+
+  constructor(history: HistoryOptions = NO_HISTORY) {
+    this.kept = new MemoryHistory(history);
+  }
 
   subscribe(topic: string, node: MemoryBus): void {
     let set = this.subscribers.get(topic);
@@ -27,10 +33,20 @@ export class MemoryBroker {
   }
 
   publish(topic: string, event: HubEvent): number {
+    if (this.kept.enabled && isKept(event) && Topics.roomOf(topic) !== undefined) event = this.kept.append(topic, event);
     const set = this.subscribers.get(topic);
     if (!set) return 0;
     for (const node of set) node.enqueue(topic, event);
     return set.size;
+  }
+
+  history(topic: string, since?: StreamPosition): HistoryRead | undefined {
+    return this.kept.enabled && Topics.roomOf(topic) !== undefined ? this.kept.read(topic, since) : undefined;
+  }
+
+  /** Forgets every room's history, as a Redis restarted empty would (tests). */
+  loseHistory(): void {
+    this.kept.clear();
   }
 }
 
@@ -80,6 +96,11 @@ export class MemoryBus implements Bus {
 
   isReady(): boolean {
     return !this.closed;
+  }
+
+  async history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+    if (this.closed) throw new Error('bus closed');
+    return this.broker.history(topic, since);
   }
 
   async close(): Promise<void> {

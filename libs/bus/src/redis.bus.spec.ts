@@ -23,16 +23,29 @@ async function until(ms: number, what: string, check: () => boolean | Promise<bo
   }
 }
 
-async function startBuses(n: number, options: RedisBusOptions) {
+async function startBuses(n: number, options: RedisBusOptions, ports: number[] = []) {
   const nodes = Array.from({ length: n }, () => new RedisBus({ logger: quietLogger(), ...options }));
   const close = async () => void (await Promise.all(nodes.map((b) => b.close())));
+  const loseHistory = () => flushAll(ports);
   try {
     await Promise.all(nodes.map((b) => b.ready(10_000)));
   } catch (err) {
     await close();
     throw err;
   }
-  return { nodes, close };
+  return { nodes, close, loseHistory };
+}
+
+/** Empties every given Redis, as a restart without persistence would. */
+async function flushAll(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const raw = new Redis(port, '127.0.0.1');
+    try {
+      await raw.flushall();
+    } finally {
+      raw.disconnect();
+    }
+  }
 }
 
 let server: RedisServer;
@@ -46,9 +59,11 @@ afterAll(async () => {
   await Promise.all([server?.destroy(), cluster?.destroy()]);
 });
 
-busContract('redis', (n) => startBuses(n, { url: server.url }));
+busContract('redis', (n, history) => startBuses(n, { url: server.url, history }, [server.port]));
 
-busContract('redis-cluster (sharded)', (n) => startBuses(n, { clusterNodes: cluster.nodes }));
+busContract('redis-cluster (sharded)', (n, history) =>
+  startBuses(n, { clusterNodes: cluster.nodes, history }, cluster.servers.map((s) => s.port)),
+);
 
 describe('RedisBus on a single server', () => {
   const closers: Array<() => Promise<unknown>> = [];

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { isHubEvent, type HubEvent } from '../../protocol/src';
-import type { Bus, BusHandler } from './bus';
+import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '../../protocol/src';
+import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
+import { RedisHistory } from './redis-history';
 
 /** Why input from the wire was dropped. */
 export type BusDropReason = 'bad-json' | 'bad-envelope' | 'bad-event';
@@ -33,10 +34,17 @@ export interface RedisBusOptions {
   logger?: LoggerService;
   /** Default: none. */
   metrics?: RedisBusMetrics;
+  /** Room history kept in Redis streams. Default: off. */
+  history?: HistoryOptions;
 }
 
-/** What crosses Redis, as JSON encoded once per publish: publishing node, its clock (ms), the event. */
+/**
+ * What crosses Redis, as JSON encoded once per publish: publishing node, its clock (ms), the
+ * event; a kept room publication also carries its offset and epoch, set by Redis.
+ */
 interface Envelope {
+  o?: number;
+  p?: string;
   n: string;
   t: number;
   e: HubEvent;
@@ -87,6 +95,7 @@ export class RedisBus implements Bus {
   private readonly metrics: RedisBusMetrics;
   private readonly connectWaitMs: number;
   private readonly commandTimeoutMs: number;
+  private readonly historian: RedisHistory;
   private closed = false;
 
   constructor(options: RedisBusOptions = {}) {
@@ -109,6 +118,7 @@ export class RedisBus implements Bus {
       this.single = this.addShard('single', new Redis(url, this.connectionOptions('sub')));
     }
     this.watch(this.pub, 'bus publisher');
+    this.historian = new RedisHistory(options.history ?? NO_HISTORY, this.pub, this.cluster ? 'SPUBLISH' : 'PUBLISH');
   }
 
   setHandler(handler: BusHandler): void {
@@ -121,7 +131,13 @@ export class RedisBus implements Bus {
     const payload = JSON.stringify(envelope);
     const started = performance.now();
     if (this.pub.status !== 'ready') await this.whenReady(this.pub, 'bus publisher');
-    const receivers = this.cluster ? await this.spublish(this.cluster, topic, payload) : await this.pub.publish(topic, payload);
+    let receivers: unknown;
+    if (this.historian.keeps(topic, isKept(event))) {
+      if (this.cluster) await this.slotReady(this.cluster, topic);
+      receivers = await bounded(this.historian.publish(topic, payload), this.commandTimeoutMs, 'history publish timed out');
+    } else {
+      receivers = this.cluster ? await this.spublish(this.cluster, topic, payload) : await this.pub.publish(topic, payload);
+    }
     this.metrics.onPublish?.(performance.now() - started, topic, Buffer.byteLength(payload));
     return Number(receivers);
   }
@@ -190,6 +206,15 @@ export class RedisBus implements Bus {
     return Number(reply[1]);
   }
 
+  async history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+    if (this.closed) throw new Error('bus closed');
+    if (!this.historian.keeps(topic, true)) return undefined;
+    if (this.pub.status !== 'ready') await this.whenReady(this.pub, 'bus publisher');
+    if (this.cluster) await this.slotReady(this.cluster, topic);
+    const read = this.historian.read(topic, since, (payload) => this.parse(payload));
+    return bounded(read, this.commandTimeoutMs, 'history read timed out');
+  }
+
   async ready(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.isReady()) {
@@ -211,13 +236,18 @@ export class RedisBus implements Bus {
    * publishes wait, in order, until the node of their slot is ready.
    */
   private async spublish(cluster: Cluster, topic: string, payload: string): Promise<unknown> {
+    await this.slotReady(cluster, topic);
+    return bounded(cluster.spublish(topic, payload), this.commandTimeoutMs, 'SPUBLISH timed out');
+  }
+
+  /** Waits until the cluster node serving the slot of `topic` (and its history keys) is ready. */
+  private async slotReady(cluster: Cluster, topic: string): Promise<void> {
     const key = cluster.slots[keySlot(topic)]?.[0];
     const node = cluster.nodes('all').find((n) => `${n.options.host}:${n.options.port}` === key);
     if (node && node.status !== 'ready') {
       if (node.status === 'wait') node.connect().catch(() => undefined);
       await this.whenReady(node, `cluster node ${key}`);
     }
-    return bounded(cluster.spublish(topic, payload), this.commandTimeoutMs, 'SPUBLISH timed out');
   }
 
   private connectionOptions(role: 'pub' | 'sub'): RedisOptions {
@@ -332,12 +362,24 @@ export class RedisBus implements Bus {
       if (!isEnvelope(envelope)) return this.drop('bad-envelope', topic, payload);
       if (!isHubEvent(envelope.e)) return this.drop('bad-event', topic, payload);
       this.metrics.onDeliver?.(Date.now() - envelope.t, topic, Buffer.byteLength(payload));
-      this.handler(topic, envelope.e);
+      this.handler(topic, positioned(envelope));
     } catch (err) {
       // Thrown inside ioredis' reply parser it would break the connection: report it here instead.
       this.log.error(`bus handler failed on ${topic}: ${(err as Error).stack ?? err}`);
       this.metrics.onError?.(err as Error);
     }
+  }
+
+  /** A history entry back into its event; undefined (counted, logged) when it is not one. */
+  private parse(payload: string): HubEvent | undefined {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(payload);
+    } catch {
+      return void this.drop('bad-json', 'history', payload);
+    }
+    if (!isEnvelope(envelope) || !isHubEvent(envelope.e)) return void this.drop('bad-event', 'history', payload);
+    return positioned(envelope);
   }
 
   private drop(reason: BusDropReason, topic: string, payload: string): void {
@@ -381,7 +423,18 @@ export class RedisBus implements Bus {
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Envelope>;
+  if (v.o !== undefined && (!Number.isSafeInteger(v.o) || typeof v.p !== 'string')) return false;
   return typeof v.n === 'string' && typeof v.t === 'number' && v.e !== undefined;
+}
+
+/** The envelope's event, carrying the position Redis gave it (the event was parsed fresh: ours to set). */
+function positioned(envelope: Envelope): HubEvent {
+  const event = envelope.e as HubEvent & { offset?: number; epoch?: string };
+  if (envelope.o !== undefined) {
+    event.offset = envelope.o;
+    event.epoch = envelope.p;
+  }
+  return event;
 }
 
 function retryStrategy(times: number): number {

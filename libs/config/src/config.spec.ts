@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       connectionTimeoutMs: 60_000,
       maxPendingBytes: 1024 * 1024,
     });
-    expect(c.bus.kind).toBe('memory');
+    expect(c.bus).toMatchObject({ kind: 'memory', historySize: 100, historyTtlMs: 300_000 });
     expect(c.auth.ephemeralSecret).toBe(true);
     expect(c.auth.jwtSecret).toHaveLength(43);
   });
@@ -69,6 +69,8 @@ describe('loadConfig', () => {
       pingPeriodMs: 27_000,
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
       requireAuth: true,
+      guestRooms: ['*'],
+      handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
       maxPendingBytes: 4096 * 1024,
@@ -93,9 +95,19 @@ describe('loadConfig', () => {
     ['JWT_SECRET', 'short'],
     ['JWT_PUBLIC_KEY', 'not-a-pem'],
     ['WEBSOCKET_MESSAGE_RATE', 'fast'],
+    ['WEBSOCKET_HISTORY_SIZE', '-5'],
+    ['WEBSOCKET_HISTORY_SIZE', 'lots'],
+    ['WEBSOCKET_HISTORY_TTL', 'forever'],
+    ['WEBSOCKET_HISTORY_TTL', '10ms'],
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
     ['WEBSOCKET_WRITE_DELAY', '2s'],
     ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
+    ['AUTH_RATE_LIMIT_PER_IP', '0'],
+    ['AUTH_RATE_LIMIT_PER_USERNAME', 'many'],
+    ['AUTH_RATE_WINDOW', 'a while'],
+    ['WEBSOCKET_GUEST_ROOMS', 'lobby, bad room'],
+    ['WEBSOCKET_HANDSHAKE_TIMEOUT', '10ms'],
+    ['STATS_REQUIRE_AUTH', 'maybe'],
   ])('stops on a bad %s, naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -108,6 +120,10 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain(variable);
   });
 
+  it('reads the history window, and lets size 0 turn history off', () => {
+    expect(loadConfig({ WEBSOCKET_HISTORY_SIZE: '0', WEBSOCKET_HISTORY_TTL: '2m' }).bus).toMatchObject({ historySize: 0, historyTtlMs: 120_000 });
+  });
+
   it('reads the write delay and the presence-events threshold', () => {
     const defaults = loadConfig({});
     expect(defaults.ws.writeDelayMs).toBe(0);
@@ -115,6 +131,23 @@ describe('loadConfig', () => {
     const set = loadConfig({ WEBSOCKET_WRITE_DELAY: '5ms', WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '50' });
     expect(set.ws.writeDelayMs).toBe(5);
     expect(set.limits.presenceEventsMaxMembers).toBe(50);
+  });
+
+  it('reads the auth rate limits', () => {
+    expect(loadConfig({}).api.authRateLimit).toEqual({ perIp: 20, perUsername: 5, windowMs: 60_000 });
+    expect(loadConfig({ AUTH_RATE_LIMIT_PER_IP: '50', AUTH_RATE_LIMIT_PER_USERNAME: '3', AUTH_RATE_WINDOW: '5m' }).api.authRateLimit).toEqual({
+      perIp: 50,
+      perUsername: 3,
+      windowMs: 300_000,
+    });
+  });
+
+  it('reads the guest rooms, the handshake timeout and whether stats need a credential', () => {
+    const c = loadConfig({ WEBSOCKET_GUEST_ROOMS: 'lobby, public-*', WEBSOCKET_HANDSHAKE_TIMEOUT: '2s', STATS_REQUIRE_AUTH: 'true' });
+    expect(c.ws.guestRooms).toEqual(['lobby', 'public-*']);
+    expect(c.ws.handshakeTimeoutMs).toBe(2000);
+    expect(c.api.statsRequireAuth).toBe(true);
+    expect(loadConfig({}).api.statsRequireAuth).toBe(false);
   });
 
   it('requires a shared JWT secret or key in cluster mode', () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { ConfigError } from './config-error';
 import { EnvReader } from './env-reader';
 
@@ -26,6 +26,20 @@ export interface ApiConfig {
   tokenTtlMs: number;
   /** SERVICE_USERS: usernames whose credentials carry the `broadcast` permission (server-side publish). */
   serviceUsers: string[];
+  /** STATS_REQUIRE_AUTH: `/api/v1/ws/stats` needs a credential and shows only rooms it may see. */
+  statsRequireAuth: boolean;
+  /** Attempts allowed on /auth/login, /auth/register, /auth/newpassword, /auth/regenerate. */
+  authRateLimit: AuthRateLimitConfig;
+}
+
+/** Abuse limits on the auth endpoints: past either, 429 with Retry-After until the window ends. */
+export interface AuthRateLimitConfig {
+  /** AUTH_RATE_LIMIT_PER_IP: attempts per endpoint per client IP per window. */
+  perIp: number;
+  /** AUTH_RATE_LIMIT_PER_USERNAME: attempts per endpoint per username (any IP) per window. */
+  perUsername: number;
+  /** AUTH_RATE_WINDOW. */
+  windowMs: number;
 }
 
 /** Seed 001's twelve variables, in milliseconds and bytes. */
@@ -50,6 +64,10 @@ export interface WebSocketConfig {
   allowedOrigins: string[];
   /** WEBSOCKET_REQUIRE_AUTH: when true `/ws` and `/ws/{room}` need a token too. */
   requireAuth: boolean;
+  /** WEBSOCKET_GUEST_ROOMS: room names or `*` patterns a guest (no credential) may join. */
+  guestRooms: string[];
+  /** WEBSOCKET_HANDSHAKE_TIMEOUT: a connection that has not sent a complete request head by then is cut off. */
+  handshakeTimeoutMs: number;
   /** WEBSOCKET_HEARTBEAT_INTERVAL: how often a replica refreshes its presence entries. */
   heartbeatIntervalMs: number;
   /** WEBSOCKET_CONNECTION_TIMEOUT: presence entries not refreshed this long expire (a dead replica's members leave). */
@@ -88,6 +106,10 @@ export interface BusConfig {
   redisUrl: string;
   /** REDIS_CLUSTER_NODES: host:port list; when set, sharded pub/sub on a Redis Cluster. */
   clusterNodes: string[];
+  /** WEBSOCKET_HISTORY_SIZE: publications kept per room for resume; 0 turns history off. */
+  historySize: number;
+  /** WEBSOCKET_HISTORY_TTL: how long a room's history lives after its last publication, in ms. */
+  historyTtlMs: number;
 }
 
 export interface AuthConfig {
@@ -99,6 +121,8 @@ export interface AuthConfig {
   ephemeralSecret: boolean;
   /** PEM private key the api signs RS256/ES256 tokens with (pairs with JWT_PUBLIC_KEY). */
   jwtPrivateKey?: string;
+  /** The algorithm the private key signs with, from its type: ES256 (EC P-256) or RS256 (RSA). */
+  jwtSigningAlgorithm?: 'ES256' | 'RS256';
 }
 
 /** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
@@ -119,6 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pingPeriodMs: r.duration('WEBSOCKET_PING_PERIOD', '54s'),
     allowedOrigins: r.list('WEBSOCKET_ALLOWED_ORIGINS', ['*']),
     requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
+    guestRooms: r.list('WEBSOCKET_GUEST_ROOMS', ['*']),
+    handshakeTimeoutMs: r.duration('WEBSOCKET_HANDSHAKE_TIMEOUT', '10s', 100),
     heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '30s'),
     connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '60s'),
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
@@ -144,6 +170,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  for (const pattern of ws.guestRooms) {
+    if (!/^[A-Za-z0-9_.:@#*-]{1,128}$/.test(pattern)) {
+      throw new ConfigError('WEBSOCKET_GUEST_ROOMS', `must be a comma-separated list of room names or * patterns, got "${pattern}"`);
+    }
+  }
+
   const limits: LimitsConfig = {
     maxRoomMembers: r.int('WEBSOCKET_MAX_ROOM_MEMBERS', 10000, 1),
     maxRoomsPerConnection: r.int('WEBSOCKET_MAX_ROOMS_PER_CONNECTION', 100, 1),
@@ -159,6 +191,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kind: r.oneOf('BUS', 'memory', ['memory', 'redis'] as const),
     redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
     clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
+    historySize: r.int('WEBSOCKET_HISTORY_SIZE', 100, 0, 1_000_000),
+    historyTtlMs: r.duration('WEBSOCKET_HISTORY_TTL', '300s', 1000),
   };
   if (!/^rediss?:\/\//.test(bus.redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
@@ -180,14 +214,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const ephemeralSecret = jwtSecret === undefined && jwtPublicKey === undefined;
   const jwtPrivateKey = r.optional('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (jwtPrivateKey !== undefined && !jwtPrivateKey.includes('PRIVATE KEY-----')) {
-    throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key');
-  }
+  const jwtSigningAlgorithm = jwtPrivateKey === undefined ? undefined : signingAlgorithm(jwtPrivateKey);
   const auth: AuthConfig = {
     jwtSecret: ephemeralSecret ? randomBytes(32).toString('base64url') : jwtSecret,
     jwtPublicKey,
     ephemeralSecret,
     jwtPrivateKey,
+    jwtSigningAlgorithm,
   };
 
   const databaseUrl = r.optional('DATABASE_URL');
@@ -199,6 +232,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: r.string('DATA_DIR', '.data/pglite'),
     tokenTtlMs: r.duration('JWT_EXPIRES_IN', '1h', 1000),
     serviceUsers: r.list('SERVICE_USERS', []),
+    authRateLimit: {
+      perIp: r.int('AUTH_RATE_LIMIT_PER_IP', 20, 1),
+      perUsername: r.int('AUTH_RATE_LIMIT_PER_USERNAME', 5, 1),
+      windowMs: r.duration('AUTH_RATE_WINDOW', '1m', 1000),
+    },
+    statsRequireAuth: r.bool('STATS_REQUIRE_AUTH', false),
   };
 
   return {
@@ -212,4 +251,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth,
     api,
   };
+}
+
+/** ES256 for an EC P-256 key (PKCS#8 or SEC1 PEM), RS256 for RSA (PKCS#8 or PKCS#1): from the key, not the PEM's label. */
+function signingAlgorithm(pem: string): 'ES256' | 'RS256' {
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new ConfigError('JWT_PRIVATE_KEY', `must be a PEM private key (${(err as Error).message})`);
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  const kind = key.asymmetricKeyType === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a ${key.asymmetricKeyType} key`;
+  throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key (RS256) or an EC P-256 key (ES256), got ${kind}`);
 }

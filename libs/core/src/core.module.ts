@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module, type OnModuleInit, Inject } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { JwtVerifier } from '../../auth/src';
+import { Authenticator, createCredentialDirectory, CREDENTIAL_DIRECTORY, type CredentialDirectory, JwtVerifier } from '../../auth/src';
 import { BUS, type Bus } from '../../bus/src/bus';
 import { createBus } from '../../bus/src/bus.factory';
 import { CONFIG, ConfigModule, type SwitchboardConfig } from '../../config/src';
@@ -9,10 +9,11 @@ import { PRESENCE } from '../../presence/src/presence';
 import { createPresence } from '../../presence/src/presence.factory';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
+import { TimedBus } from './timed-bus';
 
 /**
  * What every Switchboard app shares, provided once per process: the config, metrics, JWT
- * verification, the bus, presence, and the health endpoints. The standalone server puts
+ * and API key verification (with the credential directory), the bus, presence, and the health endpoints. The standalone server puts
  * the gateway and the api on one CoreModule, so they share one in-memory bus.
  */
 @Global()
@@ -21,6 +22,8 @@ export class CoreModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     @Inject(BUS) private readonly bus: Bus,
+    private readonly metrics: Metrics,
+    private readonly authenticator: Authenticator,
   ) {}
 
   static forRoot(config: SwitchboardConfig, metrics = new Metrics()): DynamicModule {
@@ -32,14 +35,26 @@ export class CoreModule implements OnModuleInit {
         Readiness,
         { provide: Metrics, useValue: metrics },
         { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
-        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => createBus(c.bus, m), inject: [CONFIG, Metrics] },
+        {
+          provide: CREDENTIAL_DIRECTORY,
+          useFactory: (c: SwitchboardConfig, m: Metrics) => createCredentialDirectory(c, () => m.busDropped.labels('credential_change').inc()),
+          inject: [CONFIG, Metrics],
+        },
+        {
+          provide: Authenticator,
+          useFactory: (c: SwitchboardConfig, jwt: JwtVerifier, directory: CredentialDirectory) => new Authenticator(jwt, directory, c.api.tokenTtlMs),
+          inject: [CONFIG, JwtVerifier, CREDENTIAL_DIRECTORY],
+        },
+        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => new TimedBus(createBus(c.bus, m), m), inject: [CONFIG, Metrics] },
         { provide: PRESENCE, useFactory: (c: SwitchboardConfig) => createPresence(c), inject: [CONFIG] },
       ],
-      exports: [Readiness, Metrics, JwtVerifier, BUS, PRESENCE],
+      exports: [Readiness, Metrics, JwtVerifier, Authenticator, BUS, PRESENCE],
     };
   }
 
   onModuleInit(): void {
     this.readiness.register('bus', () => this.bus.isReady() || 'bus subscriptions not live');
+    this.metrics.readinessProbe = () => this.readiness.status();
+    this.readiness.register('credentials', () => this.authenticator.isReady() || 'credential directory not loaded');
   }
 }

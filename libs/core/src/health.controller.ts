@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Readiness } from './readiness';
 
 /** `/health/live`: the process answers. `/health/ready`: every registered dependency is up (else 503). */
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -19,17 +21,8 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check(
-      this.readiness.entries().map(([name, check]) => async () => {
-        let result: true | string;
-        try {
-          result = await check();
-        } catch (err) {
-          result = (err as Error).message;
-        }
-        return result === true ? this.indicator.check(name).up() : this.indicator.check(name).down({ message: result });
-      }),
-    );
+  async ready() {
+    const states = Object.entries(await this.readiness.status());
+    return this.health.check(states.map(([name, state]) => () => (state === true ? this.indicator.check(name).up() : this.indicator.check(name).down({ message: state }))));
   }
 }

@@ -18,4 +18,18 @@ export class Readiness {
   entries(): Array<[string, ReadinessCheck]> {
     return [...this.checks];
   }
+
+  /** Every check's state now: `true`, or why it is down (a check that throws is down with its message). */
+  async status(): Promise<Record<string, true | string>> {
+    const states = await Promise.all(
+      this.entries().map(async ([name, check]): Promise<[string, true | string]> => {
+        try {
+          return [name, await check()];
+        } catch (err) {
+          return [name, (err as Error).message];
+        }
+      }),
+    );
+    return Object.fromEntries(states);
+  }
 }

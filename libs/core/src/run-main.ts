@@ -1,6 +1,5 @@
-import type { LoggerService } from '@nestjs/common';
 import { ConfigError, loadConfig, type SwitchboardConfig } from '../../config/src';
-import { JsonLogger } from '../../observability/src';
+import { createLogger, type RootLogger } from '../../observability/src';
 
 /**
  * The shared `main` of every Switchboard process: load the config (exit 2 naming a bad
@@ -8,7 +7,7 @@ import { JsonLogger } from '../../observability/src';
  */
 export async function runMain(
   name: string,
-  start: (config: SwitchboardConfig, logger: LoggerService) => Promise<{ port: number; stop(): Promise<void>; describe?: Record<string, unknown> }>,
+  start: (config: SwitchboardConfig, logger: RootLogger) => Promise<{ port: number; stop(): Promise<void>; describe?: Record<string, unknown> }>,
 ): Promise<void> {
   let config: SwitchboardConfig;
   try {
@@ -20,10 +19,11 @@ export async function runMain(
     }
     throw err;
   }
-  const logger = new JsonLogger(config.logLevel, { app: name });
+  const logger = createLogger(name, config.logLevel);
   try {
     const running = await start(config, logger);
-    logger.log({
+    // Always shown: at info, or at LOG_LEVEL when that is higher (deploy scripts and tests wait for it).
+    logger[config.logLevel === 'debug' ? 'info' : config.logLevel]({
       msg: `Switchboard ${name} listening on http://${config.host}:${running.port}`,
       port: running.port,
       bus: config.bus.kind,
@@ -34,7 +34,7 @@ export async function runMain(
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      logger.log({ msg: `${signal}: stopping`, signal });
+      logger.info({ msg: `${signal}: stopping`, signal });
       running.stop().then(
         () => process.exit(0),
         (err: Error) => {

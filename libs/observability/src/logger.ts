@@ -1,62 +1,105 @@
-import type { LoggerService, LogLevel } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 
-const ORDER: Record<string, number> = { debug: 0, verbose: 0, log: 1, info: 1, warn: 2, error: 3, fatal: 4 };
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type RootLogger = pino.Logger;
+
+/** What never reaches a log line: credentials in headers, bodies, query strings and our own fields. */
+const SECRET_FIELDS = ['password', 'old_password', 'new_password', 'token', 'access_token', 'api_key', 'apiKey', 'secret', 'authorization', 'cookie'];
+export const REDACT_PATHS = [
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+const SECRET_QUERY = /([?&](?:api_key|token|access_token|password)=)[^&#]*/gi;
+
+/** Query-string credentials (`?api_key=`, `?token=`) replaced in a URL before it is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/**
+ * The process's JSON logger (pino): one object per line, `{level, time, app, context?, msg, …}`
+ * with the level as a word and an ISO time; errors and worse go to stderr, the rest to stdout.
+ */
+export function createLogger(app: string, level: LogLevel, stream?: pino.DestinationStream): RootLogger {
+  const destination =
+    stream ??
+    pino.multistream(
+      [
+        { level: 'debug', stream: process.stdout },
+        { level: 'error', stream: process.stderr },
+      ],
+      { dedupe: true },
+    );
+  return pino(
+    {
+      level,
+      base: { app },
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
 
 /** Nest's start-up chatter: kept at debug so a normal start logs one line. */
 const FRAMEWORK_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'WebSocketsController', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
 
-/** Structured JSON logs, one object per line on stdout (errors on stderr). */
-export class JsonLogger implements LoggerService {
-  private readonly min: number;
+/** nestjs-pino's Nest logger, with the framework's start-up lines demoted to debug. */
+@Injectable()
+export class NestLogger extends PinoNestLogger {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams[optionalParams.length - 1];
+    if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) return super.debug(message, ...optionalParams);
+    return super.log(message, ...optionalParams);
+  }
+}
 
-  constructor(
-    level: 'debug' | 'info' | 'warn' | 'error' = 'info',
-    private readonly base: Record<string, unknown> = {},
-  ) {
-    this.min = ORDER[level];
-  }
+/** Probes and scrapes: logged at debug, not once every few seconds at info. */
+const QUIET_PATHS = /^\/(health\/|metrics)/;
 
-  log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.write('error', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.write('warn', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.write('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.write('debug', message, rest);
-  }
-  fatal(message: unknown, ...rest: unknown[]): void {
-    this.write('fatal', message, rest);
-  }
-  setLogLevels(_levels: LogLevel[]): void {}
+@Module({})
+class LoggingRootModule {}
 
-  private write(level: string, message: unknown, rest: unknown[]): void {
-    // Nest passes the context (class name) as the last string argument.
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
-    if (level === 'info' && context !== undefined && FRAMEWORK_CONTEXTS.has(context)) level = 'debug';
-    if (ORDER[level] < this.min) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, ...this.base };
-    if (context) entry.context = context;
-    if (message instanceof Error) {
-      entry.msg = message.message;
-      entry.stack = message.stack;
-    } else if (typeof message === 'object' && message !== null) {
-      Object.assign(entry, message);
-    } else {
-      entry.msg = String(message);
-    }
-    for (const extra of rest) {
-      if (typeof extra === 'string') entry.stack = extra;
-      else if (typeof extra === 'object' && extra !== null) Object.assign(entry, extra);
-    }
-    const line = JSON.stringify(entry) + '\n';
-    if (ORDER[level] >= ORDER.error) process.stderr.write(line);
-    else process.stdout.write(line);
-  }
+/**
+ * `root` with nestjs-pino: Nest's own logs go through `logger`, and every HTTP request gets
+ * one line (`msg: "request completed"`, method, url without credentials, status, time) with
+ * a request id (`X-Request-Id` taken from the client when sane, else a UUID, and echoed back).
+ * Use with `bufferLogs: true` and `app.useLogger(app.get(NestLogger))`.
+ */
+export function withLogging(root: DynamicModule, logger: RootLogger): DynamicModule {
+  return {
+    module: LoggingRootModule,
+    imports: [
+      root,
+      LoggerModule.forRoot({
+        pinoHttp: {
+          logger,
+          genReqId: (req: IncomingMessage, res: ServerResponse) => {
+            const given = req.headers['x-request-id'];
+            const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+            res.setHeader('X-Request-Id', id);
+            return id;
+          },
+          customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) =>
+            err || res.statusCode >= 500 ? 'error' : QUIET_PATHS.test(req.url ?? '') ? 'debug' : 'info',
+          customProps: () => ({ context: 'http' }),
+          serializers: {
+            req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remote: req.remoteAddress }),
+            res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+          },
+        },
+      }),
+    ],
+    providers: [NestLogger],
+  };
 }

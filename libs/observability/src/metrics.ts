@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -38,12 +39,62 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly busPublishLatency = new Histogram({
+    name: 'switchboard_bus_publish_seconds',
+    help: 'Time from publish until the bus accepted the event (a Redis round trip in a cluster)',
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly busErrors = new Counter({ name: 'switchboard_bus_errors_total', help: 'Bus failures (publish or subscribe rejected)', labelNames: ['op'] as const, registers: [this.registry] });
   readonly busDropped = new Counter({ name: 'switchboard_bus_dropped_total', help: 'Malformed bus input dropped', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly subscriptions = new Gauge({ name: 'switchboard_bus_subscriptions', help: 'Bus topics this replica subscribes to', registers: [this.registry] });
   readonly presenceSize = new Gauge({ name: 'switchboard_presence_members', help: 'Room memberships this replica holds in presence', registers: [this.registry] });
 
+
+  /** Set by the api: rows waiting in the outbox, read at each scrape. */
+  outboxPending?: () => Promise<number>;
+  readonly outboxBacklog: Gauge = new Gauge({
+    name: 'switchboard_outbox_backlog',
+    help: 'Lifecycle events written but not yet published to the bus (api)',
+    registers: [this.registry],
+    collect: (): Promise<void> => this.probe('outbox_backlog', async () => this.outboxBacklog.set(await this.outboxPending!()), this.outboxPending),
+  });
+
+  /** Set by CoreModule: each readiness check's state, read at each scrape. */
+  readinessProbe?: () => Promise<Record<string, true | string>>;
+  readonly ready = new Gauge({
+    name: 'switchboard_ready',
+    help: '1 while /health/ready answers 200 (every check up and not draining), else 0',
+    registers: [this.registry],
+    collect: (): Promise<void> => this.probe('ready', () => this.collectReadiness(), this.readinessProbe),
+  });
+  readonly readyCheck = new Gauge({ name: 'switchboard_ready_check', help: 'Each readiness check: 1 up, 0 down', labelNames: ['check'] as const, registers: [this.registry] });
+  readonly scrapeErrors = new Counter({ name: 'switchboard_metric_probe_errors_total', help: 'Metric probes that failed at scrape time', labelNames: ['metric'] as const, registers: [this.registry] });
+
+  private readonly logger = new Logger('Metrics');
+
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  private async collectReadiness(): Promise<void> {
+    const checks = await this.readinessProbe!();
+    let all = 1;
+    for (const [name, state] of Object.entries(checks)) {
+      this.readyCheck.labels(name).set(state === true ? 1 : 0);
+      if (state !== true) all = 0;
+    }
+    this.ready.set(all);
+  }
+
+  /** Runs a scrape-time probe when it is wired; a failure is logged at warn and counted, never fails the scrape. */
+  private async probe(metric: string, run: () => Promise<void>, wired: unknown): Promise<void> {
+    if (!wired) return;
+    try {
+      await run();
+    } catch (err) {
+      this.scrapeErrors.labels(metric).inc();
+      this.logger.warn({ msg: 'metric probe failed; the metric keeps its last value', metric, error: (err as Error).message });
+    }
   }
 }

@@ -5,6 +5,8 @@ export interface PresenceMember {
   userId: string;
   username: string;
   email?: string;
+  /** True for a guest (no credential): its user id is only a name it chose. */
+  guest?: boolean;
   nodeId: string;
 }
 

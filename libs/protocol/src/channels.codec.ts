@@ -1,8 +1,9 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
-import type { Command, DecodeError, Reply } from './commands';
-import type { HubEvent } from './events';
+import type { Command, DecodeError, JoinPosition, Reply } from './commands';
+import { guest, type HubEvent, type Sender } from './events';
 import { isRoomName } from './room-name';
+import { withSince } from './since';
 
 /**
  * The channels dialect (seed 003), spoken on `/api/v1/ws`. A channel is a room. Timestamps
@@ -17,7 +18,9 @@ export class ChannelsCodec implements Codec {
     const { type, msg } = parsed;
     switch (type) {
       case 'join_channel':
-        return withChannel(type, msg.channel_id, (room) => ({ kind: 'join', room, style: 'channel' }));
+        return withChannel(type, msg.channel_id, (room) =>
+          withSince(type, msg.since, (since): Command => (since === undefined ? { kind: 'join', room, style: 'channel' } : { kind: 'join', room, style: 'channel', since })),
+        );
       case 'leave_channel':
         return withChannel(type, msg.channel_id, (room) => ({ kind: 'leave', room }));
       case 'ping':
@@ -33,7 +36,7 @@ export class ChannelsCodec implements Codec {
       case 'new_message':
       case 'message_updated':
       case 'message_deleted':
-        return JSON.stringify({ type: event.kind, channel_id: event.room, timestamp, data: event.data });
+        return JSON.stringify({ type: event.kind, channel_id: event.room, timestamp, data: event.data, offset: event.offset, epoch: event.epoch });
       case 'join':
       case 'leave':
         return membership(event.kind === 'join', event.room, event.from, timestamp);
@@ -43,19 +46,23 @@ export class ChannelsCodec implements Codec {
           type: 'message',
           channel_id: event.room,
           user_email: event.from.email ?? null,
+          guest: guest(event.from),
           username: event.from.name,
           content: event.content,
           data: event.data,
           timestamp,
+          offset: event.offset,
+          epoch: event.epoch,
         });
       case 'notification':
       case 'system_message':
       case 'room_message':
-        return JSON.stringify({ type: event.kind, channel_id: event.room, data: event.data, timestamp });
+        return JSON.stringify({ type: event.kind, channel_id: event.room, data: event.data, timestamp, offset: event.offset, epoch: event.epoch });
       case 'private_message':
         return JSON.stringify({
           type: 'private_message',
           user_email: event.from?.email ?? null,
+          guest: guest(event.from),
           username: event.from?.name,
           content: event.content,
           data: event.data,
@@ -68,8 +75,9 @@ export class ChannelsCodec implements Codec {
     const timestamp = new Date().toISOString();
     switch (reply.kind) {
       case 'joined':
+        return membership(true, reply.room, reply.who, timestamp, reply);
       case 'left':
-        return membership(reply.kind === 'joined', reply.room, reply.who, timestamp);
+        return membership(false, reply.room, reply.who, timestamp);
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: new Date(reply.ts).toISOString() });
       case 'error':
@@ -83,11 +91,21 @@ export class ChannelsCodec implements Codec {
 export const channelsCodec = new ChannelsCodec();
 
 /** `channel_joined` / `channel_left`: to the member itself as confirmation, and to the others. */
-function membership(joined: boolean, room: string, who: { name: string; email?: string }, timestamp: string): string {
-  return JSON.stringify({ type: joined ? 'channel_joined' : 'channel_left', channel_id: room, user_email: who.email ?? null, username: who.name, timestamp });
+function membership(joined: boolean, room: string, who: Sender, timestamp: string, at?: JoinPosition): string {
+  return JSON.stringify({
+    type: joined ? 'channel_joined' : 'channel_left',
+    channel_id: room,
+    user_email: who.email ?? null,
+    guest: guest(who),
+    username: who.name,
+    timestamp,
+    epoch: at?.position?.epoch,
+    offset: at?.position?.offset,
+    recovered: at?.recovered,
+  });
 }
 
-function withChannel(type: string, channel: unknown, make: (room: string) => Command): Command | DecodeError {
+function withChannel(type: string, channel: unknown, make: (room: string) => Command | DecodeError): Command | DecodeError {
   if (channel === undefined || channel === null || channel === '') {
     return invalid(ErrorCode.BadField, `"${type}" needs "channel_id"`);
   }

@@ -1,7 +1,8 @@
 /**
  * Close and error codes: the one place they are defined.
  * Close codes follow RFC 6455; the range tells a client whether to reconnect:
- * 1012/1013 mean "come back later", 1008/1009 mean "you did something wrong, fix it first".
+ * 1012/1013 mean "come back later", 1008/1009 mean "you did something wrong, fix it first",
+ * 4001 means "get a new credential first".
  */
 export const CloseCode = {
   /** Normal closure. */
@@ -16,6 +17,8 @@ export const CloseCode = {
   ServiceRestart: 1012,
   /** Try again later: the client did not read fast enough (slow consumer). */
   TryAgainLater: 1013,
+  /** The credential was revoked (password changed, API key regenerated): authenticate again before reconnecting. */
+  SessionRevoked: 4001,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

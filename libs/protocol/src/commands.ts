@@ -1,12 +1,16 @@
 import type { ErrorCode } from './codes';
+import type { StreamPosition } from './events';
 
 /**
  * Commands: what a client asked for, decoded from any dialect. The hub acts on these and
  * never sees a wire frame.
  */
 export type Command =
-  /** Enter a room; `style` records how the client spoke, so replies come back in kind. */
-  | { kind: 'join'; room: string; style: JoinStyle }
+  /**
+   * Enter a room; `style` records how the client spoke, so replies come back in kind.
+   * With `since` (the last offset and epoch the client saw) it resumes: what it missed follows.
+   */
+  | { kind: 'join'; room: string; style: JoinStyle; since?: StreamPosition }
   | { kind: 'leave'; room: string }
   /** Say something to a room the client is in. */
   | { kind: 'say'; room: string; content?: string; data?: unknown }
@@ -38,11 +42,20 @@ export interface DecodeError {
   message: string;
 }
 
+/**
+ * Where a joined room's history stands, on a join confirmation: `recovered` only when the
+ * join gave `since` (true: what was missed follows; false: it cannot be, there is a gap).
+ */
+export interface JoinPosition {
+  position?: StreamPosition;
+  recovered?: boolean;
+}
+
 /** Replies go to the asking connection only. */
 export type Reply =
   /** `total`: the room's distinct member count, present when `names` was capped. */
-  | { kind: 'user_list'; room: string; names: string[]; total?: number }
-  | { kind: 'joined'; room: string; who: { id: string; name: string; email?: string } }
+  | ({ kind: 'user_list'; room: string; names: string[]; total?: number } & JoinPosition)
+  | ({ kind: 'joined'; room: string; who: { id: string; name: string; email?: string } } & JoinPosition)
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }
   | { kind: 'error'; code: ErrorCode; message: string };

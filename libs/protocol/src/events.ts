@@ -9,10 +9,31 @@ export interface Sender {
   name: string;
   /** The email claim, when the credential has one. */
   email?: string;
+  /** True for a guest (no credential): `id` is a name it chose, not a verified user. Rendered as `guest: true`. */
+  guest?: boolean;
+}
+
+/** What codecs render beside a user id: `true` for a guest, absent (not rendered) for a verified user. */
+export function guest(from: Sender | undefined): true | undefined {
+  return from?.guest ? true : undefined;
+}
+
+/** Where a room's history stands: its epoch, and the offset of its last kept publication. */
+export interface StreamPosition {
+  /** +1 per kept publication in the room, from 1; 0 before the first. */
+  offset: number;
+  /** Names the room's history; a new one means what came before is lost. */
+  epoch: string;
+}
+
+/** Set by the bus on a kept room publication (see `isKept`). */
+export interface Positioned {
+  offset?: number;
+  epoch?: string;
 }
 
 /** A chat message to a room (rooms dialect `message` / `room_message`). */
-export interface RoomMessageEvent {
+export interface RoomMessageEvent extends Positioned {
   kind: 'message';
   room: string;
   from: Sender;
@@ -33,7 +54,7 @@ export interface PresenceEvent {
 }
 
 /** A notification to everyone, to a room or to a user (seed 002's hub methods, `broadcast`). */
-export interface NotificationEvent {
+export interface NotificationEvent extends Positioned {
   kind: 'notification' | 'system_message' | 'room_message';
   room?: string;
   from?: Sender;
@@ -52,7 +73,7 @@ export interface PrivateMessageEvent {
 }
 
 /** A stored chat message was created, edited or deleted (published by the api app). */
-export interface LifecycleEvent {
+export interface LifecycleEvent extends Positioned {
   kind: 'new_message' | 'message_updated' | 'message_deleted';
   room: string;
   data: Record<string, unknown>;
@@ -81,11 +102,19 @@ const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
   'message_deleted',
 ]);
 
+/** Whether a publication to a room is kept in its history: all but join/leave notices. */
+export function isKept(event: HubEvent): boolean {
+  return event.kind !== 'join' && event.kind !== 'leave';
+}
+
 /** Checks the shape of an event that arrived from outside the process (the bus). */
 export function isHubEvent(value: unknown): value is HubEvent {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as { kind?: unknown; ts?: unknown; room?: unknown };
   if (typeof e.kind !== 'string' || !KINDS.has(e.kind) || typeof e.ts !== 'number') return false;
   if (e.room !== undefined && typeof e.room !== 'string') return false;
+  const p = value as Positioned;
+  if (p.offset !== undefined && !Number.isSafeInteger(p.offset)) return false;
+  if (p.epoch !== undefined && typeof p.epoch !== 'string') return false;
   return true;
 }

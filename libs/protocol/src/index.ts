@@ -4,5 +4,6 @@ export * from './events';
 export * from './commands';
 export * from './codec';
 export * from './room-name';
+export * from './since';
 export * from './rooms.codec';
 export * from './channels.codec';

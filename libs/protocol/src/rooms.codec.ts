@@ -1,8 +1,9 @@
 import { type Codec, invalid, parseTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinStyle, Reply } from './commands';
-import type { HubEvent } from './events';
+import { guest, type HubEvent, type StreamPosition } from './events';
 import { isRoomName } from './room-name';
+import { withSince } from './since';
 
 /**
  * The rooms dialect (seeds 001 and 002), spoken on `/ws`, `/ws/{room}`, `/ws/auth*`.
@@ -23,9 +24,9 @@ export class RoomsCodec implements Codec {
     const { type, msg } = parsed;
     switch (type) {
       case 'join':
-        return withRoom(type, msg.room, (room) => ({ kind: 'join', room, style: 'chat' }));
+        return withRoom(type, msg.room, (room) => withSince(type, msg.since, (since) => join(room, 'chat', since)));
       case 'join_room':
-        return withRoom(type, msg.data ?? msg.room, (room) => ({ kind: 'join', room, style: 'hub' }));
+        return withRoom(type, msg.data ?? msg.room, (room) => withSince(type, msg.since, (since) => join(room, 'hub', since)));
       case 'leave':
         return withRoom(type, msg.room, (room) => ({ kind: 'leave', room }));
       case 'leave_room':
@@ -72,10 +73,13 @@ export class RoomsCodec implements Codec {
           return JSON.stringify({
             type: 'room_message',
             room: event.room,
-            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, username: event.from.name },
+            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, guest: guest(event.from), username: event.from.name },
             user_id: event.from.id,
+            guest: guest(event.from),
             username: event.from.name,
             timestamp,
+            offset: event.offset,
+            epoch: event.epoch,
           });
         }
         return JSON.stringify({
@@ -84,12 +88,15 @@ export class RoomsCodec implements Codec {
           content: event.content ?? JSON.stringify(event.data),
           data: event.data,
           user_id: event.from.id,
+          guest: guest(event.from),
           username: event.from.name,
           timestamp,
+          offset: event.offset,
+          epoch: event.epoch,
         });
       case 'join':
       case 'leave':
-        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, username: event.from.name, timestamp });
+        return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, guest: guest(event.from), username: event.from.name, timestamp });
       case 'notification':
       case 'system_message':
       case 'room_message':
@@ -98,8 +105,11 @@ export class RoomsCodec implements Codec {
           room: event.room,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
+          offset: event.offset,
+          epoch: event.epoch,
         });
       case 'private_message':
         return JSON.stringify({
@@ -107,24 +117,30 @@ export class RoomsCodec implements Codec {
           content: event.content,
           data: event.data,
           user_id: event.from?.id,
+          guest: guest(event.from),
           username: event.from?.name,
           timestamp,
         });
       case 'new_message':
       case 'message_updated':
       case 'message_deleted':
-        return JSON.stringify({ type: event.kind, room: event.room, data: event.data, timestamp });
+        return JSON.stringify({ type: event.kind, room: event.room, data: event.data, timestamp, offset: event.offset, epoch: event.epoch });
     }
   }
 
   renderReply(reply: Reply): string | undefined {
     switch (reply.kind) {
       case 'user_list':
-        return JSON.stringify(
-          reply.total === undefined
-            ? { type: 'user_list', room: reply.room, data: reply.names, timestamp: nowSeconds() }
-            : { type: 'user_list', room: reply.room, data: reply.names, total: reply.total, timestamp: nowSeconds() },
-        );
+        return JSON.stringify({
+          type: 'user_list',
+          room: reply.room,
+          data: reply.names,
+          total: reply.total,
+          timestamp: nowSeconds(),
+          epoch: reply.position?.epoch,
+          offset: reply.position?.offset,
+          recovered: reply.recovered,
+        });
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
       case 'error':
@@ -140,7 +156,11 @@ export class RoomsCodec implements Codec {
 export const roomsChatCodec = new RoomsCodec('chat');
 export const roomsHubCodec = new RoomsCodec('hub');
 
-function withRoom(type: string, room: unknown, make: (room: string) => Command): Command | DecodeError {
+function join(room: string, style: JoinStyle, since: StreamPosition | undefined): Command {
+  return since === undefined ? { kind: 'join', room, style } : { kind: 'join', room, style, since };
+}
+
+function withRoom(type: string, room: unknown, make: (room: string) => Command | DecodeError): Command | DecodeError {
   if (room === undefined || room === null || room === '') return missing(type, 'room', 'a room name');
   if (!isRoomName(room)) {
     return invalid(ErrorCode.BadField, `invalid room name for "${type}": use 1-128 letters, digits or _ - . : @ #`);

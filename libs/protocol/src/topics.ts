@@ -17,6 +17,11 @@ export const Topics = {
   guest: (userId: string): string => `${PREFIX}:guest:${userId}`,
   /** Events addressed to every connection in the cluster. */
   broadcast: (): string => `${PREFIX}:all`,
+  /**
+   * The Redis keys of a room topic's history: its stream and its meta hash (epoch, offset).
+   * Hash-tagged with the topic, so on a cluster they live on the slot its shard channel does.
+   */
+  history: (topic: string): { stream: string; meta: string } => ({ stream: `{${topic}}:stream`, meta: `{${topic}}:meta` }),
   /** The kind of a topic, for metrics labels: room, user, guest, all, or other. */
   kindOf(topic: string): 'room' | 'user' | 'guest' | 'all' | 'other' {
     const parts = topic.split(':', 3);

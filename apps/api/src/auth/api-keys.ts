@@ -1,10 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
-/** API keys: 32 random bytes, shown once; only their SHA-256 is stored (they have full entropy, so a fast hash is enough). */
+export { hashApiKey } from '../../../../libs/auth/src';
+
+/** API keys: 32 random bytes, shown once; only their SHA-256 is stored (libs/auth `hashApiKey`). */
 export function newApiKey(): string {
   return `sb_${randomBytes(32).toString('base64url')}`;
-}
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
 }

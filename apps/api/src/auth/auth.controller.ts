@@ -1,57 +1,61 @@
-import { BadRequestException, Body as RawBody, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { Body } from '../http/body';
+import { Body, Controller, Get, HttpCode, Post, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCredentials, ApiErrors } from '../http/openapi';
+import { ApiValidationPipe } from '../http/validation';
+import { ApiKeyDto, LoginDto, MeDto, NewPasswordDto, RegisterDto, RegisteredDto, SuccessDto, TokenDto } from './auth.dto';
 import { AuthGuard, CurrentPrincipal } from './auth.guard';
+import { AuthThrottlerGuard } from './auth-throttling';
 import type { Principal } from './credentials.service';
 import { UsersService } from './users.service';
 
-const USERNAME = { min: 3, max: 32, pattern: /^[A-Za-z0-9_.-]+$/, what: '3-32 letters, digits, _ . or -' };
-const EMAIL = { max: 254, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, what: 'an email address' };
-
-/** Passwords must be 8-128 characters with at least one letter and one digit. */
-function password(field: string, body: Body): string {
-  const value = body.string(field, { min: 8, max: 128 });
-  if (!/[A-Za-z]/.test(value) || !/\d/.test(value)) {
-    throw new BadRequestException(`"${field}" is too weak: use at least one letter and one digit`);
-  }
-  return value;
-}
-
+@ApiTags('auth')
+@UsePipes(ApiValidationPipe)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly users: UsersService) {}
 
   @Post('register')
-  register(@RawBody() raw: unknown) {
-    const body = Body.of(raw);
-    return this.users.register(body.string('username', USERNAME), password('password', body), body.optionalString('email', EMAIL));
+  @UseGuards(AuthThrottlerGuard)
+  @ApiCreatedResponse({ type: RegisteredDto })
+  @ApiErrors(400, 409, 429)
+  register(@Body() body: RegisterDto) {
+    return this.users.register(body.username, body.password, body.email);
   }
 
   @Post('login')
   @HttpCode(200)
-  login(@RawBody() raw: unknown) {
-    const body = Body.of(raw);
-    return this.users.login(body.string('username', { max: 64 }), body.string('password', { max: 128 }));
+  @UseGuards(AuthThrottlerGuard)
+  @ApiOkResponse({ type: TokenDto })
+  @ApiErrors(400, 401, 429)
+  login(@Body() body: LoginDto) {
+    return this.users.login(body.username, body.password);
   }
 
   @Post('regenerate')
   @HttpCode(200)
-  @UseGuards(AuthGuard)
+  @UseGuards(AuthGuard, AuthThrottlerGuard)
+  @ApiCredentials()
+  @ApiErrors(429)
+  @ApiOkResponse({ type: ApiKeyDto, description: 'the new key; the old one stops working at once' })
   regenerate(@CurrentPrincipal() principal: Principal) {
     return this.users.regenerate(principal.identity.userId);
   }
 
   @Post('newpassword')
   @HttpCode(200)
-  @UseGuards(AuthGuard)
-  async newPassword(@CurrentPrincipal() principal: Principal, @RawBody() raw: unknown) {
-    const body = Body.of(raw);
-    const oldPassword = body.string('old_password', { max: 128 });
-    await this.users.changePassword(principal.identity.userId, oldPassword, password('new_password', body));
+  @UseGuards(AuthGuard, AuthThrottlerGuard)
+  @ApiCredentials()
+  @ApiOkResponse({ type: SuccessDto })
+  @ApiErrors(400, 429)
+  async newPassword(@CurrentPrincipal() principal: Principal, @Body() body: NewPasswordDto) {
+    await this.users.changePassword(principal.identity.userId, body.old_password, body.new_password);
     return { success: true };
   }
 
   @Get('me')
   @UseGuards(AuthGuard)
+  @ApiCredentials()
+  @ApiOkResponse({ type: MeDto })
   async me(@CurrentPrincipal() principal: Principal) {
     const { userId, username, email, permissions } = principal.identity;
     return { user_id: userId, username, email: email ?? null, permissions, via: principal.via };

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthError, extractToken, type Identity, JwtVerifier, Permission } from '../../../../libs/auth/src';
+import { Authenticator, AuthError, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '../../../../libs/auth/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey } from './api-keys';
@@ -15,14 +15,15 @@ export interface Principal {
 /**
  * Resolves a request's credential: a JWT (`Authorization: Bearer`, `?token=`, `token`
  * cookie) or an API key (`X-API-Key` header, `Authorization: ApiKey <key>`, `?api_key=`).
- * API keys are looked up by their hash, so a regenerated key stops working at once.
+ * API keys are looked up by their hash, so a regenerated key stops working at once; JWTs are
+ * checked against the session revocations too (a password change ends older tokens).
  */
 @Injectable()
 export class CredentialsService {
   private readonly serviceUsers: Set<string>;
 
   constructor(
-    private readonly jwt: JwtVerifier,
+    private readonly auth: Authenticator,
     @Inject(USER_STORE) private readonly users: UserStore,
     @Inject(CONFIG) config: SwitchboardConfig,
   ) {
@@ -31,15 +32,15 @@ export class CredentialsService {
 
   /** Resolves the principal, undefined when the request has no credential; throws AuthError on a bad one. */
   async authenticate(headers: IncomingHttpHeaders, query: URLSearchParams): Promise<Principal | undefined> {
-    const apiKey = apiKeyOf(headers, query);
+    const apiKey = findApiKey(headers, query);
     if (apiKey !== undefined) {
       const user = await this.users.findByApiKeyHash(hashApiKey(apiKey));
       if (!user) throw new AuthError('invalid API key');
       return { identity: this.identityOf(user), via: 'api_key' };
     }
-    const token = extractToken(headers, query);
+    const token = findToken(headers, query)?.token;
     if (token === undefined) return undefined;
-    return { identity: this.jwt.verify(token), via: 'jwt' };
+    return { identity: this.auth.verifyJwt(token), via: 'jwt' };
   }
 
   /** The permissions a stored user holds: their own plus `broadcast` for SERVICE_USERS. */
@@ -50,17 +51,13 @@ export class CredentialsService {
   }
 
   identityOf(user: UserRecord): Identity {
-    return { userId: user.id, username: user.username, email: user.email, permissions: this.permissionsOf(user), authenticated: true };
+    return { userId: user.id, username: user.username, email: user.email, permissions: this.permissionsOf(user), authenticated: true, via: 'api_key' };
   }
-}
 
-function apiKeyOf(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
-  const header = headers['x-api-key'];
-  if (typeof header === 'string' && header !== '') return header;
-  const auth = headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^ApiKey\s+(\S+)$/i.exec(auth);
-    if (m) return m[1];
+  /** What the gateways learn about a key's owner from the credential directory. */
+  ownerOf(user: UserRecord): KeyOwner {
+    const owner: KeyOwner = { userId: user.id, username: user.username, permissions: this.permissionsOf(user) };
+    if (user.email !== undefined) owner.email = user.email;
+    return owner;
   }
-  return query.get('api_key') ?? undefined;
 }

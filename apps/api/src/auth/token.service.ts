@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { Authenticator } from '../../../../libs/auth/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import type { UserRecord } from '../store/user.store';
 
@@ -8,19 +9,23 @@ import type { UserRecord } from '../store/user.store';
 export class TokenService {
   private readonly jwt = new JwtService();
 
-  constructor(@Inject(CONFIG) private readonly config: SwitchboardConfig) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly auth: Authenticator,
+  ) {}
 
   get ttlSeconds(): number {
     return Math.floor(this.config.api.tokenTtlMs / 1000);
   }
 
   issue(user: UserRecord, permissions: string[]): string {
-    const claims: Record<string, unknown> = { sub: user.id, username: user.username };
+    // `iat` decides whether a session revocation (password change) ends the token.
+    const claims: Record<string, unknown> = { sub: user.id, username: user.username, iat: this.auth.issueTime(user.id) };
     if (user.email) claims.email = user.email;
     if (permissions.length > 0) claims.permissions = permissions;
-    const { jwtPrivateKey, jwtSecret } = this.config.auth;
+    const { jwtPrivateKey, jwtSigningAlgorithm, jwtSecret } = this.config.auth;
     return jwtPrivateKey
-      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtPrivateKey.includes('EC PRIVATE') ? 'ES256' : 'RS256', expiresIn: this.ttlSeconds })
+      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtSigningAlgorithm, expiresIn: this.ttlSeconds })
       : this.jwt.sign(claims, { secret: jwtSecret, algorithm: 'HS256', expiresIn: this.ttlSeconds });
   }
 }

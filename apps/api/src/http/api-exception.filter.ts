@@ -23,12 +23,22 @@ export class ApiExceptionFilter implements ExceptionFilter {
     } else if ((err as { type?: string })?.type === 'entity.parse.failed') {
       status = HttpStatus.BAD_REQUEST;
       message = 'request body is not valid JSON';
+    } else if (isClientError(err)) {
+      // The body parser refused the request (too large, bad encoding): the client's fault, not a failure.
+      status = err.status;
+      message = err.status === HttpStatus.PAYLOAD_TOO_LARGE ? 'request body too large' : err.message;
     } else {
       const e = err as Error;
       this.logger.error({ msg: 'request failed', error: e?.message, stack: e?.stack });
     }
     res.status(status).json({ success: false, error: { status, code: codeOf(status), message } });
   }
+}
+
+/** An http-errors error meant for the client (body-parser's), e.g. 413 or 415. */
+function isClientError(err: unknown): err is { status: number; message: string } {
+  const e = err as { status?: unknown; expose?: unknown } | null;
+  return typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
 }
 
 function codeOf(status: number): string {

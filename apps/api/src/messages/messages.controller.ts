@@ -1,43 +1,52 @@
-import { BadRequestException, Body as RawBody, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isRoomName } from '../../../../libs/protocol/src';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
-import { Body } from '../http/body';
+import { ApiCredentials, ApiErrors } from '../http/openapi';
+import { ApiValidationPipe } from '../http/validation';
 import { HISTORY_DEFAULT_LIMIT } from '../store/message.store';
 import { messageJson } from './message-events';
+import { CreateMessageDto, DeletedMessageDto, HistoryDto, MessageDto, UpdateMessageDto } from './messages.dto';
 import { MessagesService } from './messages.service';
 
-const CHANNEL = { max: 128, pattern: /^[A-Za-z0-9_.:@#-]{1,128}$/, what: '1-128 letters, digits or _ - . : @ #' };
-const CONTENT = { max: 4000 };
-
 /** Seed 003's messages: create, edit and delete (author only), and channel history. */
+@ApiTags('messages')
+@ApiCredentials()
+@UsePipes(ApiValidationPipe)
 @Controller('api/v1')
 @UseGuards(AuthGuard)
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
   @Post('messages')
-  async create(@CurrentPrincipal() p: Principal, @RawBody() raw: unknown) {
-    const body = Body.of(raw);
-    const channelId = body.string('channel_id', CHANNEL);
-    const content = body.string('content', CONTENT);
-    return { success: true, data: messageJson(await this.messages.create(p.identity, channelId, content)) };
+  @ApiCreatedResponse({ type: MessageDto, description: 'stored; then `new_message` goes to the channel' })
+  @ApiErrors(400)
+  async create(@CurrentPrincipal() p: Principal, @Body() body: CreateMessageDto) {
+    return { success: true, data: messageJson(await this.messages.create(p.identity, body.channel_id, body.content)) };
   }
 
   @Patch('messages/:id')
-  async update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @RawBody() raw: unknown) {
-    const content = Body.of(raw).string('content', CONTENT);
-    return { success: true, data: messageJson(await this.messages.update(p.identity, id, content)) };
+  @ApiOkResponse({ type: MessageDto, description: 'then `message_updated` goes to the channel' })
+  @ApiErrors(400, 403, 404)
+  async update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: UpdateMessageDto) {
+    return { success: true, data: messageJson(await this.messages.update(p.identity, id, body.content)) };
   }
 
   @Delete('messages/:id')
   @HttpCode(200)
+  @ApiOkResponse({ type: DeletedMessageDto, description: 'then `message_deleted` goes to the channel' })
+  @ApiErrors(403, 404)
   async delete(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const m = await this.messages.delete(p.identity, id);
     return { success: true, data: { id: m.id, channel_id: m.channelId } };
   }
 
   @Get('channels/:id/messages')
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: HISTORY_DEFAULT_LIMIT } })
+  @ApiQuery({ name: 'before', required: false, description: 'a message id: only older messages' })
+  @ApiOkResponse({ type: HistoryDto })
+  @ApiErrors(400)
   async history(@CurrentPrincipal() p: Principal, @Param('id') channelId: string, @Query('limit') limit?: string, @Query('before') before?: string) {
     if (!isRoomName(channelId)) throw new BadRequestException('invalid channel id');
     let pageSize: number | undefined;

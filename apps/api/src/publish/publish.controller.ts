@@ -1,57 +1,60 @@
-import { BadRequestException, Body as RawBody, Controller, ForbiddenException, HttpCode, Inject, Param, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Logger, Param, Post, ServiceUnavailableException, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { can, Permission } from '../../../../libs/auth/src';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { publishToUser } from '../../../../libs/bus/src/publish-to-user';
+import { Metrics } from '../../../../libs/observability/src';
 import { type HubEvent, isRoomName, Topics } from '../../../../libs/protocol/src';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
-import { Body } from '../http/body';
-
-const BROADCAST_TYPES = ['notification', 'system_message'] as const;
-const ROOM_TYPES = ['room_message', 'notification', 'system_message'] as const;
+import { ApiCredentials, ApiErrors } from '../http/openapi';
+import { ApiValidationPipe } from '../http/validation';
+import { BroadcastDto, PublishedDto, RoomBroadcastDto, UserMessageDto } from './publish.dto';
 
 /**
  * Server-side publish, seed 002's hub methods over HTTP: BroadcastToAll, BroadcastToRoom,
  * BroadcastToUser. Only for credentials with the `broadcast` permission; a malformed body
  * is a 400 and nothing is published.
  */
+@ApiTags('publish')
+@ApiCredentials()
+@ApiAcceptedResponse({ type: PublishedDto })
+@ApiErrors(400, 403, 503)
+@UsePipes(ApiValidationPipe)
 @Controller()
 @UseGuards(AuthGuard)
 export class PublishController {
-  constructor(@Inject(BUS) private readonly bus: Bus) {}
+  private readonly logger = new Logger('Publish');
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly metrics: Metrics,
+  ) {}
 
   @Post('broadcast')
   @HttpCode(202)
-  async broadcast(@CurrentPrincipal() principal: Principal, @RawBody() raw: unknown) {
+  async broadcast(@CurrentPrincipal() principal: Principal, @Body() body: BroadcastDto) {
     this.mayPublish(principal);
-    const body = Body.of(raw);
-    const kind = typeOf(body, BROADCAST_TYPES, 'notification');
-    const event: HubEvent = { kind, data: body.value('data'), from: from(principal), ts: Date.now() };
-    return this.publish(() => this.bus.publish(Topics.broadcast(), event));
+    const event: HubEvent = { kind: body.type ?? 'notification', data: body.data, from: from(principal), ts: Date.now() };
+    return this.publish('broadcast', () => this.bus.publish(Topics.broadcast(), event));
   }
 
   @Post('api/v1/rooms/:room/broadcast')
   @HttpCode(202)
-  async room(@CurrentPrincipal() principal: Principal, @Param('room') room: string, @RawBody() raw: unknown) {
+  async room(@CurrentPrincipal() principal: Principal, @Param('room') room: string, @Body() body: RoomBroadcastDto) {
     this.mayPublish(principal);
     if (!isRoomName(room)) throw new BadRequestException('invalid room name: use 1-128 letters, digits or _ - . : @ #');
-    const body = Body.of(raw);
-    const kind = typeOf(body, ROOM_TYPES, 'room_message');
-    const event: HubEvent = { kind, room, data: body.value('data'), from: from(principal), ts: Date.now() };
-    return this.publish(() => this.bus.publish(Topics.room(room), event));
+    const event: HubEvent = { kind: body.type ?? 'room_message', room, data: body.data, from: from(principal), ts: Date.now() };
+    return this.publish(`room ${room}`, () => this.bus.publish(Topics.room(room), event));
   }
 
   @Post('api/v1/users/:id/messages')
   @HttpCode(202)
-  async user(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @RawBody() raw: unknown) {
+  async user(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UserMessageDto) {
     this.mayPublish(principal);
     if (!/^[\w.@:-]{1,128}$/.test(id)) throw new BadRequestException('invalid user id');
-    const body = Body.of(raw);
-    const content = body.optionalString('content', { max: 64 * 1024 });
-    const data = body.optional('data');
-    if (content === undefined && data === undefined) throw new BadRequestException('"content" or "data" is required');
-    const event: HubEvent = { kind: 'private_message', to: id, from: from(principal), content, data, ts: Date.now() };
-    return this.publish(() => publishToUser(this.bus, id, event));
+    const event: HubEvent = { kind: 'private_message', to: id, from: from(principal), content: body.content, data: body.data, ts: Date.now() };
+    return this.publish(`user ${id}`, () => publishToUser(this.bus, id, event));
   }
 
   private mayPublish(principal: Principal): void {
@@ -60,23 +63,18 @@ export class PublishController {
     }
   }
 
-  private async publish(send: () => Promise<number>) {
+  private async publish(target: string, send: () => Promise<number>) {
     let replicas: number;
     try {
       replicas = await send();
-    } catch {
+    } catch (err) {
+      this.metrics.errors.labels('api_publish_failed').inc();
+      this.logger.warn({ msg: 'server-side publish failed; answered 503', target, error: (err as Error).message });
       throw new ServiceUnavailableException('message bus unavailable; nothing was published, retry');
     }
     // How many replicas had an interested connection (0: nobody received it).
     return { success: true, data: { replicas } };
   }
-}
-
-function typeOf<T extends string>(body: Body, allowed: readonly T[], fallback: T): T {
-  const type = body.optionalString('type');
-  if (type === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(type)) throw new BadRequestException(`"type" must be one of ${allowed.join(', ')}`);
-  return type as T;
 }
 
 function from(principal: Principal) {

@@ -1,27 +1,51 @@
-import { Controller, ForbiddenException, Get, Inject, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { type ExecutionContext, Controller, ForbiddenException, Get, Inject, Injectable, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { PRESENCE, type Presence } from '../../../../libs/presence/src/presence';
 import { isRoomName, roomAllowed } from '../../../../libs/protocol/src';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
-import type { Principal } from '../auth/credentials.service';
+import { CredentialsService, type Principal } from '../auth/credentials.service';
+
+/** AuthGuard only when STATS_REQUIRE_AUTH is set (seed 003 documents the stats open). */
+@Injectable()
+export class StatsGuard extends AuthGuard {
+  constructor(
+    credentials: CredentialsService,
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+  ) {
+    super(credentials);
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    return !this.config.api.statsRequireAuth || super.canActivate(context);
+  }
+}
+
+/** Only the rooms a credential may join (all of them for a token without a `rooms` claim, or no credential). */
+function visible(rooms: Record<string, number>, principal: Principal | undefined): Record<string, number> {
+  const patterns = principal?.identity.rooms;
+  if (patterns === undefined) return rooms;
+  return Object.fromEntries(Object.entries(rooms).filter(([room]) => roomAllowed(patterns, room)));
+}
 
 /** Cluster-wide counts from presence (every live replica), in seeds 002 and 003's shapes. */
 @Controller('api/v1')
 export class StatsController {
   constructor(@Inject(PRESENCE) private readonly presence: Presence) {}
 
-  /** Seed 003: `{success, data: {total_clients, channels: {id: count}}}`. */
+  /** Seed 003: `{success, data: {total_clients, channels: {id: count}}}`; with STATS_REQUIRE_AUTH only the caller's rooms. */
   @Get('ws/stats')
-  async stats() {
-    const [nodes, channels] = await Promise.all([this.presence.nodes(), this.presence.rooms()]);
+  @UseGuards(StatsGuard)
+  async stats(@CurrentPrincipal() principal: Principal | undefined) {
+    const [nodes, all] = await Promise.all([this.presence.nodes(), this.presence.rooms()]);
     const total = Object.values(nodes).reduce((a, b) => a + b, 0);
-    return { success: true, data: { total_clients: total, channels, replicas: Object.keys(nodes).length } };
+    return { success: true, data: { total_clients: total, channels: visible(all, principal), replicas: Object.keys(nodes).length } };
   }
 
-  /** Seed 002's GetRoomCount: every non-empty room with its member count. */
+  /** Seed 002's GetRoomCount: every non-empty room the credential may join, with its member count. */
   @Get('rooms')
   @UseGuards(AuthGuard)
-  async rooms() {
-    const rooms = await this.presence.rooms();
+  async rooms(@CurrentPrincipal() principal: Principal) {
+    const rooms = visible(await this.presence.rooms(), principal);
     return { success: true, data: { count: Object.keys(rooms).length, rooms } };
   }
 
@@ -34,7 +58,7 @@ export class StatsController {
     const members = await this.presence.members(room);
     return {
       success: true,
-      data: { room, count: members.length, clients: members.map((m) => ({ client_id: m.clientId, user_id: m.userId, username: m.username })) },
+      data: { room, count: members.length, clients: members.map((m) => ({ client_id: m.clientId, user_id: m.userId, guest: m.guest || undefined, username: m.username })) },
     };
   }
 }

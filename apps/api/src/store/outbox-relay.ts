@@ -15,12 +15,20 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** Default: Nest's Logger. */
   logger?: Pick<LoggerService, 'log' | 'error' | 'debug'>;
+  /**
+   * Whether the bus can take publishes now. While it cannot, the relay waits (looking again
+   * every `minBackoffMs`) without touching the outbox: no transaction, no attempt counted,
+   * nothing logged above debug. Default: always.
+   */
+  ready?: () => boolean;
 }
 
 /** What the health check shows. */
 export interface RelayHealth {
-  /** False while publishing fails. */
+  /** False while publishing fails (waiting for the bus is not failing). */
   ok: boolean;
+  /** True while the bus is not ready and rows wait for it. */
+  waiting?: boolean;
   consecutiveFailures: number;
   failingSince?: Date;
   lastError?: string;
@@ -31,6 +39,8 @@ export interface RelayHealth {
  * wrote an event, `stop()` at shutdown.
  *
  * - Never loses a row: rows are deleted by the store only after `publish` resolved.
+ * - While the bus says it is not ready, it waits: it does not open a transaction, count an
+ *   attempt or log an error, and looks again every `minBackoffMs`.
  * - While publishing fails it retries the oldest row with backoff (100 ms doubling to
  *   2 s), and kicks wait for that timer instead of hammering a bus that is down. The first
  *   failure is logged at error with the row, recovery at info, and `health()` shows it.
@@ -45,6 +55,8 @@ export class OutboxRelay {
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly logger: Pick<LoggerService, 'log' | 'error' | 'debug'>;
+  private readonly ready: () => boolean;
+  private waiting = false;
   private running = false;
   private draining?: Promise<void>;
   private again = false;
@@ -65,6 +77,7 @@ export class OutboxRelay {
     this.minBackoffMs = options.minBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
     this.logger = options.logger ?? new Logger(OutboxRelay.name);
+    this.ready = options.ready ?? (() => true);
   }
 
   /** Starts draining now and then every `intervalMs`. Idempotent. */
@@ -90,6 +103,7 @@ export class OutboxRelay {
   health(): RelayHealth {
     return {
       ok: this.failures === 0,
+      ...(this.waiting && { waiting: true }),
       consecutiveFailures: this.failures,
       failingSince: this.failingSince,
       lastError: this.lastError,
@@ -123,6 +137,7 @@ export class OutboxRelay {
   /** Takes batches until the outbox is empty, a publish fails, or another drain holds it. */
   private async drain(): Promise<void> {
     for (;;) {
+      if (!this.isReady()) return;
       let result;
       try {
         result = await this.store.take(this.batchSize, (row) => this.publishOne(row));
@@ -138,6 +153,16 @@ export class OutboxRelay {
       if (!result.busy) this.recovered();
       if (result.busy || result.published < this.batchSize || !this.running) return;
     }
+  }
+
+  /** Checks the bus before taking rows; a change of state is worth a debug line. */
+  private isReady(): boolean {
+    const ready = this.ready();
+    if (ready === this.waiting) {
+      this.waiting = !ready;
+      this.logger.debug?.(ready ? 'bus ready: outbox publishing resumes' : 'bus not ready: outbox waits for it');
+    }
+    return ready;
   }
 
   private publishOne(row: OutboxRow): Promise<void> {
@@ -174,6 +199,7 @@ export class OutboxRelay {
 
   private nextDelay(): number {
     if (this.failures > 0) return Math.min(this.minBackoffMs * 2 ** (this.failures - 1), this.maxBackoffMs);
+    if (this.waiting) return this.minBackoffMs;
     // Another process is draining: look again soon, its last batch may have missed our rows.
     return this.busy ? this.minBackoffMs : this.intervalMs;
   }

@@ -57,6 +57,11 @@ export class SqlUserStore implements UserStore {
     return this.one(`UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [id, passwordHash]);
   }
 
+  async all(): Promise<UserRecord[]> {
+    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY created_at`);
+    return rows.map(toRecord);
+  }
+
   private async one(sql: string, params: unknown[]): Promise<UserRecord | undefined> {
     const [row] = await this.db.query<UserRow>(sql, params);
     return row ? toRecord(row) : undefined;

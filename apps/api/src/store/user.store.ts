@@ -42,6 +42,8 @@ export interface UserStore {
   /** Replaces the API key: the previous hash stops matching when this resolves. */
   setApiKeyHash(id: string, apiKeyHash: string): Promise<UserRecord | undefined>;
   setPasswordHash(id: string, passwordHash: string): Promise<UserRecord | undefined>;
+  /** Every user (the api publishes their API key hashes to the credential directory at start). */
+  all(): Promise<UserRecord[]>;
 }
 
 /** Injection token for the UserStore. */

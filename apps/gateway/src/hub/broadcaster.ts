@@ -14,8 +14,11 @@ import type { CodecGroups } from './local-index';
 export class Broadcaster {
   constructor(private readonly metrics: Metrics) {}
 
-  /** Writes the event to every member of every group, except connection `skip`; returns how many got it. */
-  toGroups(groups: CodecGroups, event: HubEvent, skip?: string): number {
+  /**
+   * Writes the event to every member of every group, except connection `skip` and the
+   * connections in `except` (being resumed: they get it from the recovery); returns how many got it.
+   */
+  toGroups(groups: CodecGroups, event: HubEvent, skip?: string, except?: ReadonlySet<Connection>): number {
     let sent = 0;
     let bytes = 0;
     for (const [codec, members] of groups) {
@@ -23,7 +26,9 @@ export class Broadcaster {
       if (text === undefined) continue;
       const frame = textFrame(text);
       let n = 0;
-      if (skip === undefined) {
+      if (except !== undefined) {
+        for (const conn of members) if (conn.id !== skip && !except.has(conn) && conn.write(frame)) n++;
+      } else if (skip === undefined) {
         for (const conn of members) if (conn.write(frame)) n++;
       } else {
         for (const conn of members) if (conn.id !== skip && conn.write(frame)) n++;
@@ -33,6 +38,14 @@ export class Broadcaster {
     }
     this.count(event, sent, bytes);
     return sent;
+  }
+
+  /** One room event to one connection, rendered by the codec it joined the room with (replays). */
+  toOne(conn: Connection, codec: Codec, event: HubEvent): void {
+    const text = codec.render(event);
+    if (text === undefined) return;
+    const frame = textFrame(text);
+    if (conn.write(frame)) this.count(event, 1, frame.length);
   }
 
   /** For a few connections that may speak different dialects (one user's). */

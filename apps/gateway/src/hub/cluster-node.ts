@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BUS, type Bus, publishToUser } from '../../../../libs/bus/src';
+import { BUS, type Bus, type HistoryRead, publishToUser } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
-import { CommandError, ErrorCode, type HubEvent, Topics } from '../../../../libs/protocol/src';
+import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { LocalIndex } from './local-index';
@@ -109,6 +109,15 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     }
   }
 
+  /** The room's history position, and what followed `since`; undefined when history is off. */
+  async history(room: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+    try {
+      return await this.bus.history(Topics.room(room), since);
+    } catch (err) {
+      throw this.unavailable('history read', err);
+    }
+  }
+
   /** Reaches every connection of `to`: an authenticated user, else a guest of that name. */
   async publishToUser(to: string, event: HubEvent): Promise<number> {
     try {
@@ -163,7 +172,8 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {
-    const from = { id: member.userId, name: member.username, email: member.email };
+    const from: Sender = { id: member.userId, name: member.username, email: member.email };
+    if (member.guest) from.guest = true;
     await this.publish(Topics.room(room), { kind: 'leave', room, from, clientId: member.clientId, ts: Date.now() });
   }
 
@@ -222,8 +232,10 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   }
 
   private member(conn: Connection): PresenceMember {
-    const { userId, username, email } = conn.identity;
-    return { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    const { userId, username, email, authenticated } = conn.identity;
+    const member: PresenceMember = { clientId: conn.id, userId, username, email, nodeId: this.nodeId };
+    if (!authenticated) member.guest = true;
+    return member;
   }
 
   private unavailable(what: string, err: unknown): CommandError {

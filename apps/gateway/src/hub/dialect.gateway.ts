@@ -16,7 +16,7 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
   handleConnection(conn: Connection): void {
     conn.run(() => this.hub.connect(conn));
     const initial = conn.initialRoom;
-    if (initial !== undefined) conn.run(() => this.hub.join(conn, initial.room, initial.style));
+    if (initial !== undefined) conn.run(() => this.hub.join(conn, initial.room, initial.style, initial.since));
   }
 
   handleDisconnect(conn: Connection): void {
@@ -24,8 +24,8 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
   }
 
   @SubscribeMessage('join')
-  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply> {
-    return this.hub.join(conn, cmd.room, cmd.style);
+  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply | undefined> {
+    return this.hub.join(conn, cmd.room, cmd.style, cmd.since);
   }
 
   @SubscribeMessage('leave')

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { can, Permission } from '../../../../libs/auth/src';
+import type { HistoryRead } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import {
@@ -15,12 +16,14 @@ import {
   roomsChatCodec,
   roomsHubCodec,
   type Sender,
+  type StreamPosition,
   Topics,
 } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { Broadcaster } from './broadcaster';
 import { ClusterNode } from './cluster-node';
 import { LocalIndex } from './local-index';
+import { RoomRecovery } from './room-recovery';
 
 /** The codec that renders room events to a member, by how it joined. */
 const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
@@ -40,6 +43,7 @@ export class HubService implements OnModuleInit {
   /** Rooms whose roster is being read from presence: later joiners wait for it. */
   private readonly loading = new Map<string, Promise<void>>();
   private readonly listCap: number;
+  private readonly recovery: RoomRecovery;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -49,10 +53,17 @@ export class HubService implements OnModuleInit {
     private readonly metrics: Metrics,
   ) {
     this.listCap = config.limits.presenceEventsMaxMembers;
+    this.recovery = new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event));
   }
 
   async onModuleInit(): Promise<void> {
-    await this.node.start({ deliver: (topic, event) => this.deliver(topic, event), recovered: () => this.resyncRosters() });
+    await this.node.start({
+      deliver: (topic, event) => this.deliver(topic, event),
+      recovered: () => {
+        this.resyncRosters();
+        this.catchUpRooms();
+      },
+    });
   }
 
   /** Registers a new connection; resolves once private messages can reach it. */
@@ -79,25 +90,89 @@ export class HubService implements OnModuleInit {
   }
 
   /**
-   * Joins a room. The reply (`user_list`, or `channel_joined`) is returned only once the
+   * Joins a room. The confirmation (`user_list`, or `channel_joined`) goes out only once the
    * membership is live cluster-wide and the bus subscription is active, so every later
-   * message reaches it.
+   * message reaches it; it carries the room's history position. With `since` the client
+   * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
+   * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
    */
-  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply> {
+  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply>;
+  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined>;
+  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
     const codec = ROOM_CODECS[style];
     const current = conn.rooms.get(room);
-    if (current === undefined) {
-      await this.enter(conn, room, codec);
-    } else if (current !== codec) {
-      // Same room, other style: render for it the new way from now on.
-      this.index.leave(room, current, conn);
-      this.index.join(room, codec, conn);
-      conn.rooms.set(room, codec);
+    if (current !== undefined) {
+      if (current !== codec) {
+        // Same room, other style: render for it the new way from now on.
+        this.index.leave(room, current, conn);
+        this.index.join(room, codec, conn);
+        conn.rooms.set(room, codec);
+      }
+      const read = await this.node.history(room);
+      return this.confirmation(conn, room, style, read?.position);
     }
-    return style === 'channel' ? { kind: 'joined', room, who: sender(conn) } : this.userList(room);
+    // Resuming: from now on the room's live events wait for the replay.
+    if (since !== undefined) this.recovery.begin(room, conn, codec);
+    let read;
+    try {
+      await this.enter(conn, room, codec);
+      read = await this.node.history(room, since);
+    } catch (err) {
+      this.recovery.cancel(room, conn);
+      if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
+      throw err;
+    }
+    this.recovery.noteJoined(room, read?.position);
+    const confirmation = await this.confirmation(conn, room, style, read?.position, since && (read?.recovered ?? false));
+    if (since === undefined) return confirmation;
+    // The client left or went away meanwhile: nothing to resume.
+    if (conn.rooms.get(room) !== codec) return undefined;
+    // The confirmation, then the replay, then live traffic: written here, in that order.
+    conn.reply(confirmation);
+    this.recovery.finish(room, conn, since, read);
+    return undefined;
+  }
+
+  private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
+    const at = recovered === undefined ? { position } : { position, recovered };
+    if (style === 'channel') return { kind: 'joined', room, who: sender(conn), ...at };
+    return { ...(await this.userList(room)), ...at };
+  }
+
+  /**
+   * After a bus outage this replica may have missed room events: each local room resumes
+   * from the last event fanned out here, so members that stayed connected lose nothing.
+   * If the history was lost meanwhile, what the new epoch holds is all new to them.
+   */
+  private catchUpRooms(): void {
+    for (const room of [...this.index.roomNames()]) {
+      const last = this.recovery.lastDelivered(room);
+      const groups = this.index.groups(room);
+      if (last === undefined || groups === undefined) continue;
+      // Members joining right now resume by their own read.
+      const members = [...groups].flatMap(([codec, conns]) => [...conns].filter((c) => !this.recovery.isReading(room, c)).map((conn) => [conn, codec] as const));
+      for (const [conn, codec] of members) this.recovery.begin(room, conn, codec);
+      void this.readSince(room, last).then(
+        ({ since, read }) => {
+          for (const [conn, codec] of members) if (conn.rooms.get(room) === codec) this.recovery.finish(room, conn, since, read);
+        },
+        (err: unknown) => {
+          for (const [conn] of members) this.recovery.finish(room, conn, undefined, undefined);
+          this.node.failed('room catch-up', err, { room });
+        },
+      );
+    }
+  }
+
+  /** Reads what followed `last`, or all of a new epoch when the history was lost since. */
+  private async readSince(room: string, last: StreamPosition): Promise<{ since: StreamPosition; read: HistoryRead | undefined }> {
+    const read = await this.node.history(room, last);
+    if (read === undefined || read.recovered || read.position.epoch === last.epoch) return { since: last, read };
+    const since = { offset: 0, epoch: read.position.epoch };
+    return { since, read: await this.node.history(room, since) };
   }
 
   private async enter(conn: Connection, room: string, codec: Codec): Promise<void> {
@@ -120,8 +195,9 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
-    const topic = Topics.room(room);
-    await this.node.publish(topic, { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    // The membership is live; the notice need not hold the reply up (the bus keeps it
+    // ahead of anything this replica publishes to the room later).
+    void this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
@@ -219,18 +295,21 @@ export class HubService implements OnModuleInit {
       }
       // A notice per join to every member would make filling a room O(n²).
       if (roster.size > this.listCap) return;
-      this.broadcaster.toGroups(groups, event, event.clientId);
+      this.broadcaster.toGroups(groups, event, event.clientId, this.recovery.intercept(room!, event));
       return;
     }
-    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event));
+    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event, undefined, this.recovery.intercept(room!, event)));
+    this.recovery.noteDelivered(room!, event);
   }
 
   private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {
     const codec = conn.rooms.get(room);
     if (codec === undefined) return;
     conn.rooms.delete(room);
+    this.recovery.cancel(room, conn);
     if (this.index.leave(room, codec, conn)) {
       this.node.drop(Topics.room(room));
+      this.recovery.forgetRoom(room);
       this.metrics.rooms.set(this.index.roomCount);
     } else {
       this.index.roster(room)?.remove(conn.id);
@@ -270,6 +349,8 @@ export class HubService implements OnModuleInit {
 function noticeLost(): void {}
 
 function sender(conn: Connection): Sender {
-  const { userId, username, email } = conn.identity;
-  return email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  const { userId, username, email, authenticated } = conn.identity;
+  const from: Sender = email === undefined ? { id: userId, name: username } : { id: userId, name: username, email };
+  if (!authenticated) from.guest = true;
+  return from;
 }

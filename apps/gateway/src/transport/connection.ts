@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
-import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply } from '../../../../libs/protocol/src';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply, type StreamPosition } from '../../../../libs/protocol/src';
 import type { FlowControl } from './flow-control';
 import { textFrame } from './frame';
 import type { WriteBatcher } from './write-batcher';
@@ -23,7 +23,7 @@ export interface ConnectionContext {
 type ReplyOrNothing = Reply | undefined | void;
 type Task = () => ReplyOrNothing | Promise<ReplyOrNothing>;
 
-export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error';
+export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked';
 
 const OPEN = 1;
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
@@ -81,7 +81,7 @@ export class Connection {
     private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
     /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
-    readonly initialRoom?: { room: string; style: JoinStyle },
+    readonly initialRoom?: { room: string; style: JoinStyle; since?: StreamPosition },
   ) {
     this.connectedAt = this.lastSeen = this.refilledAt = Date.now();
     this.tokens = ctx.messageBurst;

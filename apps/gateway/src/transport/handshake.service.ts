@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthError, extractToken, type Identity, JwtVerifier } from '../../../../libs/auth/src';
+import { AuthError, Authenticator, findApiKey, findToken, type Identity } from '../../../../libs/auth/src';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { roomAllowed } from '../../../../libs/protocol/src';
@@ -23,25 +23,35 @@ export interface Refusal {
   reason: string;
 }
 
+export type Verdict = Admission | Refusal;
+
 /**
  * Decides every upgrade before it happens: path, drain state, bus state, origin, per-IP connect rate,
  * replica connection cap, credential, room permission. Knows nothing of sockets.
+ *
+ * Credentials: a JWT (header, `?token=`, `token` cookie) is checked in memory; an API key
+ * (on routes that accept one) costs one credential-directory read, so that verdict comes
+ * as a promise. A cookie is sent by the browser on its own, whichever site opened the
+ * socket: it counts only from an allowed origin, and with `*` only from the server's own.
  */
 @Injectable()
 export class HandshakeService {
   private readonly connectLimiter: KeyedRateLimiter;
   private readonly anyOrigin: boolean;
   private readonly origins: Set<string>;
+  private readonly guestRooms: string[] | undefined;
   private draining = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
-    private readonly jwt: JwtVerifier,
+    private readonly auth: Authenticator,
     @Inject(BUS) private readonly bus: Bus,
   ) {
     this.connectLimiter = new KeyedRateLimiter(config.limits.connectRate, config.limits.connectBurst);
     this.anyOrigin = config.ws.allowedOrigins.includes('*');
     this.origins = new Set(config.ws.allowedOrigins.map((o) => o.toLowerCase()));
+    const guestRooms = config.ws.guestRooms;
+    this.guestRooms = guestRooms.length === 1 && guestRooms[0] === '*' ? undefined : guestRooms;
   }
 
   /** From now on every upgrade is refused with 503 (SIGTERM drain). */
@@ -58,7 +68,7 @@ export class HandshakeService {
     this.connectLimiter.prune();
   }
 
-  admit(req: IncomingMessage, openConnections: number): Admission | Refusal {
+  admit(req: IncomingMessage, openConnections: number): Verdict | Promise<Verdict> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = matchRoute(url.pathname, url.searchParams);
     if (!route) return refuse(404, 'no WebSocket endpoint at this path');
@@ -66,6 +76,7 @@ export class HandshakeService {
     if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');
     if (this.draining) return refuse(503, 'server is shutting down; reconnect to another replica');
     if (!this.bus.isReady()) return refuse(503, 'message bus unavailable on this replica; retry shortly');
+    if (!this.auth.isReady()) return refuse(503, 'credentials not loaded on this replica yet; retry shortly');
 
     const origin = req.headers.origin;
     if (origin !== undefined && !this.anyOrigin && !this.origins.has(origin.toLowerCase())) {
@@ -76,24 +87,54 @@ export class HandshakeService {
     if (!this.connectLimiter.take(ip)) return refuse(429, 'too many connection attempts; slow down');
     if (openConnections >= this.config.ws.maxConnections) return refuse(503, 'server is at its connection limit');
 
-    const token = extractToken(req.headers, url.searchParams);
+    const apiKey = route.acceptsApiKey ? findApiKey(req.headers, url.searchParams) : undefined;
+    if (apiKey !== undefined) {
+      return this.auth.verifyApiKey(apiKey).then(
+        (identity) => this.admitIdentity(route, identity, ip),
+        (err: unknown) => (err instanceof AuthError ? refuse(401, err.message) : refuse(503, 'credential store unavailable; retry shortly')),
+      );
+    }
+
+    const found = findToken(req.headers, url.searchParams);
     let identity: Identity;
-    if (token !== undefined) {
+    if (found !== undefined) {
+      if (found.source === 'cookie' && !this.cookieOriginAllowed(origin, req.headers.host)) {
+        return refuse(403, 'a token cookie counts only from an allowed origin; send the token as ?token= or Authorization: Bearer');
+      }
       try {
-        identity = this.jwt.verify(token);
+        identity = this.auth.verifyJwt(found.token);
       } catch (err) {
         return refuse(401, err instanceof AuthError ? err.message : 'invalid token');
       }
     } else if (route.authRequired || this.config.ws.requireAuth) {
-      return refuse(401, 'authentication required: send a JWT as Authorization: Bearer, ?token= or a token cookie');
+      return refuse(401, 'authentication required: send a JWT as Authorization: Bearer, ?token= or a token cookie, or an API key as X-API-Key or ?api_key=');
     } else {
-      identity = anonymous(url.searchParams.get('user_id'));
+      identity = guest(url.searchParams.get('user_id'), this.guestRooms);
     }
+    return this.admitIdentity(route, identity, ip);
+  }
 
+  private admitIdentity(route: Route, identity: Identity, ip: string): Verdict {
     if (route.room !== undefined && !roomAllowed(identity.rooms, route.room)) {
-      return refuse(403, `token does not allow room "${route.room}"`);
+      return refuse(403, identity.authenticated ? `token does not allow room "${route.room}"` : `guests may not join room "${route.room}"; authenticate`);
     }
     return { ok: true, route, identity, ip };
+  }
+
+  /**
+   * Browsers attach cookies to a WebSocket opened by any site. Clients without `Origin` are not
+   * browsers; a browser's origin must be listed, or, with `*`, be this server's own (its Host).
+   * `Origin: null` (sandboxed pages, files) never matches.
+   */
+  private cookieOriginAllowed(origin: string | undefined, host: string | undefined): boolean {
+    if (origin === undefined) return true;
+    if (!this.anyOrigin) return this.origins.has(origin.toLowerCase());
+    if (host === undefined) return false;
+    try {
+      return new URL(origin).host.toLowerCase() === host.toLowerCase();
+    } catch {
+      return false;
+    }
   }
 
   private clientIp(req: IncomingMessage): string {
@@ -107,13 +148,14 @@ export class HandshakeService {
 }
 
 /**
- * An unauthenticated identity. Seed 002's `?user_id=` names it (only here: never on a
- * connection with a token, never when auth is required); otherwise it is anonymous.
+ * A guest: no credential. Seed 002's `?user_id=` names it (only here: never on a connection
+ * with a token, never when auth is required); otherwise it is anonymous. Every frame from or
+ * about it says `guest: true`, and it may join only WEBSOCKET_GUEST_ROOMS.
  */
-function anonymous(userId: string | null): Identity {
+function guest(userId: string | null, rooms: string[] | undefined): Identity {
   const valid = userId !== null && /^[\w.@:-]{1,64}$/.test(userId);
   const id = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
-  return { userId: id, username: id, permissions: NO_PERMISSIONS, authenticated: false };
+  return { userId: id, username: id, rooms, permissions: NO_PERMISSIONS, authenticated: false };
 }
 
 const NO_PERMISSIONS: readonly string[] = Object.freeze([]);

@@ -1,4 +1,4 @@
-import { isRoomName, type JoinStyle } from '../../../../libs/protocol/src';
+import { isRoomName, type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
 
 /** The WebSocket endpoints: which dialect a path speaks and whether it needs a credential. */
 export interface Route {
@@ -6,10 +6,14 @@ export interface Route {
   gateway: '/ws' | '/api/v1/ws';
   /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
   authRequired: boolean;
+  /** An API key (`X-API-Key`, `?api_key=`) is a credential here, besides a JWT. */
+  acceptsApiKey: boolean;
   /** Room joined on connect (`/ws/{room}`, `?channel_id=`), if any. */
   room?: string;
   /** How that room is joined. */
   style?: JoinStyle;
+  /** `?since=&epoch=`: resume that room from there. */
+  since?: StreamPosition;
 }
 
 /** A request the path matched but whose parameters are wrong (answered 400). */
@@ -19,15 +23,23 @@ export interface BadRoute {
 
 /** Matches a request to a route; undefined for an unknown path (answered 404). */
 export function matchRoute(pathname: string, query: URLSearchParams = new URLSearchParams()): Route | BadRoute | undefined {
+  const route = matchPath(pathname, query);
+  if (route === undefined || 'bad' in route || route.room === undefined) return route;
+  const since = sinceFromQuery(query);
+  if (since === undefined) return route;
+  return 'bad' in since ? since : { ...route, since };
+}
+
+function matchPath(pathname: string, query: URLSearchParams): Route | BadRoute | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   if (path === '/api/v1/ws') {
     const channel = query.get('channel_id');
-    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true };
+    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true };
     if (!isRoomName(channel)) return { bad: 'invalid channel_id: use 1-128 letters, digits or _ - . : @ #' };
-    return { gateway: '/api/v1/ws', authRequired: true, room: channel, style: 'channel' };
+    return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true, room: channel, style: 'channel' };
   }
-  if (path === '/ws') return { gateway: '/ws', authRequired: false };
-  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true };
+  if (path === '/ws') return { gateway: '/ws', authRequired: false, acceptsApiKey: true };
+  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true, acceptsApiKey: true };
   const parts = path.split('/');
   // ['', 'ws', room] or ['', 'ws', 'auth', room]
   if (parts[1] !== 'ws') return undefined;
@@ -43,5 +55,5 @@ function roomRoute(encoded: string, authRequired: boolean): Route | undefined {
   } catch {
     return undefined;
   }
-  return isRoomName(room) ? { gateway: '/ws', authRequired, room, style: 'chat' } : undefined;
+  return isRoomName(room) ? { gateway: '/ws', authRequired, acceptsApiKey: true, room, style: 'chat' } : undefined;
 }

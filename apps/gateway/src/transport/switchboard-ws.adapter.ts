@@ -8,7 +8,7 @@ import type { Observable } from 'rxjs';
 import { CloseCode, type Codec, COMMAND_INDEX, ErrorCode } from '../../../../libs/protocol/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import { Connection, type ConnectionContext } from './connection';
-import type { HandshakeService, Refusal } from './handshake.service';
+import type { HandshakeService, Refusal, Verdict } from './handshake.service';
 
 const STATUS_TEXT: Record<Refusal['status'], string> = {
   400: 'Bad Request',
@@ -171,6 +171,13 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError);
     const verdict = this.deps.handshake.admit(req, this.open);
+    // An API key needs a directory read; everything else is decided at once.
+    if (verdict instanceof Promise) void verdict.then((v) => this.upgrade(req, socket, head, v));
+    else this.upgrade(req, socket, head, verdict);
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
+    if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
     const server = this.servers.get(verdict.route.gateway);
     const codec = this.deps.codecs[verdict.route.gateway];
@@ -178,7 +185,8 @@ export class SwitchboardWsAdapter extends WsAdapter {
     // ws answers a malformed upgrade itself (400) and then never calls back.
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
-      const initial = verdict.route.room === undefined ? undefined : { room: verdict.route.room, style: verdict.route.style ?? 'chat' };
+      const { room, style = 'chat', since } = verdict.route;
+      const initial = room === undefined ? undefined : { room, style, since };
       const conn = new Connection(this.deps.nextConnectionId(), verdict.identity, codec, ws, socket, this.deps.context, initial);
       this.track(conn);
       server.emit('connection', conn);

@@ -1,11 +1,16 @@
-import type { HubEvent } from '../../../protocol/src';
-import type { Bus } from '../bus';
+import { type HubEvent, type StreamPosition, Topics } from '../../../protocol/src';
+import type { Bus, HistoryOptions } from '../bus';
 
 /** A cluster of bus nodes for one test, and how to take it down. */
 export interface BusCluster {
   nodes: Bus[];
   close(): Promise<void>;
+  /** Loses every room's history, as a store restarted empty does. */
+  loseHistory(): Promise<void>;
 }
+
+/** Starts `n` nodes on one broker or store, keeping `history` (default: off). */
+export type MakeCluster = (n: number, history?: HistoryOptions) => Promise<BusCluster>;
 
 /** Collects what a node's handler receives. */
 class Inbox {
@@ -50,7 +55,7 @@ const msg = (room: string, content: string): HubEvent => ({
  * The Bus contract: every implementation runs these tests word for word.
  * `makeCluster(n)` starts n nodes on one fresh bus.
  */
-export function busContract(name: string, makeCluster: (n: number) => Promise<BusCluster>): void {
+export function busContract(name: string, makeCluster: MakeCluster): void {
   describe(`Bus contract: ${name}`, () => {
     let cluster: BusCluster;
     afterEach(async () => {
@@ -197,6 +202,140 @@ export function busContract(name: string, makeCluster: (n: number) => Promise<Bu
       for (const e of events) await a.publish('t:kinds', e);
       await ib.until(events.length);
       expect(ib.got.map((g) => g.event)).toEqual(events);
+    });
+  
+    describe('history', () => {
+      const history: HistoryOptions = { size: 5, ttlMs: 60_000 };
+      const content = (e: HubEvent): string => (e as { content: string }).content;
+      const position = (e: HubEvent): StreamPosition => {
+        const { offset, epoch } = e as { offset?: number; epoch?: string };
+        return { offset: offset as number, epoch: epoch as string };
+      };
+
+      it('numbers kept room publications +1 per room under one epoch; notices and other topics carry none', async () => {
+        cluster = await makeCluster(2, history);
+        const [a, b] = cluster.nodes;
+        const ib = new Inbox(b);
+        const [r1, r2] = [Topics.room('h-one'), Topics.room('h-two')];
+        await b.subscribe([r1, r2, 't:plain']);
+        await a.publish(r1, msg('h-one', 'a'));
+        await a.publish(r1, { kind: 'join', room: 'h-one', from: { id: 'u2', name: 'bob' }, ts: 1 });
+        await a.publish(r2, msg('h-two', 'x'));
+        await a.publish(r1, { kind: 'new_message', room: 'h-one', data: { id: 'm1' }, ts: 2 });
+        await a.publish(r1, { kind: 'room_message', room: 'h-one', data: 'hi all', ts: 3 });
+        await a.publish('t:plain', msg('plain', 'p'));
+        await ib.until(6);
+        const got = ib.got.map((g) => [g.topic, g.event.kind, (g.event as { offset?: number }).offset]);
+        expect(got).toEqual([
+          [r1, 'message', 1],
+          [r1, 'join', undefined],
+          [r2, 'message', 1],
+          [r1, 'new_message', 2],
+          [r1, 'room_message', 3],
+          ['t:plain', 'message', undefined],
+        ]);
+        const epochs = ib.got.filter((g) => g.topic === r1 && g.event.kind !== 'join').map((g) => position(g.event).epoch);
+        expect(new Set(epochs).size).toBe(1);
+        expect(typeof epochs[0]).toBe('string');
+        expect(epochs[0].length).toBeGreaterThan(0);
+      });
+
+      it('reads the current position, and everything after `since` in order', async () => {
+        cluster = await makeCluster(1, history);
+        const [a] = cluster.nodes;
+        const room = Topics.room('h-read');
+        const fresh = await a.history(room);
+        expect(fresh).toEqual({ position: { offset: 0, epoch: expect.any(String) }, recovered: false, events: [] });
+        for (let i = 1; i <= 4; i++) await a.publish(room, msg('h-read', `m${i}`));
+        const now = await a.history(room);
+        expect(now?.position).toEqual({ offset: 4, epoch: fresh?.position.epoch });
+        const read = await a.history(room, { offset: 1, epoch: now!.position.epoch });
+        expect(read?.recovered).toBe(true);
+        expect(read?.events.map(content)).toEqual(['m2', 'm3', 'm4']);
+        expect(read?.events.map((e) => position(e).offset)).toEqual([2, 3, 4]);
+        expect(read?.events[0]).toEqual(expect.objectContaining({ kind: 'message', room: 'h-read', from: { id: 'u1', name: 'alice' } }));
+        const none = await a.history(room, { offset: 4, epoch: now!.position.epoch });
+        expect(none).toEqual({ position: now?.position, recovered: true, events: [] });
+        const zero = await a.history(room, { offset: 0, epoch: now!.position.epoch });
+        expect(zero?.events.map(content)).toEqual(['m1', 'm2', 'm3', 'm4']);
+      });
+
+      it('cannot recover past the window, from another epoch, or from beyond the current offset', async () => {
+        cluster = await makeCluster(1, history);
+        const [a] = cluster.nodes;
+        const room = Topics.room('h-window');
+        for (let i = 1; i <= 8; i++) await a.publish(room, msg('h-window', `m${i}`));
+        const { position } = (await a.history(room))!;
+        expect(position.offset).toBe(8);
+        const edge = await a.history(room, { offset: 3, epoch: position.epoch });
+        expect(edge?.events.map(content)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8']);
+        for (const since of [
+          { offset: 2, epoch: position.epoch },
+          { offset: 5, epoch: `${position.epoch}x` },
+          { offset: 9, epoch: position.epoch },
+        ]) {
+          expect(await a.history(room, since)).toEqual({ position, recovered: false, events: [] });
+        }
+      });
+
+      it('starts a new epoch when the history is lost, and offsets start again', async () => {
+        cluster = await makeCluster(1, history);
+        const [a] = cluster.nodes;
+        const room = Topics.room('h-lost');
+        await a.publish(room, msg('h-lost', 'before'));
+        const before = (await a.history(room))!.position;
+        await cluster.loseHistory();
+        const after = (await a.history(room, before))!;
+        expect(after.recovered).toBe(false);
+        expect(after.position.epoch).not.toBe(before.epoch);
+        expect(after.position.offset).toBe(0);
+        await a.publish(room, msg('h-lost', 'after'));
+        expect((await a.history(room, { offset: 0, epoch: after.position.epoch }))?.events.map((e) => [content(e), position(e)])).toEqual([
+          ['after', { offset: 1, epoch: after.position.epoch }],
+        ]);
+      });
+
+      it('loses a room history once it saw no publication for its ttl', async () => {
+        cluster = await makeCluster(1, { size: 5, ttlMs: 300 });
+        const [a] = cluster.nodes;
+        const room = Topics.room('h-ttl');
+        await a.publish(room, msg('h-ttl', 'old'));
+        const before = (await a.history(room))!.position;
+        await quiet(700);
+        const after = (await a.history(room, before))!;
+        expect(after.recovered).toBe(false);
+        expect(after.position.epoch).not.toBe(before.epoch);
+      });
+
+      it('gives concurrent publishers of several nodes one gap-free sequence, delivered in offset order', async () => {
+        cluster = await makeCluster(3, { size: 1000, ttlMs: 60_000 });
+        const [a, b, c] = cluster.nodes;
+        const ic = new Inbox(c);
+        const rooms = Array.from({ length: 6 }, (_, i) => Topics.room(`h-conc-${i}`));
+        await c.subscribe(rooms);
+        const sends: Array<Promise<number>> = [];
+        for (let i = 0; i < 50; i++) for (const [j, room] of rooms.entries()) sends.push((j % 2 ? a : b).publish(room, msg(room, `${i}`)));
+        await Promise.all(sends);
+        await ic.until(300);
+        for (const room of rooms) {
+          const offsets = ic.got.filter((g) => g.topic === room).map((g) => position(g.event).offset);
+          expect(offsets).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+          const read = await c.history(room, { offset: 0, epoch: position(ic.got.find((g) => g.topic === room)!.event).epoch });
+          expect(read?.events.map((e) => position(e).offset)).toEqual(offsets);
+        }
+      });
+
+      it('keeps nothing when the size is 0', async () => {
+        cluster = await makeCluster(2, { size: 0, ttlMs: 60_000 });
+        const [a, b] = cluster.nodes;
+        const ib = new Inbox(b);
+        const room = Topics.room('h-off');
+        await b.subscribe([room]);
+        await a.publish(room, msg('h-off', 'x'));
+        await ib.until(1);
+        expect(ib.got[0].event).not.toHaveProperty('offset');
+        expect(await a.history(room)).toBeUndefined();
+      });
     });
   });
 }

@@ -156,6 +156,35 @@ export function outboxCases(fixture: () => StoreFixture): void {
       }
     });
 
+    it('relay waits for a bus that is not ready without taking rows, counting attempts or logging errors', async () => {
+      const { messages, outbox } = fixture();
+      const bus = new FakeBus();
+      let ready = false;
+      let takes = 0;
+      const counted = { take: (n: number, p: (row: OutboxRow) => Promise<void>) => (takes++, outbox.take(n, p)), pending: () => outbox.pending() };
+      const errors: string[] = [];
+      const logger = { ...silent, error: (line: string) => void errors.push(line) };
+      const relay = new OutboxRelay(counted, bus.publish, { intervalMs: 60_000, minBackoffMs: 20, logger, ready: () => ready });
+      relay.start();
+      try {
+        for (const content of ['one', 'two', 'three']) {
+          await messages.create({ ...hello, content }, event('new_message'));
+          relay.kick();
+        }
+        await sleep(300);
+        expect(takes).toBe(0);
+        expect(relay.health()).toEqual({ ok: true, waiting: true, consecutiveFailures: 0 });
+        expect(await outbox.pending()).toBe(3);
+        ready = true;
+        await waitFor('the outbox drained once the bus was ready', async () => (await outbox.pending()) === 0, 5000);
+        expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
+        expect(relay.health()).toEqual({ ok: true, consecutiveFailures: 0 });
+        expect(errors).toEqual([]);
+      } finally {
+        await relay.stop();
+      }
+    });
+
     it('relay deletes nothing whose publish never resolved', async () => {
       const { messages, outbox } = fixture();
       let hang = true;

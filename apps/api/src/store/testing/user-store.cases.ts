@@ -25,6 +25,13 @@ export function userStoreCases(fixture: () => StoreFixture): void {
       expect(other).not.toHaveProperty('email');
     });
 
+    it('lists every user', async () => {
+      const { users } = fixture();
+      const a = await users.create(alice);
+      const b = await users.create({ username: 'bob', passwordHash: 'p', apiKeyHash: 'k2' });
+      expect((await users.all()).map((u) => [u.id, u.apiKeyHash]).sort()).toEqual([[a.id, 'key-hash-1'], [b.id, 'k2']].sort());
+    });
+
     it('rejects a taken username with DuplicateUsernameError, whatever its case', async () => {
       const { users } = fixture();
       await users.create(alice);

@@ -1,0 +1,93 @@
+import { type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { ThrottlerException, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { Request, Response } from 'express';
+import Redis, { Cluster } from 'ioredis';
+import type { SwitchboardConfig } from '../../../../libs/config/src';
+import type { Metrics } from '../../../../libs/observability/src';
+import type { Principal } from './credentials.service';
+
+/**
+ * Abuse limits on the auth endpoints, counted per endpoint in two ways: per client IP
+ * (X-Forwarded-For's first entry with TRUST_PROXY) and per username (the body's `username`,
+ * or the authenticated user), so neither one IP nor a botnet against one account gets
+ * more than a few scrypt runs per window. Counters live in Redis with BUS=redis (shared by
+ * every api replica), in memory otherwise.
+ */
+export function authThrottling(config: SwitchboardConfig, metrics: Metrics): ThrottlerModuleOptions {
+  const { perIp, perUsername, windowMs } = config.api.authRateLimit;
+  return {
+    throttlers: [
+      { name: 'ip', limit: perIp, ttl: windowMs, getTracker: (req) => clientIp(req as Request, config.trustProxy) },
+      { name: 'username', limit: perUsername, ttl: windowMs, getTracker: (req) => usernameOf(req as Request) ?? '', skipIf: (ctx) => usernameOf(ctx.switchToHttp().getRequest()) === undefined },
+    ],
+    storage: config.bus.kind === 'redis' ? new FailOpenStorage(redisStorage(config), metrics) : undefined,
+  };
+}
+
+function clientIp(req: Request, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function usernameOf(req: Request & { principal?: Principal }): string | undefined {
+  if (req.principal) return `id:${req.principal.identity.userId}`;
+  const name = (req.body as { username?: unknown } | undefined)?.username;
+  return typeof name === 'string' && name !== '' ? `name:${name.toLowerCase()}` : undefined;
+}
+
+function redisStorage(config: SwitchboardConfig): ThrottlerStorageRedisService {
+  // Fail fast while Redis is down (FailOpenStorage lets the attempt through) instead of queueing.
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false };
+  if (config.bus.clusterNodes.length > 0) {
+    const nodes = config.bus.clusterNodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }));
+    return new ThrottlerStorageRedisService(new Cluster(nodes, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } }));
+  }
+  const redis = new Redis(config.bus.redisUrl, options);
+  redis.on('error', () => undefined); // connection errors are reported per attempt below
+  const storage = new ThrottlerStorageRedisService(redis);
+  storage.disconnectRequired = true;
+  return storage;
+}
+
+/**
+ * When Redis cannot count an attempt, the attempt goes through (the bus being down already
+ * turns readiness red); each such attempt is logged at warn and counted.
+ */
+class FailOpenStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('AuthThrottling');
+
+  constructor(
+    private readonly inner: ThrottlerStorageRedisService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
+    try {
+      return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
+    } catch (err) {
+      this.metrics.errors.labels('auth_throttle_unavailable').inc();
+      this.logger.warn({ msg: 'could not count an auth attempt in Redis; letting it through', throttler: throttlerName, error: (err as Error).message });
+      return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.inner.onModuleDestroy();
+  }
+}
+
+/** ThrottlerGuard answering 429 with a plain `Retry-After` (seconds) and a sentence. */
+@Injectable()
+export class AuthThrottlerGuard extends ThrottlerGuard {
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(seconds));
+    throw new ThrottlerException(`too many attempts; retry in ${seconds} s`);
+  }
+}

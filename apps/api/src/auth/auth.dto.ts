@@ -1,0 +1,35 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { body, text } from '../http/validation';
+import { newPassword, PASSWORD_MAX } from './password-policy';
+
+const username = text({ min: 3, max: 32, pattern: /^[A-Za-z0-9_.-]+$/, what: '3-32 letters, digits, _ . or -' });
+const email = text({ max: 254, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, what: 'an email address' });
+
+export class RegisterDto extends createZodDto(body({ username, password: newPassword(), email: email.optional() })) {}
+
+export class LoginDto extends createZodDto(body({ username: text({ max: 64 }), password: text({ max: PASSWORD_MAX }) })) {}
+
+export class NewPasswordDto extends createZodDto(body({ old_password: text({ max: PASSWORD_MAX }), new_password: newPassword() })) {}
+
+export class RegisteredDto extends createZodDto(
+  z.object({ user_id: z.string(), api_key: z.string().describe('shown once: only its hash is stored') }),
+) {}
+
+export class TokenDto extends createZodDto(
+  z.object({ access_token: z.string().describe('a JWT'), token_type: z.literal('Bearer'), expires_in: z.number().int().describe('seconds') }),
+) {}
+
+export class ApiKeyDto extends createZodDto(z.object({ api_key: z.string() })) {}
+
+export class SuccessDto extends createZodDto(z.object({ success: z.literal(true) })) {}
+
+export class MeDto extends createZodDto(
+  z.object({
+    user_id: z.string(),
+    username: z.string(),
+    email: z.string().nullable(),
+    permissions: z.array(z.string()),
+    via: z.enum(['jwt', 'api_key']),
+  }),
+) {}

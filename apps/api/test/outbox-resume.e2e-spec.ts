@@ -1,0 +1,71 @@
+import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
+import { RedisServer } from '../../../libs/testing/redis-server';
+import { TestClient } from '../../gateway/test/support/ws-client';
+import { bearer, rest } from './support/standalone';
+
+const SECRET = 'outbox-resume-secret-0123456789abcdef';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The outbox no longer waits for gateways to listen: it publishes once the bus is back, and
+ * the room's history covers the clients. Real api (embedded PGlite) and gateway processes on
+ * a real Redis with AOF, so the history outlives the outage.
+ */
+describe('outbox publishes into the history while clients are away', () => {
+  let redis: RedisServer;
+  let api: AppProcess;
+  let gw: AppProcess;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: SECRET, WEBSOCKET_HEARTBEAT_INTERVAL: '250ms', WEBSOCKET_CONNECTION_TIMEOUT: '2s' };
+    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+  }, 60000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([api, gw].map((p) => p?.stop('SIGKILL')));
+    await redis.destroy();
+  });
+
+  it('events written while the bus is down reach clients that resume afterwards, by recovery, in order', async () => {
+    const call = rest(api.http);
+    const reg = await call('POST', '/auth/register', { username: 'ann', password: 'secret123', email: 'ann@example.com' });
+    expect(reg.status).toBe(201);
+    const token = (await call('POST', '/auth/login', { username: 'ann', password: 'secret123' })).body.access_token as string;
+    const channel = 'outbox-resume';
+    const connect = async (query: string) => {
+      const c = await TestClient.connect(`${gw.url}/api/v1/ws?channel_id=${channel}&token=${token}${query}`);
+      clients.push(c);
+      return c;
+    };
+
+    const stays = await connect('');
+    const leaves = await connect('');
+    const joined = await leaves.next('channel_joined');
+    await stays.next('channel_joined');
+    const at = { offset: joined.offset as number, epoch: joined.epoch as string };
+    await leaves.close();
+
+    await redis.stop();
+    const ids: string[] = [];
+    for (const content of ['one', 'two', 'three']) {
+      const created = await call('POST', '/api/v1/messages', { channel_id: channel, content }, bearer(token));
+      expect(created.status).toBe(201);
+      ids.push(created.body.data.id as string);
+    }
+    await sleep(500);
+    await redis.start();
+
+    // The one who stayed connected gets them once its gateway resumed the room.
+    for (const id of ids) expect(await stays.next('new_message', 20000)).toMatchObject({ channel_id: channel, data: { id }, epoch: at.epoch });
+    await stays.none('new_message', 300);
+
+    const back = await connect(`&since=${at.offset}&epoch=${at.epoch}`);
+    expect(await back.next('channel_joined')).toMatchObject({ recovered: true, epoch: at.epoch, offset: at.offset + 3 });
+    const replayed = [await back.next('new_message'), await back.next('new_message'), await back.next('new_message')];
+    expect(replayed.map((f) => [(f.data as { id: string }).id, f.offset])).toEqual(ids.map((id, i) => [id, at.offset + 1 + i]));
+    await back.none('new_message', 300);
+    expect(api.logs.filter((l) => /"level":"error"|ERROR/.test(l) && /outbox/i.test(l))).toEqual([]);
+  }, 60000);
+});

@@ -1,0 +1,89 @@
+import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
+import { RedisServer } from '../../../libs/testing/redis-server';
+import { rest, type Standalone, startStandalone } from './support/standalone';
+
+type Call = ReturnType<typeof rest>;
+const login = (call: Call, username: string, ip?: string) =>
+  call('POST', '/auth/login', { username, password: 'wrong-password-1' }, ip ? { 'X-Forwarded-For': ip } : {});
+
+/** Retry-After is a whole number of seconds within the one-minute window. */
+function expectThrottled(res: { status: number; body: any }, retryAfter: string | null) {
+  expect(res.status).toBe(429);
+  expect(res.body).toEqual({ success: false, error: { status: 429, code: 'too_many_requests', message: expect.stringMatching(/too many attempts; retry in \d+ s/) } });
+  expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  expect(Number(retryAfter)).toBeLessThanOrEqual(60);
+}
+
+/** fetch, keeping the Retry-After header. */
+async function loginRaw(http: string, username: string, ip?: string) {
+  const res = await fetch(`${http}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(ip ? { 'X-Forwarded-For': ip } : {}) },
+    body: JSON.stringify({ username, password: 'wrong-password-1' }),
+  });
+  return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after') };
+}
+
+describe('auth throttling, standalone (memory)', () => {
+  let sa: Standalone;
+  let call: Call;
+  beforeAll(async () => {
+    sa = await startStandalone({ AUTH_RATE_LIMIT_PER_IP: '5', AUTH_RATE_LIMIT_PER_USERNAME: '5', AUTH_RATE_WINDOW: '1m', TRUST_PROXY: 'true' });
+    call = rest(sa.http);
+  }, 30000);
+  afterAll(async () => {
+    await sa.app.close();
+  });
+
+  it('answers the 6th failed login from one IP in a minute with 429 and Retry-After, whatever the usernames', async () => {
+    for (let i = 1; i <= 5; i++) expect((await login(call, `someone${i}`, '203.0.113.7')).status).toBe(401);
+    const sixth = await loginRaw(sa.http, 'someone6', '203.0.113.7');
+    expectThrottled(sixth, sixth.retryAfter);
+    // Another IP is not affected.
+    expect((await login(call, 'someone6', '203.0.113.8')).status).toBe(401);
+  });
+
+  it('answers the 6th failed login for one username from several IPs with 429', async () => {
+    for (let i = 1; i <= 5; i++) expect((await login(call, 'target', `198.51.100.${i}`)).status).toBe(401);
+    const sixth = await loginRaw(sa.http, 'TARGET', '198.51.100.99');
+    expectThrottled(sixth, sixth.retryAfter);
+    // Another username from the same fresh IP still gets an answer.
+    expect((await login(call, 'bystander', '198.51.100.99')).status).toBe(401);
+  });
+
+  it('limits registrations from one IP', async () => {
+    for (let i = 1; i <= 5; i++) {
+      expect((await call('POST', '/auth/register', { username: `reg${i}`, password: 'a fine passphrase' }, { 'X-Forwarded-For': '192.0.2.50' })).status).toBe(201);
+    }
+    const res = await fetch(`${sa.http}/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '192.0.2.50' },
+      body: JSON.stringify({ username: 'reg6', password: 'a fine passphrase' }),
+    });
+    expectThrottled({ status: res.status, body: await res.json() }, res.headers.get('retry-after'));
+  });
+});
+
+/** Needs `npm run build`: two api processes counting in one real Redis. */
+describe('auth throttling across two api processes sharing Redis', () => {
+  let redis: RedisServer;
+  let apis: AppProcess[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: 'throttle-test-secret-0123456789', DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '100', AUTH_RATE_LIMIT_PER_USERNAME: '5' };
+    apis = await Promise.all([startAppProcess('api', env, 30000), startAppProcess('api', env, 30000)]);
+  }, 60000);
+  afterAll(async () => {
+    await Promise.all(apis.map((a) => a.stop()));
+    await redis?.destroy();
+  });
+
+  it('counts one username on both: the 6th failed login, on either process, is 429', async () => {
+    const [a, b] = apis;
+    for (const api of [a, b, a, b, a]) expect((await loginRaw(api.http, 'shared-target')).status).toBe(401);
+    const sixth = await loginRaw(b.http, 'shared-target');
+    expectThrottled(sixth, sixth.retryAfter);
+    expect((await loginRaw(a.http, 'shared-target')).status).toBe(429);
+    expect((await loginRaw(a.http, 'someone-else')).status).toBe(401);
+  });
+});

@@ -1,0 +1,95 @@
+import type { HistoryRead } from '../../../../libs/bus/src';
+import { type Codec, type HubEvent, roomsChatCodec } from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+import { RoomRecovery } from './room-recovery';
+
+const conn = { id: 'c1' } as Connection;
+const other = { id: 'c2' } as Connection;
+const codec: Codec = roomsChatCodec;
+const E = 'ep1';
+const msg = (offset: number, epoch = E): HubEvent => ({ kind: 'message', room: 'r', from: { id: 'u', name: 'u' }, content: `m${offset}`, ts: 1, offset, epoch });
+const join = (clientId: string): HubEvent => ({ kind: 'join', room: 'r', from: { id: 'u', name: 'u' }, clientId, ts: 1 });
+const read = (offset: number, recovered: boolean, events: HubEvent[] = []): HistoryRead => ({ position: { offset, epoch: E }, recovered, events });
+
+function setup() {
+  const written: Array<[string, string]> = [];
+  const recovery = new RoomRecovery((c, _codec, e) => written.push([c.id, e.kind === 'message' ? `${e.content}` : `${e.kind}:${(e as { clientId?: string }).clientId}`]));
+  return { recovery, written, sent: (id = 'c1') => written.filter(([c]) => c === id).map(([, what]) => what) };
+}
+
+describe('RoomRecovery', () => {
+  it('holds live events during the read, then sends history and held events once each, in offset order', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    expect(recovery.intercept('r', msg(3))).toEqual(new Set([conn]));
+    recovery.intercept('r', join('c1'));
+    recovery.intercept('r', join('c9'));
+    recovery.intercept('r', msg(4));
+    recovery.intercept('r', msg(5));
+    expect(sent()).toEqual([]);
+    recovery.finish('r', conn, { offset: 1, epoch: E }, read(4, true, [msg(2), msg(3), msg(4)]));
+    expect(sent()).toEqual(['m2', 'm3', 'm4', 'join:c9', 'm5']);
+  });
+
+  it('drops a late live copy of an event already sent, and lets the connection go at the first new one', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.finish('r', conn, { offset: 2, epoch: E }, read(4, true, [msg(3), msg(4)]));
+    expect(recovery.intercept('r', msg(4))).toEqual(new Set([conn]));
+    recovery.intercept('r', join('c9'));
+    expect(recovery.intercept('r', msg(5))).toEqual(new Set([conn]));
+    expect(recovery.intercept('r', msg(6))).toBeUndefined();
+    expect(sent()).toEqual(['m3', 'm4', 'join:c9', 'm5']);
+  });
+
+  it('without recovery sends only what follows the confirmed position', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.intercept('r', msg(8));
+    recovery.intercept('r', msg(9));
+    recovery.finish('r', conn, { offset: 2, epoch: 'old' }, read(8, false));
+    expect(sent()).toEqual(['m9']);
+  });
+
+  it('treats events of a new epoch as new whatever their offset', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.intercept('r', msg(1, 'ep2'));
+    recovery.finish('r', conn, undefined, read(5, false));
+    recovery.intercept('r', msg(2, 'ep2'));
+    expect(sent()).toEqual(['m1', 'm2']);
+  });
+
+  it('resumes a connection still at its seam without resending what it got', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.finish('r', conn, { offset: 2, epoch: E }, read(4, true, [msg(3), msg(4)]));
+    recovery.begin('r', conn, codec);
+    recovery.finish('r', conn, { offset: 2, epoch: E }, read(6, true, [msg(3), msg(4), msg(5), msg(6)]));
+    expect(sent()).toEqual(['m3', 'm4', 'm5', 'm6']);
+  });
+
+  it('remembers where the fan-out of a room stands, from the first join on', () => {
+    const { recovery } = setup();
+    recovery.noteJoined('r', { offset: 3, epoch: E });
+    recovery.noteDelivered('r', msg(4));
+    recovery.noteJoined('r', { offset: 9, epoch: E });
+    recovery.noteDelivered('r', join('c9'));
+    expect(recovery.lastDelivered('r')).toEqual({ offset: 4, epoch: E });
+    recovery.forgetRoom('r');
+    expect(recovery.lastDelivered('r')).toBeUndefined();
+  });
+
+  it('keeps connections apart, and forgets a connection that left', () => {
+    const { recovery, sent } = setup();
+    recovery.begin('r', conn, codec);
+    recovery.begin('r', other, codec);
+    recovery.intercept('r', msg(1));
+    recovery.cancel('r', other);
+    recovery.finish('r', other, undefined, read(0, false));
+    recovery.finish('r', conn, undefined, undefined);
+    expect(sent('c1')).toEqual(['m1']);
+    expect(sent('c2')).toEqual([]);
+    expect(recovery.intercept('r', msg(2))).toBeUndefined();
+  });
+});

@@ -1,0 +1,154 @@
+import type { HistoryRead } from '../../../../libs/bus/src';
+import type { Codec, HubEvent, StreamPosition } from '../../../../libs/protocol/src';
+import type { Connection } from '../transport/connection';
+
+/** Writes one room event to one connection, rendered by the codec it joined the room with. */
+export type WriteOne = (conn: Connection, codec: Codec, event: HubEvent) => void;
+
+type Pending =
+  /** Subscribed, history being read: live events wait here. */
+  | { phase: 'reading'; codec: Codec; buffer: HubEvent[]; floor?: StreamPosition }
+  /** Caught up to offset `last`; a live copy of an event already sent may still be on its way. */
+  | { phase: 'seam'; codec: Codec; last: number; epoch: string };
+
+/**
+ * The seam between a room's history and its live traffic, for connections joining it.
+ *
+ * A join subscribes first, then reads the history (`since` → now), so nothing published
+ * meanwhile is lost; live events that arrive during the read are held here, and are merged
+ * with what the read returned by offset. The read's reply and the live copies travel on
+ * different Redis connections, so a live copy of an event the read already returned can
+ * still arrive afterwards: until the first live event past what was sent, copies are
+ * dropped by offset. Connections in here get room events from here, not from the fan-out.
+ *
+ * It also remembers, per local room, the position of the last event this replica fanned
+ * out, so that after a bus outage the whole room can be resumed from there.
+ */
+export class RoomRecovery {
+  private readonly rooms = new Map<string, Map<Connection, Pending>>();
+  private readonly delivered = new Map<string, StreamPosition>();
+
+  constructor(private readonly write: WriteOne) {}
+
+  /** From now on `conn`'s live events in `room` are held until `finish`. */
+  begin(room: string, conn: Connection, codec: Codec): void {
+    let pending = this.rooms.get(room);
+    if (!pending) this.rooms.set(room, (pending = new Map()));
+    // A connection still at its seam keeps what it was sent as a floor: no event twice.
+    const seam = pending.get(conn);
+    const floor = seam?.phase === 'seam' ? { offset: seam.last, epoch: seam.epoch } : undefined;
+    pending.set(conn, { phase: 'reading', codec, buffer: [], floor });
+  }
+
+  /**
+   * Sends `conn` what it missed after `since` (when the read recovered it), then the live
+   * events held meanwhile, each once and in offset order. Call right after the confirmation.
+   */
+  finish(room: string, conn: Connection, since: StreamPosition | undefined, read: HistoryRead | undefined): void {
+    const state = this.rooms.get(room)?.get(conn);
+    if (state?.phase !== 'reading') return;
+    let last = read?.position.offset ?? 0;
+    if (read?.recovered && since !== undefined) {
+      last = state.floor?.epoch === since.epoch ? Math.max(since.offset, state.floor.offset) : since.offset;
+      for (const event of read.events) last = this.send(conn, state.codec, event, last);
+    }
+    for (const event of state.buffer) {
+      if (isOwnNotice(event, conn)) continue;
+      // Another epoch began after the read (history lost): its events are all new.
+      if (read !== undefined && epochOf(event) !== undefined && epochOf(event) !== read.position.epoch) this.write(conn, state.codec, event);
+      else last = this.send(conn, state.codec, event, last);
+    }
+    if (read === undefined) this.cancel(room, conn);
+    else this.rooms.get(room)!.set(conn, { phase: 'seam', codec: state.codec, last, epoch: read.position.epoch });
+  }
+
+  /** Whether `conn` is reading its history in `room` now. */
+  isReading(room: string, conn: Connection): boolean {
+    return this.rooms.get(room)?.get(conn)?.phase === 'reading';
+  }
+
+  /** Records that `event` was fanned out to `room` here. */
+  noteDelivered(room: string, event: HubEvent): void {
+    const offset = positionOf(event);
+    const epoch = epochOf(event);
+    if (offset === undefined || epoch === undefined) return;
+    const last = this.delivered.get(room);
+    if (last === undefined) this.delivered.set(room, { offset, epoch });
+    else {
+      last.offset = offset;
+      last.epoch = epoch;
+    }
+  }
+
+  /** A join confirmed `position`: the room is known here from there on, unless already known. */
+  noteJoined(room: string, position: StreamPosition | undefined): void {
+    if (position !== undefined && !this.delivered.has(room)) this.delivered.set(room, { ...position });
+  }
+
+  /** Where this replica's fan-out in `room` stands, if known. */
+  lastDelivered(room: string): StreamPosition | undefined {
+    const last = this.delivered.get(room);
+    return last && { ...last };
+  }
+
+  /** The room has no local member any more. */
+  forgetRoom(room: string): void {
+    this.delivered.delete(room);
+  }
+
+  /** Forgets `conn` in `room` (it left, or its join failed). */
+  cancel(room: string, conn: Connection): void {
+    const pending = this.rooms.get(room);
+    if (!pending?.delete(conn)) return;
+    if (pending.size === 0) this.rooms.delete(room);
+  }
+
+  /**
+   * Takes a live room event for the connections being recovered in `room`; returns them
+   * (the fan-out must skip them), or undefined when there are none.
+   */
+  intercept(room: string, event: HubEvent): ReadonlySet<Connection> | undefined {
+    const pending = this.rooms.get(room);
+    if (!pending) return undefined;
+    const taken = new Set(pending.keys());
+    const offset = positionOf(event);
+    for (const [conn, state] of pending) {
+      if (state.phase === 'reading') {
+        state.buffer.push(event);
+        continue;
+      }
+      if (offset === undefined) {
+        if (!isOwnNotice(event, conn)) this.write(conn, state.codec, event);
+      } else if (offset > state.last || epochOf(event) !== state.epoch) {
+        this.write(conn, state.codec, event);
+        this.cancel(room, conn);
+      }
+    }
+    return taken;
+  }
+
+  /** Sends `event` unless it is at or before `last`; returns the new last offset sent. */
+  private send(conn: Connection, codec: Codec, event: HubEvent, last: number): number {
+    const offset = positionOf(event);
+    if (offset === undefined) {
+      this.write(conn, codec, event);
+      return last;
+    }
+    if (offset <= last) return last;
+    this.write(conn, codec, event);
+    return offset;
+  }
+}
+
+function positionOf(event: HubEvent): number | undefined {
+  return 'offset' in event ? event.offset : undefined;
+}
+
+function epochOf(event: HubEvent): string | undefined {
+  return 'epoch' in event ? event.epoch : undefined;
+}
+
+/** A connection is not told about its own join. */
+function isOwnNotice(event: HubEvent, conn: Connection): boolean {
+  return (event.kind === 'join' || event.kind === 'leave') && event.clientId === conn.id;
+}

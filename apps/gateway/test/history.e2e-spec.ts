@@ -1,0 +1,194 @@
+import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
+import { RedisServer } from '../../../libs/testing/redis-server';
+import { lastPosition, seenIn, waitFor } from './support/history';
+import { signToken, TEST_SECRET } from './support/gateway';
+import { TestClient } from './support/ws-client';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
+
+async function until(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Resume after reconnect: real gateway processes on a real Redis, real ws clients. */
+describe('history and resume', () => {
+  const gws: AppProcess[] = [];
+  const clients: TestClient[] = [];
+  const redises: RedisServer[] = [];
+  const env = (redis: RedisServer, extra: Record<string, string> = {}) => ({
+    BUS: 'redis',
+    REDIS_URL: redis.url,
+    JWT_SECRET: TEST_SECRET,
+    WEBSOCKET_HEARTBEAT_INTERVAL: '250ms',
+    WEBSOCKET_CONNECTION_TIMEOUT: '1500ms',
+    WEBSOCKET_CONNECT_BURST: '1000',
+    WEBSOCKET_DRAIN_TIMEOUT: '300ms',
+    ...extra,
+  });
+  const gateway = async (redis: RedisServer, extra?: Record<string, string>) => {
+    const gw = await startAppProcess('gateway', env(redis, extra));
+    gws.push(gw);
+    return gw;
+  };
+  const connect = async (url: string) => {
+    const c = await TestClient.connect(url);
+    clients.push(c);
+    return c;
+  };
+  const redis = async (args: string[] = []) => {
+    const r = await RedisServer.start(args);
+    redises.push(r);
+    return r;
+  };
+  const say = (c: TestClient, room: string, content: string) => c.send({ type: 'message', room, content });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(gws.splice(0).map((g) => g.stop('SIGKILL')));
+    await Promise.all(redises.splice(0).map((r) => r.destroy()));
+  });
+
+  it('a client drained with 1012 resumes on another replica with every missed message once, in order, by path, join or join_channel', async () => {
+    const r = await redis();
+    const [a, b] = await Promise.all([gateway(r), gateway(r)]);
+    const room = 'resume-drain';
+    const token = signToken({ sub: 'carol', username: 'carol', email: 'carol@example.com' });
+    const byPath = await connect(`${a.url}/ws/${room}?user_id=ann`);
+    const byJoin = await connect(`${a.url}/ws?user_id=bob`);
+    byJoin.send({ type: 'join', room });
+    const byChannel = await connect(`${a.url}/api/v1/ws?channel_id=${room}&token=${token}`);
+    const writer = await connect(`${b.url}/ws/${room}?user_id=writer`);
+    const joined = await byPath.next('user_list');
+    expect(joined).toMatchObject({ offset: 0, epoch: expect.any(String) });
+    expect(joined).not.toHaveProperty('recovered');
+    await byJoin.next('user_list');
+    expect(await byChannel.next('channel_joined')).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
+    await writer.next('user_list');
+
+    for (const t of texts(0, 5)) say(writer, room, t);
+    for (const c of [byPath, byJoin, byChannel]) await waitFor(c, room, 'm4');
+    const at = lastPosition(byPath, room);
+    expect(at).toEqual({ offset: 5, epoch: joined.epoch });
+    expect(seenIn(byChannel, room).map((s) => s.offset)).toEqual([1, 2, 3, 4, 5]);
+
+    a.proc.kill('SIGTERM');
+    expect(await Promise.all([byPath.closed, byJoin.closed, byChannel.closed])).toEqual([1012, 1012, 1012]);
+    for (const t of texts(5, 25)) say(writer, room, t);
+    await waitFor(writer, room, 'm24');
+
+    const path = await connect(`${b.url}/ws/${room}?user_id=ann&since=${at.offset}&epoch=${at.epoch}`);
+    const join = await connect(`${b.url}/ws?user_id=bob`);
+    join.send({ type: 'join', room, since: at });
+    const channel = await connect(`${b.url}/api/v1/ws?token=${token}`);
+    channel.send({ type: 'join_channel', channel_id: room, since: at });
+    expect(await path.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    expect(await join.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    expect(await channel.next('channel_joined')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    say(writer, room, 'live');
+    for (const c of [path, join, channel]) {
+      await waitFor(c, room, 'live');
+      expect(seenIn(c, room)).toEqual([...texts(5, 25), 'live'].map((text, i) => ({ offset: 6 + i, epoch: at.epoch, text })));
+      // The confirmation comes first: nothing of the room before it.
+      const firstMessage = c.frames.findIndex((f) => f.type === 'message');
+      expect(c.frames.findIndex((f) => f.type === 'user_list' || f.type === 'channel_joined')).toBeLessThan(firstMessage);
+    }
+  }, 30_000);
+
+  it('past the window a resume says recovered: false with the current position, and replays nothing', async () => {
+    const r = await redis();
+    const gw = await gateway(r, { WEBSOCKET_HISTORY_SIZE: '5' });
+    const room = 'resume-window';
+    const writer = await connect(`${gw.url}/ws/${room}?user_id=writer`);
+    await writer.next('user_list');
+    say(writer, room, 'seen');
+    await waitFor(writer, room, 'seen');
+    const at = lastPosition(writer, room);
+    for (const t of texts(0, 8)) say(writer, room, t);
+    await waitFor(writer, room, 'm7');
+
+    const late = await connect(`${gw.url}/ws/${room}?user_id=late&since=${at.offset}&epoch=${at.epoch}`);
+    expect(await late.next('user_list')).toMatchObject({ recovered: false, offset: 9, epoch: at.epoch });
+    const edge = await connect(`${gw.url}/ws/${room}?user_id=edge&since=4&epoch=${at.epoch}`);
+    expect(await edge.next('user_list')).toMatchObject({ recovered: true, offset: 9 });
+    await waitFor(edge, room, 'm7');
+    expect(seenIn(edge, room).map((s) => s.text)).toEqual(texts(3, 8));
+    await late.none('message', 300);
+  }, 30_000);
+
+  it('after Redis restarted empty a resume gets recovered: false and the new epoch; with AOF on, recovered: true', async () => {
+    for (const aof of [false, true]) {
+      const r = await redis(aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []);
+      const gw = await gateway(r);
+      const room = `resume-restart-${aof}`;
+      const writer = await connect(`${gw.url}/ws/${room}?user_id=writer`);
+      const reader = await connect(`${gw.url}/ws/${room}?user_id=reader`);
+      await writer.next('user_list');
+      await reader.next('user_list');
+      say(writer, room, 'first');
+      await waitFor(reader, room, 'first');
+      const at = lastPosition(reader, room);
+      await reader.close();
+      say(writer, room, 'missed');
+      await waitFor(writer, room, 'missed');
+
+      await r.stop(true);
+      await r.start();
+      await until('the gateway ready again', 15_000, async () => (await fetch(`${gw.http}/health/ready`)).status === 200);
+      const back = await connect(`${gw.url}/ws/${room}?user_id=reader&since=${at.offset}&epoch=${at.epoch}`);
+      const list = await back.next('user_list');
+      if (aof) {
+        expect(list).toMatchObject({ recovered: true, epoch: at.epoch, offset: 2 });
+        await waitFor(back, room, 'missed');
+        expect(seenIn(back, room)).toEqual([{ offset: 2, epoch: at.epoch, text: 'missed' }]);
+      } else {
+        expect(list).toMatchObject({ recovered: false, offset: 0 });
+        expect(list.epoch).not.toBe(at.epoch);
+        await back.none('message', 200);
+        // The new history numbers from 1 under the new epoch.
+        say(back, room, 'after');
+        await waitFor(back, room, 'after');
+        expect(seenIn(back, room)).toEqual([{ offset: 1, epoch: list.epoch, text: 'after' }]);
+      }
+    }
+  }, 60_000);
+
+  it('the clients of a SIGKILLed replica resume elsewhere with nothing lost', async () => {
+    const r = await redis();
+    const [a, b] = await Promise.all([gateway(r), gateway(r)]);
+    const room = 'resume-kill';
+    const readers = await Promise.all([0, 1, 2].map((i) => connect(`${a.url}/ws/${room}?user_id=r${i}`)));
+    const writer = await connect(`${b.url}/ws/${room}?user_id=writer`);
+    for (const c of [...readers, writer]) await c.next('user_list');
+    let n = 0;
+    const sending = setInterval(() => say(writer, room, `k${n++}`), 5);
+    try {
+      await until('traffic', 10_000, () => readers.every((c) => seenIn(c, room).length >= 20));
+      a.proc.kill('SIGKILL');
+      await Promise.all(readers.map((c) => c.closed));
+      await sleep(200);
+      const resumed = await Promise.all(
+        readers.map((c, i) => {
+          const at = lastPosition(c, room);
+          return connect(`${b.url}/ws/${room}?user_id=r${i}&since=${at.offset}&epoch=${at.epoch}`);
+        }),
+      );
+      for (const c of resumed) expect(await c.next('user_list')).toMatchObject({ recovered: true });
+      await sleep(200);
+      clearInterval(sending);
+      const last = `k${n - 1}`;
+      await waitFor(writer, room, last);
+      const truth = seenIn(writer, room);
+      for (const [i, c] of resumed.entries()) {
+        await waitFor(c, room, last);
+        expect([...seenIn(readers[i], room), ...seenIn(c, room)]).toEqual(truth);
+      }
+    } finally {
+      clearInterval(sending);
+    }
+  }, 30_000);
+});

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { CredentialChange, CredentialDirectory, CredentialListener, KeyOwner } from './credential-directory';
+import type { Identity } from './identity';
+import { AuthError, type JwtVerifier } from './jwt-verifier';
+import { SessionRevocations } from './session-revocations';
+
+/** How long the first load of the directory may hold start-up; after that it goes on in the background. */
+const FIRST_LOAD_WAIT_MS = 3000;
+const RETRY_MS = 1000;
+
+/** API keys are stored and looked up only as their SHA-256 (they have full entropy, so a fast hash is enough). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Checks credentials the same way in every process: JWTs by signature, `exp` and the
+ * in-memory session revocations (no store read per token); API keys by one directory read.
+ * Keeps the revocations current from the credential directory: loaded at start, then fed
+ * by its changes. The api also writes through it (keys, revocations).
+ */
+export class Authenticator implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Authenticator');
+  private readonly revocations: SessionRevocations;
+  private readonly listeners: CredentialListener[] = [];
+  private loaded = false;
+  private closed = false;
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly jwt: JwtVerifier,
+    private readonly directory: CredentialDirectory,
+    retentionMs: number,
+  ) {
+    this.revocations = new SessionRevocations(retentionMs);
+    directory.watch((change) => this.receive(change));
+  }
+
+  async onModuleInit(): Promise<void> {
+    const loading = this.load();
+    await Promise.race([loading, new Promise((resolve) => setTimeout(resolve, FIRST_LOAD_WAIT_MS).unref())]);
+    this.pruneTimer = setInterval(() => this.revocations.prune(), 60_000);
+    this.pruneTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.pruneTimer);
+    await this.directory.close();
+  }
+
+  /** True once the revocations are loaded and changes are being heard. */
+  isReady(): boolean {
+    return this.loaded;
+  }
+
+  /** Hears every revocation (each once) and every revoked API key. */
+  onChange(listener: CredentialListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** A JWT's identity; throws AuthError when it is invalid, expired, without `exp`, or revoked. */
+  verifyJwt(token: string): Identity {
+    const identity = this.jwt.verify(token);
+    if (this.revocations.isRevoked(identity.userId, identity.issuedAt)) throw new AuthError('session revoked: log in again');
+    return identity;
+  }
+
+  /** An API key's identity (one directory read); throws AuthError for an unknown or replaced key. */
+  async verifyApiKey(key: string): Promise<Identity> {
+    const keyHash = hashApiKey(key);
+    const owner = await this.directory.findKey(keyHash);
+    if (!owner) throw new AuthError('invalid API key');
+    const { userId, username, email, permissions } = owner;
+    return { userId, username, email, permissions, authenticated: true, via: 'api_key', keyHash };
+  }
+
+  /** Makes a key (by hash) valid everywhere; `replaces` stops the previous one everywhere. */
+  publishKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void> {
+    return this.directory.putKey(keyHash, owner, replaces);
+  }
+
+  /** Ends every session of `userId` issued until now, on every node; resolves once all nodes can see it. */
+  async revokeSessions(userId: string): Promise<void> {
+    // From the next whole second: `iat` has second precision, and tokens issued later this second
+    // get that second as their `iat` (issueTime), so they are not caught.
+    const validFrom = Math.floor(Date.now() / 1000) + 1;
+    await this.directory.revokeSessions(userId, validFrom);
+    // At once here; the directory's echo of it is then a no-op.
+    this.receive({ kind: 'sessions_revoked', userId, validFrom });
+  }
+
+  /** The `iat` for a new token of `userId`. */
+  issueTime(userId: string): number {
+    return this.revocations.issueTime(userId, Math.floor(Date.now() / 1000));
+  }
+
+  private receive(change: CredentialChange): void {
+    if (change.kind === 'sessions_revoked' && !this.revocations.apply(change.userId, change.validFrom)) return;
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private async load(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.directory.start();
+        for (const [userId, validFrom] of await this.directory.revocations()) this.revocations.apply(userId, validFrom);
+        this.loaded = true;
+        return;
+      } catch (err) {
+        this.logger.warn({ msg: 'credential directory not reachable; retrying', error: (err as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+      }
+    }
+  }
+}

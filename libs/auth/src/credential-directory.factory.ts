@@ -1,0 +1,19 @@
+import type { SwitchboardConfig } from '../../config/src';
+import type { CredentialDirectory } from './credential-directory';
+import { MemoryCredentialDirectory } from './memory.credential-directory';
+import { RedisCredentialDirectory } from './redis.credential-directory';
+
+/**
+ * Picks the directory that matches the bus; revocations are kept as long as the api's tokens live.
+ * `onDropped` counts malformed changes from the wire.
+ */
+export function createCredentialDirectory(config: SwitchboardConfig, onDropped?: () => void): CredentialDirectory {
+  const retentionMs = config.api.tokenTtlMs;
+  if (config.bus.kind === 'memory') return new MemoryCredentialDirectory(retentionMs);
+  return new RedisCredentialDirectory({
+    retentionMs,
+    url: config.bus.redisUrl,
+    clusterNodes: config.bus.clusterNodes.length > 0 ? config.bus.clusterNodes : undefined,
+    onDropped,
+  });
+}

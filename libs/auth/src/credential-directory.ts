@@ -1,0 +1,48 @@
+/** Who owns an API key, as the api wrote it: enough to build an Identity without a database. */
+export interface KeyOwner {
+  userId: string;
+  username: string;
+  email?: string;
+  permissions: string[];
+}
+
+/** A change every node hears about. */
+export type CredentialChange =
+  /** JWTs of `userId` issued (`iat`) before `validFrom` (unix seconds) no longer count. */
+  | { kind: 'sessions_revoked'; userId: string; validFrom: number }
+  /** The API key with this SHA-256 no longer counts (regenerated). */
+  | { kind: 'key_revoked'; userId: string; keyHash: string };
+
+export type CredentialListener = (change: CredentialChange) => void;
+
+/**
+ * Where the api publishes credential state for processes without a database (the gateways):
+ * API key hashes → their owner, and per user the time from which sessions (JWTs) are valid.
+ * Only the api writes; every node reads.
+ *
+ * Guarantees, for every implementation (the contract suite checks each):
+ * - Once `putKey` resolves, `findKey` of that hash finds its owner on every node; with
+ *   `replaces`, the replaced hash finds nobody on any node.
+ * - Once `revokeSessions` resolves, `revocations()` on every node includes it. A user's
+ *   `validFrom` only moves forward. Entries older than the retention given at construction
+ *   (the longest a token lives) are left out.
+ * - Every change (a replaced key, a revocation) reaches the listeners of every started node,
+ *   the writer's included, asynchronously. After a lost connection a node reconnects by
+ *   itself and hands its listeners every current revocation again, so nothing missed stays
+ *   missed (listeners must treat repeats as no-ops).
+ * - `findKey` rejects when the store is unreachable (the caller answers "try again").
+ */
+export interface CredentialDirectory {
+  /** Starts hearing changes; resolves once changes made after it will reach the listeners. */
+  start(): Promise<void>;
+  watch(listener: CredentialListener): void;
+  findKey(keyHash: string): Promise<KeyOwner | undefined>;
+  putKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void>;
+  revokeSessions(userId: string, validFrom: number): Promise<void>;
+  /** userId → validFrom (unix seconds) of every revocation within the retention. */
+  revocations(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/** Injection token for the CredentialDirectory. */
+export const CREDENTIAL_DIRECTORY = Symbol('CREDENTIAL_DIRECTORY');

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { LoggerService } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
+import { RedisCredentialDirectory } from './redis.credential-directory';
+import { credentialDirectoryContract } from './testing/credential-directory.contract';
+
+const quietLogger: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+let server: RedisServer;
+let cluster: RedisTestCluster;
+
+beforeAll(async () => {
+  [server, cluster] = await Promise.all([RedisServer.start(), startRedisCluster(3)]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([server?.destroy(), cluster?.destroy()]);
+});
+
+async function views(n: number, retentionMs: number, connection: { url?: string; clusterNodes?: readonly string[] }) {
+  const keyPrefix = `sb:cred:test-${randomUUID()}`;
+  const nodes = Array.from({ length: n }, () => new RedisCredentialDirectory({ ...connection, retentionMs, keyPrefix, logger: quietLogger }));
+  await Promise.all(nodes.map((d) => d.start()));
+  return { nodes, keyPrefix, close: async () => void (await Promise.all(nodes.map((d) => d.close()))) };
+}
+
+credentialDirectoryContract('redis', (n, retentionMs) => views(n, retentionMs, { url: server.url }));
+
+credentialDirectoryContract('redis-cluster', (n, retentionMs) => views(n, retentionMs, { clusterNodes: cluster.nodes }));
+
+describe('RedisCredentialDirectory', () => {
+  it('drops and counts malformed changes on its channel, and keeps hearing good ones', async () => {
+    const keyPrefix = `sb:cred:test-${randomUUID()}`;
+    let dropped = 0;
+    const node = new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger: quietLogger, onDropped: () => dropped++ });
+    await node.start();
+    const seen: unknown[] = [];
+    node.watch((c) => seen.push(c));
+    const raw = new Redis(server.url);
+    try {
+      await raw.publish(`{${keyPrefix}}:changes`, 'not json');
+      await raw.publish(`{${keyPrefix}}:changes`, JSON.stringify({ kind: 'sessions_revoked', userId: 'u1' }));
+      await node.revokeSessions('u1', 100 + Math.floor(Date.now() / 1000));
+      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(dropped).toBe(2);
+      expect(seen).toEqual([expect.objectContaining({ kind: 'sessions_revoked', userId: 'u1' })]);
+    } finally {
+      raw.disconnect();
+      await node.close();
+    }
+  });
+
+  it('hands its listeners every current revocation again after a lost connection', async () => {
+    const keyPrefix = `sb:cred:test-${randomUUID()}`;
+    const [writer, reader] = [0, 1].map(() => new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger: quietLogger }));
+    await Promise.all([writer.start(), reader.start()]);
+    const seen: unknown[] = [];
+    reader.watch((c) => seen.push(c));
+    const raw = new Redis(server.url);
+    try {
+      await writer.revokeSessions('u-missed', 100 + Math.floor(Date.now() / 1000));
+      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      seen.length = 0;
+      // Drop every pub/sub client connection: the reader reconnects and replays from the hash.
+      await raw.client('KILL', 'TYPE', 'pubsub');
+      for (let i = 0; i < 300 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual([expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' })]);
+    } finally {
+      raw.disconnect();
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+});
