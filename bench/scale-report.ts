@@ -136,6 +136,14 @@ export function scaleAims(fill: FillRoomResult[], idle: IdleManyResult[]): strin
       `${int(sb.connectsPerSec)} vs ${ref ? int(ref.connectsPerSec) : 'n/a'} /s (${fixed(ratio, 2)}×)`,
       ref ? verdict(ratio >= 1) : 'n/a',
     ]);
+    const dropped = Object.values(sb.closes).reduce((n, k) => n + k, 0);
+    rows.push(['idle-many: no live connection closed by the server', 'switchboard', dropped ? `${dropped} closed: ${closes(sb.closes)}` : 'none', verdict(dropped === 0)]);
+    rows.push([
+      'idle-many: every connection pinged about once per period',
+      'switchboard',
+      sb.pingLateMs && sb.pingLateMs.samples > 0 ? `${int(sb.pingLateMs.samples)} intervals, p99 ${fixed(sb.pingLateMs.p99, 0)} ms late` : 'no client saw two pings',
+      verdict((sb.pingLateMs?.samples ?? 0) >= sb.connected),
+    ]);
     const closed = sb.mutedClosedAfterMs;
     rows.push([
       'idle-many: silent client terminated within PONG_WAIT + PING_PERIOD',

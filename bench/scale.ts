@@ -377,7 +377,7 @@ async function heldWhileIdle(pool: ScalePool, mute: { proc: number; index: numbe
   const r = await pool.report();
   const pings = LatencyHistogram.from(r.pingIntervals);
   const late = (us: number) => us / 1000 - IDLE_PING_PERIOD_S * 1000;
-  result.pingLateMs = { p50: late(pings.quantile(0.5)), p99: late(pings.quantile(0.99)), max: late(pings.max), samples: pings.count };
+  result.pingLateMs = { p50: late(pings.quantile(0.5)), p99: late(pings.quantile(0.99)), max: pings.count ? late(pings.max) : NaN, samples: pings.count };
   result.mutedBoundMs = boundMs;
   result.mutedClosedAfterMs = closed ? closed.at - mutedAt : undefined;
   result.mutedCloseCode = closed?.code;
