@@ -173,10 +173,11 @@ function open(cmd: OpenCommand): Promise<void> {
   let firstFailure: string | undefined;
   let userListBytes = 0;
   let lastReadyAt = 0;
+  const readyTimes: number[] = [];
   const firstStartAt = nowMs();
   return new Promise((resolve) => {
     const finish = () => {
-      emit({ ev: 'opened', connected, failed, firstFailure, firstStartAt, lastReadyAt, userListBytes });
+      emit({ ev: 'opened', connected, failed, firstFailure, firstStartAt, lastReadyAt, userListBytes, readyTimes });
       resolve();
     };
     const launch = () => {
@@ -193,6 +194,7 @@ function open(cmd: OpenCommand): Promise<void> {
           if (why === '') {
             connected++;
             lastReadyAt = nowMs();
+            readyTimes.push(lastReadyAt);
           } else {
             failed++;
             firstFailure ??= why;

@@ -83,6 +83,8 @@ export class ScalePool {
       startAt,
       ms: Math.max(...busy.map((o) => o.lastReadyAt)) - startAt,
       userListBytes: opened.reduce((s, o) => s + o.userListBytes, 0),
+      /** Every client's ready time (wall ms), all processes, in order. */
+      readyTimes: opened.flatMap((o) => o.readyTimes).sort((a, b) => a - b),
       /** Where client i of this call is: process and index within it. */
       blocks: blocks.map((b) => b.length),
     };

@@ -52,6 +52,8 @@ export type ScaleEvent =
       lastReadyAt: number;
       /** Bytes of the `user_list` frames the clients got while connecting. */
       userListBytes: number;
+      /** When each client became ready (wall clock ms), in order. */
+      readyTimes: number[];
     }
   | { ev: 'sent' }
   /** A muted client was closed by the server: when (wall ms) and with which code. */

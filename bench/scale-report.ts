@@ -1,5 +1,5 @@
 import { table } from './report';
-import { type FillRoomResult, IDLE_PING_PERIOD_S, IDLE_PONG_WAIT_S, type IdleManyResult, PROBE_MEMBERS } from './scale';
+import { type FillRoomResult, IDLE_PING_PERIOD_S, NOTICE_THRESHOLD, IDLE_PONG_WAIT_S, type IdleManyResult, PROBE_MEMBERS } from './scale';
 
 /** What the size scenarios are held to (issue 9). */
 export const SCALE_AIMS = {
@@ -23,6 +23,7 @@ export function fillRoomTable(results: FillRoomResult[]): string {
       'joined',
       'fill s',
       'joins/s',
+      `first ${NOTICE_THRESHOLD} / rest /s`,
       'srv CPU µs/join',
       'replica CPU s',
       'redis CPU µs/join',
@@ -40,6 +41,7 @@ export function fillRoomTable(results: FillRoomResult[]): string {
       `${int(r.connected)}/${int(r.clients)}`,
       fixed(r.ms / 1000, 2),
       int(r.joinsPerSec),
+      `${int(r.firstJoinsPerSec)} / ${int(r.restJoinsPerSec)}`,
       fixed(r.cpuPerJoinMicros, 0),
       r.replicaCpuMicros.map((c) => fixed(c / 1e6, 2)).join('+'),
       fixed(r.redisCpuPerJoinMicros, 0),

@@ -25,6 +25,8 @@ import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './sc
 import { gatewayEnv, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FILL_ROOM = 'fill';
+/** The gateway's default WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: up to it every join sends a notice to every member. */
+export const NOTICE_THRESHOLD = 1000;
 const PROBE_ROOM = 'probe';
 /** Members of the idle-many probe room, messages sent to it and their rate. */
 export const PROBE_MEMBERS = 20;
@@ -47,6 +49,9 @@ export interface FillRoomResult {
   /** First handshake started → last client ready (user_list / connect / open). */
   ms: number;
   joinsPerSec: number;
+  /** Joins/s of the first NOTICE_THRESHOLD joins (each notified to every member) and of the rest. */
+  firstJoinsPerSec?: number;
+  restJoinsPerSec?: number;
   /** Both replicas' CPU over the fill (until they went quiet) ÷ connected. */
   cpuPerJoinMicros: number;
   replicaCpuMicros: number[];
@@ -146,6 +151,16 @@ async function reportWhen(pool: ScalePool, done: (r: Awaited<ReturnType<ScalePoo
   }
 }
 
+/** Joins/s up to the notice threshold and after it, from the clients' ready times. */
+function splitRates(startAt: number, ready: number[]): Pick<FillRoomResult, 'firstJoinsPerSec' | 'restJoinsPerSec'> {
+  if (ready.length <= NOTICE_THRESHOLD) return {};
+  const at = ready[NOTICE_THRESHOLD - 1];
+  return {
+    firstJoinsPerSec: NOTICE_THRESHOLD / ((at - startAt) / 1000),
+    restJoinsPerSec: (ready.length - NOTICE_THRESHOLD) / ((ready[ready.length - 1] - at) / 1000),
+  };
+}
+
 async function redisCommandStats(url: string): Promise<Map<string, number>> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
@@ -238,6 +253,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
       firstFailure: opened.firstFailure,
       ms: opened.ms,
       joinsPerSec: opened.connected / (opened.ms / 1000),
+      ...splitRates(opened.startAt, opened.readyTimes),
       cpuPerJoinMicros: replicaCpuMicros.reduce((a, b) => a + b, 0) / joined,
       replicaCpuMicros,
       redisCpuPerJoinMicros: redisCpu === undefined ? undefined : redisCpu / joined,
