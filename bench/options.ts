@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | ScaleScenario;
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | ScaleScenario;
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
 export type ScaleScenario = 'fill-room' | 'idle-many';
@@ -33,6 +33,10 @@ export interface BenchOptions {
   idleClients: number;
   /** Idle in rooms: members per room. */
   roomSize: number;
+  /** signaling-2r: peer pairs, each exchanging an offer, an answer and 10 ICE candidates across the replicas. */
+  signalingPairs: number;
+  /** signaling-2r: pairs started per second (0: all at once, a burst). */
+  signalingRate: number;
   /** Load-client processes sharing the clients. */
   clientProcesses: number;
   /** Connections opened at once (across processes). */
@@ -71,6 +75,7 @@ const FULL = {
   roomsSeconds: 10,
   idleClients: 5000,
   roomSize: 100,
+  signalingPairs: 500,
   deadlineSeconds: 240,
   fillClients: 10_000,
   idleManyClients: 18_000,
@@ -85,6 +90,7 @@ const QUICK = {
   roomsSeconds: 3,
   idleClients: 500,
   roomSize: 50,
+  signalingPairs: 50,
   deadlineSeconds: 90,
   fillClients: 1000,
   idleManyClients: 2000,
@@ -93,9 +99,10 @@ const QUICK = {
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
        [--rate MSG_PER_S]
        [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
-       [--idle N] [--room-size N] [--client-procs N] [--batch N]
+       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S]
+       [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
        [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
@@ -106,6 +113,9 @@ Scenarios:
              round-robin over the rooms for --rooms-seconds
   idle       --idle idle connections (no room); idle-room: in rooms of --room-size
   resume     --clients clients resume 100 missed messages each (since=0), 50 at a time
+  signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
+             an answer and 10 ICE candidates, --signaling-rate pairs starting per second
+             (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
 Size scenarios (run only when named in --scenarios):
   fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis
              commands per join, one message to all, user_list; beside ws-reference (connect
@@ -170,6 +180,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     roomsSeconds: int('rooms-seconds', base.roomsSeconds),
     idleClients: int('idle', base.idleClients),
     roomSize: int('room-size', base.roomSize),
+    signalingPairs: int('signaling-pairs', base.signalingPairs),
+    signalingRate: int('signaling-rate', 200, 0),
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),
     targets: list('targets', TARGETS),

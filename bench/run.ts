@@ -35,6 +35,7 @@ import {
   type RunScenario,
 } from './scenarios';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
+import { type SignalingResult, signalingRun, signalingTable } from './signaling';
 // --- size scenarios (issue 9) ---
 import { fillRoom, type FillRoomResult, idleMany, type IdleManyResult } from './scale';
 import { fillRoomNotes, fillRoomTable, idleManyNote, idleManyTable, scaleAimsTable } from './scale-report';
@@ -143,6 +144,7 @@ interface Results {
   fillRoom: FillRoomResult[];
   idleMany: IdleManyResult[];
   resume: ResumeResult[];
+  signaling: SignalingResult[];
   /** Hottest functions per profiled gateway process. */
   profiles: Array<{ label: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
@@ -153,7 +155,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -201,6 +203,10 @@ async function main(): Promise<number> {
           `${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery${redis}, ` +
             `p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`,
         );
+      } else if (scenario === 'signaling-2r') {
+        const r = await signalingRun(o, runCapMs(o));
+        results.signaling.push(r);
+        log(`${name}: ${Math.round(r.relaysPerSec)} relays/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuPerRelayMicros.toFixed(1)} µs server CPU per relay`);
       } else {
         const r = await idle(target, o, scenario === 'idle-room');
         results.idle.push(r);
@@ -290,6 +296,7 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'rooms-2r': ['switchboard', 'socketio'],
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
+    'signaling-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
   };
@@ -349,6 +356,13 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   if (r.idle.length) {
     out.push(`Idle: ${o.idleClients} connections (RSS read after 2 s settling; KB/connection = (after − before) ÷ connected)`);
     out.push(idleTable(r.idle), '');
+  }
+  if (r.signaling.length) {
+    out.push(
+      `Signaling relay across ${REPLICAS} replicas (signaling-2r): ${o.signalingPairs} pairs × (offer + answer + 10 ICE candidates), creator on replica 1, joiner on replica 2 ` +
+        '(relays/s = relays ÷ first send → last delivery, paced; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart)',
+    );
+    out.push(signalingTable(r.signaling), '');
   }
   if (r.fillRoom.length) {
     out.push(

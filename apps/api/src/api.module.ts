@@ -1,6 +1,7 @@
 import { Inject, Logger, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { Authenticator } from '../../../libs/auth/src';
 import { CONFIG, type SwitchboardConfig } from '../../../libs/config/src';
 import { Readiness } from '../../../libs/core/src';
 import { Metrics } from '../../../libs/observability/src';
@@ -25,6 +26,9 @@ import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX
  * The REST app: users and credentials, stored messages with lifecycle events (outbox),
  * server-side publish, cluster stats, and seed 003's HTML client at `/`. Needs CoreModule.
  */
+/** How often the api checks that the credential directory still has every API key. */
+const KEYS_CHECK_MS = 5000;
+
 @Module({
   imports: [ThrottlerModule.forRootAsync({ inject: [CONFIG, Metrics], useFactory: authThrottling })],
   controllers: [AuthController, MessagesController, PublishController, StatsController, ClientPageController],
@@ -56,11 +60,14 @@ import { createDatabase, DATABASE, type Database, migrate, MESSAGE_STORE, OUTBOX
 })
 export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Api');
+  private keysTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly readiness: Readiness,
     private readonly users: UsersService,
+    private readonly auth: Authenticator,
+    private readonly metrics: Metrics,
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
@@ -68,13 +75,23 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
     consumer.apply(requireJsonBody).forRoutes({ path: 'auth/register', method: RequestMethod.POST }, { path: 'auth/login', method: RequestMethod.POST });
   }
 
-  /** The gateways read API keys from the credential directory: make sure it has every one (it may be new, or have lost its data). */
+  /**
+   * The gateways read API keys from the credential directory: make sure it has every one —
+   * at start (it may be new) and every few seconds after (Redis may have restarted empty).
+   */
   async onApplicationBootstrap(): Promise<void> {
+    await this.ensureKeys();
+    this.keysTimer = setInterval(() => void this.ensureKeys(), KEYS_CHECK_MS);
+    this.keysTimer.unref();
+  }
+
+  private async ensureKeys(): Promise<void> {
     try {
-      const n = await this.users.publishAllKeys();
-      this.logger.debug({ msg: 'API keys published to the credential directory', users: n });
+      const n = await this.auth.ensureKeys(() => this.users.publishAllKeys());
+      if (n > 0) this.logger.log({ msg: 'API keys published to the credential directory', users: n });
     } catch (err) {
-      this.logger.warn({ msg: 'API keys not published to the credential directory; gateways may refuse older keys', error: (err as Error).message });
+      this.metrics.errors.labels('credential_keys').inc();
+      this.logger.warn({ msg: 'API keys not published to the credential directory; gateways may refuse older keys until it is', error: (err as Error).message });
     }
   }
 
@@ -86,6 +103,7 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.keysTimer);
     await this.db.close();
   }
 }

@@ -41,9 +41,9 @@ describe('outbox publishes into the history while clients are away', () => {
     };
 
     const stays = await connect('');
+    await stays.next('channel_joined');
     const leaves = await connect('');
     const joined = await leaves.next('channel_joined');
-    await stays.next('channel_joined');
     const at = { offset: joined.offset as number, epoch: joined.epoch as string };
     await leaves.close();
 

@@ -3,9 +3,10 @@ import { type DynamicModule, type INestApplication, Logger } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '../../../libs/config/src';
 import { Metrics, NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
-import { channelsCodec, ErrorCode, roomsChatCodec } from '../../../libs/protocol/src';
+import type { ErrorCode } from '../../../libs/protocol/src';
+import { DIALECTS } from './dialects/dialects';
 import { GatewayAppModule } from './gateway-app.module';
-import { ClusterNode } from './hub/cluster-node';
+import { ClientIdsService } from './hub/client-ids.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
@@ -40,14 +41,12 @@ export async function startGateway(
   if (logger) app.useLogger(app.get(NestLogger));
   const log = new Logger('Gateway');
   const metrics = app.get(Metrics);
-  const node = app.get(ClusterNode);
-  let sequence = 0;
+  const ids = app.get(ClientIdsService);
   const adapter = new SwitchboardWsAdapter(app, {
     handshake: app.get(HandshakeService),
     metrics,
-    maxMessageSize: config.ws.maxMessageSize,
-    codecs: { '/ws': roomsChatCodec, '/api/v1/ws': channelsCodec },
-    nextConnectionId: () => `${node.nodeId}:${(++sequence).toString(36)}`,
+    maxMessageSize: (path) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
+    nextConnectionId: () => ids.next()?.toString(),
     context: {
       batcher: new WriteBatcher(config.ws.writeDelayMs),
       flow: app.get(FlowControl),

@@ -1,11 +1,12 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../../libs/core/src';
-import { ChannelsGateway } from './channels/channels.gateway';
+import { DIALECTS } from './dialects/dialects';
 import { Broadcaster } from './hub/broadcaster';
+import { ClientIdsService } from './hub/client-ids.service';
 import { ClusterNode } from './hub/cluster-node';
 import { HubService } from './hub/hub.service';
 import { LocalIndex } from './hub/local-index';
-import { RoomsGateway } from './rooms/rooms.gateway';
+import { SignalingService } from './signaling/signaling.service';
 import { CONNECTIONS } from './transport/connection-registry';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
@@ -21,15 +22,17 @@ import { SessionCloserService } from './transport/session-closer.service';
     ClusterNode,
     Broadcaster,
     HubService,
+    ClientIdsService,
+    SignalingService,
     HandshakeService,
     HeartbeatService,
     DrainService,
     FlowControl,
     SessionCloserService,
-    RoomsGateway,
-    ChannelsGateway,
+    // Each dialect's gateway, once (several dialects may share one).
+    ...new Set(DIALECTS.map((d) => d.gateway)),
   ],
-  exports: [HubService, ClusterNode, CONNECTIONS, HandshakeService, DrainService, FlowControl],
+  exports: [HubService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

@@ -121,4 +121,41 @@ describe('credentials across two gateway replicas and the api', () => {
       await late.stop('SIGKILL');
     }
   }, 30000);
+
+  it('takes the API key on /signaling (seed 004) by header and by query; no key, an unknown key or a replaced key is 401', async () => {
+    const { api_key: oldKey } = await register('signaling-key');
+    const a = await connect(gws[0], '/signaling', { 'X-API-Key': oldKey });
+    const welcome = await a.next('welcome');
+    const room = (await a.ask({ type: 'create_room' }, 'room_created')).room_id;
+    const b = await connect(gws[1], `/signaling?api_key=${encodeURIComponent(oldKey)}`);
+    expect((await b.next('welcome')).client_id).not.toBe(welcome.client_id);
+    expect(await b.ask({ type: 'join_room', room_id: room }, 'room_joined')).toMatchObject({ peers: [welcome.client_id] });
+    for (const gw of gws) {
+      expect(await status(gw, '/signaling')).toBe(401);
+      expect(await status(gw, '/signaling', { 'X-API-Key': 'sb_unknown' })).toBe(401);
+    }
+    const regen = await call('POST', '/auth/regenerate', undefined, { 'X-API-Key': oldKey });
+    expect(regen.status).toBe(200);
+    const since = Date.now();
+    for (const gw of gws) {
+      while ((await status(gw, `/signaling?api_key=${encodeURIComponent(oldKey)}`)) !== 401) {
+        if (Date.now() - since > 1000) throw new Error('old key still accepted after 1 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await status(gw, '/signaling', { 'X-API-Key': regen.body.api_key })).toBe(101);
+    }
+  });
+
+  it('accepts keys again soon after Redis restarted empty: the api puts every key back', async () => {
+    const { api_key } = await register('cluster-survivor');
+    expect(await status(gws[0], '/ws/auth', { 'X-API-Key': api_key })).toBe(101);
+    await redis.stop();
+    await redis.start();
+    const deadline = Date.now() + 20000;
+    let last = 0;
+    while (Date.now() < deadline && (last = await status(gws[0], '/ws/auth', { 'X-API-Key': api_key }).catch(() => 0)) !== 101) await new Promise((r) => setTimeout(r, 250));
+    expect(last).toBe(101);
+    expect(await status(gws[1], `/ws/auth?api_key=${encodeURIComponent(api_key)}`)).toBe(101);
+  }, 40000);
 });
+

@@ -90,8 +90,11 @@ describe('rosters across replicas', () => {
     await until('every replica ready again', 15000, async () =>
       (await Promise.all(gws.map(async (g) => (await fetch(`${g.http}/health/ready`)).status))).every((s) => s === 200),
     );
+    // Every replica puts its members back; then every roster agrees with presence.
+    const expected = ['om4', 'om5', 'om6', 'om7', 'om8', 'op0', 'op1', 'op2'];
+    await until('presence to be restored', 15000, async () => JSON.stringify(await presence('outage')) === JSON.stringify(expected));
     await everyReplicaAgrees('outage', probes);
-    expect(await presence('outage')).toEqual(['om4', 'om5', 'om6', 'om7', 'om8', 'op0', 'op1', 'op2']);
+    expect(await presence('outage')).toEqual(expected);
   }, 40000);
 
   it('drops the members of a SIGKILLed replica from every roster', async () => {

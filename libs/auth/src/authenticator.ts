@@ -81,6 +81,17 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
     return this.directory.putKey(keyHash, owner, replaces);
   }
 
+  /**
+   * Puts every key in with `publishAll` when the directory does not have them all (new, or
+   * it lost its data); resolves how many were published (0 when it had them).
+   */
+  async ensureKeys(publishAll: () => Promise<number>): Promise<number> {
+    if (await this.directory.keysLoaded()) return 0;
+    const n = await publishAll();
+    await this.directory.markKeysLoaded();
+    return n;
+  }
+
   /** Ends every session of `userId` issued until now, on every node; resolves once all nodes can see it. */
   async revokeSessions(userId: string): Promise<void> {
     // From the next whole second: `iat` has second precision, and tokens issued later this second

@@ -31,6 +31,8 @@ export type CredentialListener = (change: CredentialChange) => void;
  *   itself and hands its listeners every current revocation again, so nothing missed stays
  *   missed (listeners must treat repeats as no-ops).
  * - `findKey` rejects when the store is unreachable (the caller answers "try again").
+ * - `keysLoaded()` is true once `markKeysLoaded()` was called and the store has not lost its
+ *   data since (a Redis restart without persistence): the writer then puts every key back.
  */
 export interface CredentialDirectory {
   /** Starts hearing changes; resolves once changes made after it will reach the listeners. */
@@ -39,6 +41,9 @@ export interface CredentialDirectory {
   findKey(keyHash: string): Promise<KeyOwner | undefined>;
   putKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void>;
   revokeSessions(userId: string, validFrom: number): Promise<void>;
+  /** The writer put every key in; `keysLoaded()` is true until the store loses its data. */
+  markKeysLoaded(): Promise<void>;
+  keysLoaded(): Promise<boolean>;
   /** userId → validFrom (unix seconds) of every revocation within the retention. */
   revocations(): Promise<Map<string, number>>;
   close(): Promise<void>;

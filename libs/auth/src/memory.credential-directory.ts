@@ -5,6 +5,7 @@ export class MemoryCredentialStore {
   readonly keys = new Map<string, KeyOwner>();
   readonly revoked = new Map<string, number>();
   readonly nodes = new Set<MemoryCredentialDirectory>();
+  keysLoaded = false;
 }
 
 /** The in-process CredentialDirectory (standalone, memory bus); see the interface for its guarantees. */
@@ -41,6 +42,14 @@ export class MemoryCredentialDirectory implements CredentialDirectory {
     if (validFrom <= current) return;
     this.store.revoked.set(userId, validFrom);
     this.emit({ kind: 'sessions_revoked', userId, validFrom });
+  }
+
+  async markKeysLoaded(): Promise<void> {
+    this.store.keysLoaded = true;
+  }
+
+  async keysLoaded(): Promise<boolean> {
+    return this.store.keysLoaded;
   }
 
   async revocations(): Promise<Map<string, number>> {

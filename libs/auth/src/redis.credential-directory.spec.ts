@@ -71,4 +71,20 @@ describe('RedisCredentialDirectory', () => {
       await Promise.all([writer.close(), reader.close()]);
     }
   });
+
+  it('forgets that its keys were loaded when Redis loses its data', async () => {
+    const { nodes, keyPrefix, close } = await views(1, 60_000, { url: server.url });
+    const raw = new Redis(server.url);
+    try {
+      await nodes[0].putKey('h1', { userId: 'u1', username: 'u1', permissions: [] });
+      await nodes[0].markKeysLoaded();
+      expect(await nodes[0].keysLoaded()).toBe(true);
+      for (const key of await raw.keys(`{${keyPrefix}}:*`)) await raw.del(key); // as a restart without persistence would
+      expect(await nodes[0].keysLoaded()).toBe(false);
+      expect(await nodes[0].findKey('h1')).toBeUndefined();
+    } finally {
+      raw.disconnect();
+      await close();
+    }
+  });
 });

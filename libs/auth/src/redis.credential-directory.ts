@@ -21,6 +21,7 @@ export interface RedisCredentialDirectoryOptions {
  * Keys, under one hash tag so the scripts see them in one slot:
  *   {P}:key:<sha256>   STRING  owner JSON
  *   {P}:sessions       HASH    userId → validFrom (unix seconds)
+ *   {P}:loaded         STRING  set once the api put every key in (gone with the data)
  * Changes are published on the channel `{P}:changes` as JSON CredentialChange.
  */
 const PUT_KEY = `
@@ -90,6 +91,14 @@ export class RedisCredentialDirectory implements CredentialDirectory {
   async revokeSessions(userId: string, validFrom: number): Promise<void> {
     const change: CredentialChange = { kind: 'sessions_revoked', userId, validFrom };
     await this.redis.eval(REVOKE, 1, `${this.prefix}:sessions`, userId, String(validFrom), this.channel, JSON.stringify(change));
+  }
+
+  async markKeysLoaded(): Promise<void> {
+    await this.redis.set(`${this.prefix}:loaded`, '1');
+  }
+
+  async keysLoaded(): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}:loaded`)) === 1;
   }
 
   async revocations(): Promise<Map<string, number>> {

@@ -106,6 +106,7 @@ export class RedisBus implements Bus {
     if (options.clusterNodes?.length) {
       this.cluster = new Cluster(options.clusterNodes.map(parseNode), {
         enableOfflineQueue: false,
+        enableAutoPipelining: true,
         clusterRetryStrategy: retryStrategy,
         redisOptions: this.connectionOptions('pub'),
       });
@@ -263,6 +264,8 @@ export class RedisBus implements Bus {
       autoResubscribe: false,
       // A connection closed while Redis is away would otherwise hold a 2 s timer on close().
       disconnectTimeout: 500,
+      // Commands issued in one event-loop turn (a burst of publishes, history writes) leave in one write.
+      enableAutoPipelining: role === 'pub',
     };
   }
 

@@ -76,6 +76,7 @@ describe('loadConfig', () => {
       maxPendingBytes: 4096 * 1024,
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
+      signalingMaxMessageSize: 64 * 1024,
       writeDelayMs: 0,
     });
   });
@@ -99,6 +100,8 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HISTORY_SIZE', 'lots'],
     ['WEBSOCKET_HISTORY_TTL', 'forever'],
     ['WEBSOCKET_HISTORY_TTL', '10ms'],
+    ['WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', '64k'],
+    ['WEBSOCKET_SIGNALING_MAX_PEERS', '1'],
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
     ['WEBSOCKET_WRITE_DELAY', '2s'],
     ['WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', '0'],
@@ -122,6 +125,15 @@ describe('loadConfig', () => {
 
   it('reads the history window, and lets size 0 turn history off', () => {
     expect(loadConfig({ WEBSOCKET_HISTORY_SIZE: '0', WEBSOCKET_HISTORY_TTL: '2m' }).bus).toMatchObject({ historySize: 0, historyTtlMs: 120_000 });
+  });
+
+  it('gives signaling its own frame size limit and peer cap', () => {
+    const c = loadConfig({});
+    expect(c.ws.signalingMaxMessageSize).toBe(65536);
+    expect(c.ws.maxMessageSize).toBe(512);
+    expect(c.limits.signalingMaxPeers).toBe(16);
+    const set = loadConfig({ WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: '131072', WEBSOCKET_SIGNALING_MAX_PEERS: '4' });
+    expect([set.ws.signalingMaxMessageSize, set.limits.signalingMaxPeers]).toEqual([131072, 4]);
   });
 
   it('reads the write delay and the presence-events threshold', () => {

@@ -78,6 +78,8 @@ export interface WebSocketConfig {
   drainTimeoutMs: number;
   /** WEBSOCKET_MAX_QUEUED_BYTES: unsent bytes queued across the replica before it stops reading from clients. */
   maxQueuedBytes: number;
+  /** WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: the largest frame on `/signaling` (SDP is several KB); larger closes with 1009. */
+  signalingMaxMessageSize: number;
   /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
   writeDelayMs: number;
 }
@@ -97,6 +99,8 @@ export interface LimitsConfig {
   connectRate: number;
   /** WEBSOCKET_CONNECT_BURST. */
   connectBurst: number;
+  /** WEBSOCKET_SIGNALING_MAX_PEERS: peers per signaling room across the cluster; past it, "room full". */
+  signalingMaxPeers: number;
   /** WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: above this many members a room gets no join/leave notices and `user_list` is capped. */
   presenceEventsMaxMembers: number;
 }
@@ -150,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
+    signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
     writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
   };
   if (ws.writeDelayMs > 1000) {
@@ -184,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitStrikes: r.int('WEBSOCKET_RATE_LIMIT_STRIKES', 20, 1),
     connectRate: r.number('WEBSOCKET_CONNECT_RATE', 20, 0.001),
     connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
+    signalingMaxPeers: r.int('WEBSOCKET_SIGNALING_MAX_PEERS', 16, 2),
     presenceEventsMaxMembers: r.int('WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', 1000, 1),
   };
 

@@ -5,6 +5,8 @@ export class MemoryPresenceStore {
   readonly rooms = new Map<string, Map<string, PresenceMember>>();
   /** nodeId → last refresh (ms) and connection count. */
   readonly nodes = new Map<string, { seen: number; connections: number; restored?: boolean }>();
+  /** The last node number handed out. */
+  lastNodeNumber = 0;
 }
 
 /** Presence within one process. `now` is injectable so tests can move time. */
@@ -28,6 +30,12 @@ export class MemoryPresence implements Presence {
     if (!members?.delete(clientId)) return false;
     if (members.size === 0) this.store.rooms.delete(room);
     return true;
+  }
+
+  async allocateNodeNumber(): Promise<number> {
+    // Seconds since the epoch: a restarted process starts above what it handed out before.
+    this.store.lastNodeNumber = Math.max(this.store.lastNodeNumber + 1, Math.floor(this.now() / 1000));
+    return this.store.lastNodeNumber;
   }
 
   async members(room: string): Promise<PresenceMember[]> {

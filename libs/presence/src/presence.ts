@@ -1,6 +1,6 @@
 /** One connection's membership of one room, as every replica sees it. */
 export interface PresenceMember {
-  /** Unique across the cluster: `${nodeId}:${local id}`. */
+  /** Unique across the cluster (the connection id). */
   clientId: string;
   userId: string;
   username: string;
@@ -51,6 +51,12 @@ export interface Presence {
   markRestored(nodeId: string): Promise<void>;
   expire(): Promise<ExpiredMember[]>;
   removeNode(nodeId: string): Promise<void>;
+  /**
+   * A number no other call in the cluster got, ever (a counter that only grows; the memory
+   * store seeds it from the clock, so it also grows across restarts). Replicas take one per
+   * start to build cluster-unique ids from a local sequence.
+   */
+  allocateNodeNumber(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -28,6 +28,7 @@ export interface RedisPresenceOptions {
  *   {P}:conns         HASH  nodeId → connection count
  *   {P}:restored      HASH  nodeId → 1 once the node put its entries back (lost with them)
  *   {P}:node:<nodeId> SET   "<room>\0<clientId>" of every entry the node holds
+ *   {P}:node-number   STRING the last node number handed out (INCR)
  *
  * Time is Redis's own (TIME inside the scripts), so replicas' clocks never disagree about a TTL.
  * A node is dead when its heartbeat is older than the TTL; reads leave its entries out at once,
@@ -184,10 +185,13 @@ export class RedisPresence implements Presence {
       autoResendUnfulfilledCommands: false,
       commandTimeout: this.commandTimeoutMs,
       disconnectTimeout: 500,
+      // The joins of one event-loop turn reach Redis in one write.
+      enableAutoPipelining: true,
     };
     this.redis = options.clusterNodes?.length
       ? new Cluster(options.clusterNodes.map(parseNode), {
           clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
+          enableAutoPipelining: true,
           redisOptions,
           scripts: scriptDefinitions(),
         })
@@ -250,6 +254,10 @@ export class RedisPresence implements Presence {
 
   async removeNode(nodeId: string): Promise<void> {
     await this.run('removeNode', this.key('hb'), nodeId);
+  }
+
+  async allocateNodeNumber(): Promise<number> {
+    return Number(await bounded(this.redis.incr(this.key('node-number')), this.commandTimeoutMs));
   }
 
   async close(): Promise<void> {

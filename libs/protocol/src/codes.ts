@@ -30,7 +30,7 @@ export const ErrorCode = {
   UnknownType: 'unknown_type',
   /** A field the type needs is missing or has the wrong shape. */
   BadField: 'bad_field',
-  /** The room is at its member limit (WEBSOCKET_MAX_ROOM_MEMBERS). */
+  /** The room is at its member limit (WEBSOCKET_MAX_ROOM_MEMBERS; signaling: WEBSOCKET_SIGNALING_MAX_PEERS). */
   RoomFull: 'room_full',
   /** The connection is in as many rooms as it may be (WEBSOCKET_MAX_ROOMS_PER_CONNECTION). */
   TooManyRooms: 'too_many_rooms',
@@ -38,6 +38,10 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** The client sent to a room it has not joined. */
   NotInRoom: 'not_in_room',
+  /** The room does not exist (signaling: no member anywhere in the cluster). */
+  NoSuchRoom: 'no_such_room',
+  /** The signaling peer addressed is not connected, or shares no room with the sender. */
+  UnknownPeer: 'unknown_peer',
   /** The target user has no connection anywhere in the cluster. */
   UserOffline: 'user_offline',
   /** Message rate over the per-connection limit; the frame was dropped. */

@@ -20,20 +20,30 @@ export type Command =
   | { kind: 'private'; to: string; content?: string; data?: unknown }
   /** Ask for the members of a room. */
   | { kind: 'list'; room: string }
-  | { kind: 'ping' };
+  | { kind: 'ping' }
+  /** Open a new signaling room and enter it. */
+  | { kind: 'create_room' }
+  /** Leave every room (signaling's `leave_room` without a `room_id`). */
+  | { kind: 'leave_all' }
+  /** Pass a WebRTC signaling message to peer `to` (a connection id) in a common room. */
+  | { kind: 'relay'; type: SignalType; to: string; data: unknown };
+
+/** The signaling messages relayed between peers. */
+export type SignalType = 'offer' | 'answer' | 'ice_candidate';
 
 export type CommandKind = Command['kind'];
 
 /** Every command kind, in a fixed order: a kind's index names its handler slot. */
-export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping'];
+export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping', 'create_room', 'leave_all', 'relay'];
 export const COMMAND_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_KINDS.map((k, i) => [k, i]));
 
 /**
- * How a member entered a room, which decides how room messages are rendered to it:
+ * How a member entered a room, which decides how room messages are rendered to it; each
+ * dialect names its styles and the codec of each (the gateway's dialect registry). E.g.
  * `chat` (seed 001: `join`, `/ws/{room}`) gets `message` frames, `hub` (seed 002: `join_room`)
  * gets `room_message` frames, `channel` (seed 003) gets channel frames.
  */
-export type JoinStyle = 'chat' | 'hub' | 'channel';
+export type JoinStyle = string;
 
 /** A frame that could not become a command; the connection stays open. */
 export interface DecodeError {
@@ -58,4 +68,9 @@ export type Reply =
   | ({ kind: 'joined'; room: string; who: { id: string; name: string; email?: string } } & JoinPosition)
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }
-  | { kind: 'error'; code: ErrorCode; message: string };
+  | { kind: 'error'; code: ErrorCode; message: string }
+  /** Signaling: the connection's id, on connect. */
+  | { kind: 'welcome'; clientId: string }
+  | { kind: 'room_created'; room: string }
+  /** Signaling: the room is joined; `peers` are the other members' connection ids, on every replica. */
+  | { kind: 'room_joined'; room: string; peers: string[] };

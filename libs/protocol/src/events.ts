@@ -80,12 +80,35 @@ export interface LifecycleEvent extends Positioned {
   ts: number;
 }
 
+/** A WebRTC signaling message on its way to one peer (on that peer's own topic). */
+export interface SignalEvent {
+  kind: 'signal';
+  type: 'offer' | 'answer' | 'ice_candidate';
+  /** Connection ids of the sender and the addressee. */
+  from: string;
+  to: string;
+  /** The sender's signaling rooms when it sent: the addressee's replica delivers only if it shares one. */
+  rooms: string[];
+  data: unknown;
+  ts: number;
+}
+
+/** Back to a sender: its signal reached peer `peer`, who shares no room with it; nothing was delivered. */
+export interface SignalRefusedEvent {
+  kind: 'signal_refused';
+  to: string;
+  peer: string;
+  ts: number;
+}
+
 export type HubEvent =
   | RoomMessageEvent
   | PresenceEvent
   | NotificationEvent
   | PrivateMessageEvent
-  | LifecycleEvent;
+  | LifecycleEvent
+  | SignalEvent
+  | SignalRefusedEvent;
 
 export type HubEventKind = HubEvent['kind'];
 
@@ -100,6 +123,8 @@ const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
   'new_message',
   'message_updated',
   'message_deleted',
+  'signal',
+  'signal_refused',
 ]);
 
 /** Whether a publication to a room is kept in its history: all but join/leave notices. */

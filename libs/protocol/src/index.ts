@@ -7,3 +7,4 @@ export * from './room-name';
 export * from './since';
 export * from './rooms.codec';
 export * from './channels.codec';
+export * from './signaling.codec';

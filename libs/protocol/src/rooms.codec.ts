@@ -14,7 +14,7 @@ import { withSince } from './since';
 export class RoomsCodec implements Codec {
   readonly name: string;
 
-  constructor(private readonly style: Exclude<JoinStyle, 'channel'>) {
+  constructor(private readonly style: 'chat' | 'hub') {
     this.name = `rooms-${style}`;
   }
 

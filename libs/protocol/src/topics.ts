@@ -15,6 +15,8 @@ export const Topics = {
    * messages by claiming their id.
    */
   guest: (userId: string): string => `${PREFIX}:guest:${userId}`,
+  /** Signaling messages addressed to one connection (a peer), wherever it is. */
+  peer: (clientId: string): string => `${PREFIX}:peer:${clientId}`,
   /** Events addressed to every connection in the cluster. */
   broadcast: (): string => `${PREFIX}:all`,
   /**
@@ -22,12 +24,17 @@ export const Topics = {
    * Hash-tagged with the topic, so on a cluster they live on the slot its shard channel does.
    */
   history: (topic: string): { stream: string; meta: string } => ({ stream: `{${topic}}:stream`, meta: `{${topic}}:meta` }),
-  /** The kind of a topic, for metrics labels: room, user, guest, all, or other. */
-  kindOf(topic: string): 'room' | 'user' | 'guest' | 'all' | 'other' {
+  /** The kind of a topic, for metrics labels: room, user, guest, peer, all, or other. */
+  kindOf(topic: string): 'room' | 'user' | 'guest' | 'peer' | 'all' | 'other' {
     const parts = topic.split(':', 3);
     if (parts[0] !== PREFIX) return 'other';
     const kind = parts[1];
-    return kind === 'room' || kind === 'user' || kind === 'guest' || kind === 'all' ? kind : 'other';
+    return kind === 'room' || kind === 'user' || kind === 'guest' || kind === 'peer' || kind === 'all' ? kind : 'other';
+  },
+  /** Recognises a peer topic and returns the connection id, or undefined. */
+  peerOf(topic: string): string | undefined {
+    const head = `${PREFIX}:peer:`;
+    return topic.startsWith(head) ? topic.slice(head.length) : undefined;
   },
   /** Recognises a room topic and returns the room, or undefined. */
   roomOf(topic: string): string | undefined {

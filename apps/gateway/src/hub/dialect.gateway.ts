@@ -16,7 +16,7 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
   handleConnection(conn: Connection): void {
     conn.run(() => this.hub.connect(conn));
     const initial = conn.initialRoom;
-    if (initial !== undefined) conn.run(() => this.hub.join(conn, initial.room, initial.style, initial.since));
+    if (initial !== undefined) conn.run(() => this.hub.join(conn, initial.room, initial.style, { since: initial.since }));
   }
 
   handleDisconnect(conn: Connection): void {
@@ -25,7 +25,7 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
 
   @SubscribeMessage('join')
   join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply | undefined> {
-    return this.hub.join(conn, cmd.room, cmd.style, cmd.since);
+    return this.hub.join(conn, cmd.room, cmd.style, { since: cmd.since });
   }
 
   @SubscribeMessage('leave')

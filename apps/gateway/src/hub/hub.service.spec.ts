@@ -3,13 +3,16 @@ import { MemoryBroker, MemoryBus } from '../../../../libs/bus/src/memory.bus';
 import { loadConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { MemoryPresence, MemoryPresenceStore } from '../../../../libs/presence/src/memory.presence';
-import { type Codec, type Reply, roomsChatCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, type Codec, type Reply, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { Broadcaster } from './broadcaster';
 import { ClusterNode } from './cluster-node';
 import { HubService } from './hub.service';
 import { LocalIndex } from './local-index';
+
+/** Join styles as the dialect registry maps them. */
+const STYLES: Record<string, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
 
 type FakeConn = Connection & { got: Array<Record<string, unknown>> };
 
@@ -29,6 +32,7 @@ function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<s
       id: `${node.nodeId}:${++seq}`,
       identity,
       codec,
+      roomCodec: (style: string) => STYLES[style] ?? codec,
       rooms: new Map<string, Codec>(),
       got,
       write: (frame: Buffer) => got.push(JSON.parse(frame.toString('utf8', frame[1] === 126 ? 4 : 2))) > 0,

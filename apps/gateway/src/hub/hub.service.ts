@@ -4,7 +4,6 @@ import type { HistoryRead } from '../../../../libs/bus/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import {
-  channelsCodec,
   CloseCode,
   type Codec,
   CommandError,
@@ -13,8 +12,6 @@ import {
   type JoinStyle,
   type Reply,
   roomAllowed,
-  roomsChatCodec,
-  roomsHubCodec,
   type Sender,
   type StreamPosition,
   Topics,
@@ -25,8 +22,11 @@ import { ClusterNode } from './cluster-node';
 import { LocalIndex } from './local-index';
 import { RoomRecovery } from './room-recovery';
 
-/** The codec that renders room events to a member, by how it joined. */
-const ROOM_CODECS: Record<JoinStyle, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
+/** How a join goes: resume from `since`; at most `maxMembers` in the room (default WEBSOCKET_MAX_ROOM_MEMBERS). */
+export interface JoinOptions {
+  since?: StreamPosition;
+  maxMembers?: number;
+}
 
 /**
  * What a connection's commands do, between the local index, the cluster node and the
@@ -44,6 +44,8 @@ export class HubService implements OnModuleInit {
   private readonly loading = new Map<string, Promise<void>>();
   private readonly listCap: number;
   private readonly recovery: RoomRecovery;
+  /** Topics another service takes delivery of (signaling's peer topics). */
+  private readonly topicRoutes: Array<{ owns(topic: string): boolean; deliver(topic: string, event: HubEvent): void }> = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -96,13 +98,13 @@ export class HubService implements OnModuleInit {
    * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
    * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
    */
-  async join(conn: Connection, room: string, style: JoinStyle): Promise<Reply>;
-  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined>;
-  async join(conn: Connection, room: string, style: JoinStyle, since?: StreamPosition): Promise<Reply | undefined> {
+  async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number }): Promise<Reply>;
+  async join(conn: Connection, room: string, style: JoinStyle, options: JoinOptions): Promise<Reply | undefined>;
+  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers }: JoinOptions = {}): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
-    const codec = ROOM_CODECS[style];
+    const codec = conn.roomCodec(style);
     const current = conn.rooms.get(room);
     if (current !== undefined) {
       if (current !== codec) {
@@ -118,7 +120,7 @@ export class HubService implements OnModuleInit {
     if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read;
     try {
-      await this.enter(conn, room, codec);
+      await this.enter(conn, room, codec, maxMembers);
       read = await this.node.history(room, since);
     } catch (err) {
       this.recovery.cancel(room, conn);
@@ -175,8 +177,8 @@ export class HubService implements OnModuleInit {
     return { since, read: await this.node.history(room, since) };
   }
 
-  private async enter(conn: Connection, room: string, codec: Codec): Promise<void> {
-    const { maxRoomsPerConnection, maxRoomMembers } = this.config.limits;
+  private async enter(conn: Connection, room: string, codec: Codec, maxRoomMembers: number): Promise<void> {
+    const { maxRoomsPerConnection } = this.config.limits;
     if (conn.rooms.size >= maxRoomsPerConnection) {
       throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${maxRoomsPerConnection}`);
     }
@@ -195,9 +197,9 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
-    // The membership is live; the notice need not hold the reply up (the bus keeps it
-    // ahead of anything this replica publishes to the room later).
-    void this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    // Published before the joiner is confirmed, so a client that joins after this one was
+    // confirmed never gets a notice about it (it is already in that client's member list).
+    await this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
@@ -273,8 +275,17 @@ export class HubService implements OnModuleInit {
     return this.userList(room);
   }
 
+  /**
+   * Hands every delivered event of a topic `owns` claims to `deliver` instead of the room and
+   * user fan-out (signaling's peer topics). The owner subscribes its topics through the node.
+   */
+  routeTopics(owns: (topic: string) => boolean, deliver: (topic: string, event: HubEvent) => void): void {
+    this.topicRoutes.push({ owns, deliver });
+  }
+
   /** Called by the node for every event on a subscribed topic. */
   deliver(topic: string, event: HubEvent): void {
+    for (const route of this.topicRoutes) if (route.owns(topic)) return route.deliver(topic, event);
     if (event.kind === 'private_message') {
       const conns = this.index.userConnections(topic);
       if (conns) this.broadcaster.toEach(conns, event);

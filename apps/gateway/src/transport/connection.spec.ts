@@ -26,7 +26,7 @@ function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
     onInternalError: () => undefined,
     ...overrides,
   };
-  const conn = new Connection('n:1', identity, roomsChatCodec, ws as unknown as WebSocket, socket as unknown as Duplex, ctx);
+  const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, ws as unknown as WebSocket, socket as unknown as Duplex, ctx);
   return { conn, writes, closed, errors, socket };
 }
 

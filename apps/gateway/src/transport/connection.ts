@@ -72,11 +72,13 @@ export class Connection {
   private busy = false;
 
   constructor(
-    /** Unique in the cluster: `${nodeId}:${sequence}`. */
+    /** Unique in the cluster and across restarts: a positive integer below 2^53, in decimal. */
     readonly id: string,
     readonly identity: Identity,
     /** The dialect of the endpoint the client connected to. */
     readonly codec: Codec,
+    /** The codec that renders room events to this client, by join style (the dialect's `styles`). */
+    private readonly styles: Readonly<Record<JoinStyle, Codec>>,
     readonly ws: WebSocket,
     private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
@@ -85,6 +87,11 @@ export class Connection {
   ) {
     this.connectedAt = this.lastSeen = this.refilledAt = Date.now();
     this.tokens = ctx.messageBurst;
+  }
+
+  /** The codec for room events of a room joined in `style`; the endpoint's own codec for a style its dialect does not name. */
+  roomCodec(style: JoinStyle): Codec {
+    return this.styles[style] ?? this.codec;
   }
 
   get open(): boolean {

@@ -1,9 +1,12 @@
-import { isRoomName, type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
+import { type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
+import type { BadRoute, Dialect } from '../dialects/dialect';
+import { DIALECTS } from '../dialects/dialects';
 
-/** The WebSocket endpoints: which dialect a path speaks and whether it needs a credential. */
+export type { BadRoute } from '../dialects/dialect';
+
+/** A WebSocket endpoint a request matched: its dialect, credential rule and room on connect. */
 export interface Route {
-  /** Which gateway handles it: the path its @WebSocketGateway is registered under. */
-  gateway: '/ws' | '/api/v1/ws';
+  dialect: Dialect;
   /** Always needs a credential (else only when WEBSOCKET_REQUIRE_AUTH=true). */
   authRequired: boolean;
   /** An API key (`X-API-Key`, `?api_key=`) is a credential here, besides a JWT. */
@@ -16,44 +19,22 @@ export interface Route {
   since?: StreamPosition;
 }
 
-/** A request the path matched but whose parameters are wrong (answered 400). */
-export interface BadRoute {
-  bad: string;
-}
-
-/** Matches a request to a route; undefined for an unknown path (answered 404). */
-export function matchRoute(pathname: string, query: URLSearchParams = new URLSearchParams()): Route | BadRoute | undefined {
-  const route = matchPath(pathname, query);
-  if (route === undefined || 'bad' in route || route.room === undefined) return route;
-  const since = sinceFromQuery(query);
-  if (since === undefined) return route;
-  return 'bad' in since ? since : { ...route, since };
-}
-
-function matchPath(pathname: string, query: URLSearchParams): Route | BadRoute | undefined {
+/** Matches a request to the first dialect that claims its path; undefined for an unknown path (answered 404). */
+export function matchRoute(
+  pathname: string,
+  query: URLSearchParams = new URLSearchParams(),
+  dialects: readonly Dialect[] = DIALECTS,
+): Route | BadRoute | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-  if (path === '/api/v1/ws') {
-    const channel = query.get('channel_id');
-    if (channel === null || channel === '') return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true };
-    if (!isRoomName(channel)) return { bad: 'invalid channel_id: use 1-128 letters, digits or _ - . : @ #' };
-    return { gateway: '/api/v1/ws', authRequired: true, acceptsApiKey: true, room: channel, style: 'channel' };
+  for (const dialect of dialects) {
+    const params = dialect.match(path, query);
+    if (params === undefined) continue;
+    if ('bad' in params) return params;
+    const route: Route = { dialect, authRequired: dialect.credential.required, acceptsApiKey: dialect.credential.apiKey, ...params };
+    if (route.room === undefined) return route;
+    const since = sinceFromQuery(query);
+    if (since === undefined) return route;
+    return 'bad' in since ? since : { ...route, since };
   }
-  if (path === '/ws') return { gateway: '/ws', authRequired: false, acceptsApiKey: true };
-  if (path === '/ws/auth') return { gateway: '/ws', authRequired: true, acceptsApiKey: true };
-  const parts = path.split('/');
-  // ['', 'ws', room] or ['', 'ws', 'auth', room]
-  if (parts[1] !== 'ws') return undefined;
-  if (parts.length === 3) return roomRoute(parts[2], false);
-  if (parts.length === 4 && parts[2] === 'auth') return roomRoute(parts[3], true);
   return undefined;
-}
-
-function roomRoute(encoded: string, authRequired: boolean): Route | undefined {
-  let room: string;
-  try {
-    room = decodeURIComponent(encoded);
-  } catch {
-    return undefined;
-  }
-  return isRoomName(room) ? { gateway: '/ws', authRequired, acceptsApiKey: true, room, style: 'chat' } : undefined;
 }

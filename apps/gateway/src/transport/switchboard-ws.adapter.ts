@@ -5,7 +5,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, type Codec, COMMAND_INDEX, ErrorCode } from '../../../../libs/protocol/src';
+import { CloseCode, COMMAND_INDEX, ErrorCode } from '../../../../libs/protocol/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
@@ -24,11 +24,10 @@ export interface AdapterDeps {
   handshake: HandshakeService;
   metrics: Metrics;
   context: ConnectionContext;
-  maxMessageSize: number;
-  /** The dialect codec of each gateway path. */
-  codecs: Record<string, Codec>;
-  /** Cluster-unique connection ids. */
-  nextConnectionId(): string;
+  /** The largest client frame on a gateway path (its dialect's limit). */
+  maxMessageSize(path: string): number;
+  /** Cluster-unique connection ids; undefined while none can be issued (answered 503). */
+  nextConnectionId(): string | undefined;
 }
 
 /** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
@@ -98,7 +97,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
-      maxPayload: this.deps.maxMessageSize,
+      maxPayload: this.deps.maxMessageSize(path),
     });
     this.servers.set(path, server);
     this.bindUpgrade();
@@ -179,15 +178,16 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
-    const server = this.servers.get(verdict.route.gateway);
-    const codec = this.deps.codecs[verdict.route.gateway];
-    if (!server || !codec) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
+    const { dialect, room, style, since } = verdict.route;
+    const server = this.servers.get(dialect.path);
+    if (!server) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
+    const id = this.deps.nextConnectionId();
+    if (id === undefined) return this.refuse(socket, { ok: false, status: 503, reason: 'no client ids available on this replica yet; retry shortly' });
     // ws answers a malformed upgrade itself (400) and then never calls back.
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
-      const { room, style = 'chat', since } = verdict.route;
-      const initial = room === undefined ? undefined : { room, style, since };
-      const conn = new Connection(this.deps.nextConnectionId(), verdict.identity, codec, ws, socket, this.deps.context, initial);
+      const initial = room === undefined || style === undefined ? undefined : { room, style, since };
+      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial);
       this.track(conn);
       server.emit('connection', conn);
     });

@@ -58,6 +58,13 @@ export function credentialDirectoryContract(name: string, create: DirectoryFacto
       }
     });
 
+    it('says whether every key was loaded, on every node', async () => {
+      const [a, b] = await nodes(2);
+      expect(await b.keysLoaded()).toBe(false);
+      await a.markKeysLoaded();
+      expect(await b.keysLoaded()).toBe(true);
+    });
+
     it('revokes sessions on every node; validFrom only moves forward', async () => {
       const [api, gw1, gw2] = await nodes(3);
       const heard = [recorder(api), recorder(gw1), recorder(gw2)];

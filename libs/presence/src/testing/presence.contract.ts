@@ -123,5 +123,15 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(await b.rooms()).toEqual({ y: 1 });
       expect(Object.keys(await b.nodes())).not.toContain('A');
     });
+
+    it('hands out node numbers no other node got, each a positive safe integer', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      const numbers = await Promise.all([a, b, a, b, a, b].map((p) => p.allocateNodeNumber()));
+      expect(new Set(numbers).size).toBe(numbers.length);
+      for (const n of numbers) expect(Number.isSafeInteger(n) && n > 0).toBe(true);
+      const later = await b.allocateNodeNumber();
+      expect(later).toBeGreaterThan(Math.max(...numbers));
+    });
   });
 }

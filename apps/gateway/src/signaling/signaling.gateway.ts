@@ -1,0 +1,56 @@
+import { UseFilters } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import type { Reply } from '../../../../libs/protocol/src';
+import type { Of } from '../hub/dialect.gateway';
+import { CommandErrorFilter } from '../transport/command-error.filter';
+import type { Connection } from '../transport/connection';
+import { SignalingService } from './signaling.service';
+
+/**
+ * The signaling dialect (seed 004) on `/signaling`: rooms of WebRTC peers and the relay of
+ * offers, answers and ICE candidates between them. Thin: each handler hands one command to
+ * the signaling service.
+ */
+@WebSocketGateway({ path: '/signaling' })
+@UseFilters(CommandErrorFilter)
+export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnect {
+  constructor(private readonly signaling: SignalingService) {}
+
+  handleConnection(conn: Connection): void {
+    conn.run(() => this.signaling.connect(conn));
+  }
+
+  handleDisconnect(conn: Connection): void {
+    conn.run(() => this.signaling.disconnect(conn));
+  }
+
+  @SubscribeMessage('create_room')
+  createRoom(@ConnectedSocket() conn: Connection): Promise<Reply> {
+    return this.signaling.createRoom(conn);
+  }
+
+  @SubscribeMessage('join')
+  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply> {
+    return this.signaling.joinRoom(conn, cmd.room);
+  }
+
+  @SubscribeMessage('leave')
+  leave(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'leave'>): Promise<void> {
+    return this.signaling.leaveRoom(conn, cmd.room);
+  }
+
+  @SubscribeMessage('leave_all')
+  leaveAll(@ConnectedSocket() conn: Connection): Promise<void> {
+    return this.signaling.leaveAll(conn);
+  }
+
+  @SubscribeMessage('relay')
+  relay(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'relay'>): void {
+    this.signaling.relay(conn, cmd.type, cmd.to, cmd.data);
+  }
+
+  @SubscribeMessage('ping')
+  ping(): Reply {
+    return { kind: 'pong', ts: Date.now() };
+  }
+}

@@ -1,0 +1,158 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { Metrics } from '../../../../libs/observability/src';
+import {
+  CommandError,
+  ErrorCode,
+  type HubEvent,
+  type Reply,
+  type SignalEvent,
+  SIGNALING_STYLE,
+  type SignalType,
+  signalingCodec,
+  Topics,
+} from '../../../../libs/protocol/src';
+import { ClientIdsService } from '../hub/client-ids.service';
+import { ClusterNode } from '../hub/cluster-node';
+import { HubService } from '../hub/hub.service';
+import type { Connection } from '../transport/connection';
+import { textFrame } from '../transport/frame';
+
+/**
+ * Signaling (seed 004) on top of the hub. A signaling room is a room like any other (one
+ * namespace, presence, `peer_joined` / `peer_left` are the hub's join and leave events);
+ * what is signaling's own: room ids from the cluster-unique id allocator, "a room exists
+ * while it has members", the peer cap, and relays.
+ *
+ * A relay goes to the addressee's own topic (`Topics.peer`), which only its replica
+ * subscribes to: one publish per relay, no broadcast. The sender's replica puts the
+ * sender's rooms in the event; the addressee's replica delivers only if the addressee is
+ * in one of them (both sides read their own connection, so a peer that just left a room is
+ * never reached through it), else it tells the sender (`signal_refused` → `error`).
+ */
+@Injectable()
+export class SignalingService implements OnModuleInit {
+  private readonly logger = new Logger(SignalingService.name);
+  /** Signaling connections on this replica, by id. */
+  private readonly peers = new Map<string, Connection>();
+
+  constructor(
+    private readonly hub: HubService,
+    private readonly node: ClusterNode,
+    private readonly ids: ClientIdsService,
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly metrics: Metrics,
+  ) {}
+
+  onModuleInit(): void {
+    this.hub.routeTopics(
+      (topic) => Topics.peerOf(topic) !== undefined,
+      (topic, event) => this.deliver(topic, event),
+    );
+  }
+
+  /** Registers a signaling connection; `welcome` once relays to it and private messages can reach it. */
+  async connect(conn: Connection): Promise<Reply> {
+    this.peers.set(conn.id, conn);
+    try {
+      // Both subscriptions go to the bus in one batch.
+      await Promise.all([this.hub.connect(conn), this.node.want(Topics.peer(conn.id))]);
+    } catch (err) {
+      this.peers.delete(conn.id);
+      throw err;
+    }
+    return { kind: 'welcome', clientId: conn.id };
+  }
+
+  async disconnect(conn: Connection): Promise<void> {
+    if (this.peers.get(conn.id) === conn) this.peers.delete(conn.id);
+    this.node.drop(Topics.peer(conn.id)); // ids are never reused: nobody wants it again
+    await this.hub.disconnect(conn);
+  }
+
+  async createRoom(conn: Connection): Promise<Reply> {
+    const id = this.ids.next();
+    if (id === undefined) throw new CommandError(ErrorCode.Unavailable, 'no room ids available on this replica yet; try again');
+    const room = String(id);
+    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
+    return { kind: 'room_created', room };
+  }
+
+  /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
+  async joinRoom(conn: Connection, room: string): Promise<Reply> {
+    if (!conn.rooms.has(room) && (await this.readPresence(() => this.node.members(room))).length === 0) {
+      throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
+    }
+    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
+    const members = await this.readPresence(() => this.node.members(room));
+    return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
+  }
+
+  async leaveRoom(conn: Connection, room: string): Promise<void> {
+    await this.hub.leave(conn, room);
+  }
+
+  async leaveAll(conn: Connection): Promise<void> {
+    for (const room of this.roomsOf(conn)) await this.hub.leave(conn, room);
+  }
+
+  /**
+   * Sends an offer, answer or ICE candidate to peer `to`. Not awaited (the bus keeps a
+   * client's relays in order on its one connection), so a client's candidates stream;
+   * an addressee nobody holds, or one outside the sender's rooms, comes back as `error`.
+   */
+  relay(conn: Connection, type: SignalType, to: string, data: unknown): void {
+    const rooms = this.roomsOf(conn);
+    if (rooms.length === 0) throw new CommandError(ErrorCode.NotInRoom, 'join a room before signaling a peer');
+    if (to === conn.id) throw new CommandError(ErrorCode.BadField, `"${type}" cannot be sent to yourself`);
+    const event: SignalEvent = { kind: 'signal', type, from: conn.id, to, rooms, data, ts: Date.now() };
+    this.node.publish(Topics.peer(to), event).then(
+      (receivers) => {
+        if (receivers === 0) conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`);
+      },
+      (err: CommandError) => conn.error(err.code, err.message),
+    );
+  }
+
+  /** An event on a peer topic: a relay for a local peer, or a refusal for a local sender. */
+  private deliver(topic: string, event: HubEvent): void {
+    const conn = this.peers.get(Topics.peerOf(topic)!);
+    if (!conn) return; // gone since; its topic is being dropped
+    if (event.kind === 'signal_refused') {
+      conn.error(ErrorCode.UnknownPeer, `peer ${event.peer} is not in any of your rooms; nothing was delivered`);
+      return;
+    }
+    if (event.kind !== 'signal' || !Array.isArray(event.rooms) || typeof event.from !== 'string') {
+      this.metrics.busDropped.labels('bad_signal').inc();
+      this.logger.debug({ msg: 'dropped a malformed event on a peer topic', topic, kind: event.kind });
+      return;
+    }
+    if (!event.rooms.some((room) => conn.rooms.has(room))) {
+      this.metrics.errors.labels('signal_refused').inc();
+      this.node.publish(Topics.peer(event.from), { kind: 'signal_refused', to: event.from, peer: conn.id, ts: Date.now() }).catch((err: unknown) =>
+        this.logger.warn({ msg: 'signal refusal not sent', client: event.from, error: (err as Error).message }),
+      );
+      return;
+    }
+    const frame = textFrame(signalingCodec.render(event)!);
+    if (conn.write(frame)) {
+      this.metrics.framesOut.labels('signal').inc();
+      this.metrics.bytesOut.inc(frame.length);
+    }
+  }
+
+  private roomsOf(conn: Connection): string[] {
+    const rooms: string[] = [];
+    for (const [room, codec] of conn.rooms) if (codec === signalingCodec) rooms.push(room);
+    return rooms;
+  }
+
+  private async readPresence<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      this.node.failed('presence members', err);
+      throw new CommandError(ErrorCode.Unavailable, 'presence unavailable; try again');
+    }
+  }
+}

@@ -1,0 +1,204 @@
+import { createHmac } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { LatencyHistogram } from './histogram';
+import type { BenchOptions } from './options';
+import { cpuMicros } from './proc-stats';
+import { REPLICAS } from './scenarios';
+import { gatewayEnv, startCluster } from './servers';
+
+/** ICE candidates each pair exchanges (half each way), after the offer and the answer. */
+export const SIGNALING_CANDIDATES = 10;
+/** An SDP offer/answer of realistic size (a data-channel-only session is ~1 KB; with media, several KB). */
+const SDP = `v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n${'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n'.repeat(30)}`;
+const CANDIDATE = { candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.2 51472 typ srflx raddr 0.0.0.0 rport 0 generation 0', sdpMid: '0', sdpMLineIndex: 0 };
+
+export interface SignalingResult {
+  scenario: 'signaling-2r';
+  pairs: number;
+  /** Pairs started per second (0: all at once). */
+  pairRate: number;
+  /** Relays sent in all: offer + answer + candidates per pair. */
+  relays: number;
+  delivered: number;
+  complete: boolean;
+  incompleteReason?: string;
+  connectMs: number;
+  /** First relay sent → last relay delivered (includes the pacing). */
+  durationMs: number;
+  relaysPerSec: number;
+  /** Both replicas' CPU over the exchange ÷ relays delivered; Redis apart. */
+  serverCpuMicros: number;
+  cpuPerRelayMicros: number;
+  redisCpuPerRelayMicros: number;
+  latencyMs: { p50: number; p99: number; max: number; mean: number };
+  errorFrames: number;
+  firstError?: string;
+}
+
+type Frame = Record<string, any>;
+
+/** One bench connection to `/signaling`, resolving on `welcome`. */
+class Peer {
+  id = 0;
+  private waiters = new Map<string, (f: Frame) => void>();
+  onRelay: (f: Frame) => void = () => undefined;
+  onError: (f: Frame) => void = () => undefined;
+
+  private constructor(readonly ws: WebSocket) {}
+
+  static open(url: string): Promise<Peer> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const peer = new Peer(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('error', reject);
+      ws.on('message', (data) => {
+        const f = JSON.parse(data.toString()) as Frame;
+        if (f.type === 'welcome') {
+          peer.id = f.client_id;
+          resolve(peer);
+        } else if (f.type === 'offer' || f.type === 'answer' || f.type === 'ice_candidate') peer.onRelay(f);
+        else if (f.type === 'error') peer.onError(f);
+        else peer.waiters.get(f.type)?.(f);
+      });
+    });
+  }
+
+  ask(frame: Frame, reply: string): Promise<Frame> {
+    return new Promise((resolve) => {
+      this.waiters.set(reply, resolve);
+      this.ws.send(JSON.stringify(frame));
+    });
+  }
+
+  relay(type: string, to: number, data: unknown): void {
+    this.ws.send(JSON.stringify({ type, to, data: { t: performance.now(), payload: data } }));
+  }
+}
+
+/**
+ * Signaling relay across two replicas on one Redis: `pairs` peer pairs, the creator of each
+ * room on replica 1 and the joiner on replica 2; the joiner offers, the creator answers, then
+ * each side sends half of the ICE candidates. Every relay crosses the bus to the other
+ * replica on the addressee's own topic. Latency = receive − send in this one process.
+ */
+export async function signalingRun(o: BenchOptions, capMs: number): Promise<SignalingResult> {
+  const pairs = o.signalingPairs;
+  const cluster = await startCluster('switchboard', REPLICAS, () => ({ WEBSOCKET_SIGNALING_MAX_PEERS: '2' }));
+  const secret = gatewayEnv().JWT_SECRET;
+  const peers: Peer[] = [];
+  try {
+    const urls = cluster.replicas.map((r) => `ws://127.0.0.1:${r.port}/signaling?token=${jwt(secret)}`);
+    const connectStart = Date.now();
+    const creators: Peer[] = [];
+    const joiners: Peer[] = [];
+    for (let i = 0; i < pairs; i += o.connectBatch) {
+      const n = Math.min(o.connectBatch, pairs - i);
+      creators.push(...(await Promise.all(Array.from({ length: n }, () => Peer.open(urls[0])))));
+      joiners.push(...(await Promise.all(Array.from({ length: n }, () => Peer.open(urls[1])))));
+    }
+    peers.push(...creators, ...joiners);
+    await Promise.all(
+      creators.map(async (a, i) => {
+        const room = (await a.ask({ type: 'create_room' }, 'room_created')).room_id;
+        await joiners[i].ask({ type: 'join_room', room_id: room }, 'room_joined');
+      }),
+    );
+    const connectMs = Date.now() - connectStart;
+
+    const perPair = 2 + SIGNALING_CANDIDATES;
+    const relays = pairs * perPair;
+    const histogram = new LatencyHistogram();
+    let delivered = 0;
+    let errorFrames = 0;
+    let firstError: string | undefined;
+    let lastAt = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const candidates = (from: Peer, to: Peer) => {
+      for (let k = 0; k < SIGNALING_CANDIDATES / 2; k++) from.relay('ice_candidate', to.id, CANDIDATE);
+    };
+    for (let i = 0; i < pairs; i++) {
+      const [a, b] = [creators[i], joiners[i]];
+      const received = (f: Frame) => {
+        histogram.record((performance.now() - f.data.t) * 1000);
+        lastAt = performance.now();
+        if (++delivered === relays) done();
+      };
+      a.onRelay = (f) => {
+        received(f);
+        if (f.type === 'offer') a.relay('answer', b.id, { type: 'answer', sdp: SDP });
+      };
+      b.onRelay = (f) => {
+        received(f);
+        if (f.type === 'answer') {
+          candidates(a, b);
+          candidates(b, a);
+        }
+      };
+      for (const p of [a, b]) {
+        p.onError = (f) => {
+          errorFrames++;
+          firstError ??= `${f.code}: ${f.message}`;
+        };
+      }
+    }
+
+    const cpuBefore = cluster.replicas.map((r) => cpuMicros(r.pid));
+    const redisBefore = cpuMicros(cluster.redis.pid);
+    const start = performance.now();
+    // Pairs start at --signaling-rate per second (0: all at once), so latency is the relay's, not a queue's.
+    const gapMs = o.signalingRate > 0 ? 1000 / o.signalingRate : 0;
+    for (let i = 0; i < pairs; i++) {
+      const offer = () => joiners[i].relay('offer', creators[i].id, { type: 'offer', sdp: SDP });
+      if (gapMs === 0) offer();
+      else setTimeout(offer, i * gapMs);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const complete = await Promise.race([finished.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), capMs)))]);
+    clearTimeout(timer);
+    const serverCpu = cluster.replicas.reduce((sum, r, i) => sum + cpuMicros(r.pid) - cpuBefore[i], 0);
+    const redisCpu = cpuMicros(cluster.redis.pid) - redisBefore;
+    const durationMs = (complete ? lastAt : performance.now()) - start;
+    const q = (p: number) => histogram.quantile(p) / 1000;
+    return {
+      scenario: 'signaling-2r',
+      pairs,
+      pairRate: o.signalingRate,
+      relays,
+      delivered,
+      complete,
+      incompleteReason: complete ? undefined : `${relays - delivered} relays not delivered within ${capMs} ms`,
+      connectMs,
+      durationMs,
+      relaysPerSec: (delivered / durationMs) * 1000,
+      serverCpuMicros: serverCpu,
+      cpuPerRelayMicros: serverCpu / Math.max(1, delivered),
+      redisCpuPerRelayMicros: redisCpu / Math.max(1, delivered),
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: histogram.max / 1000, mean: histogram.count ? histogram.sum / histogram.count / 1000 : 0 },
+      errorFrames,
+      firstError,
+    };
+  } finally {
+    for (const p of peers) p.ws.terminate();
+    await cluster.stop();
+  }
+}
+
+export function signalingTable(results: SignalingResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `  ${r.pairs} pairs at ${r.pairRate || 'all at once'}/s  ${r.delivered}/${r.relays} relays  ${Math.round(r.relaysPerSec)} relays/s  ` +
+      `p50 ${r.latencyMs.p50.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms  max ${r.latencyMs.max.toFixed(1)} ms  ` +
+      `srv CPU ${r.cpuPerRelayMicros.toFixed(1)} µs/relay (+${r.redisCpuPerRelayMicros.toFixed(1)} µs Redis)  ` +
+      `errors ${r.errorFrames}${r.firstError ? ` (${r.firstError})` : ''}${r.complete ? '' : `  INCOMPLETE: ${r.incompleteReason}`}`,
+  );
+  const aim = results.map((r) => `  aim p99 < 5 ms: ${r.latencyMs.p99 < 5 ? 'met' : 'NOT met'} (${r.latencyMs.p99.toFixed(2)} ms)`);
+  return [...rows, ...aim].join('\n');
+}
+
+function jwt(secret: string): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = enc({ alg: 'HS256', typ: 'JWT' });
+  const body = enc({ sub: 'bench', exp: Math.floor(Date.now() / 1000) + 3600 });
+  return `${head}.${body}.${createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url')}`;
+}

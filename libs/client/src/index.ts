@@ -1,0 +1,12 @@
+/**
+ * Switchboard's client library. This entry uses the platform's WebSocket and
+ * RTCPeerConnection (browsers); in Node the package resolves to `./node`, which installs
+ * `ws` and `werift` first. The API is the same in both.
+ */
+export { Emitter } from './emitter';
+export { type Runtime, runtime, setRuntime, toBytes } from './runtime';
+export type { IceServer } from './types';
+export { type Signal, SignalingClient, type SignalingCredentials, SignalingError, type SignalingEvents, type SignalType } from './signaling-client';
+export { PeerManager, type PeerData, type PeerManagerEvents, type PeerManagerOptions } from './peer-manager';
+export { type ServerFrame, SwitchboardClient, type SwitchboardClientOptions, type SwitchboardEvents } from './switchboard-client';
+export { type Credential, login, me, newpassword, register, regenerate, type Registered, SwitchboardHttpError } from './auth';

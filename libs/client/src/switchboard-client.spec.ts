@@ -1,0 +1,95 @@
+import { setRuntime } from './runtime';
+import { SwitchboardClient } from './switchboard-client';
+import type { WebSocketLike } from './types';
+
+/** Sockets that the test opens and closes by hand. */
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  sent: string[] = [];
+  onopen: WebSocketLike['onopen'] = null;
+  onmessage: WebSocketLike['onmessage'] = null;
+  onclose: WebSocketLike['onclose'] = null;
+  onerror: WebSocketLike['onerror'] = null;
+  constructor(readonly url: string) {}
+  send(data: string) {
+    this.sent.push(data);
+  }
+  close() {
+    this.drop(1000);
+  }
+  accept() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  drop(code: number) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+  reply(frame: unknown) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+describe('SwitchboardClient reconnect policy', () => {
+  let sockets: FakeSocket[];
+  beforeEach(() => {
+    sockets = [];
+    setRuntime({
+      createWebSocket: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      createPeerConnection: () => {
+        throw new Error('not used');
+      },
+      channelBytes: (b) => b,
+    });
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('backs off exponentially with full jitter up to the cap, and rejoins after reconnecting', async () => {
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 100, maxDelayMs: 1000 });
+    const delays: number[] = [];
+    client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+    const connected = client.connect();
+    sockets[0].accept();
+    await connected;
+    expect(sockets[0].url).toBe('ws://h/ws/auth?token=t');
+    const joined = client.join('lobby');
+    sockets[0].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
+    await joined;
+
+    sockets[0].drop(1012);
+    for (let i = 1; i <= 5; i++) {
+      jest.advanceTimersByTime(delays[i - 1] + 1);
+      sockets[i].drop(1006); // the replica is not back yet
+    }
+    expect(delays).toEqual([99, 199, 399, 799, 999, 999]); // min(1000, 100 × 2^n), full-jitter draw near its top
+    random.mockReturnValue(0);
+    jest.advanceTimersByTime(1000);
+    const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
+    sockets[6].accept();
+    expect(JSON.parse(sockets[6].sent[0])).toEqual({ type: 'join', room: 'lobby' });
+    sockets[6].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
+    expect(await rejoined).toEqual(['lobby']);
+
+    sockets[6].drop(1012);
+    expect(delays[6]).toBe(0); // the backoff restarted after a successful connect, jitter drew 0
+  });
+
+  it('does not reconnect after close() or a policy close', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
+    const connected = client.connect();
+    sockets[0].accept();
+    await connected;
+    sockets[0].drop(1008);
+    jest.advanceTimersByTime(1000);
+    expect(sockets).toHaveLength(1);
+  });
+});

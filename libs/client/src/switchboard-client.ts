@@ -1,0 +1,213 @@
+import { Emitter } from './emitter';
+import { runtime } from './runtime';
+import type { WebSocketLike } from './types';
+
+/** A frame from the rooms (`/ws…`) or channels (`/api/v1/ws`) dialect, as the server sent it. */
+export interface ServerFrame {
+  type: string;
+  room?: string;
+  channel_id?: string;
+  content?: string;
+  data?: unknown;
+  user_id?: string;
+  username?: string;
+  user_email?: string | null;
+  timestamp?: number | string;
+  [field: string]: unknown;
+}
+
+export interface SwitchboardEvents {
+  /** Every frame, whatever its type. */
+  frame: [ServerFrame];
+  /** Chat in a room (`message` and `room_message`) and stored-message events in a channel. */
+  message: [ServerFrame];
+  /** Someone entered or left a room or channel you are in. */
+  presence: [ServerFrame];
+  notification: [ServerFrame];
+  private_message: [ServerFrame];
+  error: [ServerFrame];
+  /** Connected (again): rooms joined before a reconnect are joined again just after this. */
+  open: [];
+  /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
+  reconnecting: [{ attempt: number; delayMs: number; code: number }];
+  /** Back in every room after a reconnect. */
+  rejoined: [string[]];
+  close: [{ code: number; reason: string }];
+}
+
+export interface SwitchboardClientOptions {
+  /** `ws(s)://host/ws`, `/ws/auth`, or `/api/v1/ws` (the channels dialect). */
+  url: string;
+  /** A JWT (from `login`); sent as `?token=`. */
+  token?: string;
+  /** First reconnect delay bound; it doubles per attempt up to `maxDelayMs`. Default 250 ms. */
+  initialDelayMs?: number;
+  /** Largest reconnect delay bound. Default 10 s. */
+  maxDelayMs?: number;
+  /** How long a join waits for its confirmation. Default 10 s. */
+  timeoutMs?: number;
+}
+
+const OPEN = 1;
+const MESSAGE_TYPES = new Set(['message', 'room_message', 'new_message', 'message_updated', 'message_deleted']);
+const PRESENCE_TYPES = new Set(['join', 'leave', 'channel_joined', 'channel_left']);
+/** Close codes after which reconnecting cannot help: the request itself was refused. */
+const FINAL_CODES = new Set([1000, 1008, 1009]);
+
+/**
+ * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the
+ * rooms you joined and, when the connection drops (a replica drained with 1012, a network
+ * cut), reconnects with exponential backoff and full jitter and joins them again.
+ */
+export class SwitchboardClient extends Emitter<SwitchboardEvents> {
+  private ws: WebSocketLike | undefined;
+  private readonly joined = new Set<string>();
+  private readonly channels: boolean;
+  private attempt = 0;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: SwitchboardClientOptions) {
+    super();
+    this.channels = new URL(options.url).pathname.startsWith('/api/v1/ws');
+  }
+
+  /** Rooms (or channels) this client is in, and will be in again after a reconnect. */
+  get rooms(): string[] {
+    return [...this.joined];
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === OPEN;
+  }
+
+  /** Opens the connection; resolves once it is open. Rejects if the first attempt fails. */
+  connect(): Promise<void> {
+    this.stopped = false;
+    return new Promise((resolve, reject) => this.open(resolve, reject));
+  }
+
+  /** Joins a room (or channel); resolves once the server confirmed the membership. */
+  async join(room: string): Promise<ServerFrame> {
+    const reply = await this.ask(this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room }, this.confirms(room, true));
+    this.joined.add(room);
+    return reply;
+  }
+
+  /** Leaves a room (or channel). */
+  async leave(room: string): Promise<void> {
+    this.joined.delete(room);
+    this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
+  }
+
+  /** Says something to a room (rooms dialect; channels take messages over REST). */
+  say(room: string, content: string): void {
+    if (this.channels) throw new Error('channels take messages through POST /api/v1/messages');
+    this.send({ type: 'message', room, content });
+  }
+
+  /** Sends any frame of the dialect. */
+  send(frame: Record<string, unknown>): void {
+    if (!this.connected) throw new Error('not connected');
+    this.ws!.send(JSON.stringify(frame));
+  }
+
+  /** Closes for good: no reconnect. */
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.ws?.close(1000, 'client closed');
+  }
+
+  private open(resolve?: () => void, reject?: (err: Error) => void): void {
+    const url = new URL(this.options.url);
+    if (this.options.token) url.searchParams.set('token', this.options.token);
+    const ws = runtime().createWebSocket(url.toString());
+    this.ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      const again = this.attempt > 0;
+      this.attempt = 0;
+      this.emit('open');
+      resolve?.();
+      if (again) void this.rejoin();
+    };
+    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onerror = () => undefined; // the close says why
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.emit('close', { code: ev.code, reason: ev.reason });
+      if (!opened && reject && this.attempt === 0) {
+        reject(new Error(`could not connect to ${this.options.url} (${ev.code})`));
+        return;
+      }
+      if (this.stopped || FINAL_CODES.has(ev.code)) return;
+      this.scheduleReconnect(ev.code);
+    };
+  }
+
+  /** Exponential backoff with full jitter: a delay drawn uniformly from [0, min(max, initial × 2^attempt)]. */
+  private scheduleReconnect(code: number): void {
+    const initial = this.options.initialDelayMs ?? 250;
+    const max = this.options.maxDelayMs ?? 10_000;
+    const delayMs = Math.floor(Math.random() * Math.min(max, initial * 2 ** this.attempt));
+    this.attempt += 1;
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
+    this.timer = setTimeout(() => this.open(), delayMs);
+  }
+
+  private async rejoin(): Promise<void> {
+    const rooms = [...this.joined];
+    try {
+      await Promise.all(rooms.map((room) => this.join(room)));
+      this.emit('rejoined', rooms);
+    } catch {
+      // The connection dropped again: the next reconnect rejoins.
+    }
+  }
+
+  private confirms(room: string, join: boolean): (f: ServerFrame) => boolean {
+    if (this.channels) return (f) => f.type === (join ? 'channel_joined' : 'channel_left') && f.channel_id === room;
+    return (f) => f.type === 'user_list' && f.room === room;
+  }
+
+  private ask(frame: Record<string, unknown>, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error, f?: ServerFrame) => {
+        clearTimeout(timer);
+        offFrame();
+        offClose();
+        if (err) reject(err);
+        else resolve(f!);
+      };
+      const timer = setTimeout(() => done(new Error(`no reply to ${String(frame.type)} within the timeout`)), this.options.timeoutMs ?? 10_000);
+      const offFrame = this.on('frame', (f) => {
+        if (reply(f)) done(undefined, f);
+        else if (f.type === 'error') done(new Error(String(f.content ?? f.message ?? 'error')));
+      });
+      const offClose = this.on('close', ({ code }) => done(new Error(`connection closed (${code})`)));
+      try {
+        this.send(frame);
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+  }
+
+  private onFrame(data: unknown): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data as Uint8Array));
+    } catch {
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
+    this.emit('frame', frame);
+    if (MESSAGE_TYPES.has(frame.type)) this.emit('message', frame);
+    else if (PRESENCE_TYPES.has(frame.type)) this.emit('presence', frame);
+    else if (frame.type === 'notification' || frame.type === 'system_message') this.emit('notification', frame);
+    else if (frame.type === 'private_message') this.emit('private_message', frame);
+    else if (frame.type === 'error') this.emit('error', frame);
+  }
+}

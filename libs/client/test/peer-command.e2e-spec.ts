@@ -1,0 +1,82 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestCluster, token, until } from './cluster';
+
+const PACKAGE = join(__dirname, '..');
+const BIN = join(PACKAGE, 'dist', 'bin', 'switchboard-peer.cjs');
+
+/** The built `switchboard-peer` command as its own process, its stdout collected line by line. */
+function run(args: string[]): { proc: ChildProcess; lines: string[] } {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buf += chunk.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  proc.stderr!.on('data', (chunk: Buffer) => lines.push(`stderr: ${chunk.toString().trim()}`));
+  return { proc, lines };
+}
+
+const value = (lines: string[], prefix: string) => lines.find((l) => l.startsWith(prefix))?.slice(prefix.length);
+
+describe('the switchboard-peer command', () => {
+  let cluster: TestCluster;
+  const procs: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(PACKAGE, 'build.mjs')], { stdio: 'inherit' });
+    cluster = await TestCluster.start(2);
+  }, 90000);
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await cluster.stop();
+  });
+
+  it('builds a browser bundle that imports nothing (no Node modules, no ws, no werift)', () => {
+    for (const file of ['browser/index.mjs', 'browser/index.cjs']) {
+      const code = readFileSync(join(PACKAGE, 'dist', file), 'utf8');
+      expect(code).not.toMatch(/require\(|^import .* from|\bfrom ["']/m);
+      expect(code).toContain('RTCPeerConnection');
+    }
+    const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
+    expect(pkg.exports['.'].browser.import).toBe('./dist/browser/index.mjs');
+    expect(pkg.bin['switchboard-peer']).toBe('./dist/bin/switchboard-peer.cjs');
+  });
+
+  it('refuses bad arguments with its usage', () => {
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [BIN, '--url', 'ws://x/signaling', '--token', 't'], { stdio: 'pipe' });
+    } catch (err) {
+      status = (err as { status: number }).status;
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/exactly one of --create and --join/);
+  });
+
+  it('creates, joins, and carries stdin lines to the other peer with the sender id', async () => {
+    const one = run(['--url', cluster.signaling(0), '--token', token('one'), '--create']);
+    procs.push(one.proc);
+    const room = await until('room id', () => value(one.lines, '# room '));
+    const oneId = await until('client id', () => value(one.lines, '# client '));
+    const two = run(['--url', cluster.signaling(1), '--token', token('two'), '--join', room]);
+    procs.push(two.proc);
+    const twoId = await until('client id', () => value(two.lines, '# client '));
+    expect(await until('joined', () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
+
+    await until('channels open', () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
+    one.proc.stdin!.write('hello from one\n');
+    two.proc.stdin!.write('and hello back\n');
+    await until('line at two', () => two.lines.includes(`${oneId}: hello from one`));
+    await until('line at one', () => one.lines.includes(`${twoId}: and hello back`));
+
+    two.proc.kill('SIGTERM');
+    await until('one sees two go', () => one.lines.includes(`# closed ${twoId}`));
+  }, 60000);
+});

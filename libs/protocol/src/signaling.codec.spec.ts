@@ -1,0 +1,73 @@
+import { ErrorCode } from './codes';
+import type { SignalEvent } from './events';
+import { signalingCodec as codec } from './signaling.codec';
+
+const frame = (text: string | undefined) => JSON.parse(text!);
+
+describe('signaling codec', () => {
+  it('decodes room commands with integer ids (numbers or decimal strings)', () => {
+    expect(codec.decode('{"type":"create_room"}')).toEqual({ kind: 'create_room' });
+    expect(codec.decode('{"type":"join_room","room_id":42}')).toEqual({ kind: 'join', room: '42', style: 'signaling' });
+    expect(codec.decode('{"type":"join_room","room_id":"42"}')).toEqual({ kind: 'join', room: '42', style: 'signaling' });
+    expect(codec.decode('{"type":"leave_room","room_id":42}')).toEqual({ kind: 'leave', room: '42' });
+    expect(codec.decode('{"type":"leave_room"}')).toEqual({ kind: 'leave_all' });
+    expect(codec.decode('{"type":"ping"}')).toEqual({ kind: 'ping' });
+  });
+
+  it('decodes offer, answer and ice_candidate into relays to a peer', () => {
+    const sdp = { type: 'offer', sdp: 'v=0\r\n' };
+    expect(codec.decode(JSON.stringify({ type: 'offer', to: 7, data: sdp }))).toEqual({ kind: 'relay', type: 'offer', to: '7', data: sdp });
+    expect(codec.decode('{"type":"answer","to":7,"data":"x"}')).toEqual({ kind: 'relay', type: 'answer', to: '7', data: 'x' });
+    expect(codec.decode('{"type":"ice_candidate","to":9007199254740991,"data":null}')).toEqual({
+      kind: 'relay',
+      type: 'ice_candidate',
+      to: '9007199254740991',
+      data: null,
+    });
+  });
+
+  it.each([
+    ['not json', 'nope', ErrorCode.BadJson],
+    ['an array', '[1]', ErrorCode.BadJson],
+    ['no type', '{"room_id":1}', ErrorCode.UnknownType],
+    ['an unknown type', '{"type":"hello"}', ErrorCode.UnknownType],
+    ['a chat type', '{"type":"message","room":"r","content":"x"}', ErrorCode.UnknownType],
+    ['join_room without room_id', '{"type":"join_room"}', ErrorCode.BadField],
+    ['join_room with room 0', '{"type":"join_room","room_id":0}', ErrorCode.BadField],
+    ['join_room with a negative room', '{"type":"join_room","room_id":-3}', ErrorCode.BadField],
+    ['join_room with a fraction', '{"type":"join_room","room_id":1.5}', ErrorCode.BadField],
+    ['join_room with 2^53', '{"type":"join_room","room_id":9007199254740992}', ErrorCode.BadField],
+    ['join_room with a name', '{"type":"join_room","room_id":"lobby"}', ErrorCode.BadField],
+    ['leave_room with a bad room', '{"type":"leave_room","room_id":"x"}', ErrorCode.BadField],
+    ['offer without to', '{"type":"offer","data":{}}', ErrorCode.BadField],
+    ['offer to a string name', '{"type":"offer","to":"bob","data":{}}', ErrorCode.BadField],
+    ['offer to an object', '{"type":"offer","to":{"id":1},"data":{}}', ErrorCode.BadField],
+    ['ice_candidate without data', '{"type":"ice_candidate","to":3}', ErrorCode.BadField],
+  ])('answers %s with an error', (_what, raw, code) => {
+    const decoded = codec.decode(raw);
+    expect(decoded).toMatchObject({ kind: 'invalid', code });
+    expect(frame(codec.renderReply({ kind: 'error', code, message: (decoded as { message: string }).message }))).toEqual({
+      type: 'error',
+      code,
+      message: expect.any(String),
+    });
+  });
+
+  it('renders replies with numeric ids', () => {
+    expect(frame(codec.renderReply({ kind: 'welcome', clientId: '1048577' }))).toEqual({ type: 'welcome', client_id: 1048577 });
+    expect(frame(codec.renderReply({ kind: 'room_created', room: '5' }))).toEqual({ type: 'room_created', room_id: 5 });
+    expect(frame(codec.renderReply({ kind: 'room_joined', room: '5', peers: ['1', '2'] }))).toEqual({ type: 'room_joined', room_id: 5, peers: [1, 2] });
+    expect(frame(codec.renderReply({ kind: 'pong', ts: 1 }))).toMatchObject({ type: 'pong' });
+    expect(codec.renderReply({ kind: 'user_list', room: '5', names: [] })).toBeUndefined();
+  });
+
+  it('renders peer_joined / peer_left and relayed signals, and nothing of chat', () => {
+    const from = { id: 'u', name: 'u' };
+    expect(frame(codec.render({ kind: 'join', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_joined', room_id: 5, client_id: 9 });
+    expect(frame(codec.render({ kind: 'leave', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_left', room_id: 5, client_id: 9 });
+    expect(codec.render({ kind: 'join', room: 'lobby', from, clientId: '9', ts: 1 })).toBeUndefined();
+    const signal: SignalEvent = { kind: 'signal', type: 'answer', from: '3', to: '9', rooms: ['5'], data: { sdp: 'x' }, ts: 1 };
+    expect(frame(codec.render(signal))).toEqual({ type: 'answer', from: 3, data: { sdp: 'x' } });
+    expect(codec.render({ kind: 'message', room: '5', from, content: 'hi', ts: 1 })).toBeUndefined();
+  });
+});
