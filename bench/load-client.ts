@@ -12,6 +12,7 @@
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { LatencyHistogram } from './histogram';
+import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 
 type ConnectCommand = Extract<LoadCommand, { cmd: 'connect' }>;
@@ -232,15 +233,7 @@ function openWs(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
     ws.once('open', () => {
       if (cmd.readyOn === 'open') settle(true);
     });
-    ws.once('unexpected-response', (_req, res) => {
-      settle(`HTTP ${res.statusCode}`);
-      ws.terminate();
-    });
-    ws.on('error', (err) => settle(err.message));
-    ws.once('close', (code) => {
-      settle(`closed ${code} before ready`);
-      closedEarly(client, code);
-    });
+    failOpeningOn(ws, settle, (code) => closedEarly(client, code));
   });
 }
 

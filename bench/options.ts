@@ -1,8 +1,13 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r';
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | ScaleScenario;
 
 export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r'];
+
+// --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
+export type ScaleScenario = 'fill-room' | 'idle-many';
+/** Run only when named in --scenarios (each takes a minute or two and many file descriptors). */
+export const SCALE_SCENARIOS: readonly ScaleScenario[] = ['fill-room', 'idle-many'];
 export const TARGETS: readonly Target[] = ['switchboard', 'ws-reference', 'socketio'];
 
 /** The parameters of one bench invocation; flags override `BENCH_*` variables, which override defaults. */
@@ -47,6 +52,17 @@ export interface BenchOptions {
   deadlineSeconds: number;
   /** Where the JSON results go ('' for nowhere). */
   json: string;
+  // --- size scenarios and write delay (issue 9) ---
+  /** fill-room: clients joining the one room across the replicas. */
+  fillClients: number;
+  /** idle-many: connections held by one gateway replica. */
+  idleManyClients: number;
+  /** fill-room, idle-many: loopback source addresses the clients bind (127.0.0.2 …). */
+  sources: number;
+  /** fill-room, idle-many: handshakes in flight at once (across the load processes). */
+  connectWindow: number;
+  /** rooms-2r: WEBSOCKET_WRITE_DELAY values (ms), one gateway run each. */
+  writeDelays: number[];
 }
 
 const FULL = {
@@ -61,6 +77,8 @@ const FULL = {
   roomSize: 100,
   signalingPairs: 500,
   deadlineSeconds: 240,
+  fillClients: 10_000,
+  idleManyClients: 18_000,
 };
 const QUICK = {
   clients: 100,
@@ -74,6 +92,8 @@ const QUICK = {
   roomSize: 50,
   signalingPairs: 50,
   deadlineSeconds: 90,
+  fillClients: 1000,
+  idleManyClients: 2000,
 };
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
@@ -84,6 +104,7 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages 
        [--targets switchboard,ws-reference,socketio]
        [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
+       [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
   fanout     --clients in one room on one server, one sends --messages as fast as it may
   fanout-2r  the same across 2 replicas on one Redis (sender on the first); room history on
@@ -95,6 +116,15 @@ Scenarios:
   signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
              an answer and 10 ICE candidates, --signaling-rate pairs starting per second
              (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
+Size scenarios (run only when named in --scenarios):
+  fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis
+             commands per join, one message to all, user_list; beside ws-reference (connect
+             rate) and socketio (2 replicas, one room)
+  idle-many  --idle-many JWT connections on one replica (ping period 5 s, pong wait 10 s):
+             connect rate vs ws-reference, RSS/connection, ping lateness, a muted client's
+             termination, p99 of a 20-member probe room
+  Both open from --sources loopback addresses (127.0.0.2…) with --window handshakes in flight.
+--write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
 Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
 --profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r and rooms-2r;
@@ -127,9 +157,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
     return n;
   };
-  const list = <T extends string>(name: string, allowed: readonly T[]): T[] => {
+  const list = <T extends string>(name: string, allowed: readonly T[], byDefault: readonly T[] = allowed): T[] => {
     const raw = read(name);
-    if (raw === undefined) return [...allowed];
+    if (raw === undefined) return [...byDefault];
     const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
     for (const item of items) if (!allowed.includes(item as T)) throw new Error(`--${name}: "${item}" is not one of ${allowed.join(', ')}`);
     return items as T[];
@@ -155,11 +185,22 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),
     targets: list('targets', TARGETS),
-    scenarios: list('scenarios', SCENARIOS),
+    scenarios: list<Scenario>('scenarios', [...SCENARIOS, ...SCALE_SCENARIOS], SCENARIOS),
     profile: bool('profile'),
     profileDir: read('profile-dir') ?? '/tmp/switchboard-bench-prof',
     stallSeconds: int('stall', 5),
     deadlineSeconds: int('deadline', base.deadlineSeconds),
     json: json === 'none' ? '' : json,
+    fillClients: int('fill', base.fillClients, 2),
+    idleManyClients: int('idle-many', base.idleManyClients, 2),
+    sources: int('sources', 4),
+    connectWindow: int('window', 200),
+    writeDelays: intList(read('write-delay') ?? '0,5', 'write-delay'),
   };
+}
+
+function intList(raw: string, name: string): number[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 0 || n > 1000)) throw new Error(`--${name} must be a list of integers 0…1000 (ms), got "${raw}"`);
+  return items;
 }

@@ -36,6 +36,9 @@ import {
 } from './scenarios';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
 import { type SignalingResult, signalingRun, signalingTable } from './signaling';
+// --- size scenarios (issue 9) ---
+import { fillRoom, type FillRoomResult, idleMany, type IdleManyResult } from './scale';
+import { fillRoomNotes, fillRoomTable, idleManyNote, idleManyTable, scaleAimsTable } from './scale-report';
 
 const started = Date.now();
 const elapsedS = () => (Date.now() - started) / 1000;
@@ -98,13 +101,31 @@ function header(o: BenchOptions, env: Environment): string {
       `socketio: Socket.IO 4 Server (websocket only, no deflate) + @socket.io/redis-adapter on ioredis, clients socket.io-client (websocket only)`,
     `  idle: ${o.idleClients} connections (no room; and in rooms of ${o.roomSize})`,
     `  load: ${o.clientProcesses} client processes, connects paced in batches of ${o.connectBatch}; gateway LOG_LEVEL=info NODE_OPTIONS=${process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS}`,
+    ...scaleHeader(o),
     `  deadline: scenarios not started by ${o.deadlineSeconds}s are skipped; at ${o.deadlineSeconds + HARD_STOP_AFTER_DEADLINE_S}s everything is stopped and what was measured is reported`,
   ].join('\n');
 }
 
+/** The size scenarios' parameters, when they run. */
+function scaleHeader(o: BenchOptions): string[] {
+  const out: string[] = [];
+  if (o.scenarios.includes('rooms-2r')) out.push(`  rooms-2r switchboard runs once per WEBSOCKET_WRITE_DELAY of ${o.writeDelays.map((d) => `${d} ms`).join(', ')}`);
+  if (o.scenarios.includes('fill-room')) {
+    out.push(
+      `  fill-room: ${o.fillClients} clients (JWT, /ws/auth/fill) join one room across ${REPLICAS} replicas on one Redis, client i on replica i mod ${REPLICAS}; ` +
+        `ready = first user_list (socketio: connect; ws-reference: open, one server); ${o.connectWindow} handshakes in flight from ${o.sources} source addresses`,
+    );
+  }
+  if (o.scenarios.includes('idle-many')) {
+    out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.0.0.2…; each run its own, 127.0.1.2… next)`);
+  }
+  return out;
+}
+
 /** Fails early when the fd limit cannot hold the connections (each side is its own process). */
 function checkLimits(o: BenchOptions, env: Environment): void {
-  const need = Math.max(o.idleClients, o.clients, o.roomsClients) + 256;
+  const scale = [...(o.scenarios.includes('fill-room') ? [o.fillClients] : []), ...(o.scenarios.includes('idle-many') ? [o.idleManyClients] : [])];
+  const need = Math.max(o.idleClients, o.clients, o.roomsClients, ...scale) + 256;
   if (Number.isFinite(env.openFilesLimit) && env.openFilesLimit < need) {
     throw new Error(`open files limit ${env.openFilesLimit} is below the ${need} a server needs; raise it (ulimit -n) or lower --idle/--clients`);
   }
@@ -120,6 +141,8 @@ interface Results {
   /** Two-replica runs (fanout-2r, rooms-2r). */
   cluster: RunResult[];
   idle: IdleResult[];
+  fillRoom: FillRoomResult[];
+  idleMany: IdleManyResult[];
   resume: ResumeResult[];
   signaling: SignalingResult[];
   /** Hottest functions per profiled gateway process. */
@@ -132,7 +155,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -151,8 +174,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${header(o, env)}\n\n`);
   const runs = plan(o);
   if (runs.length === 0) results.errors.push(`nothing to run: none of the targets ${o.targets.join(', ')} applies to ${o.scenarios.join(', ')} (see --help)`);
-  for (const { scenario, target } of runs) {
-    const name = `${scenario}/${target}`;
+  for (const { scenario, target, writeDelayMs } of runs) {
+    const name = `${scenario}/${target}${writeDelayMs === undefined ? '' : ` (write delay ${writeDelayMs} ms)`}`;
     if (elapsedS() > o.deadlineSeconds) {
       results.skipped.push(name);
       log(`${name}: skipped (past the ${o.deadlineSeconds}s deadline)`);
@@ -160,12 +183,20 @@ async function main(): Promise<number> {
     }
     log(`${name}: starting`);
     try {
-      if (scenario === 'resume') {
+      if (scenario === 'fill-room') {
+        const r = await fillRoom(target, o);
+        results.fillRoom.push(r);
+        log(`${name}: ${r.connected}/${r.clients} joined in ${(r.ms / 1000).toFixed(2)} s, ${Math.round(r.joinsPerSec)} joins/s, ${r.cpuPerJoinMicros.toFixed(0)} µs CPU per join`);
+      } else if (scenario === 'idle-many') {
+        const r = await idleMany(target, o);
+        results.idleMany.push(r);
+        log(`${name}: ${r.connected}/${r.clients} connected in ${(r.connectMs / 1000).toFixed(2)} s, ${r.rssPerConnectionKB.toFixed(2)} KB per connection`);
+      } else if (scenario === 'resume') {
         const r = await measureResume(o);
         results.resume.push(r);
         log(`${name}: ${r.resumesPerSec.toFixed(0)} resumes/s (${Math.round(r.replayedPerSec)} replayed messages/s), ${r.serverCpuMicrosPerResume.toFixed(0)} µs gateway CPU per resume, failed ${r.failed}`);
       } else if (scenario === 'fanout' || scenario === 'fanout-2r' || scenario === 'fanout-2r-nohistory' || scenario === 'rooms-2r') {
-        const r = await measureRun(target, shapeOf(scenario, o), o, runCapMs(o));
+        const r = await measureRun(target, shapeOf(scenario, o), o, runCapMs(o), undefined, writeDelayMs);
         (scenario === 'fanout' ? results.fanOut : results.cluster).push(r);
         const redis = r.redisCpuPerDeliveryMicros === undefined ? '' : ` (+${r.redisCpuPerDeliveryMicros.toFixed(3)} µs Redis)`;
         log(
@@ -184,6 +215,41 @@ async function main(): Promise<number> {
     } catch (err) {
       results.errors.push(`${name}: ${(err as Error).message}`);
       log(`${name}: FAILED: ${(err as Error).message}`);
+    }
+  }
+
+  if (o.profile && o.targets.includes('switchboard')) {
+    // The join path (fill-room, both replicas) and the connect path (idle-many): one more run each under the V8 profiler.
+    const scaleProfiles = [
+      {
+        scenario: 'fill-room',
+        run: async (dir: string) => ((await fillRoom('switchboard', o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `fill-room (joins), replica ${i + 1}` })),
+      },
+      {
+        scenario: 'idle-many',
+        run: async (dir: string) => {
+          const files = (await idleMany('switchboard', o, { dir })).profileFiles;
+          return [
+            { file: files?.connect, label: `idle-many, while ${o.idleManyClients} connect` },
+            { file: files?.hold, label: `idle-many, while ${o.idleManyClients} are held (pings, probe room)` },
+          ];
+        },
+      },
+    ] as const;
+    for (const { scenario, run } of scaleProfiles.filter((p) => o.scenarios.includes(p.scenario))) {
+      if (elapsedS() > o.deadlineSeconds) {
+        results.skipped.push(`profile ${scenario}`);
+        continue;
+      }
+      log(`profile ${scenario}: one more run with the gateway under the V8 profiler`);
+      try {
+        const dir = join(o.profileDir, scenario);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        for (const { file, label } of await run(dir)) if (file) results.profiles.push({ label, profile: hottest(file) });
+      } catch (err) {
+        results.errors.push(`profile ${scenario}: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -221,7 +287,7 @@ async function main(): Promise<number> {
  * Every scenario for every target it applies to: the reference server is one node without
  * rooms (fanout, idle); Socket.IO is measured in the cluster scenarios only.
  */
-function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][number]; target: Target }> {
+function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][number]; target: Target; writeDelayMs?: number }> {
   const applies: Record<BenchOptions['scenarios'][number], readonly Target[]> = {
     fanout: ['switchboard', 'ws-reference'],
     'fanout-2r': ['switchboard', 'socketio'],
@@ -231,8 +297,15 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
     'signaling-2r': ['switchboard'],
+    'fill-room': ['switchboard', 'ws-reference', 'socketio'],
+    'idle-many': ['switchboard', 'ws-reference'],
   };
-  return o.scenarios.flatMap((scenario) => o.targets.filter((target) => applies[scenario].includes(target)).map((target) => ({ scenario, target })));
+  return o.scenarios.flatMap((scenario) =>
+    o.targets
+      .filter((target) => applies[scenario].includes(target))
+      // rooms-2r: one gateway run per WEBSOCKET_WRITE_DELAY.
+      .flatMap((target) => (scenario === 'rooms-2r' && target === 'switchboard' ? o.writeDelays.map((writeDelayMs) => ({ scenario, target, writeDelayMs })) : [{ scenario, target }])),
+  );
 }
 
 function shapeOf(scenario: RunScenario, o: BenchOptions) {
@@ -291,6 +364,16 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
     );
     out.push(signalingTable(r.signaling), '');
   }
+  if (r.fillRoom.length) {
+    out.push(
+      `Fill one room (fill-room): ${o.fillClients} JWT clients, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses ` +
+        '(joins/s = joined ÷ first handshake → last ready; CPU and Redis from before the first handshake until every server went quiet; ' +
+        'message = one message from a member to the room, reached = members that got it, last ms = send → last member)',
+    );
+    out.push(fillRoomTable(r.fillRoom), ...fillRoomNotes(r.fillRoom), '');
+  }
+  if (r.idleMany.length) out.push(idleManyNote(o.idleManyClients), idleManyTable(r.idleMany), '');
+  if (r.fillRoom.length || r.idleMany.length) out.push('Size aims', scaleAimsTable(r.fillRoom, r.idleMany), '');
   if (r.fanOut.length || r.cluster.length || r.idle.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate), '');
   const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);
   if (o.quick) warnings.push('--quick: too few deliveries for stable per-delivery figures (CPU is read in 10 ms ticks); a smoke run only');

@@ -17,6 +17,8 @@ export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'room
 export interface RunResult {
   scenario: RunScenario;
   target: Target;
+  /** The gateway's WEBSOCKET_WRITE_DELAY in ms, when the run set it (rooms-2r). */
+  writeDelayMs?: number;
   /** Server processes (1: BUS=memory gateway or the ws reference; 2: on one Redis). */
   replicas: number;
   clients: number;
@@ -181,9 +183,18 @@ function clientMode(target: Target): ClientMode {
  * Connects the clients as the shape places them, has the senders send, and counts what
  * every client receives. Server CPU is read from /proc over first send → last delivery.
  */
-export async function measureRun(target: Target, shape: RunShape, o: BenchOptions, capMs: number, profile?: ProfileOptions): Promise<RunResult> {
+export async function measureRun(
+  target: Target,
+  shape: RunShape,
+  o: BenchOptions,
+  capMs: number,
+  profile?: ProfileOptions,
+  writeDelayMs?: number,
+): Promise<RunResult> {
   const plan = layout(shape);
-  const deployment = await deploy(target, shape.replicas, { ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}), ...shape.env });
+  // WEBSOCKET_WRITE_DELAY for the gateway (rooms-2r runs it at each --write-delay).
+  const delayEnv: Record<string, string> = writeDelayMs === undefined || target !== 'switchboard' ? {} : { WEBSOCKET_WRITE_DELAY: `${writeDelayMs}ms` };
+  const deployment = await deploy(target, shape.replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}), ...shape.env });
   const { servers, cluster } = deployment;
   const samplers = servers.map((s) => new RssSampler(s.pid));
   const pool = new LoadPool(o.clientProcesses);
@@ -236,6 +247,7 @@ export async function measureRun(target: Target, shape: RunShape, o: BenchOption
     return {
       scenario: shape.scenario,
       target,
+      writeDelayMs: delayEnv.WEBSOCKET_WRITE_DELAY === undefined ? undefined : writeDelayMs,
       replicas: shape.replicas,
       clients: shape.clients,
       rooms: shape.rooms.length,

@@ -1,0 +1,139 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { ended, track } from './children';
+import { LatencyHistogram } from './histogram';
+import type { ReadyOn, ScaleClientPlan, ScaleCommand, ScaleEvent, ScaleMode, ScaleReport } from './scale-protocol';
+
+type EventOf<K extends ScaleEvent['ev']> = Extract<ScaleEvent, { ev: K }>;
+
+/**
+ * Several scale-client processes holding one population of connections (a process may hold
+ * at most ~20,000 open files here, so N connections need ⌈N / 19,000⌉ processes at least).
+ */
+export class ScalePool {
+  private readonly procs: ChildProcess[];
+  private readonly waiters: Array<Map<string, Array<(e: ScaleEvent) => void>>>;
+  private readonly closedListeners: Array<(proc: number, e: EventOf<'closed'>) => void> = [];
+  private failure?: Error;
+
+  constructor(processes: number) {
+    this.waiters = Array.from({ length: processes }, () => new Map());
+    this.procs = Array.from({ length: processes }, (_, i) => {
+      const proc = track(fork(join(__dirname, 'scale-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+      proc.on('message', (e: ScaleEvent) => {
+        if (e.ev === 'fatal') this.failure ??= new Error(`scale client ${i}: ${e.error}`);
+        if (e.ev === 'closed') for (const l of this.closedListeners) l(i, e);
+        this.waiters[i].get(e.ev)?.shift()?.(e);
+      });
+      proc.once('exit', (code, signal) => (this.failure ??= new Error(`scale client ${i} exited (${code ?? signal})`)));
+      return proc;
+    });
+  }
+
+  get size(): number {
+    return this.procs.length;
+  }
+
+  send(proc: number, cmd: ScaleCommand): void {
+    if (this.procs[proc].connected) this.procs[proc].send(cmd);
+  }
+
+  next<K extends ScaleEvent['ev']>(proc: number, ev: K, timeoutMs: number): Promise<EventOf<K>> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const list = this.waiters[proc].get(ev) ?? [];
+      const done = (e: ScaleEvent) => {
+        clearTimeout(timer);
+        resolve(e as EventOf<K>);
+      };
+      const timer = setTimeout(() => {
+        list.splice(list.indexOf(done), 1);
+        reject(this.failure ?? new Error(`scale client ${proc}: no "${ev}" within ${timeoutMs}ms`));
+      }, timeoutMs);
+      list.push(done);
+      this.waiters[proc].set(ev, list);
+    });
+  }
+
+  onClosed(listener: (proc: number, e: EventOf<'closed'>) => void): void {
+    this.closedListeners.push(listener);
+  }
+
+  /**
+   * Opens `plans` spread in contiguous blocks over the first `over` processes (client i of
+   * all goes to process ⌊i·P/N⌋), `window` handshakes in flight in all. Returns
+   * connected/failed counts and first handshake start → last ready (wall clock).
+   */
+  async open(mode: ScaleMode, plans: ScaleClientPlan[], localAddresses: string[], window: number, readyOn: ReadyOn, timeoutMs: number, over = this.procs.length) {
+    const n = over;
+    const blocks = Array.from({ length: n }, (_, p) => plans.slice(Math.floor((p * plans.length) / n), Math.floor(((p + 1) * plans.length) / n)));
+    const opened = await Promise.all(
+      blocks.map((clients, p) => {
+        const done = this.next(p, 'opened', timeoutMs);
+        this.send(p, { cmd: 'open', mode, clients, localAddresses, window: Math.max(1, Math.ceil(window / n)), readyOn });
+        return done;
+      }),
+    );
+    const busy = opened.filter((o) => o.connected + o.failed > 0);
+    const startAt = Math.min(...busy.map((o) => o.firstStartAt));
+    return {
+      connected: opened.reduce((s, o) => s + o.connected, 0),
+      failed: opened.reduce((s, o) => s + o.failed, 0),
+      firstFailure: opened.find((o) => o.firstFailure)?.firstFailure,
+      startAt,
+      ms: Math.max(...busy.map((o) => o.lastReadyAt)) - startAt,
+      userListBytes: opened.reduce((s, o) => s + o.userListBytes, 0),
+      /** Every client's ready time (wall ms), all processes, in order. */
+      readyTimes: opened.flatMap((o) => o.readyTimes).sort((a, b) => a - b),
+      /** Where client i of this call is: process and index within it. */
+      blocks: blocks.map((b) => b.length),
+    };
+  }
+
+  /** Every process's report, merged. */
+  async report(timeoutMs = 15_000): Promise<ScaleReport & { perProcess: ScaleReport[] }> {
+    const reports = await Promise.all(
+      this.procs.map((_, p) => {
+        const r = this.next(p, 'report', timeoutMs);
+        this.send(p, { cmd: 'report' });
+        return r;
+      }),
+    );
+    const pings = new LatencyHistogram();
+    const probe = new LatencyHistogram();
+    const merged: ScaleReport = {
+      clients: 0,
+      clientsWithMessage: 0,
+      messages: 0,
+      pingIntervals: pings,
+      probeLatency: probe,
+      closes: {},
+      errorFrames: 0,
+    };
+    for (const { report: r } of reports) {
+      merged.clients += r.clients;
+      merged.clientsWithMessage += r.clientsWithMessage;
+      merged.messages += r.messages;
+      merged.userList = r.userList ?? merged.userList;
+      pings.merge(r.pingIntervals);
+      probe.merge(r.probeLatency);
+      for (const [code, k] of Object.entries(r.closes)) merged.closes[code] = (merged.closes[code] ?? 0) + k;
+      merged.errorFrames += r.errorFrames;
+      merged.firstError ??= r.firstError;
+    }
+    return { ...merged, perProcess: reports.map((r) => r.report) };
+  }
+
+  broadcast(cmd: ScaleCommand): void {
+    for (let p = 0; p < this.procs.length; p++) this.send(p, cmd);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.procs.map(async (proc, p) => {
+        this.send(p, { cmd: 'close' });
+        await ended(proc, 10_000);
+      }),
+    );
+  }
+}
