@@ -5,13 +5,9 @@
  * 4001 means "get a new credential first".
  */
 export const CloseCode = {
-  /** Normal closure. */
-  Normal: 1000,
-  /** The server is going away without a drain (crash path). */
-  GoingAway: 1001,
   /** Policy violation: the client kept sending over its message rate limit. */
   PolicyViolation: 1008,
-  /** A frame larger than WEBSOCKET_MAX_MESSAGE_SIZE. */
+  /** A frame larger than the endpoint's limit (sent by the ws library itself, listed for clients). */
   MessageTooBig: 1009,
   /** The replica is restarting (SIGTERM drain); reconnect to another one. */
   ServiceRestart: 1012,
