@@ -16,7 +16,8 @@ function newest(path) {
   if (!st) return 0;
   if (!st.isDirectory()) return /\.(ts|json)$/.test(path) ? st.mtimeMs : 0;
   let max = st.mtimeMs; // a file added, removed or renamed in it
-  for (const entry of readdirSync(path)) if (entry !== 'node_modules') max = Math.max(max, newest(join(path, entry)));
+  // Build outputs (libs/client/dist, written by its own build and tests) are not sources.
+  for (const entry of readdirSync(path)) if (entry !== 'node_modules' && entry !== 'dist') max = Math.max(max, newest(join(path, entry)));
   return max;
 }
 

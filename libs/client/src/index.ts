@@ -8,5 +8,5 @@ export { type Runtime, runtime, setRuntime, toBytes } from './runtime';
 export type { IceServer } from './types';
 export { type Signal, SignalingClient, type SignalingCredentials, SignalingError, type SignalingEvents, type SignalType } from './signaling-client';
 export { PeerManager, type PeerData, type PeerManagerEvents, type PeerManagerOptions } from './peer-manager';
-export { type ServerFrame, SwitchboardClient, type SwitchboardClientOptions, type SwitchboardEvents } from './switchboard-client';
+export { type ServerFrame, type StreamPosition, SwitchboardClient, type SwitchboardClientOptions, type SwitchboardEvents } from './switchboard-client';
 export { type Credential, login, me, newpassword, register, regenerate, type Registered, SwitchboardHttpError } from './auth';

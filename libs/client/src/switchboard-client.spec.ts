@@ -92,4 +92,47 @@ describe('SwitchboardClient reconnect policy', () => {
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(1);
   });
+
+  it('resumes each room from the last message it saw, passes nothing on twice, and says when there is a gap', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', initialDelayMs: 10 });
+    const seen: string[] = [];
+    const gaps: unknown[] = [];
+    client.on('message', (f) => seen.push(String(f.content)));
+    client.on('gap', (g) => gaps.push(g));
+    const connected = client.connect();
+    sockets[0].accept();
+    await connected;
+    for (const room of ['a', 'b']) {
+      const joined = client.join(room);
+      sockets[0].reply({ type: 'user_list', room, data: ['me'], epoch: 'e1', offset: 4 });
+      await joined;
+    }
+    sockets[0].reply({ type: 'message', room: 'a', content: 'a5', offset: 5, epoch: 'e1' });
+    sockets[0].reply({ type: 'message', room: 'a', content: 'a6', offset: 6, epoch: 'e1' });
+
+    sockets[0].drop(1012);
+    jest.advanceTimersByTime(20);
+    const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
+    sockets[1].accept();
+    expect(sockets[1].sent.map((t) => JSON.parse(t))).toEqual([
+      { type: 'join', room: 'a', since: { offset: 6, epoch: 'e1' } },
+      { type: 'join', room: 'b', since: { offset: 4, epoch: 'e1' } },
+    ]);
+    sockets[1].reply({ type: 'user_list', room: 'a', data: ['me'], epoch: 'e1', offset: 8, recovered: true });
+    sockets[1].reply({ type: 'message', room: 'a', content: 'a6', offset: 6, epoch: 'e1' }); // already had it
+    sockets[1].reply({ type: 'message', room: 'a', content: 'a7', offset: 7, epoch: 'e1' });
+    sockets[1].reply({ type: 'message', room: 'a', content: 'a8', offset: 8, epoch: 'e1' });
+    sockets[1].reply({ type: 'user_list', room: 'b', data: ['me'], epoch: 'e2', offset: 1, recovered: false });
+    expect(await rejoined).toEqual(['a', 'b']);
+    expect(seen).toEqual(['a5', 'a6', 'a7', 'a8']);
+    expect(gaps).toEqual([{ room: 'b', after: { offset: 4, epoch: 'e1' }, position: { offset: 1, epoch: 'e2' } }]);
+
+    // After the gap the room goes on from its new position.
+    sockets[1].drop(1012);
+    jest.advanceTimersByTime(20);
+    sockets[2].accept();
+    expect(JSON.parse(sockets[2].sent[1])).toEqual({ type: 'join', room: 'b', since: { offset: 1, epoch: 'e2' } });
+  });
 });
+

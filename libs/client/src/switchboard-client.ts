@@ -30,9 +30,21 @@ export interface SwitchboardEvents {
   open: [];
   /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
   reconnecting: [{ attempt: number; delayMs: number; code: number }];
-  /** Back in every room after a reconnect. */
+  /** Back in every room after a reconnect (every missed message was replayed, unless `gap` said otherwise). */
   rejoined: [string[]];
+  /**
+   * A room's missed messages could not all be replayed (the server's history window was
+   * passed, or its history was lost): messages between `after` and `position` are missing.
+   * A channels client reads them over REST (`GET /api/v1/channels/{id}/messages`).
+   */
+  gap: [{ room: string; after: StreamPosition; position?: StreamPosition }];
   close: [{ code: number; reason: string }];
+}
+
+/** Where a room's history stands: its epoch and the offset of a publication in it. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
 }
 
 export interface SwitchboardClientOptions {
@@ -57,11 +69,15 @@ const FINAL_CODES = new Set([1000, 1008, 1009]);
 /**
  * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the
  * rooms you joined and, when the connection drops (a replica drained with 1012, a network
- * cut), reconnects with exponential backoff and full jitter and joins them again.
+ * cut), reconnects with exponential backoff and full jitter and joins them again — resuming
+ * each from the last message it saw (`since`), so the server replays what was missed, once
+ * and in order; a message it already has is never passed on twice.
  */
 export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private ws: WebSocketLike | undefined;
   private readonly joined = new Set<string>();
+  /** The last position seen in each joined room (from confirmations and messages). */
+  private readonly positions = new Map<string, StreamPosition>();
   private readonly channels: boolean;
   private attempt = 0;
   private stopped = false;
@@ -89,14 +105,27 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Joins a room (or channel); resolves once the server confirmed the membership. */
   async join(room: string): Promise<ServerFrame> {
-    const reply = await this.ask(this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room }, this.confirms(room, true));
+    const since = this.joined.has(room) ? this.positions.get(room) : undefined;
+    const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
+    const reply = await this.ask(since ? { ...frame, since } : frame, this.confirms(room, true));
     this.joined.add(room);
+    const position = positionOf(reply);
+    if (since && reply.recovered !== true) this.emit('gap', { room, after: since, position });
+    // Resumed: the replay continues from `since`. Otherwise the room goes on from its
+    // confirmation (or from a message that already came after it).
+    if (!since || reply.recovered !== true) {
+      const last = this.positions.get(room);
+      const ahead = last !== undefined && position !== undefined && last.epoch === position.epoch && last.offset > position.offset;
+      if (position && !ahead) this.positions.set(room, position);
+      else if (!position) this.positions.delete(room);
+    }
     return reply;
   }
 
   /** Leaves a room (or channel). */
   async leave(room: string): Promise<void> {
     this.joined.delete(room);
+    this.positions.delete(room);
     this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
   }
 
@@ -195,6 +224,17 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     });
   }
 
+  /** Records a room message's position; false for one already seen (nothing passes twice). */
+  private advance(frame: ServerFrame): boolean {
+    const room = typeof frame.room === 'string' ? frame.room : typeof frame.channel_id === 'string' ? frame.channel_id : undefined;
+    const position = positionOf(frame);
+    if (room === undefined || position === undefined) return true;
+    const last = this.positions.get(room);
+    if (last && last.epoch === position.epoch && position.offset <= last.offset) return false;
+    this.positions.set(room, position);
+    return true;
+  }
+
   private onFrame(data: unknown): void {
     let frame: ServerFrame;
     try {
@@ -203,6 +243,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       return;
     }
     if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
+    if (MESSAGE_TYPES.has(frame.type) && !this.advance(frame)) return;
     this.emit('frame', frame);
     if (MESSAGE_TYPES.has(frame.type)) this.emit('message', frame);
     else if (PRESENCE_TYPES.has(frame.type)) this.emit('presence', frame);
@@ -210,4 +251,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     else if (frame.type === 'private_message') this.emit('private_message', frame);
     else if (frame.type === 'error') this.emit('error', frame);
   }
+}
+
+function positionOf(frame: ServerFrame): StreamPosition | undefined {
+  return typeof frame.offset === 'number' && typeof frame.epoch === 'string' ? { offset: frame.offset, epoch: frame.epoch } : undefined;
 }

@@ -68,7 +68,42 @@ describe('SwitchboardClient reconnects', () => {
     lb.server.close();
   }, 60000);
 
-  it('speaks the channels dialect: join confirmed, presence of the next member, leave', async () => {
+  it('misses nothing through a drain: messages sent meanwhile arrive once each, in order, after the rejoin', async () => {
+    const fresh = await cluster.add();
+    const other = cluster.gateways[1];
+    let order = [fresh, other];
+    const lb = await balancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
+    const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rhea'), initialDelayMs: 200, maxDelayMs: 1000 });
+    const got: string[] = [];
+    const gaps: unknown[] = [];
+    client.on('message', (f) => got.push(String(f.content)));
+    client.on('gap', (g) => gaps.push(g));
+    await client.connect();
+    await client.join('resume');
+    const sender = new SwitchboardClient({ url: `${other.url}/ws/auth`, token: token('sven') });
+    await sender.connect();
+    await sender.join('resume');
+
+    const sent: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i === 15) {
+        order = [other, fresh];
+        void fresh.stop('SIGTERM');
+      }
+      sent.push(`m${i}`);
+      sender.say('resume', `m${i}`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await until('every message', () => got.length >= 60);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual(sent);
+    expect(gaps).toEqual([]);
+    client.close();
+    sender.close();
+    lb.server.close();
+  }, 60000);
+
+    it('speaks the channels dialect: join confirmed, presence of the next member, leave', async () => {
     const url = `${cluster.gateways[1].url}/api/v1/ws`; // the first replica was drained above
     const first = new SwitchboardClient({ url, token: token('chan-a') });
     const second = new SwitchboardClient({ url: `${cluster.gateways[1].url}/api/v1/ws`, token: token('chan-b') });
