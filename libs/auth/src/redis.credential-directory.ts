@@ -70,6 +70,8 @@ export class RedisCredentialDirectory implements CredentialDirectory {
       this.sub.on('ready', () => void this.replay());
     }
     await this.sub.subscribe(this.channel);
+    // Reads and writes fail fast without a connection: start only once they can go through.
+    await whenReady(this.redis, START_WAIT_MS);
     this.started = true;
   }
 
@@ -151,6 +153,24 @@ export class RedisCredentialDirectory implements CredentialDirectory {
       this.logger.warn({ msg: 'credential directory: revocations not reloaded after reconnect', error: (err as Error).message });
     }
   }
+}
+
+/** How long `start` waits for the command connection. */
+const START_WAIT_MS = 5000;
+
+function whenReady(conn: Redis | Cluster, ms: number): Promise<void> {
+  if (conn.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      conn.off('ready', onReady);
+      reject(new Error(`credential directory: Redis not ready within ${ms} ms`));
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    conn.once('ready', onReady);
+  });
 }
 
 function connect(options: RedisCredentialDirectoryOptions, base: RedisOptions): Redis | Cluster {
