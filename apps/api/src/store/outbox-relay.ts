@@ -147,6 +147,8 @@ export class OutboxRelay {
       }
       this.busy = result.busy;
       if (result.failure) {
+        // The bus went down under this publish: that is waiting for it, not failing.
+        if (!this.isReady()) return;
         this.failed(result.failure.error, result.failure.row);
         return;
       }

@@ -185,6 +185,39 @@ export function outboxCases(fixture: () => StoreFixture): void {
       }
     });
 
+    it('relay takes a publish that failed because the bus just went down for waiting, not failing', async () => {
+      const { messages, outbox } = fixture();
+      const bus = new FakeBus();
+      let ready = true;
+      const errors: string[] = [];
+      const logger = { ...silent, error: (line: string) => void errors.push(line) };
+      // The bus notices it is down only as the publish fails (the connection just dropped).
+      const publish = async (topic: string, payload: unknown) => {
+        if (bus.down) {
+          ready = false;
+          throw new Error("Stream isn't writeable");
+        }
+        return bus.publish(topic, payload as never);
+      };
+      const relay = new OutboxRelay(outbox, publish, { intervalMs: 60_000, minBackoffMs: 20, logger, ready: () => ready });
+      bus.down = true;
+      relay.start();
+      try {
+        await messages.create({ ...hello, content: 'during the drop' }, event('new_message'));
+        relay.kick();
+        await waitFor('the relay to notice the bus is down', () => relay.health().waiting === true, 5000);
+        expect(relay.health()).toMatchObject({ ok: true, consecutiveFailures: 0 });
+        expect(await outbox.pending()).toBe(1);
+        bus.down = false;
+        ready = true;
+        relay.kick();
+        await waitFor('the outbox drained once the bus was back', async () => (await outbox.pending()) === 0, 5000);
+        expect(errors).toEqual([]);
+      } finally {
+        await relay.stop();
+      }
+    });
+
     it('relay deletes nothing whose publish never resolved', async () => {
       const { messages, outbox } = fixture();
       let hang = true;
