@@ -109,6 +109,16 @@ describe('HubService (two replicas on the memory bus)', () => {
     }
   });
 
+  it('joins with mustExist only a room that has members, in the same presence write', async () => {
+    const erin = await a.connect('erin');
+    await expect(a.hub.join(erin, 'nobody-here', 'chat', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
+    expect(erin.rooms.has('nobody-here')).toBe(false);
+    expect(names(await a.hub.list(erin, 'nobody-here'))).toEqual([]);
+    const fred = await b.connect('fred');
+    await b.hub.join(fred, 'somebody-here', 'chat');
+    expect(names(await a.hub.join(erin, 'somebody-here', 'chat', { mustExist: true }))).toEqual(['erin', 'fred']);
+  });
+
   it('a room this replica is not in is listed from presence', async () => {
     const carol = await a.connect('carol');
     await a.hub.join(carol, 'elsewhere', 'chat');

@@ -22,8 +22,13 @@ import { ClusterNode } from './cluster-node';
 import { LocalIndex } from './local-index';
 import { RoomRecovery } from './room-recovery';
 
-/** How a join goes: resume from `since`; at most `maxMembers` in the room (default WEBSOCKET_MAX_ROOM_MEMBERS). */
+/**
+ * How a join goes: resume from `since`; at most `maxMembers` in the room (default
+ * WEBSOCKET_MAX_ROOM_MEMBERS); with `mustExist`, only into a room that has members (checked in
+ * the same presence write that adds this one, so the room cannot empty in between).
+ */
 export interface JoinOptions {
+  mustExist?: boolean;
   since?: StreamPosition;
   maxMembers?: number;
 }
@@ -98,9 +103,9 @@ export class HubService implements OnModuleInit {
    * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
    * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
    */
-  async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number }): Promise<Reply>;
+  async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number; mustExist?: boolean }): Promise<Reply>;
   async join(conn: Connection, room: string, style: JoinStyle, options: JoinOptions): Promise<Reply | undefined>;
-  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers }: JoinOptions = {}): Promise<Reply | undefined> {
+  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
@@ -120,7 +125,7 @@ export class HubService implements OnModuleInit {
     if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read;
     try {
-      await this.enter(conn, room, codec, maxMembers);
+      await this.enter(conn, room, codec, maxMembers, mustExist);
       read = await this.node.history(room, since);
     } catch (err) {
       this.recovery.cancel(room, conn);
@@ -180,7 +185,7 @@ export class HubService implements OnModuleInit {
     return { since, read: await this.node.history(room, since) };
   }
 
-  private async enter(conn: Connection, room: string, codec: Codec, maxRoomMembers: number): Promise<void> {
+  private async enter(conn: Connection, room: string, codec: Codec, maxRoomMembers: number, mustExist: boolean): Promise<void> {
     const { maxRoomsPerConnection } = this.config.limits;
     if (conn.rooms.size >= maxRoomsPerConnection) {
       throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${maxRoomsPerConnection}`);
@@ -189,6 +194,10 @@ export class HubService implements OnModuleInit {
     if (size > maxRoomMembers) {
       await this.node.removeMember(room, conn.id);
       throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${maxRoomMembers} members`);
+    }
+    if (mustExist && size === 1) {
+      await this.node.removeMember(room, conn.id);
+      throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
     }
     conn.rooms.set(room, codec);
     const first = this.index.join(room, codec, conn);

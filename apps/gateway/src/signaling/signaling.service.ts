@@ -83,10 +83,7 @@ export class SignalingService implements OnModuleInit {
 
   /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
   async joinRoom(conn: Connection, room: string): Promise<Reply> {
-    if (!conn.rooms.has(room) && (await this.readPresence(() => this.node.members(room))).length === 0) {
-      throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
-    }
-    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
+    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
     const members = await this.readPresence(() => this.node.members(room));
     return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
   }
