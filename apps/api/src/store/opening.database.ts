@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Database, Queryable } from './database';
 
 /**
@@ -19,11 +20,12 @@ export class OpeningDatabase implements Database {
       (db) => (this.db = db),
       (err: Error) => {
         this.failure = err;
+        new Logger('Database').error({ msg: 'database failed to open', error: err.message });
         throw err;
       },
     );
-    // The failure is reported by state() and by every statement; nothing waits on this one.
-    this.opened.catch(() => undefined);
+    // Logged above, shown by state() (readiness) and by every statement; nothing waits on this promise.
+    this.opened.catch(ignoreReported);
   }
 
   /** `true` once open; otherwise why not (still opening, or the error that stopped it). */
@@ -46,7 +48,13 @@ export class OpeningDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    const db = await this.opened.catch(() => undefined);
+    // A database that failed to open has nothing to close (the failure was logged then).
+    const db = await this.opened.catch(ignoreReported);
     await db?.close();
   }
+}
+
+/** For a failure already logged and reported where it matters. */
+function ignoreReported(): undefined {
+  return undefined;
 }
