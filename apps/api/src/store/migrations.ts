@@ -67,6 +67,19 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'outbox_lease',
+    statements: [
+      // Who drains the outbox, until when: one row, claimed with one UPDATE.
+      `CREATE TABLE outbox_lease (
+        id integer PRIMARY KEY CHECK (id = 1),
+        holder text,
+        until timestamptz
+      )`,
+      `INSERT INTO outbox_lease (id) VALUES (1)`,
+    ],
+  },
 ];
 
 /**

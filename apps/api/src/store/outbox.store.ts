@@ -30,22 +30,24 @@ export interface TakeResult {
  * change; a relay (`outbox-relay.ts`) takes them out and publishes them.
  *
  * Guarantees, for every implementation:
- * - At least once: a row is deleted only in the transaction that saw its publish resolve.
- *   A crash or lost connection between the publish and that commit publishes it again
- *   later, so subscribers may (rarely) see an event twice.
- * - One drain at a time per database, across processes: a row is never being published
- *   by two drains at once, and rows go out in id order. A take that finds another drain
- *   running returns `busy` at once instead of waiting.
+ * - At least once: a row is deleted only after its publish resolved. A crash or lost
+ *   connection between the two publishes it again later, so subscribers may (rarely) see
+ *   an event twice.
+ * - One drain at a time per database, across processes (a lease; a crashed drainer's
+ *   lapses within seconds): a row is never being published by two drains at once, and
+ *   rows go out in id order. A take that finds another drain running returns `busy` at
+ *   once instead of waiting.
+ * - No transaction or lock is held while `publish` runs: the database serves everything
+ *   else meanwhile (on PGlite too).
  * - Order: when a publish fails, that take stops there. The row stays and nothing after
  *   it (on any topic) is published before it. Events of one message follow the order of
  *   its changes; events of concurrent transactions follow their commit order, roughly.
  */
 export interface OutboxStore {
   /**
-   * Publishes up to `batchSize` of the oldest rows, one after another, inside one
-   * transaction, deleting those whose publish resolved. `publish` must not use the
-   * Database (it runs inside the transaction; on PGlite everything else waits for it),
-   * and should be bounded in time: the relay puts a timeout on it.
+   * Publishes up to `batchSize` of the oldest rows, one after another, deleting those
+   * whose publish resolved. `publish` should be bounded in time (the relay puts a timeout
+   * on it): a drain that stalls past its lease loses it to another.
    */
   take(batchSize: number, publish: (row: OutboxRow) => Promise<void>): Promise<TakeResult>;
   /** Rows waiting. */

@@ -58,7 +58,7 @@ describe('PostgresDatabase', () => {
     const [a, b] = [await use(), await use()];
     await migrate(a);
     await a.query(`INSERT INTO outbox (topic, payload) VALUES ('only-in-a', '{}')`);
-    expect(await migrate(b)).toEqual([1, 2, 3]);
+    expect(await migrate(b)).toEqual([1, 2, 3, 4]);
     expect(await b.query('SELECT topic FROM outbox')).toEqual([]);
     expect(await a.query('SELECT topic FROM outbox')).toEqual([{ topic: 'only-in-a' }]);
   });
@@ -71,19 +71,19 @@ describe('PostgresDatabase', () => {
     expect(await db.query('SELECT current_schema() AS s, current_setting($1) AS t', ['statement_timeout'])).toEqual([{ s: schema, t: '4321ms' }]);
   });
 
-  it('answers busy at once while another process holds the outbox', async () => {
+  it('answers busy at once while another process holds the outbox, and takes over a lease its holder let lapse', async () => {
     const schema = freshSchema();
     const [a, b] = [await use(schema), await use(schema)];
     await migrate(a);
     await a.query(`INSERT INTO outbox (topic, payload) VALUES ('t', '{}')`);
     const published: unknown[] = [];
-    await b.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('switchboard.outbox:' || current_schema()))`);
-      const result = await new SqlOutboxStore(a).take(10, async (row) => void published.push(row));
-      expect(result).toEqual({ published: 0, busy: true });
-    });
+    // Another process is draining (its lease is live), as a crashed one would have left it.
+    await b.query(`UPDATE outbox_lease SET holder = 'another process', until = now() + interval '1 minute'`);
+    expect(await new SqlOutboxStore(a).take(10, async (row) => void published.push(row))).toEqual({ published: 0, busy: true });
     expect(published).toEqual([]);
+    await b.query(`UPDATE outbox_lease SET until = now() - interval '1 second'`);
     expect(await new SqlOutboxStore(a).take(10, async (row) => void published.push(row))).toMatchObject({ published: 1, busy: false });
+    expect(await a.query('SELECT holder FROM outbox_lease')).toEqual([{ holder: null }]);
   });
 
   it('fails to open with a clear message, quickly, when the server is unreachable', async () => {

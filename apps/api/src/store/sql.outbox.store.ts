@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database';
 import type { OutboxEvent, OutboxRow, OutboxStore, TakeResult } from './outbox.store';
 
@@ -9,7 +10,7 @@ interface Row {
   attempts: number;
 }
 
-/** Largest batch one take will hold a transaction open for. */
+/** Largest batch one take publishes. */
 const MAX_BATCH = 1000;
 
 /**
@@ -23,23 +24,34 @@ export async function appendOutbox(tx: Queryable, events: readonly OutboxEvent[]
   }
 }
 
-/** OutboxStore over SQL; see `outbox.store.ts` for its guarantees. */
+/** How long a drain's claim on the outbox lasts without renewal (a crashed drainer's is taken over after it). */
+const LEASE_MS = 10_000;
+
+/**
+ * OutboxStore over SQL; see `outbox.store.ts` for its guarantees. One drain at a time holds
+ * the lease row (claimed and renewed by single UPDATEs); rows are read, published and
+ * deleted by separate statements, so no transaction or lock is held while the bus is
+ * answering.
+ */
 export class SqlOutboxStore implements OutboxStore {
+  private readonly holder = randomUUID();
+
   constructor(private readonly db: Database) {}
 
-  take(batchSize: number, publish: (row: OutboxRow) => Promise<void>): Promise<TakeResult> {
+  async take(batchSize: number, publish: (row: OutboxRow) => Promise<void>): Promise<TakeResult> {
     const limit = Math.min(Math.max(Math.trunc(batchSize) || 1, 1), MAX_BATCH);
-    return this.db.transaction(async (tx) => {
-      // One drain per schema at a time, not row locks with SKIP LOCKED: two drains on
-      // disjoint batches would publish one topic's events out of order.
-      const [{ locked }] = await tx.query<{ locked: boolean }>(
-        `SELECT pg_try_advisory_xact_lock(hashtext('switchboard.outbox:' || coalesce(current_schema(), ''))) AS locked`,
-      );
-      if (!locked) return { published: 0, busy: true };
-      const rows = await tx.query<Row>('SELECT id, topic, payload, created_at, attempts FROM outbox ORDER BY id LIMIT $1', [limit]);
+    if (!(await this.claim())) return { published: 0, busy: true };
+    try {
+      const rows = await this.db.query<Row>('SELECT id, topic, payload, created_at, attempts FROM outbox ORDER BY id LIMIT $1', [limit]);
       const published: number[] = [];
       let failure: TakeResult['failure'];
+      let renewAt = Date.now() + LEASE_MS / 2;
       for (const r of rows) {
+        // A long batch renews its claim; one that lost it (stalled past the lease) stops.
+        if (Date.now() > renewAt) {
+          if (!(await this.claim())) break;
+          renewAt = Date.now() + LEASE_MS / 2;
+        }
         const row = toRow(r);
         try {
           await publish(row);
@@ -49,13 +61,25 @@ export class SqlOutboxStore implements OutboxStore {
           break;
         }
       }
-      if (published.length > 0) await tx.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [published]);
+      if (published.length > 0) await this.db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [published]);
       if (failure) {
-        await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [failure.row.id, describe(failure.error)]);
+        await this.db.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [failure.row.id, describe(failure.error)]);
         failure.row.attempts += 1;
       }
       return { published: published.length, busy: false, failure };
-    });
+    } finally {
+      await this.db.query('UPDATE outbox_lease SET holder = NULL, until = NULL WHERE id = 1 AND holder = $1', [this.holder]);
+    }
+  }
+
+  /** Claims (or renews) the lease: one statement, so two drains can never both hold it. */
+  private async claim(): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE outbox_lease SET holder = $1, until = now() + make_interval(secs => $2)
+       WHERE id = 1 AND (holder IS NULL OR holder = $1 OR until < now()) RETURNING id`,
+      [this.holder, LEASE_MS / 1000],
+    );
+    return rows.length === 1;
   }
 
   async pending(): Promise<number> {

@@ -95,6 +95,29 @@ export function outboxCases(fixture: () => StoreFixture): void {
       expect(await outbox.pending()).toBe(0);
     });
 
+    it('take holds no transaction or lock while a publish is waiting: the store serves writes meanwhile', async () => {
+      const { messages, outbox } = fixture();
+      await messages.create({ ...hello, content: 'first' }, event('new_message'));
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let publishing!: () => void;
+      const started = new Promise<void>((resolve) => (publishing = resolve));
+      const take = outbox.take(10, async () => {
+        publishing();
+        await gate;
+      });
+      await started;
+      // While the bus "answers", a message (a transaction of its own) is written at once.
+      const written = await Promise.race([
+        messages.create({ ...hello, content: 'meanwhile' }, event('new_message')).then(() => 'written'),
+        sleep(3000).then(() => 'blocked'),
+      ]);
+      open();
+      expect(written).toBe('written');
+      expect(await take).toMatchObject({ published: 1, busy: false });
+      expect(await outbox.pending()).toBe(1);
+    });
+
     it('take stops at a failed publish, keeps that row and every later one, and counts the attempt', async () => {
       const { db, outbox } = fixture();
       await fill(db, 4);
