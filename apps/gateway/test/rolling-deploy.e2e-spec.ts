@@ -2,6 +2,8 @@ import { RedisBus } from '../../../libs/bus/src';
 import { Topics } from '../../../libs/protocol/src';
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer } from '../../../libs/testing/redis-server';
+import { startTcpBalancer } from '../../../libs/testing/tcp-balancer';
+import { type ServerFrame, SwitchboardClient } from '../../../libs/client/src/node';
 import { TEST_SECRET } from './support/gateway';
 import { ResumingClient } from './support/resuming-client';
 
@@ -15,7 +17,9 @@ const SECONDS = 20;
  * A rolling deploy under traffic: three gateway replicas, 30 clients in 10 rooms, a
  * publisher sending 100 messages/s for 20 s. Each replica in turn is SIGTERMed and replaced
  * by a new process; clients drained with 1012 reconnect to any live replica with `since`.
- * Every client must end with every message of its room exactly once, in order.
+ * Every client must end with every message of its room exactly once, in order — the
+ * hand-written resuming clients, and clients of the library (`SwitchboardClient`) behind a
+ * balancer that sends each connection to a live replica.
  */
 describe('rolling deploy', () => {
   let redis: RedisServer;
@@ -23,6 +27,8 @@ describe('rolling deploy', () => {
   const live: AppProcess[] = [];
   const all: AppProcess[] = [];
   const clients: ResumingClient[] = [];
+  const library: Array<{ room: string; client: SwitchboardClient; got: ServerFrame[]; gaps: unknown[]; rejoins: number }> = [];
+  let lb: Awaited<ReturnType<typeof startTcpBalancer>> | undefined;
 
   const env = () => ({
     BUS: 'redis',
@@ -50,6 +56,8 @@ describe('rolling deploy', () => {
   }, 60_000);
   afterAll(async () => {
     for (const c of clients) c.stop();
+    for (const l of library) l.client.close();
+    lb?.close();
     await publisher?.close();
     await Promise.all(all.map((g) => g.stop('SIGKILL')));
     await redis?.destroy();
@@ -58,6 +66,18 @@ describe('rolling deploy', () => {
   it('loses and duplicates nothing while every replica is replaced under traffic', async () => {
     for (let i = 0; i < CLIENTS; i++) clients.push(new ResumingClient(`deploy-${i % ROOMS}`, `c${i}`, pick));
     await Promise.all(clients.map((c) => c.start()));
+    lb = await startTcpBalancer(() => live);
+    for (let i = 0; i < ROOMS; i++) {
+      const room = `deploy-${i}`;
+      const client = new SwitchboardClient({ url: `${lb.url}/ws?user_id=lib${i}`, initialDelayMs: 50, maxDelayMs: 500 });
+      const entry = { room, client, got: [] as ServerFrame[], gaps: [] as unknown[], rejoins: 0 };
+      client.on('rejoined', () => entry.rejoins++);
+      client.on('message', (f) => f.room === room && entry.got.push(f));
+      client.on('gap', (g) => entry.gaps.push(g));
+      await client.connect();
+      await client.join(room);
+      library.push(entry);
+    }
 
     const sent = new Map<string, string[]>();
     const publishes: Array<Promise<unknown>> = [];
@@ -99,7 +119,8 @@ describe('rolling deploy', () => {
     await Promise.all(publishes);
 
     const deadline = Date.now() + 20_000;
-    const done = () => clients.every((c) => c.received.length >= (sent.get(c.room)?.length ?? 0));
+    const done = () =>
+      clients.every((c) => c.received.length >= (sent.get(c.room)?.length ?? 0)) && library.every((l) => l.got.length >= (sent.get(l.room)?.length ?? 0));
     while (!done() && Date.now() < deadline) await sleep(100);
 
     expect([...sent.values()].reduce((s, l) => s + l.length, 0)).toBe(total);
@@ -108,6 +129,11 @@ describe('rolling deploy', () => {
       const offsets = c.received.map((r) => r.offset);
       expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
     }
+    for (const l of library) {
+      expect({ client: l.room, got: l.got.map((f) => f.content), gaps: l.gaps }).toEqual({ client: l.room, got: sent.get(l.room), gaps: [] });
+    }
+    // Every library client was drained at least once and came back by itself.
+    expect(library.every((l) => l.rejoins >= 1)).toBe(true);
     const resumes = clients.flatMap((c) => c.resumes);
     // Every client was drained at least once (its replica was replaced), and every resume recovered.
     expect(clients.every((c) => c.resumes.length >= 1)).toBe(true);

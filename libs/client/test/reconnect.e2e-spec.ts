@@ -1,28 +1,6 @@
-import { createServer, type Server, type Socket, connect } from 'node:net';
-import type { AppProcess } from '../../testing/gateway-process';
+import { startTcpBalancer } from '../../testing/tcp-balancer';
 import { type ServerFrame, SwitchboardClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
-
-/** A stand-in for the load balancer: each connection goes to the first backend that accepts it. */
-function balancer(backends: () => AppProcess[]): Promise<{ server: Server; url: string }> {
-  const server = createServer((client: Socket) => {
-    const tryBackend = (i: number) => {
-      const list = backends();
-      if (i >= list.length) return client.destroy();
-      const upstream = connect(list[i].port, '127.0.0.1');
-      upstream.once('connect', () => {
-        client.pipe(upstream).pipe(client);
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      upstream.once('error', () => tryBackend(i + 1));
-    };
-    tryBackend(0);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
 
 describe('SwitchboardClient reconnects', () => {
   let cluster: TestCluster;
@@ -37,7 +15,7 @@ describe('SwitchboardClient reconnects', () => {
   it('after its replica is drained (1012), with backoff, and is back in its rooms', async () => {
     const [first, second] = cluster.gateways;
     let order = [first, second];
-    const lb = await balancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
+    const lb = await startTcpBalancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
     const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rita'), initialDelayMs: 100, maxDelayMs: 1000 });
     const closes: number[] = [];
     const delays: number[] = [];
@@ -65,14 +43,14 @@ describe('SwitchboardClient reconnects', () => {
     await until('the message after the reconnect', () => messages.find((m) => m.content === 'welcome back'));
     client.close();
     observer.close();
-    lb.server.close();
+    lb.close();
   }, 60000);
 
   it('misses nothing through a drain: messages sent meanwhile arrive once each, in order, after the rejoin', async () => {
     const fresh = await cluster.add();
     const other = cluster.gateways[1];
     let order = [fresh, other];
-    const lb = await balancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
+    const lb = await startTcpBalancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
     const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rhea'), initialDelayMs: 200, maxDelayMs: 1000 });
     const got: string[] = [];
     const gaps: unknown[] = [];
@@ -100,7 +78,7 @@ describe('SwitchboardClient reconnects', () => {
     expect(gaps).toEqual([]);
     client.close();
     sender.close();
-    lb.server.close();
+    lb.close();
   }, 60000);
 
     it('speaks the channels dialect: join confirmed, presence of the next member, leave', async () => {
