@@ -153,9 +153,12 @@ describe('history and resume', () => {
         expect(list).toMatchObject({ recovered: true, epoch: at.epoch, offset: 2 });
         await waitFor(back, room, 'missed');
         expect(seenIn(back, room)).toEqual([{ offset: 2, epoch: at.epoch, text: 'missed' }]);
+        await writer.none((f) => f.type === 'user_list' && f.recovered === false, 300);
       } else {
         expect(list).toMatchObject({ recovered: false, offset: 0 });
         expect(list.epoch).not.toBe(at.epoch);
+        // The writer stayed connected through it: its replica tells it plainly that it may have missed events.
+        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ epoch: list.epoch });
         await back.none('message', 200);
         // The new history numbers from 1 under the new epoch.
         say(back, room, 'after');

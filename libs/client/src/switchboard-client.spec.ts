@@ -134,5 +134,23 @@ describe('SwitchboardClient reconnect policy', () => {
     sockets[2].accept();
     expect(JSON.parse(sockets[2].sent[1])).toEqual({ type: 'join', room: 'b', since: { offset: 1, epoch: 'e2' } });
   });
+
+  it('passes on a gap the server reports for a room it stayed connected to, and goes on from there', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth' });
+    const gaps: unknown[] = [];
+    const seen: string[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    client.on('message', (f) => seen.push(String(f.content)));
+    const connected = client.connect();
+    sockets[0].accept();
+    await connected;
+    const joined = client.join('a');
+    sockets[0].reply({ type: 'user_list', room: 'a', data: ['me'], epoch: 'e1', offset: 7 });
+    await joined;
+    sockets[0].reply({ type: 'user_list', room: 'a', data: ['me'], epoch: 'e2', offset: 0, recovered: false });
+    sockets[0].reply({ type: 'message', room: 'a', content: 'new1', offset: 1, epoch: 'e2' });
+    expect(gaps).toEqual([{ room: 'a', after: { offset: 7, epoch: 'e1' }, position: { offset: 0, epoch: 'e2' } }]);
+    expect(seen).toEqual(['new1']);
+  });
 });
 

@@ -35,9 +35,11 @@ export interface SwitchboardEvents {
   /**
    * A room's missed messages could not all be replayed (the server's history window was
    * passed, or its history was lost): messages between `after` and `position` are missing.
-   * A channels client reads them over REST (`GET /api/v1/channels/{id}/messages`).
+   * Said on a resume after a reconnect, and by the server itself when the client stayed
+   * connected through an outage it could not bridge. A channels client reads them over
+   * REST (`GET /api/v1/channels/{id}/messages`).
    */
-  gap: [{ room: string; after: StreamPosition; position?: StreamPosition }];
+  gap: [{ room: string; after?: StreamPosition; position?: StreamPosition }];
   close: [{ code: number; reason: string }];
 }
 
@@ -78,6 +80,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private readonly joined = new Set<string>();
   /** The last position seen in each joined room (from confirmations and messages). */
   private readonly positions = new Map<string, StreamPosition>();
+  /** Rooms whose join is waiting for its confirmation. */
+  private readonly joining = new Set<string>();
   private readonly channels: boolean;
   private attempt = 0;
   private stopped = false;
@@ -107,7 +111,13 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   async join(room: string): Promise<ServerFrame> {
     const since = this.joined.has(room) ? this.positions.get(room) : undefined;
     const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
-    const reply = await this.ask(since ? { ...frame, since } : frame, this.confirms(room, true));
+    this.joining.add(room);
+    let reply: ServerFrame;
+    try {
+      reply = await this.ask(since ? { ...frame, since } : frame, this.confirms(room, true));
+    } finally {
+      this.joining.delete(room);
+    }
     this.joined.add(room);
     const position = positionOf(reply);
     if (since && reply.recovered !== true) this.emit('gap', { room, after: since, position });
@@ -224,6 +234,15 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     });
   }
 
+  /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
+  private serverGap(frame: ServerFrame): void {
+    const room = frame.type === 'user_list' ? frame.room : frame.type === 'channel_joined' ? frame.channel_id : undefined;
+    if (room === undefined || !this.joined.has(room) || this.joining.has(room)) return;
+    const position = positionOf(frame);
+    this.emit('gap', { room, after: this.positions.get(room), position });
+    if (position) this.positions.set(room, position);
+  }
+
   /** Records a room message's position; false for one already seen (nothing passes twice). */
   private advance(frame: ServerFrame): boolean {
     const room = typeof frame.room === 'string' ? frame.room : typeof frame.channel_id === 'string' ? frame.channel_id : undefined;
@@ -244,6 +263,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     }
     if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
     if (MESSAGE_TYPES.has(frame.type) && !this.advance(frame)) return;
+    if (frame.recovered === false) this.serverGap(frame);
     this.emit('frame', frame);
     if (MESSAGE_TYPES.has(frame.type)) this.emit('message', frame);
     else if (PRESENCE_TYPES.has(frame.type)) this.emit('presence', frame);

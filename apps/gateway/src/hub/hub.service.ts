@@ -167,7 +167,14 @@ export class HubService implements OnModuleInit {
       for (const [conn, codec] of members) this.recovery.begin(room, conn, codec);
       void this.readSince(room, last).then(
         ({ since, read }) => {
-          for (const [conn, codec] of members) if (conn.rooms.get(room) === codec) this.recovery.finish(room, conn, since, read);
+          // Past the window, or the history was lost: the members cannot have all they missed.
+          const gap = read !== undefined && (!read.recovered || since.epoch !== last.epoch);
+          if (gap) this.node.failed('room catch-up', new Error('missed events are past the history window or lost'), { room, members: members.length });
+          for (const [conn, codec] of members) {
+            if (conn.rooms.get(room) !== codec) continue;
+            if (gap) this.tellGap(conn, room, read.recovered ? since : read.position);
+            this.recovery.finish(room, conn, since, read);
+          }
         },
         (err: unknown) => {
           for (const [conn] of members) this.recovery.finish(room, conn, undefined, undefined);
@@ -175,6 +182,17 @@ export class HubService implements OnModuleInit {
         },
       );
     }
+  }
+
+  /**
+   * Tells a member that stayed connected that it missed room events no history holds: the
+   * join confirmation again (`user_list`, or `channel_joined`; each dialect renders its own)
+   * with `recovered: false` and the position it goes on from, as a resume past the window gets.
+   */
+  private tellGap(conn: Connection, room: string, position: StreamPosition): void {
+    const names = this.index.roster(room)?.list(this.listCap) ?? [];
+    conn.reply({ kind: 'user_list', room, names, position, recovered: false });
+    conn.reply({ kind: 'joined', room, who: sender(conn), position, recovered: false });
   }
 
   /** Reads what followed `last`, or all of a new epoch when the history was lost since. */
