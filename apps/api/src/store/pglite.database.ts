@@ -14,8 +14,8 @@ const SETTINGS = 'shared_buffers=8MB\n';
  * Embedded PostgreSQL (PGlite, WebAssembly) in this process: the standalone default.
  *
  * PGlite has a single connection. Its own mutex queues every query behind a running
- * transaction, which is what serialises our transactions; so a transaction that awaits
- * something slow (the outbox relay's publish) holds up every other statement meanwhile.
+ * transaction, which is what serialises our transactions; so a transaction must never
+ * await anything slow (the outbox relay publishes outside any transaction for that reason).
  * One process owns a data directory: never open the same one twice at once.
  */
 export class PgliteDatabase implements Database {
