@@ -11,13 +11,15 @@ export { BUS };
 /** Picks the bus implementation from the config, with its metrics wired. */
 export function createBus(config: BusConfig, metrics: Metrics): Bus {
   const history = { size: config.historySize, ttlMs: config.historyTtlMs };
-  if (config.kind === 'memory') return new MemoryBus(new MemoryBroker(history));
+  const onPublish = (latencyMs: number) => metrics.busPublishLatency.observe(latencyMs / 1000);
+  if (config.kind === 'memory') return new MemoryBus(new MemoryBroker(history), onPublish);
   return new RedisBus({
     history,
     url: config.redisUrl,
     clusterNodes: config.clusterNodes.length > 0 ? config.clusterNodes : undefined,
     logger: new Logger('RedisBus'),
     metrics: {
+      onPublish,
       onDeliver: (latencyMs, topic, bytes) => {
         metrics.busLatency.observe(latencyMs / 1000);
         metrics.busBytesIn.labels(Topics.kindOf(topic)).inc(bytes);

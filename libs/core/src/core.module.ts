@@ -9,7 +9,6 @@ import { PRESENCE } from '../../presence/src/presence';
 import { createPresence } from '../../presence/src/presence.factory';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
-import { TimedBus } from './timed-bus';
 
 /**
  * What every Switchboard app shares, provided once per process: the config, metrics, JWT
@@ -45,7 +44,7 @@ export class CoreModule implements OnModuleInit {
           useFactory: (c: SwitchboardConfig, jwt: JwtVerifier, directory: CredentialDirectory) => new Authenticator(jwt, directory, c.api.tokenTtlMs),
           inject: [CONFIG, JwtVerifier, CREDENTIAL_DIRECTORY],
         },
-        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => new TimedBus(createBus(c.bus, m), m), inject: [CONFIG, Metrics] },
+        { provide: BUS, useFactory: (c: SwitchboardConfig, m: Metrics) => createBus(c.bus, m), inject: [CONFIG, Metrics] },
         { provide: PRESENCE, useFactory: (c: SwitchboardConfig) => createPresence(c), inject: [CONFIG] },
       ],
       exports: [Readiness, Metrics, JwtVerifier, Authenticator, BUS, PRESENCE],
