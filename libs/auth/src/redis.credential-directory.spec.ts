@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { quietLogger } from '../../testing/quiet-logger';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
 import { RedisCredentialDirectory } from './redis.credential-directory';
 import { credentialDirectoryContract } from './testing/credential-directory.contract';
 
-const quietLogger: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const logger = quietLogger();
 
 let server: RedisServer;
 let cluster: RedisTestCluster;
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 async function views(n: number, retentionMs: number, connection: { url?: string; clusterNodes?: readonly string[] }) {
   const keyPrefix = `sb:cred:test-${randomUUID()}`;
-  const nodes = Array.from({ length: n }, () => new RedisCredentialDirectory({ ...connection, retentionMs, keyPrefix, logger: quietLogger }));
+  const nodes = Array.from({ length: n }, () => new RedisCredentialDirectory({ ...connection, retentionMs, keyPrefix, logger }));
   await Promise.all(nodes.map((d) => d.start()));
   return { nodes, keyPrefix, close: async () => void (await Promise.all(nodes.map((d) => d.close()))) };
 }
@@ -33,7 +33,7 @@ describe('RedisCredentialDirectory', () => {
   it('drops and counts malformed changes on its channel, and keeps hearing good ones', async () => {
     const keyPrefix = `sb:cred:test-${randomUUID()}`;
     let dropped = 0;
-    const node = new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger: quietLogger, onDropped: () => dropped++ });
+    const node = new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger, onDropped: () => dropped++ });
     await node.start();
     const seen: unknown[] = [];
     node.watch((c) => seen.push(c));
@@ -53,7 +53,7 @@ describe('RedisCredentialDirectory', () => {
 
   it('hands its listeners every current revocation again after a lost connection', async () => {
     const keyPrefix = `sb:cred:test-${randomUUID()}`;
-    const [writer, reader] = [0, 1].map(() => new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger: quietLogger }));
+    const [writer, reader] = [0, 1].map(() => new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger }));
     await Promise.all([writer.start(), reader.start()]);
     const seen: unknown[] = [];
     reader.watch((c) => seen.push(c));

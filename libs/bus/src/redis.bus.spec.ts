@@ -1,17 +1,10 @@
-import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { type HubEvent, Topics } from '../../protocol/src';
+import { quietLogger } from '../../testing/quiet-logger';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
 import { keySlot, RedisBus, type BusDropReason, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
 
-/** Keeps test output clean; records debug lines for the tests that check them. */
-const quietLogger = (debug: string[] = []): LoggerService => ({
-  log: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: (message: string) => void debug.push(message),
-});
 
 const event = (content: string): HubEvent => ({ kind: 'message', room: 'r', from: { id: 'u1', name: 'alice' }, content, ts: Date.now() });
 

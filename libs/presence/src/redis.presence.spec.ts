@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { quietLogger } from '../../testing/quiet-logger';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
 import { RedisPresence, type RedisPresenceOptions } from './redis.presence';
 import { presenceContract } from './testing/presence.contract';
 
-const quietLogger: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const logger = quietLogger();
 
 let server: RedisServer;
 let cluster: RedisTestCluster;
@@ -21,7 +21,7 @@ afterAll(async () => {
 /** n views of one fresh store: a key prefix of its own keeps each test's data apart. */
 async function views(n: number, ttlMs: number, connection: Pick<RedisPresenceOptions, 'url' | 'clusterNodes'>) {
   const keyPrefix = `sb:presence:test-${randomUUID()}`;
-  const nodes = Array.from({ length: n }, () => new RedisPresence({ ...connection, ttlMs, keyPrefix, logger: quietLogger }));
+  const nodes = Array.from({ length: n }, () => new RedisPresence({ ...connection, ttlMs, keyPrefix, logger }));
   return { nodes, keyPrefix, close: async () => void (await Promise.all(nodes.map((p) => p.close()))) };
 }
 
