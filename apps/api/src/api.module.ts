@@ -55,6 +55,8 @@ const KEYS_CHECK_MS = 5000;
 export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Api');
   private keysTimer?: NodeJS.Timeout;
+  /** Whether the last check found (or made) every API key in the credential directory. */
+  private keysPublished = false;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -72,9 +74,11 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   /**
    * The gateways read API keys from the credential directory: make sure it has every one —
    * at start (it may be new) and every few seconds after (Redis may have restarted empty).
+   * Not awaited: the standalone server listens while its database is still opening, and
+   * readiness says when the keys are in.
    */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.ensureKeys();
+  onApplicationBootstrap(): void {
+    void this.ensureKeys();
     this.keysTimer = setInterval(() => void this.ensureKeys(), KEYS_CHECK_MS);
     this.keysTimer.unref();
   }
@@ -82,8 +86,10 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   private async ensureKeys(): Promise<void> {
     try {
       const n = await this.auth.ensureKeys(() => this.users.publishAllKeys());
+      this.keysPublished = true;
       if (n > 0) this.logger.log({ msg: 'API keys published to the credential directory', users: n });
     } catch (err) {
+      this.keysPublished = false;
       this.metrics.errors.labels('credential_keys').inc();
       this.logger.warn({ msg: 'API keys not published to the credential directory; gateways may refuse older keys until it is', error: (err as Error).message });
     }
@@ -95,6 +101,7 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
       await this.db.query('SELECT 1');
       return true;
     });
+    this.readiness.register('api_keys', () => this.keysPublished || 'API keys not yet in the credential directory');
   }
 
   static forRoot(options: { databaseInBackground?: boolean } = {}): DynamicModule {
