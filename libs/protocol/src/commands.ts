@@ -64,7 +64,7 @@ export interface JoinPosition {
 /** Replies go to the asking connection only. */
 export type Reply =
   /** `total`: the room's distinct member count, present when `names` was capped. */
-  | ({ kind: 'user_list'; room: string; names: string[]; total?: number } & JoinPosition)
+  | ({ kind: 'user_list'; room: string; names: readonly string[]; total?: number } & JoinPosition)
   | ({ kind: 'joined'; room: string; who: { id: string; name: string; email?: string } } & JoinPosition)
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }

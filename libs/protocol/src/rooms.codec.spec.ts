@@ -24,6 +24,15 @@ describe('rooms codec', () => {
     });
   });
 
+  it('renders user_list as plain JSON, the same list with each total and position', () => {
+    const names = ['al"ice', 'bob'];
+    const a = JSON.parse(roomsHubCodec.renderReply({ kind: 'user_list', room: 'r', names, total: 5, position: { offset: 3, epoch: 'e' } })!);
+    const b = JSON.parse(roomsHubCodec.renderReply({ kind: 'user_list', room: 'r', names })!);
+    expect(a).toEqual({ type: 'user_list', room: 'r', data: ['al"ice', 'bob'], total: 5, timestamp: expect.any(Number), epoch: 'e', offset: 3 });
+    expect(b).toEqual({ type: 'user_list', room: 'r', data: ['al"ice', 'bob'], timestamp: expect.any(Number) });
+    expect(Object.keys(a)).toEqual(['type', 'room', 'data', 'total', 'timestamp', 'epoch', 'offset']);
+  });
+
   it('renders errors with a stable code', () => {
     const frame = JSON.parse(roomsChatCodec.renderReply({ kind: 'error', code: 'room_full', message: 'room full' })!);
     expect(frame).toMatchObject({ type: 'error', content: 'room full', data: { code: 'room_full' } });

@@ -130,17 +130,19 @@ export class RoomsCodec implements Codec {
 
   renderReply(reply: Reply): string | undefined {
     switch (reply.kind) {
-      case 'user_list':
-        return JSON.stringify({
-          type: 'user_list',
-          room: reply.room,
-          data: reply.names,
+      case 'user_list': {
+        // As JSON.stringify of {type, room, data, total, timestamp, epoch, offset, recovered},
+        // with `data` (up to WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names) rendered once per list.
+        const head = `{"type":"user_list","room":${JSON.stringify(reply.room)},"data":${namesJson(reply.names)}`;
+        const rest = JSON.stringify({
           total: reply.total,
           timestamp: nowSeconds(),
           epoch: reply.position?.epoch,
           offset: reply.position?.offset,
           recovered: reply.recovered,
         });
+        return `${head},${rest.slice(1)}`;
+      }
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
       case 'error':
@@ -151,6 +153,14 @@ export class RoomsCodec implements Codec {
         return undefined;
     }
   }
+}
+
+/** The JSON of a member list, made once per list (a roster hands out the same array while it is unchanged). */
+const renderedNames = new WeakMap<readonly string[], string>();
+function namesJson(names: readonly string[]): string {
+  let json = renderedNames.get(names);
+  if (json === undefined) renderedNames.set(names, (json = JSON.stringify(names)));
+  return json;
 }
 
 export const roomsChatCodec = new RoomsCodec('chat');

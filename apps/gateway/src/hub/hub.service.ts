@@ -118,15 +118,14 @@ export class HubService implements OnModuleInit {
         this.index.join(room, codec, conn);
         conn.rooms.set(room, codec);
       }
-      const read = await this.node.history(room);
-      return this.confirmation(conn, room, style, read?.position);
+      return this.confirmation(conn, room, style, await this.position(room));
     }
     // Resuming: from now on the room's live events wait for the replay.
     if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read;
     try {
       await this.enter(conn, room, codec, maxMembers, mustExist);
-      read = await this.node.history(room, since);
+      read = since === undefined ? await this.position(room).then((position) => position && { position, recovered: false, events: [] }) : await this.node.history(room, since);
     } catch (err) {
       this.recovery.cancel(room, conn);
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
@@ -144,6 +143,15 @@ export class HubService implements OnModuleInit {
     this.metrics.resumes.labels(String(recovered)).inc();
     if (recovered) this.metrics.replayed.inc(read!.events.length);
     return undefined;
+  }
+
+  /**
+   * The room's history position for a joiner that is not resuming: where this replica's
+   * fan-out of the room stands when it knows (every later event reaches the joiner from
+   * here), else read from the history — once per room per replica, not once per join.
+   */
+  private async position(room: string): Promise<StreamPosition | undefined> {
+    return this.recovery.lastDelivered(room) ?? (await this.node.history(room))?.position;
   }
 
   private async confirmation(conn: Connection, room: string, style: JoinStyle, position?: StreamPosition, recovered?: boolean): Promise<Reply> {

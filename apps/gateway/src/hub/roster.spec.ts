@@ -38,7 +38,7 @@ describe('Roster', () => {
     r.remove('n:6');
     r.finishSync([m('n:1', 'alice'), m('n:2', 'bob'), m('n:3', 'carol')]);
     expect(r.syncing).toBe(false);
-    expect(r.list(10).sort()).toEqual(['alice', 'carol', 'eve']);
+    expect([...r.list(10)].sort()).toEqual(['alice', 'carol', 'eve']);
     expect(r.has('n:6')).toBe(false);
   });
 
@@ -49,5 +49,24 @@ describe('Roster', () => {
     r.abandonSync();
     expect(r.syncing).toBe(false);
     expect(r.list(10)).toEqual(['alice']);
+  });
+
+  it('hands out the same list while it is unchanged: names past the cap and repeated names leave it as is', () => {
+    const r = new Roster();
+    r.add(m('n:1', 'alice'));
+    r.add(m('n:2', 'bob'));
+    const first = r.list(2);
+    expect(first).toEqual(['alice', 'bob']);
+    r.add(m('n:3', 'carol')); // past the cap
+    r.add(m('n:4', 'alice')); // a second connection of a listed name
+    expect(r.list(2)).toBe(first);
+    expect(r.total).toBe(3);
+    r.remove('n:4'); // alice still has n:1
+    expect(r.list(2)).toBe(first);
+    r.remove('n:1');
+    expect(r.list(2)).toEqual(['bob', 'carol']);
+    expect(r.list(5)).toEqual(['bob', 'carol']);
+    r.add(m('n:5', 'dave')); // within the cap of the last list
+    expect(r.list(5)).toEqual(['bob', 'carol', 'dave']);
   });
 });

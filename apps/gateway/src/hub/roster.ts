@@ -19,6 +19,8 @@ export class Roster {
   /** Username → how many of the room's connections use it (names are listed once). */
   private readonly names = new Map<string, number>();
   private pending: Change[] | undefined;
+  /** The last `list` answer, kept while it stays true: a join storm into a big room reuses it. */
+  private listed?: { cap: number; names: readonly string[] };
 
   /** Distinct usernames in the room. */
   get total(): number {
@@ -59,6 +61,7 @@ export class Roster {
     this.pending = undefined;
     this.members.clear();
     this.names.clear();
+    this.listed = undefined;
     for (const member of snapshot) this.put(member);
     for (const change of changes) {
       if (change.op === 'add') this.put(change.member);
@@ -71,20 +74,29 @@ export class Roster {
     this.pending = undefined;
   }
 
-  /** Up to `cap` distinct usernames, in the order they first joined. */
-  list(cap: number): string[] {
+  /**
+   * Up to `cap` distinct usernames, in the order they first joined. The same array while the
+   * answer is unchanged (names joining past the cap do not change it), so a renderer may cache
+   * what it made of it.
+   */
+  list(cap: number): readonly string[] {
+    if (this.listed?.cap === cap) return this.listed.names;
     const out: string[] = [];
     for (const name of this.names.keys()) {
       if (out.length >= cap) break;
       out.push(name);
     }
+    this.listed = { cap, names: out };
     return out;
   }
 
   private put(member: RosterMember): void {
     if (this.members.has(member.clientId)) return;
     this.members.set(member.clientId, member.username);
-    this.names.set(member.username, (this.names.get(member.username) ?? 0) + 1);
+    const n = this.names.get(member.username) ?? 0;
+    // A new name lands at the end: it changes a list only while that list is not full.
+    if (n === 0 && this.listed !== undefined && this.names.size < this.listed.cap) this.listed = undefined;
+    this.names.set(member.username, n + 1);
   }
 
   private drop(clientId: string): void {
@@ -93,6 +105,9 @@ export class Roster {
     this.members.delete(clientId);
     const n = (this.names.get(name) ?? 1) - 1;
     if (n > 0) this.names.set(name, n);
-    else this.names.delete(name);
+    else {
+      this.names.delete(name);
+      this.listed = undefined;
+    }
   }
 }
