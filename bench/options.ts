@@ -127,7 +127,8 @@ Size scenarios (run only when named in --scenarios):
 --write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
 Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
---profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r and rooms-2r;
+--profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r, rooms-2r,
+  signaling-2r, fill-room and idle-many;
 BENCH_CLIENT_CPU_PROF=<dir> writes V8 CPU profiles of the load-client processes there.
 --stall: a run whose clients keep reporting but receive nothing for this long ends incomplete.
 Each flag also reads from BENCH_<NAME> (e.g. BENCH_CLIENTS=500, BENCH_QUICK=1).`;

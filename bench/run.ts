@@ -219,11 +219,15 @@ async function main(): Promise<number> {
   }
 
   if (o.profile && o.targets.includes('switchboard')) {
-    // The join path (fill-room, both replicas) and the connect path (idle-many): one more run each under the V8 profiler.
+    // The join path (fill-room, both replicas), the relay path (signaling-2r) and the connect path (idle-many): one more run each under the V8 profiler.
     const scaleProfiles = [
       {
         scenario: 'fill-room',
         run: async (dir: string) => ((await fillRoom('switchboard', o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `fill-room (joins), replica ${i + 1}` })),
+      },
+      {
+        scenario: 'signaling-2r',
+        run: async (dir: string) => ((await signalingRun(o, runCapMs(o), { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `signaling-2r (relays), replica ${i + 1}` })),
       },
       {
         scenario: 'idle-many',
