@@ -388,8 +388,11 @@ async function heldWhileIdle(pool: ScalePool, mute: { proc: number; index: numbe
   const mutedAt = nowMs();
   pool.send(mute.proc, { cmd: 'mute', index: mute.index });
   const closing = Promise.race([mutedClosed, sleep(boundMs * 2).then(() => undefined)]);
+  // Long enough for every connection to be pinged twice after the reset: one interval each.
+  const everyConnectionPingedTwice = sleep(2 * IDLE_PING_PERIOD_S * 1000 + 1000);
   const probed = await sendProbe(pool, o);
   const closed = await closing;
+  await everyConnectionPingedTwice;
   const r = await pool.report();
   const pings = LatencyHistogram.from(r.pingIntervals);
   const late = (us: number) => us / 1000 - IDLE_PING_PERIOD_S * 1000;

@@ -2,7 +2,7 @@ import { loadConfig } from '../../../../libs/config/src';
 import type { Connection } from './connection';
 import type { ConnectionRegistry } from './connection-registry';
 import type { HandshakeService } from './handshake.service';
-import { HeartbeatService } from './heartbeat.service';
+import { HeartbeatService, PING_SLICE_MS } from './heartbeat.service';
 
 function fakeConn(lastSeen: number, connectedAt = lastSeen - 60_000) {
   const c = { lastSeen, connectedAt, pinged: true, open: true, pings: 0, terminated: false, ws: { ping: (): void => void c.pings++ }, terminate: () => void (c.terminated = true) };
@@ -22,13 +22,15 @@ describe('HeartbeatService', () => {
     const hb = new HeartbeatService(config, registry, handshake);
 
     const perSlice: number[] = [];
-    for (let now = t0; now < t0 + 1000; now += 100) {
+    for (let now = t0; now < t0 + 1000; now += PING_SLICE_MS) {
       const before = conns.reduce((n, c) => n + c.pings, 0);
       hb.pingSlice(now);
       perSlice.push(conns.reduce((n, c) => n + c.pings, 0) - before);
     }
-    // 1 s period / 100 ms slices: 10 slices of at most 10 each, every live one pinged once.
-    expect(Math.max(...perSlice)).toBeLessThanOrEqual(10);
+    // 1 s period in slices of PING_SLICE_MS: 96 connections spread evenly, every live one pinged once.
+    const slices = 1000 / PING_SLICE_MS;
+    expect(perSlice).toHaveLength(slices);
+    expect(Math.max(...perSlice)).toBeLessThanOrEqual(Math.ceil(96 / slices));
     expect(conns.filter((c) => c !== dead).every((c) => c.pings === 1)).toBe(true);
     expect(dead.terminated).toBe(true);
     expect(dead.pings).toBe(0);
@@ -49,17 +51,17 @@ describe('HeartbeatService', () => {
   });
 
   it('keeps a filling replica healthy: every arrival is pinged in time, no live one is taken for silent, a dead one goes', () => {
-    // Connections arrive for 14 s (128 per 100 ms); live ones answer every ping at once.
+    // Connections arrive for 14 s (1,280 per second); live ones answer every ping at once.
     const conns: ReturnType<typeof fakeConn>[] = [];
     const registry: ConnectionRegistry = { get size() { return conns.length; }, all: () => conns as unknown as Connection[] };
     const hb = new HeartbeatService(config, registry, handshake); // ping period 1 s, pong wait 3 s
     const t0 = 1_000_000;
     let dead: ReturnType<typeof fakeConn> | undefined;
     let clock = t0;
-    for (let now = t0; now <= t0 + 30_000; now += 100) {
+    for (let now = t0; now <= t0 + 30_000; now += PING_SLICE_MS) {
       clock = now;
       if (now < t0 + 14_000) {
-        for (let i = 0; i < 128; i++) {
+        for (let i = 0; i < (1280 * PING_SLICE_MS) / 1000; i++) {
           const c = fakeConn(now, now);
           c.pinged = false;
           c.ws.ping = () => {
