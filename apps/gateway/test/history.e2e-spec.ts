@@ -99,6 +99,28 @@ describe('history and resume', () => {
     }
   }, 30_000);
 
+  it('a joiner that is not resuming gets the room\'s current position, on a replica already in the room and on one new to it', async () => {
+    const r = await redis();
+    const [a, b] = [await gateway(r), await gateway(r)];
+    const room = 'join-position';
+    const writer = await connect(`${a.url}/ws/${room}?user_id=writer`);
+    expect(await writer.next('user_list')).toMatchObject({ offset: 0 });
+    for (const t of texts(0, 3)) say(writer, room, t);
+    await waitFor(writer, room, 'm2');
+    const at = lastPosition(writer, room);
+    expect(at.offset).toBe(3);
+    // Replica a fans the room out already; replica b has no member in it yet.
+    const here = await connect(`${a.url}/ws/${room}?user_id=here`);
+    const there = await connect(`${b.url}/ws/${room}?user_id=there`);
+    expect(await here.next('user_list')).toMatchObject({ offset: 3, epoch: at.epoch });
+    expect(await there.next('user_list')).toMatchObject({ offset: 3, epoch: at.epoch });
+    say(writer, room, 'next');
+    for (const c of [here, there]) {
+      await waitFor(c, room, 'next');
+      expect(seenIn(c, room)).toEqual([{ offset: 4, epoch: at.epoch, text: 'next' }]);
+    }
+  }, 30_000);
+
   it('past the window a resume says recovered: false with the current position, and replays nothing', async () => {
     const r = await redis();
     const gw = await gateway(r, { WEBSOCKET_HISTORY_SIZE: '5' });

@@ -122,17 +122,19 @@ export class HubService implements OnModuleInit {
     }
     // Resuming: from now on the room's live events wait for the replay.
     if (since !== undefined) this.recovery.begin(room, conn, codec);
-    let read;
+    let read: HistoryRead | undefined;
+    let position: StreamPosition | undefined;
     try {
       await this.enter(conn, room, codec, maxMembers, mustExist);
-      read = since === undefined ? await this.position(room).then((position) => position && { position, recovered: false, events: [] }) : await this.node.history(room, since);
+      if (since === undefined) position = await this.position(room);
+      else position = (read = await this.node.history(room, since))?.position;
     } catch (err) {
       this.recovery.cancel(room, conn);
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
     }
-    this.recovery.noteJoined(room, read?.position);
-    const confirmation = await this.confirmation(conn, room, style, read?.position, since && (read?.recovered ?? false));
+    this.recovery.noteJoined(room, position);
+    const confirmation = await this.confirmation(conn, room, style, position, since && (read?.recovered ?? false));
     if (since === undefined) return confirmation;
     // The client left or went away meanwhile: nothing to resume.
     if (conn.rooms.get(room) !== codec) return undefined;
