@@ -10,6 +10,9 @@ import { LocalIndex } from './local-index';
 import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
 import { TopicSubscriptions } from './topic-subscriptions';
 
+
+const BUS_DOWN = 'message bus unavailable; nothing was delivered, try again';
+const PRESENCE_DOWN = 'presence unavailable; try again';
 /** What the node tells the hub. */
 export interface NodeEvents {
   /** An event arrived on a subscribed topic (after flow control let it through). */
@@ -140,9 +143,13 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
 
   /** Adds a member to presence; returns the room's size cluster-wide. O(1) in the room's size. */
   async addMember(room: string, conn: Connection): Promise<number> {
-    const size = await this.presence.add(room, this.member(conn));
-    this.metrics.presenceSize.inc();
-    return size;
+    try {
+      const size = await this.presence.add(room, this.member(conn));
+      this.metrics.presenceSize.inc();
+      return size;
+    } catch (err) {
+      throw this.unavailable('presence add', err, PRESENCE_DOWN, { room });
+    }
   }
 
   /** Removes a member from presence; if presence is unreachable, retries once the bus is back. */
@@ -157,8 +164,13 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     }
   }
 
-  members(room: string): Promise<PresenceMember[]> {
-    return this.presence.members(room);
+  /** The room's members cluster-wide; rejects with `unavailable` (logged and counted) when presence is down. */
+  async members(room: string): Promise<PresenceMember[]> {
+    try {
+      return await this.presence.members(room);
+    } catch (err) {
+      throw this.unavailable('presence members', err, PRESENCE_DOWN, { room });
+    }
   }
 
   connectionsChanged(): void {
@@ -238,9 +250,9 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     return member;
   }
 
-  private unavailable(what: string, err: unknown): CommandError {
-    this.failed(what, err);
-    return new CommandError(ErrorCode.Unavailable, 'message bus unavailable; nothing was delivered, try again');
+  private unavailable(what: string, err: unknown, message = BUS_DOWN, context: Record<string, unknown> = {}): CommandError {
+    this.failed(what, err, context);
+    return new CommandError(ErrorCode.Unavailable, message);
   }
 
   /** A failure the operator must see: logged with context and counted. */

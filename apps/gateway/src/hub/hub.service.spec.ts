@@ -17,12 +17,12 @@ const STYLES: Record<string, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec
 type FakeConn = Connection & { got: Array<Record<string, unknown>> };
 
 /** A replica without sockets: the real hub, node, index and broadcaster on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}) {
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}, presence = new MemoryPresence(60_000, store)) {
   const config = loadConfig({ WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '5', ...env });
   const index = new LocalIndex();
   const metrics = new Metrics(false);
   const flow = new FlowControl(config, index);
-  const node = new ClusterNode(new MemoryBus(broker), new MemoryPresence(60_000, store), config, index, metrics, flow);
+  const node = new ClusterNode(new MemoryBus(broker), presence, config, index, metrics, flow);
   const hub = new HubService(config, index, node, new Broadcaster(metrics), metrics);
   let seq = 0;
   const connect = async (username: string, codec: Codec = roomsChatCodec): Promise<FakeConn> => {
@@ -42,7 +42,7 @@ function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<s
     await hub.connect(conn);
     return conn;
   };
-  return { hub, node, index, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
+  return { hub, node, index, metrics, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -124,5 +124,31 @@ describe('HubService (two replicas on the memory bus)', () => {
     await a.hub.join(carol, 'elsewhere', 'chat');
     const dave = await b.connect('dave');
     expect(names(await b.hub.list(dave, 'elsewhere'))).toEqual(['carol']);
+  });
+});
+
+describe('HubService when presence is down', () => {
+  /** Presence whose Redis refuses every command. */
+  class DownPresence extends MemoryPresence {
+    override add(): Promise<number> {
+      return Promise.reject(new Error('connect ECONNREFUSED'));
+    }
+    override members(): Promise<never> {
+      return Promise.reject(new Error('connect ECONNREFUSED'));
+    }
+  }
+  const store = new MemoryPresenceStore();
+  const r = replica(new MemoryBroker(), store, {}, new DownPresence(60_000, store));
+  beforeAll(() => r.start());
+  afterAll(() => r.stop());
+
+  it('a join or a member list answers unavailable, logged and counted, and the joiner is in no room', async () => {
+    const ann = await r.connect('ann');
+    await expect(r.hub.join(ann, 'lobby', 'chat')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
+    expect(ann.rooms.size).toBe(0);
+    await expect(r.hub.list(ann, 'lobby')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
+    const metrics = await r.metrics.registry.metrics();
+    expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence add"\} 1\b/);
+    expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence members"\} 1\b/);
   });
 });

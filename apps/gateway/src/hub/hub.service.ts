@@ -251,8 +251,9 @@ export class HubService implements OnModuleInit {
         await this.node.want(Topics.room(room));
         roster.finishSync(await this.node.members(room));
       } catch (err) {
+        // Already an `unavailable` error, logged and counted by the node.
         roster.abandonSync();
-        throw err instanceof CommandError ? err : new CommandError(ErrorCode.Unavailable, 'presence unavailable; try again');
+        throw err;
       } finally {
         this.loading.delete(room);
       }
@@ -267,12 +268,10 @@ export class HubService implements OnModuleInit {
       const roster = this.index.roster(room)!;
       if (roster.syncing) continue;
       roster.beginSync();
+      // A failed read was logged and counted by the node; the roster keeps what events built.
       this.node.members(room).then(
         (members) => roster.finishSync(members),
-        (err: unknown) => {
-          roster.abandonSync();
-          this.node.failed('roster resync', err, { room });
-        },
+        () => roster.abandonSync(),
       );
     }
   }
@@ -379,13 +378,7 @@ export class HubService implements OnModuleInit {
       return roster.total > names.length ? { kind: 'user_list', room, names, total: roster.total } : { kind: 'user_list', room, names };
     }
     // A room this replica is not in: ask presence (on request only, never per join).
-    let members;
-    try {
-      members = await this.node.members(room);
-    } catch (err) {
-      this.node.failed('presence members', err, { room });
-      throw new CommandError(ErrorCode.Unavailable, 'presence unavailable; try again');
-    }
+    const members = await this.node.members(room);
     const all = [...new Set(members.map((m) => m.username))];
     const names = all.slice(0, this.listCap);
     return all.length > names.length ? { kind: 'user_list', room, names, total: all.length } : { kind: 'user_list', room, names };

@@ -84,7 +84,7 @@ export class SignalingService implements OnModuleInit {
   /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
   async joinRoom(conn: Connection, room: string): Promise<Reply> {
     await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
-    const members = await this.readPresence(() => this.node.members(room));
+    const members = await this.node.members(room);
     return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
   }
 
@@ -145,14 +145,5 @@ export class SignalingService implements OnModuleInit {
     const rooms: string[] = [];
     for (const [room, codec] of conn.rooms) if (codec === signalingCodec) rooms.push(room);
     return rooms;
-  }
-
-  private async readPresence<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read();
-    } catch (err) {
-      this.node.failed('presence members', err);
-      throw new CommandError(ErrorCode.Unavailable, 'presence unavailable; try again');
-    }
   }
 }
