@@ -11,10 +11,17 @@ const msg = (offset: number, epoch = E): HubEvent => ({ kind: 'message', room: '
 const join = (clientId: string): HubEvent => ({ kind: 'join', room: 'r', from: { id: 'u', name: 'u' }, clientId, ts: 1 });
 const read = (offset: number, recovered: boolean, events: HubEvent[] = []): HistoryRead => ({ position: { offset, epoch: E }, recovered, events });
 
-function setup() {
+function setup(members: Connection[] = [conn]) {
   const written: Array<[string, string]> = [];
-  const recovery = new RoomRecovery((c, _codec, e) => written.push([c.id, e.kind === 'message' ? `${e.content}` : `${e.kind}:${(e as { clientId?: string }).clientId}`]));
-  return { recovery, written, sent: (id = 'c1') => written.filter(([c]) => c === id).map(([, what]) => what) };
+  const write = (c: Connection, e: HubEvent) => written.push([c.id, e.kind === 'message' ? `${e.content}` : `${e.kind}:${(e as { clientId?: string }).clientId}`]);
+  const recovery = new RoomRecovery((c, _codec, e) => write(c, e));
+  /** A live event as the hub fans it out: what recovery does not take goes to every member (a notice not to its subject). */
+  const deliver = (e: HubEvent) => {
+    const taken = recovery.intercept('r', e);
+    for (const c of members) if (!taken?.has(c) && !('clientId' in e && e.clientId === c.id)) write(c, e);
+    return taken;
+  };
+  return { recovery, deliver, written, sent: (id = 'c1') => written.filter(([c]) => c === id).map(([, what]) => what) };
 }
 
 describe('RoomRecovery', () => {
@@ -32,27 +39,31 @@ describe('RoomRecovery', () => {
   });
 
   it('drops a late live copy of an event already sent, and lets the connection go at the first new one', () => {
-    const { recovery, sent } = setup();
+    const { recovery, deliver, sent } = setup();
     recovery.begin('r', conn, codec);
     recovery.finish('r', conn, { offset: 2, epoch: E }, read(4, true, [msg(3), msg(4)]));
-    expect(recovery.intercept('r', msg(4))).toEqual(new Set([conn]));
-    recovery.intercept('r', join('c9'));
-    expect(recovery.intercept('r', msg(5))).toEqual(new Set([conn]));
-    expect(recovery.intercept('r', msg(6))).toBeUndefined();
-    expect(sent()).toEqual(['m3', 'm4', 'join:c9', 'm5']);
+    expect(deliver(msg(4))).toEqual(new Set([conn]));
+    // Notices are not kept in history, so never duplicates: the fan-out sends them.
+    expect(deliver(join('c9'))).toBeUndefined();
+    // The first new event ends the seam: from there the room's fan-out serves the connection.
+    expect(deliver(msg(5))).toBeUndefined();
+    expect(deliver(msg(6))).toBeUndefined();
+    expect(sent()).toEqual(['m3', 'm4', 'join:c9', 'm5', 'm6']);
   });
 
   it('lets a connection go from its seam after a while even in a room without new messages', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     try {
-      const { recovery, sent } = setup();
+      const { recovery, deliver, sent } = setup();
       recovery.begin('r', conn, codec);
       recovery.finish('r', conn, { offset: 2, epoch: E }, read(2, true));
-      recovery.intercept('r', join('c8'));
+      deliver(join('c8'));
+      expect(deliver(msg(2))).toEqual(new Set([conn])); // a late copy, within the seam: dropped
       jest.setSystemTime(1_000_000 + 6000);
-      expect(recovery.intercept('r', join('c9'))).toEqual(new Set([conn]));
-      expect(recovery.intercept('r', join('c7'))).toBeUndefined();
-      expect(sent()).toEqual(['join:c8', 'join:c9']);
+      expect(deliver(msg(2))).toBeUndefined(); // past the seam's time the connection is let go
+      expect(deliver(join('c9'))).toBeUndefined();
+      expect(sent()).toEqual(['join:c8', 'm2', 'join:c9']);
+      expect(recovery.isReading('r', conn)).toBe(false);
     } finally {
       jest.useRealTimers();
     }
@@ -68,11 +79,11 @@ describe('RoomRecovery', () => {
   });
 
   it('treats events of a new epoch as new whatever their offset', () => {
-    const { recovery, sent } = setup();
+    const { recovery, deliver, sent } = setup();
     recovery.begin('r', conn, codec);
-    recovery.intercept('r', msg(1, 'ep2'));
+    deliver(msg(1, 'ep2'));
     recovery.finish('r', conn, undefined, read(5, false));
-    recovery.intercept('r', msg(2, 'ep2'));
+    expect(deliver(msg(2, 'ep2'))).toBeUndefined();
     expect(sent()).toEqual(['m1', 'm2']);
   });
 

@@ -111,28 +111,25 @@ export class RoomRecovery {
   }
 
   /**
-   * Takes a live room event for the connections being recovered in `room`; returns them
-   * (the fan-out must skip them), or undefined when there are none.
+   * Takes a live room event for the connections being recovered in `room`; returns those it
+   * took (the fan-out must skip them), or undefined when none. A connection still reading
+   * gets it held; one at its seam loses a late copy of an event its replay already sent.
+   * Everything else — an event past the seam, one not kept in history (notices), a seam that
+   * timed out — is left to the fan-out, rendered once for the room.
    */
   intercept(room: string, event: HubEvent): ReadonlySet<Connection> | undefined {
     const pending = this.rooms.get(room);
     if (!pending) return undefined;
-    const taken = new Set(pending.keys());
     const offset = positionOf(event);
+    let taken: Set<Connection> | undefined;
     for (const [conn, state] of pending) {
-      if (state.phase === 'reading') {
-        state.buffer.push(event);
+      if (state.phase === 'reading') state.buffer.push(event);
+      else if (offset === undefined) continue;
+      else if (Date.now() > state.until || offset > state.last || epochOf(event) !== state.epoch) {
+        this.cancel(room, conn);
         continue;
       }
-      if (Date.now() > state.until) {
-        this.cancel(room, conn);
-        if (!isOwnNotice(event, conn)) this.write(conn, state.codec, event);
-      } else if (offset === undefined) {
-        if (!isOwnNotice(event, conn)) this.write(conn, state.codec, event);
-      } else if (offset > state.last || epochOf(event) !== state.epoch) {
-        this.write(conn, state.codec, event);
-        this.cancel(room, conn);
-      }
+      (taken ??= new Set()).add(conn);
     }
     return taken;
   }
