@@ -19,6 +19,8 @@ export interface NodeEvents {
   deliver(topic: string, event: HubEvent): void;
   /** The bus came back after an outage: events may have been missed meanwhile. */
   recovered(): void;
+  /** Presence may have changed without events (replicas restoring their entries): re-read rosters. */
+  rostersStale(): void;
 }
 
 /**
@@ -200,7 +202,7 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     void Promise.all(retry.map(([room, client]) => this.removeMember(room, client))).then(() => {
       this.events?.recovered();
       clearTimeout(this.resyncTimer);
-      this.resyncTimer = setTimeout(() => this.events?.recovered(), this.heartbeatMs + 100);
+      this.resyncTimer = setTimeout(() => this.events?.rostersStale(), this.heartbeatMs + 100);
       this.resyncTimer.unref();
     });
   }

@@ -1,9 +1,10 @@
 import type { Identity } from '../../../../libs/auth/src';
+import type { HistoryRead } from '../../../../libs/bus/src';
 import { MemoryBroker, MemoryBus } from '../../../../libs/bus/src/memory.bus';
 import { loadConfig } from '../../../../libs/config/src';
 import { Metrics } from '../../../../libs/observability/src';
 import { MemoryPresence, MemoryPresenceStore } from '../../../../libs/presence/src/memory.presence';
-import { channelsCodec, type Codec, type Reply, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, type Codec, type HubEvent, type Reply, type StreamPosition, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { Broadcaster } from './broadcaster';
@@ -17,12 +18,12 @@ const STYLES: Record<string, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec
 type FakeConn = Connection & { got: Array<Record<string, unknown>> };
 
 /** A replica without sockets: the real hub, node, index and broadcaster on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}, presence = new MemoryPresence(60_000, store)) {
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}, presence = new MemoryPresence(60_000, store), bus = new MemoryBus(broker)) {
   const config = loadConfig({ WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '5', ...env });
   const index = new LocalIndex();
   const metrics = new Metrics(false);
   const flow = new FlowControl(config, index);
-  const node = new ClusterNode(new MemoryBus(broker), presence, config, index, metrics, flow);
+  const node = new ClusterNode(bus, presence, config, index, metrics, flow);
   const hub = new HubService(config, index, node, new Broadcaster(metrics), metrics);
   let seq = 0;
   const connect = async (username: string, codec: Codec = roomsChatCodec): Promise<FakeConn> => {
@@ -150,5 +151,73 @@ describe('HubService when presence is down', () => {
     const metrics = await r.metrics.registry.metrics();
     expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence add"\} 1\b/);
     expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence members"\} 1\b/);
+  });
+});
+
+describe('HubService after a bus outage', () => {
+  /**
+   * One replica's Redis connections drop (the others' stay up): nothing is delivered to it and
+   * its reads fail while down, while the other replica's publishes still land in the history.
+   */
+  class FlakyBus extends MemoryBus {
+    down = false;
+    override isReady(): boolean {
+      return !this.down && super.isReady();
+    }
+    override enqueue(topic: string, event: HubEvent): void {
+      if (!this.down) super.enqueue(topic, event);
+    }
+    override history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
+      return this.down ? Promise.reject(new Error('connection closed')) : super.history(topic, since);
+    }
+  }
+  class FlakyPresence extends MemoryPresence {
+    override setConnections(nodeId: string, n: number): Promise<void> {
+      return flaky.down ? Promise.reject(new Error('connection closed')) : super.setConnections(nodeId, n);
+    }
+  }
+  const broker = new MemoryBroker({ size: 100, ttlMs: 60_000 });
+  const store = new MemoryPresenceStore();
+  const flaky = new FlakyBus(broker);
+  const env = { WEBSOCKET_HEARTBEAT_INTERVAL: '100ms' };
+  const a = replica(broker, store, env, new FlakyPresence(60_000, store), flaky);
+  const b = replica(broker, store, env);
+  beforeAll(async () => {
+    await a.start();
+    await b.start();
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+  });
+
+  it('members that stayed connected get what they missed once each, in order, in their own dialect, then live traffic', async () => {
+    const chat = await a.connect('chat-member');
+    const hubStyle = await a.connect('hub-member', roomsHubCodec);
+    const writer = await b.connect('writer');
+    await a.hub.join(chat, 'outage', 'chat');
+    await a.hub.join(hubStyle, 'outage', 'hub');
+    await b.hub.join(writer, 'outage', 'chat');
+    b.hub.say(writer, 'outage', 'm1', undefined);
+    await settle();
+
+    flaky.down = true;
+    b.hub.say(writer, 'outage', 'm2', undefined);
+    b.hub.say(writer, 'outage', 'm3', undefined);
+    // Down long enough for the replica to notice (it watches the bus every 200 ms).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(chat.got.filter((f) => f.type === 'message').map((f) => f.content)).toEqual(['m1']);
+
+    flaky.down = false;
+    const deadline = Date.now() + 3000;
+    while (!chat.got.some((f) => f.content === 'm3') && Date.now() < deadline) await settle();
+    b.hub.say(writer, 'outage', 'm4', undefined);
+    await settle();
+    const seen = (c: FakeConn) => c.got.filter((f) => f.type === 'message' || f.type === 'room_message').map((f) => [f.type, f.content ?? (f.data as { message: string }).message, f.offset]);
+    const expected = (type: string) => ['m1', 'm2', 'm3', 'm4'].map((m, i) => [type, m, i + 1]);
+    expect(seen(chat)).toEqual(expected('message'));
+    expect(seen(hubStyle)).toEqual(expected('room_message'));
+    // Nothing told them of a gap (a repeated user_list with recovered: false): history held everything they missed.
+    expect(chat.got.filter((f) => f.type === 'user_list')).toEqual([]);
   });
 });

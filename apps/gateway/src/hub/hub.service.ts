@@ -70,6 +70,7 @@ export class HubService implements OnModuleInit {
         this.resyncRosters();
         this.catchUpRooms();
       },
+      rostersStale: () => this.resyncRosters(),
     });
   }
 
@@ -164,31 +165,27 @@ export class HubService implements OnModuleInit {
 
   /**
    * After a bus outage this replica may have missed room events: each local room resumes
-   * from the last event fanned out here, so members that stayed connected lose nothing.
-   * If the history was lost meanwhile, what the new epoch holds is all new to them.
+   * from the last event fanned out here, so members that stayed connected lose nothing. The
+   * room's live events wait meanwhile; then the missed and the held go through the room's
+   * fan-out once each. If the history was lost meanwhile, what the new epoch holds is all new.
    */
   private catchUpRooms(): void {
     for (const room of [...this.index.roomNames()]) {
       const last = this.recovery.lastDelivered(room);
-      const groups = this.index.groups(room);
-      if (last === undefined || groups === undefined) continue;
-      // Members joining right now resume by their own read.
-      const members = [...groups].flatMap(([codec, conns]) => [...conns].filter((c) => !this.recovery.isReading(room, c)).map((conn) => [conn, codec] as const));
-      for (const [conn, codec] of members) this.recovery.begin(room, conn, codec);
+      if (last === undefined || !this.recovery.holdRoom(room)) continue;
       void this.readSince(room, last).then(
         ({ since, read }) => {
           // Past the window, or the history was lost: the members cannot have all they missed.
-          const gap = read !== undefined && (!read.recovered || since.epoch !== last.epoch);
-          if (gap) this.node.failed('room catch-up', new Error('missed events are past the history window or lost'), { room, members: members.length });
-          for (const [conn, codec] of members) {
-            if (conn.rooms.get(room) !== codec) continue;
-            if (gap) this.tellGap(conn, room, read.recovered ? since : read.position);
-            this.recovery.finish(room, conn, since, read);
+          if (read !== undefined && (!read.recovered || since.epoch !== last.epoch)) {
+            const members = [...(this.index.groups(room)?.values() ?? [])].flatMap((conns) => [...conns]);
+            this.node.failed('room catch-up', new Error('missed events are past the history window or lost'), { room, members: members.length });
+            for (const conn of members) this.tellGap(conn, room, read.recovered ? since : read.position);
           }
+          for (const event of this.recovery.releaseRoom(room, since, read)) this.toRoom(room, event);
         },
         (err: unknown) => {
-          for (const [conn] of members) this.recovery.finish(room, conn, undefined, undefined);
           this.node.failed('room catch-up', err, { room });
+          for (const event of this.recovery.releaseRoom(room, undefined, undefined)) this.toRoom(room, event);
         },
       );
     }
@@ -335,21 +332,27 @@ export class HubService implements OnModuleInit {
       return;
     }
     const room = Topics.roomOf(topic);
-    const groups = room === undefined ? undefined : this.index.groups(room);
+    if (room === undefined || this.recovery.hold(room, event)) return;
+    this.toRoom(room, event);
+  }
+
+  /** A room event to the room's local members, rendered once per codec. */
+  private toRoom(room: string, event: HubEvent): void {
+    const groups = this.index.groups(room);
     if (!groups) return;
     if (event.kind === 'join' || event.kind === 'leave') {
-      const roster = this.index.roster(room!)!;
+      const roster = this.index.roster(room)!;
       if (event.clientId !== undefined) {
         if (event.kind === 'join') roster.add({ clientId: event.clientId, username: event.from.name });
         else roster.remove(event.clientId);
       }
       // A notice per join to every member would make filling a room O(n²).
       if (roster.size > this.listCap) return;
-      this.broadcaster.toGroups(groups, event, event.clientId, this.recovery.intercept(room!, event));
+      this.broadcaster.toGroups(groups, event, event.clientId, this.recovery.intercept(room, event));
       return;
     }
-    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event, undefined, this.recovery.intercept(room!, event)));
-    this.recovery.noteDelivered(room!, event);
+    this.metrics.roomOccupancy.observe(this.broadcaster.toGroups(groups, event, undefined, this.recovery.intercept(room, event)));
+    this.recovery.noteDelivered(room, event);
   }
 
   private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {

@@ -26,14 +26,18 @@ const SEAM_MS = 5000;
  * with what the read returned by offset. The read's reply and the live copies travel on
  * different Redis connections, so a live copy of an event the read already returned can
  * still arrive afterwards: until the first live event past what was sent, copies are
- * dropped by offset. Connections in here get room events from here, not from the fan-out.
+ * dropped by offset; the rest of the room's traffic reaches them through the fan-out.
  *
  * It also remembers, per local room, the position of the last event this replica fanned
- * out, so that after a bus outage the whole room can be resumed from there.
+ * out, so that after a bus outage the whole room can be resumed from there: the room's live
+ * events are held (`holdRoom`) while the history is read, then what was missed and what was
+ * held go through the room's fan-out once each (`releaseRoom`), rendered once per codec.
  */
 export class RoomRecovery {
   private readonly rooms = new Map<string, Map<Connection, Pending>>();
   private readonly delivered = new Map<string, StreamPosition>();
+  /** Rooms being caught up after a bus outage: their live events, held until the read is in. */
+  private readonly held = new Map<string, HubEvent[]>();
 
   constructor(private readonly write: WriteOne) {}
 
@@ -69,9 +73,42 @@ export class RoomRecovery {
     else this.rooms.get(room)!.set(conn, { phase: 'seam', codec: state.codec, last, epoch: read.position.epoch, until: Date.now() + SEAM_MS });
   }
 
-  /** Whether `conn` is reading its history in `room` now. */
-  isReading(room: string, conn: Connection): boolean {
-    return this.rooms.get(room)?.get(conn)?.phase === 'reading';
+  /** Holds `room`'s live events from now on; false when they are held already. */
+  holdRoom(room: string): boolean {
+    if (this.held.has(room)) return false;
+    this.held.set(room, []);
+    return true;
+  }
+
+  /** Takes a live event of a room being caught up; false when the room is not held. */
+  hold(room: string, event: HubEvent): boolean {
+    const held = this.held.get(room);
+    held?.push(event);
+    return held !== undefined;
+  }
+
+  /**
+   * Ends a room's catch-up: returns what its fan-out must send, in order and once each — what
+   * followed `since` (when the read recovered it), then the events held meanwhile, less the
+   * live copies of events the read returned. Without a read, only the held events.
+   */
+  releaseRoom(room: string, since: StreamPosition | undefined, read: HistoryRead | undefined): HubEvent[] {
+    const held = this.held.get(room) ?? [];
+    this.held.delete(room);
+    if (read === undefined) return held;
+    const out: HubEvent[] = [];
+    let last = read.recovered && since !== undefined ? since.offset : read.position.offset;
+    const take = (event: HubEvent) => {
+      const offset = positionOf(event);
+      if (offset === undefined || epochOf(event) !== read.position.epoch) out.push(event);
+      else if (offset > last) {
+        out.push(event);
+        last = offset;
+      }
+    };
+    if (read.recovered) read.events.forEach(take);
+    held.forEach(take);
+    return out;
   }
 
   /** Records that `event` was fanned out to `room` here. */
