@@ -57,6 +57,8 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   private keysTimer?: NodeJS.Timeout;
   /** Whether the last check found (or made) every API key in the credential directory. */
   private keysPublished = false;
+  /** The check under way, if any: the timer does not start a second one beside it. */
+  private keysCheck?: Promise<void>;
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -83,7 +85,12 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
     this.keysTimer.unref();
   }
 
-  private async ensureKeys(): Promise<void> {
+  private ensureKeys(): Promise<void> {
+    this.keysCheck ??= this.checkKeys().finally(() => (this.keysCheck = undefined));
+    return this.keysCheck;
+  }
+
+  private async checkKeys(): Promise<void> {
     try {
       const n = await this.auth.ensureKeys(() => this.users.publishAllKeys());
       this.keysPublished = true;

@@ -67,4 +67,26 @@ describe('Authenticator', () => {
     await expect(gateway.verifyApiKey('key-1')).rejects.toThrow('invalid API key');
     await expect(gateway.verifyApiKey('nonsense')).rejects.toThrow('invalid API key');
   });
+
+  it('puts every key in again after markKeysIncomplete, though the directory says it has them; once done, not again', async () => {
+    let runs = 0;
+    const publishAll = async () => {
+      runs++;
+      return 3;
+    };
+    expect(await api.ensureKeys(publishAll)).toBe(3); // a new directory
+    expect(await api.ensureKeys(publishAll)).toBe(0);
+    api.markKeysIncomplete();
+    expect(await api.ensureKeys(publishAll)).toBe(3);
+    expect(await api.ensureKeys(publishAll)).toBe(0);
+    expect(runs).toBe(2);
+  });
+
+  it('still owes the keys after a failed attempt to put them in again', async () => {
+    await api.ensureKeys(async () => 1);
+    api.markKeysIncomplete();
+    await expect(api.ensureKeys(() => Promise.reject(new Error('redis down')))).rejects.toThrow('redis down');
+    expect(await api.ensureKeys(async () => 1)).toBe(1);
+    expect(await api.ensureKeys(async () => 1)).toBe(0);
+  });
 });

@@ -26,6 +26,8 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners: CredentialListener[] = [];
   private loaded = false;
   private closed = false;
+  /** A key could not be published: the directory lacks it, whatever `keysLoaded` says. */
+  private keysIncomplete = false;
   private pruneTimer?: NodeJS.Timeout;
 
   constructor(
@@ -82,14 +84,32 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Puts every key in with `publishAll` when the directory does not have them all (new, or
-   * it lost its data); resolves how many were published (0 when it had them).
+   * Puts every key in with `publishAll` when the directory does not have them all (new, it
+   * lost its data, or a key failed to go in: `markKeysIncomplete`); resolves how many were
+   * published (0 when it had them).
    */
   async ensureKeys(publishAll: () => Promise<number>): Promise<number> {
-    if (await this.directory.keysLoaded()) return 0;
-    const n = await publishAll();
-    await this.directory.markKeysLoaded();
-    return n;
+    if (!this.keysIncomplete && (await this.directory.keysLoaded())) return 0;
+    // Cleared before the snapshot is read: a key that fails from here on sets it again.
+    const wasIncomplete = this.keysIncomplete;
+    this.keysIncomplete = false;
+    try {
+      const n = await publishAll();
+      await this.directory.markKeysLoaded();
+      return n;
+    } catch (err) {
+      if (wasIncomplete) this.keysIncomplete = true;
+      throw err;
+    }
+  }
+
+  /**
+   * A key could not be published (the directory was unreachable): the next `ensureKeys` puts
+   * every key in again even though the directory says it has them. Kept here, not in the
+   * directory, because the directory is what just failed.
+   */
+  markKeysIncomplete(): void {
+    this.keysIncomplete = true;
   }
 
   /** Ends every session of `userId` issued until now, on every node; resolves once all nodes can see it. */

@@ -5,5 +5,6 @@ export * from './identity';
 export * from './jwt-verifier';
 export * from './memory.credential-directory';
 export * from './redis.credential-directory';
+export * from './request-origin';
 export * from './session-revocations';
 export * from './token-extractor';

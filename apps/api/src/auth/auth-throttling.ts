@@ -4,6 +4,7 @@ import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guar
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request, Response } from 'express';
 import Redis, { Cluster } from 'ioredis';
+import { clientIp } from '../../../../libs/auth/src';
 import type { SwitchboardConfig } from '../../../../libs/config/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import type { Principal } from './credentials.service';
@@ -24,15 +25,6 @@ export function authThrottling(config: SwitchboardConfig, metrics: Metrics): Thr
     ],
     storage: config.bus.kind === 'redis' ? new FailOpenStorage(redisStorage(config), metrics) : undefined,
   };
-}
-
-function clientIp(req: Request, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 function usernameOf(req: Request & { principal?: Principal }): string | undefined {

@@ -5,7 +5,11 @@ import { CredentialsService, type Principal } from './credentials.service';
 
 type WithPrincipal = Request & { principal?: Principal };
 
-/** Lets a request through only with a valid JWT or API key; 401 with the reason otherwise. */
+/**
+ * Lets a request through only with a valid JWT or API key; 401 with the reason otherwise.
+ * Any other failure (the database down) is not the caller's fault: it goes on to the
+ * exception filter, which answers 5xx.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(private readonly credentials: CredentialsService) {}
@@ -17,7 +21,8 @@ export class AuthGuard implements CanActivate {
     try {
       principal = await this.credentials.authenticate(req.headers, query);
     } catch (err) {
-      throw new UnauthorizedException(err instanceof AuthError ? err.message : 'invalid credentials');
+      if (err instanceof AuthError) throw new UnauthorizedException(err.message);
+      throw err;
     }
     if (!principal) throw new UnauthorizedException('authentication required: send a JWT (Authorization: Bearer) or an API key (X-API-Key)');
     req.principal = principal;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { Authenticator, AuthError, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '../../../../libs/auth/src';
+import { Authenticator, AuthError, cookieOriginAllowed, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '../../../../libs/auth/src';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey } from './api-keys';
@@ -17,10 +17,14 @@ export interface Principal {
  * cookie) or an API key (`X-API-Key` header, `Authorization: ApiKey <key>`, `?api_key=`).
  * API keys are looked up by their hash, so a regenerated key stops working at once; JWTs are
  * checked against the session revocations too (a password change ends older tokens).
+ * A browser sends the cookie with requests any site makes (a cross-site form post), so a
+ * cookie counts only from an allowed origin (WEBSOCKET_ALLOWED_ORIGINS; with `*`, this
+ * server's own), as on the gateway.
  */
 @Injectable()
 export class CredentialsService {
   private readonly serviceUsers: Set<string>;
+  private readonly allowedOrigins: readonly string[];
 
   constructor(
     private readonly auth: Authenticator,
@@ -28,6 +32,7 @@ export class CredentialsService {
     @Inject(CONFIG) config: SwitchboardConfig,
   ) {
     this.serviceUsers = new Set(config.api.serviceUsers.map((u) => u.toLowerCase()));
+    this.allowedOrigins = config.ws.allowedOrigins;
   }
 
   /** Resolves the principal, undefined when the request has no credential; throws AuthError on a bad one. */
@@ -38,9 +43,12 @@ export class CredentialsService {
       if (!user) throw new AuthError('invalid API key');
       return { identity: this.identityOf(user), via: 'api_key' };
     }
-    const token = findToken(headers, query)?.token;
-    if (token === undefined) return undefined;
-    return { identity: this.auth.verifyJwt(token), via: 'jwt' };
+    const found = findToken(headers, query);
+    if (found === undefined) return undefined;
+    if (found.source === 'cookie' && !cookieOriginAllowed(this.allowedOrigins, headers.origin, headers.host)) {
+      throw new AuthError('a token cookie counts only from an allowed origin; send the token as Authorization: Bearer');
+    }
+    return { identity: this.auth.verifyJwt(found.token), via: 'jwt' };
   }
 
   /** The permissions a stored user holds: their own plus `broadcast` for SERVICE_USERS. */

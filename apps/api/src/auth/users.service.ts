@@ -1,5 +1,6 @@
 import { Authenticator } from '../../../../libs/auth/src';
-import { ConflictException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Metrics } from '../../../../libs/observability/src';
 import { DuplicateUsernameError } from '../store/duplicate-username.error';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey, newApiKey } from './api-keys';
@@ -13,24 +14,41 @@ import { TokenService } from './token.service';
  */
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger('Users');
+  /** Ends when the running key rotation (or post-publish check) does; see `keyWrite`. */
+  private keyWrites: Promise<void> = Promise.resolve();
+
   constructor(
     @Inject(USER_STORE) private readonly users: UserStore,
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly credentials: CredentialsService,
     private readonly auth: Authenticator,
+    private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * The user is stored first; if their key then cannot reach the credential directory, they
+   * still get it (the api accepts it at once) and the next key check puts every key in again,
+   * so the gateways accept it once the directory is back.
+   */
   async register(username: string, password: string, email?: string): Promise<{ user_id: string; api_key: string }> {
     const apiKey = newApiKey();
+    let user: UserRecord;
     try {
-      const user = await this.users.create({ username, email, passwordHash: await this.passwords.hash(password), apiKeyHash: hashApiKey(apiKey) });
-      await this.auth.publishKey(user.apiKeyHash, this.credentials.ownerOf(user));
-      return { user_id: user.id, api_key: apiKey };
+      user = await this.users.create({ username, email, passwordHash: await this.passwords.hash(password), apiKeyHash: hashApiKey(apiKey) });
     } catch (err) {
       if (err instanceof DuplicateUsernameError) throw new ConflictException(`username "${username}" is taken`);
       throw err;
     }
+    try {
+      await this.auth.publishKey(user.apiKeyHash, this.credentials.ownerOf(user));
+    } catch (err) {
+      this.auth.markKeysIncomplete();
+      this.metrics.errors.labels('credential_key_publish').inc();
+      this.logger.warn({ msg: 'new API key not published to the credential directory; the next key check puts every key in again', userId: user.id, error: (err as Error).message });
+    }
+    return { user_id: user.id, api_key: apiKey };
   }
 
   async login(username: string, password: string): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
@@ -42,33 +60,64 @@ export class UsersService {
   }
 
   /** The old key stops counting on the gateways (directory) before the new one is stored, so a failure never leaves it valid there. */
-  async regenerate(userId: string): Promise<{ api_key: string }> {
-    const user = await this.get(userId);
-    const apiKey = newApiKey();
-    const keyHash = hashApiKey(apiKey);
-    await this.auth.publishKey(keyHash, this.credentials.ownerOf(user), user.apiKeyHash);
-    if (!(await this.users.setApiKeyHash(userId, keyHash))) throw new NotFoundException('user no longer exists');
-    return { api_key: apiKey };
+  regenerate(userId: string): Promise<{ api_key: string }> {
+    return this.keyWrite(async () => {
+      const user = await this.get(userId);
+      const apiKey = newApiKey();
+      const keyHash = hashApiKey(apiKey);
+      await this.auth.publishKey(keyHash, this.credentials.ownerOf(user), user.apiKeyHash);
+      if (!(await this.users.setApiKeyHash(userId, keyHash))) throw new NotFoundException('user no longer exists');
+      return { api_key: apiKey };
+    });
   }
 
+  /** Sessions end before the new password is stored, so a failure never leaves older JWTs valid under a changed password. */
   async changePassword(userId: string, oldPassword: string, newPassword: string): Promise<void> {
     const user = await this.get(userId);
     if (!(await this.passwords.verify(oldPassword, user.passwordHash))) throw new UnauthorizedException('old password is wrong');
-    await this.users.setPasswordHash(userId, await this.passwords.hash(newPassword));
+    const newHash = await this.passwords.hash(newPassword);
     // Every JWT issued so far stops counting, here and on every gateway (whose open connections close with 4001).
     await this.auth.revokeSessions(userId);
+    await this.users.setPasswordHash(userId, newHash);
   }
 
-  /** Publishes every user's API key to the credential directory (at start: it may be new or have lost its data). */
+  /**
+   * Publishes every user's API key to the credential directory (at start: it may be new or
+   * have lost its data). The keys come from a snapshot: a key regenerated meanwhile may have
+   * been put back by it, so afterwards every user whose key changed since gets their current
+   * key again, replacing the snapshot's.
+   */
   async publishAllKeys(): Promise<number> {
-    const users = await this.users.all();
-    for (const user of users) await this.auth.publishKey(user.apiKeyHash, this.credentials.ownerOf(user));
-    return users.length;
+    const snapshot = await this.users.all();
+    for (const user of snapshot) await this.auth.publishKey(user.apiKeyHash, this.credentials.ownerOf(user));
+    // Between rotations: none is between its directory write and its database write, so the
+    // database holds the key every finished rotation published.
+    await this.keyWrite(async () => {
+      const published = new Map(snapshot.map((u) => [u.id, u.apiKeyHash]));
+      for (const user of await this.users.all()) {
+        const put = published.get(user.id);
+        if (put !== undefined && put !== user.apiKeyHash) await this.auth.publishKey(user.apiKeyHash, this.credentials.ownerOf(user), put);
+      }
+    });
+    return snapshot.length;
   }
 
   async get(userId: string): Promise<UserRecord> {
     const user = await this.users.findById(userId);
     if (!user) throw new NotFoundException('user no longer exists');
     return user;
+  }
+
+  /** Runs key rotations and the post-publish check one at a time, in this process. */
+  private async keyWrite<T>(write: () => Promise<T>): Promise<T> {
+    const previous = this.keyWrites;
+    let done!: () => void;
+    this.keyWrites = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await write();
+    } finally {
+      done();
+    }
   }
 }

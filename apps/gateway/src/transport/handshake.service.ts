@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthError, Authenticator, findApiKey, findToken, type Identity } from '../../../../libs/auth/src';
+import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity } from '../../../../libs/auth/src';
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { roomAllowed } from '../../../../libs/protocol/src';
@@ -83,7 +83,7 @@ export class HandshakeService {
       return refuse(403, 'origin not allowed');
     }
 
-    const ip = this.clientIp(req);
+    const ip = clientIp(req, this.config.trustProxy);
     if (!this.connectLimiter.take(ip)) return refuse(429, 'too many connection attempts; slow down');
     if (openConnections >= this.config.ws.maxConnections) return refuse(503, 'server is at its connection limit');
 
@@ -98,7 +98,7 @@ export class HandshakeService {
     const found = findToken(req.headers, url.searchParams);
     let identity: Identity;
     if (found !== undefined) {
-      if (found.source === 'cookie' && !this.cookieOriginAllowed(origin, req.headers.host)) {
+      if (found.source === 'cookie' && !cookieOriginAllowed(this.config.ws.allowedOrigins, origin, req.headers.host)) {
         return refuse(403, 'a token cookie counts only from an allowed origin; send the token as ?token= or Authorization: Bearer');
       }
       try {
@@ -119,31 +119,6 @@ export class HandshakeService {
       return refuse(403, identity.authenticated ? `token does not allow room "${route.room}"` : `guests may not join room "${route.room}"; authenticate`);
     }
     return { ok: true, route, identity, ip };
-  }
-
-  /**
-   * Browsers attach cookies to a WebSocket opened by any site. Clients without `Origin` are not
-   * browsers; a browser's origin must be listed, or, with `*`, be this server's own (its Host).
-   * `Origin: null` (sandboxed pages, files) never matches.
-   */
-  private cookieOriginAllowed(origin: string | undefined, host: string | undefined): boolean {
-    if (origin === undefined) return true;
-    if (!this.anyOrigin) return this.origins.has(origin.toLowerCase());
-    if (host === undefined) return false;
-    try {
-      return new URL(origin).host.toLowerCase() === host.toLowerCase();
-    } catch {
-      return false;
-    }
-  }
-
-  private clientIp(req: IncomingMessage): string {
-    if (this.config.trustProxy) {
-      const forwarded = req.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return req.socket.remoteAddress ?? 'unknown';
   }
 }
 
