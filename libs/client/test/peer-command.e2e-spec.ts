@@ -63,20 +63,20 @@ describe('the switchboard-peer command', () => {
   it('creates, joins, and carries stdin lines to the other peer with the sender id', async () => {
     const one = run(['--url', cluster.signaling(0), '--token', token('one'), '--create']);
     procs.push(one.proc);
-    const room = await until('room id', () => value(one.lines, '# room '));
-    const oneId = await until('client id', () => value(one.lines, '# client '));
+    const room = await until('room id', 20_000, () => value(one.lines, '# room '));
+    const oneId = await until('client id', 20_000, () => value(one.lines, '# client '));
     const two = run(['--url', cluster.signaling(1), '--token', token('two'), '--join', room]);
     procs.push(two.proc);
-    const twoId = await until('client id', () => value(two.lines, '# client '));
-    expect(await until('joined', () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
+    const twoId = await until('client id', 20_000, () => value(two.lines, '# client '));
+    expect(await until('joined', 20_000, () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
 
-    await until('channels open', () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
+    await until('channels open', 20_000, () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
     one.proc.stdin!.write('hello from one\n');
     two.proc.stdin!.write('and hello back\n');
-    await until('line at two', () => two.lines.includes(`${oneId}: hello from one`));
-    await until('line at one', () => one.lines.includes(`${twoId}: and hello back`));
+    await until('line at two', 20_000, () => two.lines.includes(`${oneId}: hello from one`));
+    await until('line at one', 20_000, () => one.lines.includes(`${twoId}: and hello back`));
 
     two.proc.kill('SIGTERM');
-    await until('one sees two go', () => one.lines.includes(`# closed ${twoId}`));
+    await until('one sees two go', 20_000, () => one.lines.includes(`# closed ${twoId}`));
   }, 60000);
 });

@@ -40,7 +40,7 @@ describe('SwitchboardClient reconnects', () => {
     expect(client.connected).toBe(true);
 
     observer.say('lobby', 'welcome back');
-    await until('the message after the reconnect', () => messages.find((m) => m.content === 'welcome back'));
+    await until('the message after the reconnect', 20_000, () => messages.find((m) => m.content === 'welcome back'));
     client.close();
     observer.close();
     lb.close();
@@ -72,7 +72,7 @@ describe('SwitchboardClient reconnects', () => {
       sender.say('resume', `m${i}`);
       await new Promise((r) => setTimeout(r, 15));
     }
-    await until('every message', () => got.length >= 60);
+    await until('every message', 20_000, () => got.length >= 60);
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toEqual(sent);
     expect(gaps).toEqual([]);
@@ -91,9 +91,9 @@ describe('SwitchboardClient reconnects', () => {
     expect(await first.join('general')).toMatchObject({ type: 'channel_joined', channel_id: 'general' });
     await second.connect();
     await second.join('general');
-    await until('chan-b joined, seen by chan-a', () => presence.find((f) => f.type === 'channel_joined' && f.username === 'chan-b'));
+    await until('chan-b joined, seen by chan-a', 20_000, () => presence.find((f) => f.type === 'channel_joined' && f.username === 'chan-b'));
     await second.leave('general');
-    await until('chan-b left', () => presence.find((f) => f.type === 'channel_left' && f.username === 'chan-b'));
+    await until('chan-b left', 20_000, () => presence.find((f) => f.type === 'channel_left' && f.username === 'chan-b'));
     expect(() => first.say('general', 'x')).toThrow(/POST \/api\/v1\/messages/);
     first.close();
     second.close();
