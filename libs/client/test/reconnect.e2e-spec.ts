@@ -18,10 +18,10 @@ describe('SwitchboardClient reconnects', () => {
     const lb = await startTcpBalancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
     const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rita'), initialDelayMs: 100, maxDelayMs: 1000 });
     const closes: number[] = [];
-    const delays: number[] = [];
+    const reconnects: Array<{ attempt: number; delayMs: number }> = [];
     const messages: ServerFrame[] = [];
     client.on('close', ({ code }) => closes.push(code));
-    client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+    client.on('reconnecting', ({ attempt, delayMs }) => reconnects.push({ attempt, delayMs }));
     client.on('message', (f) => messages.push(f));
     const rejoined = new Promise<string[]>((resolve) => client.once('rejoined', resolve));
     await client.connect();
@@ -36,7 +36,9 @@ describe('SwitchboardClient reconnects', () => {
     await first.stop('SIGTERM');
     expect((await rejoined).sort()).toEqual(['lobby', 'news']);
     expect(closes[0]).toBe(1012);
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
+    // Each wait stays within its backoff bound: initialDelayMs doubling per attempt, capped at maxDelayMs.
+    expect(reconnects.length).toBeGreaterThan(0);
+    for (const { attempt, delayMs } of reconnects) expect(delayMs).toBeLessThan(Math.min(1000, 100 * 2 ** (attempt - 1)));
     expect(client.connected).toBe(true);
 
     observer.say('lobby', 'welcome back');
