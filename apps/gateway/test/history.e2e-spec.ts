@@ -1,35 +1,18 @@
 import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
 import { RedisServer, startRedisCluster } from '../../../libs/testing/redis-server';
-import { confirmation, lastPosition, seenIn, waitFor } from './support/history';
+import { confirmation, isMessageIn, lastPosition, seenIn, waitFor } from './support/history';
 import { signToken, TEST_SECRET } from './support/gateway';
+import { redisGatewayEnv, sleep, until } from './support/until';
 import { TestClient, upgradeStatus } from './support/ws-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
-
-async function until(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Resume after reconnect: real gateway processes on a real Redis, real ws clients. */
 describe('history and resume', () => {
   const gws: AppProcess[] = [];
   const clients: TestClient[] = [];
   const redises: RedisServer[] = [];
-  const env = (redis: RedisServer, extra: Record<string, string> = {}) => ({
-    BUS: 'redis',
-    REDIS_URL: redis.url,
-    JWT_SECRET: TEST_SECRET,
-    WEBSOCKET_HEARTBEAT_INTERVAL: '250ms',
-    WEBSOCKET_CONNECTION_TIMEOUT: '1500ms',
-    WEBSOCKET_CONNECT_BURST: '1000',
-    WEBSOCKET_DRAIN_TIMEOUT: '300ms',
-    ...extra,
-  });
+  const env = (redis: RedisServer, extra: Record<string, string> = {}) => redisGatewayEnv(redis.url, TEST_SECRET, { WEBSOCKET_DRAIN_TIMEOUT: '300ms', ...extra });
   const gateway = async (redis: RedisServer, extra?: Record<string, string>) => {
     const gw = await startAppProcess('gateway', env(redis, extra));
     gws.push(gw);
@@ -53,7 +36,7 @@ describe('history and resume', () => {
     await Promise.all(redises.splice(0).map((r) => r.destroy()));
   });
 
-  it('a client drained with 1012 resumes on another replica with every missed message once, in order, by path, join or join_channel', async () => {
+  it('a client drained with 1012 resumes on another replica with every missed message once, in order, by path, join, join_room or join_channel', async () => {
     const r = await redis();
     const [a, b] = await Promise.all([gateway(r), gateway(r)]);
     const room = 'resume-drain';
@@ -61,40 +44,46 @@ describe('history and resume', () => {
     const byPath = await connect(`${a.url}/ws/${room}?user_id=ann`);
     const byJoin = await connect(`${a.url}/ws?user_id=bob`);
     byJoin.send({ type: 'join', room });
+    const byJoinRoom = await connect(`${a.url}/ws?user_id=dan`);
+    byJoinRoom.send({ type: 'join_room', data: room });
     const byChannel = await connect(`${a.url}/api/v1/ws?channel_id=${room}&token=${token}`);
     const writer = await connect(`${b.url}/ws/${room}?user_id=writer`);
     const joined = await byPath.next('user_list');
     expect(joined).toMatchObject({ offset: 0, epoch: expect.any(String) });
     expect(joined).not.toHaveProperty('recovered');
     await byJoin.next('user_list');
+    expect(await byJoinRoom.next('user_list')).toMatchObject({ offset: 0, epoch: joined.epoch });
     expect(await byChannel.next(confirmation)).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
     await writer.next('user_list');
 
     for (const t of texts(0, 5)) say(writer, room, t);
-    for (const c of [byPath, byJoin, byChannel]) await waitFor(c, room, 'm4');
+    for (const c of [byPath, byJoin, byJoinRoom, byChannel]) await waitFor(c, room, 'm4');
     const at = lastPosition(byPath, room);
     expect(at).toEqual({ offset: 5, epoch: joined.epoch });
     expect(seenIn(byChannel, room).map((s) => s.offset)).toEqual([1, 2, 3, 4, 5]);
 
     a.proc.kill('SIGTERM');
-    expect(await Promise.all([byPath.closed, byJoin.closed, byChannel.closed])).toEqual([1012, 1012, 1012]);
+    expect(await Promise.all([byPath.closed, byJoin.closed, byJoinRoom.closed, byChannel.closed])).toEqual([1012, 1012, 1012, 1012]);
     for (const t of texts(5, 25)) say(writer, room, t);
     await waitFor(writer, room, 'm24');
 
     const path = await connect(`${b.url}/ws/${room}?user_id=ann&since=${at.offset}&epoch=${at.epoch}`);
     const join = await connect(`${b.url}/ws?user_id=bob`);
     join.send({ type: 'join', room, since: at });
+    const joinRoom = await connect(`${b.url}/ws?user_id=dan`);
+    joinRoom.send({ type: 'join_room', data: room, since: at });
     const channel = await connect(`${b.url}/api/v1/ws?token=${token}`);
     channel.send({ type: 'join_channel', channel_id: room, since: at });
     expect(await path.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await join.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
+    expect(await joinRoom.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await channel.next(confirmation)).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     say(writer, room, 'live');
-    for (const c of [path, join, channel]) {
+    for (const c of [path, join, joinRoom, channel]) {
       await waitFor(c, room, 'live');
       expect(seenIn(c, room)).toEqual([...texts(5, 25), 'live'].map((text, i) => ({ offset: 6 + i, epoch: at.epoch, text })));
       // The confirmation comes first: nothing of the room before it.
-      const firstMessage = c.frames.findIndex((f) => f.type === 'message');
+      const firstMessage = c.frames.findIndex((f) => isMessageIn(f, room));
       expect(c.frames.findIndex(confirmation)).toBeLessThan(firstMessage);
     }
   }, 30_000);

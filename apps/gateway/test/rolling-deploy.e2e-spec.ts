@@ -6,8 +6,8 @@ import { startTcpBalancer } from '../../../libs/testing/tcp-balancer';
 import { type ServerFrame, SwitchboardClient } from '../../../libs/client/src/node';
 import { TEST_SECRET } from './support/gateway';
 import { ResumingClient } from './support/resuming-client';
+import { redisGatewayEnv, sleep } from './support/until';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOMS = 10;
 const CLIENTS = 30;
 const RATE = 100;
@@ -30,15 +30,12 @@ describe('rolling deploy', () => {
   const library: Array<{ room: string; client: SwitchboardClient; got: ServerFrame[]; gaps: unknown[]; rejoins: number }> = [];
   let lb: Awaited<ReturnType<typeof startTcpBalancer>> | undefined;
 
-  const env = () => ({
-    BUS: 'redis',
-    REDIS_URL: redis.url,
-    JWT_SECRET: TEST_SECRET,
-    WEBSOCKET_HEARTBEAT_INTERVAL: '500ms',
-    WEBSOCKET_CONNECTION_TIMEOUT: '3s',
-    WEBSOCKET_CONNECT_BURST: '1000',
-    WEBSOCKET_DRAIN_TIMEOUT: '1s',
-  });
+  const env = () =>
+    redisGatewayEnv(redis.url, TEST_SECRET, {
+      WEBSOCKET_HEARTBEAT_INTERVAL: '500ms',
+      WEBSOCKET_CONNECTION_TIMEOUT: '3s',
+      WEBSOCKET_DRAIN_TIMEOUT: '1s',
+    });
   const start = async () => {
     const gw = await startAppProcess('gateway', env());
     all.push(gw);

@@ -91,6 +91,31 @@ describe('SwitchboardClient reconnect policy', () => {
     sockets[0].drop(1008);
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(1);
+
+    const closing = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
+    const reconnects: number[] = [];
+    closing.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
+    const open = closing.connect();
+    sockets[1].accept();
+    await open;
+    closing.close();
+    jest.advanceTimersByTime(1000);
+    expect(sockets).toHaveLength(2);
+    expect(closing.connected).toBe(false);
+
+    // Closed while a reconnect was pending: the pending one is called off too.
+    const pending = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 1000 });
+    pending.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const up = pending.connect();
+    sockets[2].accept();
+    await up;
+    sockets[2].drop(1006);
+    expect(reconnects).toEqual([1]); // only the drop scheduled a reconnect, not close()
+    pending.close();
+    jest.advanceTimersByTime(5000);
+    expect(sockets).toHaveLength(3);
+    expect(pending.connected).toBe(false);
   });
 
   it('resumes each room from the last message it saw, passes nothing on twice, and says when there is a gap', async () => {

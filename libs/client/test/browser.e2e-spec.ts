@@ -87,13 +87,13 @@ describe('a browser peer and a Node peer through the cluster', () => {
     manager.on('data', (d) => received.push(d));
     try {
       expect(await client.joinRoom(room)).toEqual([browserId]);
-      await until('node side open', () => opened.has(browserId), 30000);
+      await until('node side open', 30000, () => opened.has(browserId));
       await page.waitForFunction((id) => window.peer.opened.includes(id), client.clientId, { timeout: 30000 });
 
       manager.sendDataToPeer(browserId, new TextEncoder().encode('hello browser'));
       await page.waitForFunction((id) => window.peer.received.some((r) => r.from === id && r.text === 'hello browser'), client.clientId);
       await page.evaluate((id) => window.peer.send(id, 'hello node'), client.clientId);
-      const got = await until('message from the browser', () => received[0]);
+      const got = await until('message from the browser', 20_000, () => received[0]);
       expect(got.from).toBe(browserId);
       expect(new TextDecoder().decode(got.data)).toBe('hello node');
     } finally {

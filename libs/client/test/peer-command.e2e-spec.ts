@@ -1,7 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
-import { TestCluster, token, until } from './cluster';
+import { type AppProcess, startAppProcess } from '../../testing/gateway-process';
+import { register } from '../src/node';
+import { TEST_SECRET, TestCluster, token, until } from './cluster';
 
 const PACKAGE = join(__dirname, '..');
 const BIN = join(PACKAGE, 'dist', 'bin', 'switchboard-peer.cjs');
@@ -35,6 +38,19 @@ describe('the switchboard-peer command', () => {
     for (const p of procs) p.kill('SIGKILL');
     await cluster.stop();
   });
+  /** Peer one creates a room with `oneArgs`, peer two joins it with `twoArgs`; resolves once their data channels are open. */
+  const connectedPair = async (oneArgs: string[], twoArgs: string[]) => {
+    const one = run([...oneArgs, '--create']);
+    procs.push(one.proc);
+    const room = await until('room id', 20_000, () => value(one.lines, '# room '));
+    const oneId = await until('client id', 20_000, () => value(one.lines, '# client '));
+    const two = run([...twoArgs, '--join', room]);
+    procs.push(two.proc);
+    const twoId = await until('client id', 20_000, () => value(two.lines, '# client '));
+    expect(await until('joined', 20_000, () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
+    await until('channels open', 20_000, () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
+    return { one, two, oneId, twoId };
+  };
 
   it('builds a browser bundle that imports nothing (no Node modules, no ws, no werift)', () => {
     for (const file of ['browser/index.mjs', 'browser/index.cjs']) {
@@ -61,22 +77,39 @@ describe('the switchboard-peer command', () => {
   });
 
   it('creates, joins, and carries stdin lines to the other peer with the sender id', async () => {
-    const one = run(['--url', cluster.signaling(0), '--token', token('one'), '--create']);
-    procs.push(one.proc);
-    const room = await until('room id', () => value(one.lines, '# room '));
-    const oneId = await until('client id', () => value(one.lines, '# client '));
-    const two = run(['--url', cluster.signaling(1), '--token', token('two'), '--join', room]);
-    procs.push(two.proc);
-    const twoId = await until('client id', () => value(two.lines, '# client '));
-    expect(await until('joined', () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
-
-    await until('channels open', () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
+    const { one, two, oneId, twoId } = await connectedPair(
+      ['--url', cluster.signaling(0), '--token', token('one')],
+      ['--url', cluster.signaling(1), '--token', token('two')],
+    );
     one.proc.stdin!.write('hello from one\n');
     two.proc.stdin!.write('and hello back\n');
-    await until('line at two', () => two.lines.includes(`${oneId}: hello from one`));
-    await until('line at one', () => one.lines.includes(`${twoId}: and hello back`));
+    await until('line at two', 20_000, () => two.lines.includes(`${oneId}: hello from one`));
+    await until('line at one', 20_000, () => one.lines.includes(`${twoId}: and hello back`));
 
     two.proc.kill('SIGTERM');
-    await until('one sees two go', () => one.lines.includes(`# closed ${twoId}`));
+    await until('one sees two go', 20_000, () => one.lines.includes(`# closed ${twoId}`));
   }, 60000);
+
+  it('signs in with --api-key from the api, and a key the api did not issue is refused', async () => {
+    // The api and a gateway in one process (PGlite in memory): keys it issues open /signaling.
+    const server: AppProcess = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' }, 30000);
+    try {
+      const url = `${server.url}/signaling`;
+      const [{ api_key: keyOne }, { api_key: keyTwo }] = await Promise.all(
+        ['key-one', 'key-two'].map((username) => register(server.http, { username, password: 'secret123' })),
+      );
+      const { one, two, oneId } = await connectedPair(['--url', url, '--api-key', keyOne], ['--url', url, '--api-key', keyTwo]);
+      one.proc.stdin!.write('keyed hello\n');
+      await until('line at two', 20_000, () => two.lines.includes(`${oneId}: keyed hello`));
+
+      const forged = run(['--url', url, '--api-key', `${keyOne.slice(0, -4)}xxxx`, '--create']);
+      procs.push(forged.proc);
+      const [code] = (await once(forged.proc, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(forged.lines.some((l) => l.startsWith('# client '))).toBe(false);
+      expect(forged.lines.join('\n')).toMatch(/stderr: switchboard-peer: .*closed before welcome/);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  }, 90000);
 });

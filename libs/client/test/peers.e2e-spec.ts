@@ -41,21 +41,21 @@ describe('peers over the signaling cluster (werift)', () => {
     const room = await a.client.createRoom();
     expect(await b.client.joinRoom(room)).toEqual([a.client.clientId]);
 
-    await until('both channels open', () => a.opened.has(b.client.clientId) && b.opened.has(a.client.clientId));
+    await until('both channels open', 20_000, () => a.opened.has(b.client.clientId) && b.opened.has(a.client.clientId));
     const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256);
     a.manager.sendDataToPeer(b.client.clientId, bytes);
     b.manager.sendDataToPeer(a.client.clientId, new TextEncoder().encode('hello ann'));
 
-    const atB = await until('bytes at ben', () => b.received[0]);
+    const atB = await until('bytes at ben', 20_000, () => b.received[0]);
     expect(atB.from).toBe(a.client.clientId);
     expect(Buffer.from(atB.data).equals(Buffer.from(bytes))).toBe(true);
-    const atA = await until('text at ann', () => a.received[0]);
+    const atA = await until('text at ann', 20_000, () => a.received[0]);
     expect(atA.from).toBe(b.client.clientId);
     expect(new TextDecoder().decode(atA.data)).toBe('hello ann');
 
     // Leaving closes and forgets the peer on the other side.
     b.client.leaveRoom(room);
-    await until('ann forgets ben', () => a.closed.includes(b.client.clientId));
+    await until('ann forgets ben', 20_000, () => a.closed.includes(b.client.clientId));
     expect(() => a.manager.sendDataToPeer(b.client.clientId, bytes)).toThrow(/no open data channel/);
   }, 60000);
 
@@ -68,9 +68,9 @@ describe('peers over the signaling cluster (werift)', () => {
     expect((await c.client.joinRoom(room)).sort()).toEqual([a.client.clientId, b.client.clientId].sort());
     const all = [a, b, c];
     const ids = all.map((p) => p.client.clientId);
-    await until('six open channels', () => all.every((p, i) => ids.every((id, j) => i === j || p.opened.has(id))));
+    await until('six open channels', 20_000, () => all.every((p, i) => ids.every((id, j) => i === j || p.opened.has(id))));
     for (const p of all) for (const id of ids) if (id !== p.client.clientId) p.manager.sendDataToPeer(id, new TextEncoder().encode(`from ${p.client.clientId} to ${id}`));
-    await until('two messages at each peer', () => all.every((p) => p.received.length === 2));
+    await until('two messages at each peer', 20_000, () => all.every((p) => p.received.length === 2));
     for (const p of all) {
       const texts = p.received.map((r) => new TextDecoder().decode(r.data)).sort();
       const others = ids.filter((id) => id !== p.client.clientId);

@@ -18,10 +18,10 @@ describe('SwitchboardClient reconnects', () => {
     const lb = await startTcpBalancer(() => order.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null));
     const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rita'), initialDelayMs: 100, maxDelayMs: 1000 });
     const closes: number[] = [];
-    const delays: number[] = [];
+    const reconnects: Array<{ attempt: number; delayMs: number }> = [];
     const messages: ServerFrame[] = [];
     client.on('close', ({ code }) => closes.push(code));
-    client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+    client.on('reconnecting', ({ attempt, delayMs }) => reconnects.push({ attempt, delayMs }));
     client.on('message', (f) => messages.push(f));
     const rejoined = new Promise<string[]>((resolve) => client.once('rejoined', resolve));
     await client.connect();
@@ -36,11 +36,13 @@ describe('SwitchboardClient reconnects', () => {
     await first.stop('SIGTERM');
     expect((await rejoined).sort()).toEqual(['lobby', 'news']);
     expect(closes[0]).toBe(1012);
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
+    // Each wait stays within its backoff bound: initialDelayMs doubling per attempt, capped at maxDelayMs.
+    expect(reconnects.length).toBeGreaterThan(0);
+    for (const { attempt, delayMs } of reconnects) expect(delayMs).toBeLessThan(Math.min(1000, 100 * 2 ** (attempt - 1)));
     expect(client.connected).toBe(true);
 
     observer.say('lobby', 'welcome back');
-    await until('the message after the reconnect', () => messages.find((m) => m.content === 'welcome back'));
+    await until('the message after the reconnect', 20_000, () => messages.find((m) => m.content === 'welcome back'));
     client.close();
     observer.close();
     lb.close();
@@ -72,7 +74,7 @@ describe('SwitchboardClient reconnects', () => {
       sender.say('resume', `m${i}`);
       await new Promise((r) => setTimeout(r, 15));
     }
-    await until('every message', () => got.length >= 60);
+    await until('every message', 20_000, () => got.length >= 60);
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toEqual(sent);
     expect(gaps).toEqual([]);
@@ -91,9 +93,9 @@ describe('SwitchboardClient reconnects', () => {
     expect(await first.join('general')).toMatchObject({ type: 'channel_joined', channel_id: 'general' });
     await second.connect();
     await second.join('general');
-    await until('chan-b joined, seen by chan-a', () => presence.find((f) => f.type === 'channel_joined' && f.username === 'chan-b'));
+    await until('chan-b joined, seen by chan-a', 20_000, () => presence.find((f) => f.type === 'channel_joined' && f.username === 'chan-b'));
     await second.leave('general');
-    await until('chan-b left', () => presence.find((f) => f.type === 'channel_left' && f.username === 'chan-b'));
+    await until('chan-b left', 20_000, () => presence.find((f) => f.type === 'channel_left' && f.username === 'chan-b'));
     expect(() => first.say('general', 'x')).toThrow(/POST \/api\/v1\/messages/);
     first.close();
     second.close();

@@ -12,8 +12,10 @@ const turn = () => new Promise((r) => setImmediate(r));
 function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
   const writes: Buffer[] = [];
   const closed: Array<[number, string]> = [];
-  const ws = { readyState: 1, close: (code: number, reason: string) => closed.push([code, reason]), terminate: () => undefined };
-  const socket = { writableLength: 0, write: (b: Buffer) => (writes.push(b), socketTakes), once: () => undefined };
+  // Like ws: close() leaves OPEN for CLOSING at once.
+  const ws = { readyState: 1, close: (code: number, reason: string) => (closed.push([code, reason]), (ws.readyState = 2)), terminate: () => undefined };
+  const drains: Array<() => void> = [];
+  const socket = { writableLength: 0, write: (b: Buffer) => (writes.push(b), socketTakes), once: (_event: 'drain', listener: () => void) => drains.push(listener) };
   const errors: string[] = [];
   const ctx: ConnectionContext = {
     batcher: new WriteBatcher(),
@@ -27,7 +29,7 @@ function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
     ...overrides,
   };
   const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, ws as unknown as WebSocket, socket as unknown as Duplex, ctx);
-  return { conn, writes, closed, errors, socket };
+  return { conn, writes, closed, errors, socket, drains };
 }
 
 const frames = (writes: Buffer[]) => Buffer.concat(writes).toString('latin1');
@@ -73,14 +75,22 @@ describe('Connection', () => {
   });
 
   it('sheds a client whose unsent data passes its bound (1013) and writes nothing more to it', async () => {
-    const { conn, closed, socket } = setup({}, false);
-    conn.write(textFrame('x'.repeat(100)));
+    const { conn, closed, socket, writes, drains } = setup({}, false);
+    const first = textFrame('x'.repeat(100));
+    conn.write(first);
     await turn(); // the socket pushed back: the rest waits for drain
     socket.writableLength = 600;
     conn.write(textFrame('y'.repeat(600)));
     await turn();
     expect(closed).toEqual([[1013, 'slow consumer']]);
     expect(conn.closeReason).toBe('slow_consumer');
+    // Nothing after the shed reaches the socket: not the backlog, not a later frame, not on drain.
+    expect(conn.write(textFrame('z'))).toBe(false);
+    socket.writableLength = 0;
+    for (const drained of drains.splice(0)) drained();
+    await turn();
+    expect(writes).toEqual([first]);
+    expect(conn.pendingBytes).toBe(0);
   });
 
   it('admits a burst, drops past it, and asks to close after repeated strikes', () => {

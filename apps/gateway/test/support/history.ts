@@ -7,11 +7,16 @@ export interface Seen {
   text: string;
 }
 
-/** The chat messages a client received in `room` (rooms `message` or channels `message` frames), in arrival order. */
+/** A chat message in `room` as any dialect renders it: rooms `message` (seed 001), `room_message` (seed 002, `join_room`), channels `message`. */
+export function isMessageIn(f: Frame, room: string): boolean {
+  return (f.type === 'message' && (f.room === room || f.channel_id === room)) || (f.type === 'room_message' && f.room === room);
+}
+
+/** The chat messages a client received in `room`, in arrival order. */
 export function seenIn(client: TestClient, room: string): Seen[] {
   return client.frames
-    .filter((f) => f.type === 'message' && (f.room === room || f.channel_id === room))
-    .map((f) => ({ offset: f.offset as number, epoch: f.epoch as string, text: f.content as string }));
+    .filter((f) => isMessageIn(f, room))
+    .map((f) => ({ offset: f.offset as number, epoch: f.epoch as string, text: (f.type === 'room_message' ? (f.data as { message: string }).message : f.content) as string }));
 }
 
 /** Waits until `client` has seen a message in `room` whose text is `text`. */
