@@ -186,8 +186,8 @@ export class RedisBus implements Bus {
   }
 
   isReady(): boolean {
-    if (this.closed || this.pub.status !== 'ready' || this.shards.size === 0) return false;
-    for (const shard of this.shards.values()) if (!shard.live || shard.conn.status !== 'ready') return false;
+    if (this.closed || !usable(this.pub) || this.shards.size === 0) return false;
+    for (const shard of this.shards.values()) if (!shard.live || !usable(shard.conn)) return false;
     return true;
   }
 
@@ -481,4 +481,13 @@ export function keySlot(key: string): number {
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc & 16383;
+}
+
+/**
+ * Ready, and its socket still writable: when Redis goes away the socket ends a turn or more
+ * before ioredis leaves 'ready', and a command sent in between fails with "Stream isn't
+ * writeable" although the status said ready.
+ */
+function usable(conn: Redis | Cluster): boolean {
+  return conn.status === 'ready' && (!(conn instanceof Redis) || conn.stream?.writable !== false);
 }
