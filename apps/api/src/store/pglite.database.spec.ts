@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from './migrations';
-import { PgliteDatabase } from './pglite.database';
+import { CREATION_MARKER, PgliteDatabase } from './pglite.database';
 import { SqlUserStore } from './sql.user.store';
 import { storeContract } from './testing/store.contract';
 
@@ -49,6 +49,51 @@ describe('PgliteDatabase', () => {
       await again.close();
     }
   }, 120_000);
+
+  it('creates the database again when an earlier creation was stopped halfway, keeping what was there before it', async () => {
+    dir = tempDir();
+    const path = join(dir, 'data');
+    // What a process stopped during its first start leaves: the marker (listing the volume's
+    // own lost+found), a PG_VERSION and some of the files initdb writes.
+    mkdirSync(join(path, 'lost+found'), { recursive: true });
+    writeFileSync(join(path, 'lost+found', 'kept'), 'not ours');
+    writeFileSync(join(path, CREATION_MARKER), JSON.stringify(['lost+found']));
+    writeFileSync(join(path, 'PG_VERSION'), '17\n');
+    mkdirSync(join(path, 'pg_wal'), { recursive: true });
+    writeFileSync(join(path, 'pg_wal', 'half-written'), 'half a page');
+    writeFileSync(join(path, 'postgresql.conf'), '# cut off here');
+
+    const db = await PgliteDatabase.open(path);
+    const created = await (async () => {
+      try {
+        await migrate(db);
+        return await new SqlUserStore(db).create({ username: 'after-crash', passwordHash: 'p', apiKeyHash: 'k' });
+      } finally {
+        await db.close();
+      }
+    })();
+    expect(existsSync(join(path, CREATION_MARKER))).toBe(false);
+    expect(readFileSync(join(path, 'lost+found', 'kept'), 'utf8')).toBe('not ours');
+    expect(existsSync(join(path, 'pg_wal', 'half-written'))).toBe(false);
+
+    const again = await PgliteDatabase.open(path);
+    try {
+      expect(await new SqlUserStore(again).findByUsername('after-crash')).toEqual(created);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+
+  it('never clears a data directory that has no creation marker, even one it cannot open', async () => {
+    dir = tempDir();
+    const path = join(dir, 'data');
+    mkdirSync(path);
+    writeFileSync(join(path, 'PG_VERSION'), 'not a version\n');
+    writeFileSync(join(path, 'precious'), 'data');
+    await expect(PgliteDatabase.open(path)).rejects.toThrow(`PGlite could not open ${path}`);
+    expect(readdirSync(path)).toEqual(expect.arrayContaining(['PG_VERSION', 'precious']));
+    expect(readFileSync(join(path, 'precious'), 'utf8')).toBe('data');
+  }, 60_000);
 
   it('fails to open with the data directory named when it cannot be used', async () => {
     dir = tempDir();
