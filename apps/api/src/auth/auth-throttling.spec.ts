@@ -20,7 +20,8 @@ describe('auth throttling counters in a Redis Cluster', () => {
 
   it('counts attempts across the cluster and closes its connections at shutdown', async () => {
     const config = loadConfig({ BUS: 'redis', REDIS_CLUSTER_NODES: cluster.nodes.join(','), JWT_SECRET: 'throttle-spec-secret-0123456789' });
-    const storage = authThrottling(config, new Metrics(false)).storage as ThrottlerStorage & { onModuleDestroy(): void };
+    const options = authThrottling(config, new Metrics(false)) as { storage?: ThrottlerStorage & { onModuleDestroy(): void } };
+    const storage = options.storage!;
     const probes = cluster.servers.map((s) => new Redis(s.url));
     try {
       expect((await storage.increment('ip:203.0.113.7', 60_000, 5, 60_000, 'ip')).totalHits).toBe(1);
