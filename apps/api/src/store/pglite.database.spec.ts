@@ -25,29 +25,33 @@ storeContract('PGlite, memory://', async () => {
   return { db, close: () => db.close() };
 });
 
+/** Opens `path`, migrates it and stores a user, closes it, opens it again and finds that user. */
+async function expectDurable(path: string, username: string): Promise<void> {
+  const first = await PgliteDatabase.open(path);
+  const created = await (async () => {
+    try {
+      await migrate(first);
+      return await new SqlUserStore(first).create({ username, passwordHash: 'p', apiKeyHash: 'k' });
+    } finally {
+      await first.close();
+    }
+  })();
+  const again = await PgliteDatabase.open(path);
+  try {
+    expect(await migrate(again)).toEqual([]);
+    expect(await new SqlUserStore(again).findByUsername(username.toUpperCase())).toEqual(created);
+  } finally {
+    await again.close();
+  }
+}
+
 describe('PgliteDatabase', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the data when the same data directory is closed and opened again', async () => {
     dir = tempDir();
-    const path = join(dir, 'nested', 'data');
-    const first = await PgliteDatabase.open(path);
-    const created = await (async () => {
-      try {
-        await migrate(first);
-        return await new SqlUserStore(first).create({ username: 'durable', passwordHash: 'p', apiKeyHash: 'k' });
-      } finally {
-        await first.close();
-      }
-    })();
-    const again = await PgliteDatabase.open(path);
-    try {
-      expect(await migrate(again)).toEqual([]);
-      expect(await new SqlUserStore(again).findByUsername('DURABLE')).toEqual(created);
-    } finally {
-      await again.close();
-    }
+    await expectDurable(join(dir, 'nested', 'data'), 'durable');
   }, 120_000);
 
   it('creates the database again when an earlier creation was stopped halfway, keeping what was there before it', async () => {
@@ -63,25 +67,10 @@ describe('PgliteDatabase', () => {
     writeFileSync(join(path, 'pg_wal', 'half-written'), 'half a page');
     writeFileSync(join(path, 'postgresql.conf'), '# cut off here');
 
-    const db = await PgliteDatabase.open(path);
-    const created = await (async () => {
-      try {
-        await migrate(db);
-        return await new SqlUserStore(db).create({ username: 'after-crash', passwordHash: 'p', apiKeyHash: 'k' });
-      } finally {
-        await db.close();
-      }
-    })();
+    await expectDurable(path, 'after-crash');
     expect(existsSync(join(path, CREATION_MARKER))).toBe(false);
     expect(readFileSync(join(path, 'lost+found', 'kept'), 'utf8')).toBe('not ours');
     expect(existsSync(join(path, 'pg_wal', 'half-written'))).toBe(false);
-
-    const again = await PgliteDatabase.open(path);
-    try {
-      expect(await new SqlUserStore(again).findByUsername('after-crash')).toEqual(created);
-    } finally {
-      await again.close();
-    }
   }, 120_000);
 
   it('never clears a data directory that has no creation marker, even one it cannot open', async () => {
