@@ -24,6 +24,10 @@ describe('accounts: register, login, API keys, passwords', () => {
   it.each([
     [{ password: 'secret123' }, /"username" is required/],
     [{ username: 'bob' }, /"password" is required/],
+    [{ username: '', password: 'secret123' }, /^"username" is required$/],
+    [{ username: null, password: 'secret123' }, /^"username" is required$/],
+    [{ username: 'bob', password: '' }, /^"password" is required$/],
+    [{ username: 'bob', password: null }, /^"password" is required$/],
     [{ username: 'bob', password: 'short1' }, /at least 8 characters/],
     [{ username: 'bob', password: 'password' }, /"password" is too common/],
     [{ username: 'bob', password: '12345678' }, /"password" is too common/],
@@ -48,6 +52,18 @@ describe('accounts: register, login, API keys, passwords', () => {
     expect(res.body.error.message).toMatch(reason);
   });
 
+  it('takes an email that is "" or null as none given', async () => {
+    for (const [username, email] of [
+      ['noemail1', ''],
+      ['noemail2', null],
+    ] as const) {
+      const reg = await call('POST', '/auth/register', { username, password: 'secret123', email });
+      expect(reg.status).toBe(201);
+      const me = await call('GET', '/auth/me', undefined, { 'X-API-Key': reg.body.api_key });
+      expect(me.body).toMatchObject({ username, email: null });
+    }
+  });
+
   it('accepts a long passphrase without digits or capitals (NIST SP 800-63B: no composition rules)', async () => {
     const res = await call('POST', '/auth/register', { username: 'horse', password: 'correct horse battery staple' });
     expect(res.status).toBe(201);
@@ -57,6 +73,8 @@ describe('accounts: register, login, API keys, passwords', () => {
 
   it.each([
     [{ username: 'carol' }, /"password" is required/],
+    [{ username: '', password: 'secret123' }, /^"username" is required$/],
+    [{ username: 'carol', password: null }, /^"password" is required$/],
     [{ username: 'carol', password: 12345678 }, /"password" must be a string/],
     [{ username: 'carol', password: 'p'.repeat(100_000) }, /at most 128 characters/],
     [{ username: 'carol', password: 'secret123', remember: true }, /unknown field "remember"/],

@@ -444,7 +444,8 @@ function retryStrategy(times: number): number {
   return Math.min(times * 100, 1000);
 }
 
-function parseNode(node: string): { host: string; port: number } {
+/** `host:port` (the port after the last colon, so IPv6 hosts keep theirs) as ioredis takes a node. */
+export function parseNode(node: string): { host: string; port: number } {
   const at = node.lastIndexOf(':');
   return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
 }

@@ -5,6 +5,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type { Request, Response } from 'express';
 import Redis, { Cluster } from 'ioredis';
 import { clientIp } from '../../../../libs/auth/src';
+import { parseNode } from '../../../../libs/bus/src';
 import type { SwitchboardConfig } from '../../../../libs/config/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import type { Principal } from './credentials.service';
@@ -23,7 +24,7 @@ export function authThrottling(config: SwitchboardConfig, metrics: Metrics): Thr
       { name: 'ip', limit: perIp, ttl: windowMs, getTracker: (req) => clientIp(req as Request, config.trustProxy) },
       { name: 'username', limit: perUsername, ttl: windowMs, getTracker: (req) => usernameOf(req as Request) ?? '', skipIf: (ctx) => usernameOf(ctx.switchToHttp().getRequest()) === undefined },
     ],
-    storage: config.bus.kind === 'redis' ? new FailOpenStorage(redisStorage(config), metrics) : undefined,
+    storage: config.bus.kind === 'redis' ? new FailOpenStorage(redisStorage(config, metrics), metrics) : undefined,
   };
 }
 
@@ -35,17 +36,26 @@ function usernameOf(req: Request & { principal?: Principal }): string | undefine
 
 const COMMAND_TIMEOUT_MS = 2000;
 
-function redisStorage(config: SwitchboardConfig): ThrottlerStorageRedisService {
+function redisStorage(config: SwitchboardConfig, metrics: Metrics): ThrottlerStorageRedisService {
   // An attempt waits at most COMMAND_TIMEOUT_MS for Redis (also while it first connects);
   // past that, FailOpenStorage lets it through.
   const options = { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS };
+  const onError = (err: Error) => {
+    // Like the bus: each attempt that fails for it is logged at warn below; the connection's own errors at debug.
+    metrics.errors.labels('auth_throttle_redis_connection').inc();
+    new Logger('AuthThrottling').debug({ msg: 'Redis connection error', error: err.message });
+  };
+  let storage: ThrottlerStorageRedisService;
   if (config.bus.clusterNodes.length > 0) {
-    const nodes = config.bus.clusterNodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) }));
-    return new ThrottlerStorageRedisService(new Cluster(nodes, { redisOptions: options }));
+    const cluster = new Cluster(config.bus.clusterNodes.map(parseNode), { redisOptions: options, clusterRetryStrategy: (times) => Math.min(times * 100, 1000) });
+    cluster.on('error', onError).on('node error', onError);
+    storage = new ThrottlerStorageRedisService(cluster);
+  } else {
+    const redis = new Redis(config.bus.redisUrl, options);
+    redis.on('error', onError);
+    storage = new ThrottlerStorageRedisService(redis);
   }
-  const redis = new Redis(config.bus.redisUrl, options);
-  redis.on('error', () => undefined); // connection errors are reported per attempt below
-  const storage = new ThrottlerStorageRedisService(redis);
+  // The storage disconnects a client it was handed only when told to (at shutdown, onModuleDestroy).
   storage.disconnectRequired = true;
   return storage;
 }

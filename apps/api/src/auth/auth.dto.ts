@@ -1,12 +1,12 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { body, text } from '../http/validation';
+import { body, optional, text } from '../http/validation';
 import { newPassword, PASSWORD_MAX } from './password-policy';
 
 const username = text({ min: 3, max: 32, pattern: /^[A-Za-z0-9_.-]+$/, what: '3-32 letters, digits, _ . or -' });
 const email = text({ max: 254, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, what: 'an email address' });
 
-export class RegisterDto extends createZodDto(body({ username, password: newPassword(), email: email.optional() })) {}
+export class RegisterDto extends createZodDto(body({ username, password: newPassword(), email: optional(email) })) {}
 
 export class LoginDto extends createZodDto(body({ username: text({ max: 64 }), password: text({ max: PASSWORD_MAX }) })) {}
 

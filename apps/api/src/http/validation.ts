@@ -35,13 +35,25 @@ export interface TextRule {
   what?: string;
 }
 
-/** A required string with length bounds (every string has a maximum) and an optional pattern. */
+/**
+ * A required string with length bounds (every string has a maximum) and an optional pattern.
+ * Missing, `null` and `""` are all "is required", as before the schemas.
+ */
 export function text(rule: TextRule) {
   let schema = z.string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') });
-  schema = schema.min(Math.max(rule.min ?? 1, 1), rule.min !== undefined && rule.min > 1 ? `must be at least ${rule.min} characters` : 'must not be empty');
+  if (rule.min !== undefined && rule.min > 1) schema = schema.min(rule.min, `must be at least ${rule.min} characters`);
   schema = schema.max(rule.max, `must be at most ${rule.max} characters`);
   if (rule.pattern) schema = schema.regex(rule.pattern, `must be ${rule.what ?? `like ${rule.pattern}`}`);
-  return schema;
+  return z.preprocess(absentIfEmpty, schema);
+}
+
+/** A field that may be left out; `null` and `""` count as left out, as before the schemas. */
+export function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess(absentIfEmpty, schema.optional());
+}
+
+function absentIfEmpty(value: unknown): unknown {
+  return value === null || value === '' ? undefined : value;
 }
 
 /** Any JSON value, but present. */

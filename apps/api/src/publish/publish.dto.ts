@@ -1,18 +1,18 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { anyJson, body, oneOf, text } from '../http/validation';
+import { anyJson, body, oneOf, optional, text } from '../http/validation';
 
 export const BROADCAST_TYPES = ['notification', 'system_message'] as const;
 export const ROOM_TYPES = ['room_message', 'notification', 'system_message'] as const;
 
 const data = anyJson().describe('any JSON value, delivered as the frame\'s `data`');
 
-export class BroadcastDto extends createZodDto(body({ type: oneOf(BROADCAST_TYPES).optional().describe('default notification'), data })) {}
+export class BroadcastDto extends createZodDto(body({ type: optional(oneOf(BROADCAST_TYPES)).describe('default notification'), data })) {}
 
-export class RoomBroadcastDto extends createZodDto(body({ type: oneOf(ROOM_TYPES).optional().describe('default room_message'), data })) {}
+export class RoomBroadcastDto extends createZodDto(body({ type: optional(oneOf(ROOM_TYPES)).describe('default room_message'), data })) {}
 
 export class UserMessageDto extends createZodDto(
-  body({ content: text({ max: 64 * 1024 }).optional(), data: z.unknown().optional() }).refine((b) => b.content !== undefined || b.data !== undefined, {
+  body({ content: optional(text({ max: 64 * 1024 })), data: z.unknown().optional() }).refine((b) => b.content !== undefined || b.data !== undefined, {
     message: '"content" or "data" is required',
   }),
 ) {}

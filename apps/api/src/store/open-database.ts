@@ -17,7 +17,7 @@ export function openDatabase(config: SwitchboardConfig, inBackground: boolean): 
     const started = Date.now();
     const db = await createDatabase({ databaseUrl: config.api.databaseUrl, dataDir: config.api.dataDir });
     const applied = await migrate(db);
-    logger.debug({ msg: 'database open', driver: db.kind, ms: Date.now() - started, migrationsApplied: applied });
+    logger.log({ msg: 'database open', driver: db.kind, ms: Date.now() - started, migrationsApplied: applied });
     return db;
   };
   if (config.api.databaseUrl || !inBackground) return open();

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { Database, Queryable } from './database';
 
 /**
@@ -20,11 +19,10 @@ export class OpeningDatabase implements Database {
       (db) => (this.db = db),
       (err: Error) => {
         this.failure = err;
-        new Logger('Database').error({ msg: 'database failed to open', error: err.message });
         throw err;
       },
     );
-    // Logged above, shown by state() (readiness) and by every statement; nothing waits on this promise.
+    // Shown by state() (readiness), by every statement and to whoever awaits ready() (which logs it).
     this.opened.catch(ignoreReported);
   }
 
@@ -48,7 +46,7 @@ export class OpeningDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    // A database that failed to open has nothing to close (the failure was logged then).
+    // A database that failed to open has nothing to close (the failure was reported then).
     const db = await this.opened.catch(ignoreReported);
     await db?.close();
   }

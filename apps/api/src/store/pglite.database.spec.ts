@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from './migrations';
-import { PgliteDatabase } from './pglite.database';
+import { CREATION_MARKER, PgliteDatabase } from './pglite.database';
 import { SqlUserStore } from './sql.user.store';
 import { storeContract } from './testing/store.contract';
 
@@ -25,30 +25,64 @@ storeContract('PGlite, memory://', async () => {
   return { db, close: () => db.close() };
 });
 
+/** Opens `path`, migrates it and stores a user, closes it, opens it again and finds that user. */
+async function expectDurable(path: string, username: string): Promise<void> {
+  const first = await PgliteDatabase.open(path);
+  const created = await (async () => {
+    try {
+      await migrate(first);
+      return await new SqlUserStore(first).create({ username, passwordHash: 'p', apiKeyHash: 'k' });
+    } finally {
+      await first.close();
+    }
+  })();
+  const again = await PgliteDatabase.open(path);
+  try {
+    expect(await migrate(again)).toEqual([]);
+    expect(await new SqlUserStore(again).findByUsername(username.toUpperCase())).toEqual(created);
+  } finally {
+    await again.close();
+  }
+}
+
 describe('PgliteDatabase', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the data when the same data directory is closed and opened again', async () => {
     dir = tempDir();
-    const path = join(dir, 'nested', 'data');
-    const first = await PgliteDatabase.open(path);
-    const created = await (async () => {
-      try {
-        await migrate(first);
-        return await new SqlUserStore(first).create({ username: 'durable', passwordHash: 'p', apiKeyHash: 'k' });
-      } finally {
-        await first.close();
-      }
-    })();
-    const again = await PgliteDatabase.open(path);
-    try {
-      expect(await migrate(again)).toEqual([]);
-      expect(await new SqlUserStore(again).findByUsername('DURABLE')).toEqual(created);
-    } finally {
-      await again.close();
-    }
+    await expectDurable(join(dir, 'nested', 'data'), 'durable');
   }, 120_000);
+
+  it('creates the database again when an earlier creation was stopped halfway, keeping what was there before it', async () => {
+    dir = tempDir();
+    const path = join(dir, 'data');
+    // What a process stopped during its first start leaves: the marker (listing the volume's
+    // own lost+found), a PG_VERSION and some of the files initdb writes.
+    mkdirSync(join(path, 'lost+found'), { recursive: true });
+    writeFileSync(join(path, 'lost+found', 'kept'), 'not ours');
+    writeFileSync(join(path, CREATION_MARKER), JSON.stringify(['lost+found']));
+    writeFileSync(join(path, 'PG_VERSION'), '17\n');
+    mkdirSync(join(path, 'pg_wal'), { recursive: true });
+    writeFileSync(join(path, 'pg_wal', 'half-written'), 'half a page');
+    writeFileSync(join(path, 'postgresql.conf'), '# cut off here');
+
+    await expectDurable(path, 'after-crash');
+    expect(existsSync(join(path, CREATION_MARKER))).toBe(false);
+    expect(readFileSync(join(path, 'lost+found', 'kept'), 'utf8')).toBe('not ours');
+    expect(existsSync(join(path, 'pg_wal', 'half-written'))).toBe(false);
+  }, 120_000);
+
+  it('never clears a data directory that has no creation marker, even one it cannot open', async () => {
+    dir = tempDir();
+    const path = join(dir, 'data');
+    mkdirSync(path);
+    writeFileSync(join(path, 'PG_VERSION'), 'not a version\n');
+    writeFileSync(join(path, 'precious'), 'data');
+    await expect(PgliteDatabase.open(path)).rejects.toThrow(`PGlite could not open ${path}`);
+    expect(readdirSync(path)).toEqual(expect.arrayContaining(['PG_VERSION', 'precious']));
+    expect(readFileSync(join(path, 'precious'), 'utf8')).toBe('data');
+  }, 60_000);
 
   it('fails to open with the data directory named when it cannot be used', async () => {
     dir = tempDir();

@@ -1,16 +1,17 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { Logger } from '@nestjs/common';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database';
 import { TransactionGuard } from './transaction-guard';
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is WebAssembly memory PGlite holds for good:
- * 16 MB keeps an idle standalone server near 200 MB of RSS instead of 330 MB, plenty for
- * one process's users and messages.
+ * 8 MB took an idle standalone server from 309 MB of RSS to 157 MB (README "Start-up time
+ * and memory"), plenty for one process's users and messages.
  */
 const SETTINGS = 'shared_buffers=8MB\n';
 
@@ -51,6 +52,47 @@ async function createInChildProcess(dataDir: string): Promise<void> {
 }
 
 /**
+ * Present in a data directory while a database is being created there; it lists the entries the
+ * directory held before (a mounted volume's `lost+found`, say). A process stopped mid-creation
+ * leaves it behind with half-written files, PG_VERSION among them, that PostgreSQL would refuse.
+ */
+export const CREATION_MARKER = '.switchboard-creating';
+
+/**
+ * Creates the database files in `dataDir`, safe against being stopped halfway: the marker is in
+ * place before the child writes anything and removed once it has succeeded. A directory still
+ * holding the marker gets what the unfinished creation wrote removed, then is created again.
+ * Only a directory with the marker is ever cleared.
+ */
+async function createSafely(dataDir: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const marker = join(dataDir, CREATION_MARKER);
+  if (existsSync(marker)) {
+    const removed = removeUnfinishedCreation(dataDir, marker);
+    new Logger('Database').warn({ msg: 'found an unfinished database creation (the process was stopped while creating it); creating it again', dataDir, removed });
+  } else {
+    // Written whole then renamed, so the marker is either absent or complete.
+    writeFileSync(`${marker}.tmp`, JSON.stringify(readdirSync(dataDir)));
+    renameSync(`${marker}.tmp`, marker);
+  }
+  await createInChildProcess(dataDir);
+  rmSync(marker);
+}
+
+/** Removes every entry the marker does not list as there before; returns their names. */
+function removeUnfinishedCreation(dataDir: string, marker: string): string[] {
+  const before = new Set<string>(JSON.parse(readFileSync(marker, 'utf8')) as string[]);
+  const written = readdirSync(dataDir).filter((name) => name !== CREATION_MARKER && !before.has(name));
+  for (const name of written) rmSync(join(dataDir, name), { recursive: true, force: true });
+  return written;
+}
+
+function needsCreating(dataDir: string): boolean {
+  if (dataDir.includes('://')) return false;
+  return !existsSync(join(dataDir, 'PG_VERSION')) || existsSync(join(dataDir, CREATION_MARKER));
+}
+
+/**
  * Embedded PostgreSQL (PGlite, WebAssembly) in this process: the standalone default.
  *
  * PGlite has a single connection. Its own mutex queues every query behind a running
@@ -77,10 +119,7 @@ export class PgliteDatabase implements Database {
   static async open(dataDir: string): Promise<PgliteDatabase> {
     preferBaselineWasmCompiler();
     try {
-      if (!dataDir.includes('://') && !existsSync(join(dataDir, 'PG_VERSION'))) {
-        mkdirSync(dataDir, { recursive: true });
-        await createInChildProcess(dataDir);
-      }
+      if (needsCreating(dataDir)) await createSafely(dataDir);
       const db = new PgliteDatabase(dataDir);
       await db.pg.waitReady;
       return db;
