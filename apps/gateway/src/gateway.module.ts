@@ -1,5 +1,6 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../../libs/core/src';
+import { DIALECT_TABLE } from './dialects/dialect';
 import { DIALECTS } from './dialects/dialects';
 import { Broadcaster } from './hub/broadcaster';
 import { ClientIdsService } from './hub/client-ids.service';
@@ -29,6 +30,7 @@ import { SessionCloserService } from './transport/session-closer.service';
     DrainService,
     FlowControl,
     SessionCloserService,
+    { provide: DIALECT_TABLE, useValue: DIALECTS },
     // Each dialect's gateway, once (several dialects may share one).
     ...new Set(DIALECTS.map((d) => d.gateway)),
   ],

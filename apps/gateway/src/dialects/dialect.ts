@@ -17,6 +17,12 @@ export interface RouteParams {
 }
 
 /** A request the path matched but whose parameters are wrong (answered 400). */
+/**
+ * Nest token for the dialect table (`DIALECTS`, given by the gateway module). The transport
+ * takes the table from here, so it never imports the dialects' gateways — nor the hub behind them.
+ */
+export const DIALECT_TABLE = Symbol('DIALECT_TABLE');
+
 export interface BadRoute {
   bad: string;
 }

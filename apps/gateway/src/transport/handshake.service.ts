@@ -5,6 +5,7 @@ import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, fi
 import { BUS, type Bus } from '../../../../libs/bus/src/bus';
 import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
 import { roomAllowed } from '../../../../libs/protocol/src';
+import { DIALECT_TABLE, type Dialect } from '../dialects/dialect';
 import { matchRoute, type Route } from './routes';
 import { KeyedRateLimiter } from './token-bucket';
 
@@ -46,6 +47,7 @@ export class HandshakeService {
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly auth: Authenticator,
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(DIALECT_TABLE) private readonly dialects: readonly Dialect[],
   ) {
     this.connectLimiter = new KeyedRateLimiter(config.limits.connectRate, config.limits.connectBurst);
     this.anyOrigin = config.ws.allowedOrigins.includes('*');
@@ -70,7 +72,7 @@ export class HandshakeService {
 
   admit(req: IncomingMessage, openConnections: number): Verdict | Promise<Verdict> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = matchRoute(url.pathname, url.searchParams);
+    const route = matchRoute(this.dialects, url.pathname, url.searchParams);
     if (!route) return refuse(404, 'no WebSocket endpoint at this path');
     if ('bad' in route) return refuse(400, route.bad);
     if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');

@@ -3,7 +3,7 @@ import type { Dialect } from '../dialects/dialect';
 import { DIALECTS } from '../dialects/dialects';
 import { matchRoute, type Route } from './routes';
 
-const route = (path: string, query = '') => matchRoute(path, new URLSearchParams(query)) as Route;
+const route = (path: string, query = '') => matchRoute(DIALECTS, path, new URLSearchParams(query)) as Route;
 
 describe('matchRoute over the dialect registry', () => {
   it('routes the rooms paths, with or without a room and a credential', () => {
@@ -21,19 +21,19 @@ describe('matchRoute over the dialect registry', () => {
   it('routes channels with and without channel_id, and rejects a bad one with a reason', () => {
     expect(route('/api/v1/ws')).toMatchObject({ authRequired: true, dialect: { codec: channelsCodec } });
     expect(route('/api/v1/ws', 'channel_id=general')).toMatchObject({ room: 'general', style: 'channel' });
-    expect(matchRoute('/api/v1/ws', new URLSearchParams('channel_id=a b'))).toEqual({ bad: expect.stringMatching(/invalid channel_id/) });
+    expect(matchRoute(DIALECTS, '/api/v1/ws', new URLSearchParams('channel_id=a b'))).toEqual({ bad: expect.stringMatching(/invalid channel_id/) });
   });
 
   it('routes /signaling to the signaling dialect, credential required, API key accepted', () => {
     expect(route('/signaling')).toMatchObject({ authRequired: true, acceptsApiKey: true, dialect: { name: 'signaling', codec: signalingCodec } });
     expect(route('/signaling/')).toMatchObject({ dialect: { name: 'signaling' } });
-    expect(matchRoute('/signaling/x')).toBeUndefined();
+    expect(matchRoute(DIALECTS, '/signaling/x')).toBeUndefined();
   });
 
   it('answers undefined for paths no dialect claims', () => {
-    expect(matchRoute('/')).toBeUndefined();
-    expect(matchRoute('/health/live')).toBeUndefined();
-    expect(matchRoute('/wsx')).toBeUndefined();
+    expect(matchRoute(DIALECTS, '/')).toBeUndefined();
+    expect(matchRoute(DIALECTS, '/health/live')).toBeUndefined();
+    expect(matchRoute(DIALECTS, '/wsx')).toBeUndefined();
   });
 
   it('gives the first dialect that claims a path, with its credential rule', () => {
@@ -47,8 +47,8 @@ describe('matchRoute over the dialect registry', () => {
       match: (path) => (path === claims ? {} : undefined),
     });
     const table = [fake('a', '/x', true), fake('b', '/x', false), fake('c', '/y', false)];
-    expect(matchRoute('/x', undefined, table)).toMatchObject({ dialect: { name: 'a' }, authRequired: true, acceptsApiKey: false });
-    expect(matchRoute('/y/', undefined, table)).toMatchObject({ dialect: { name: 'c' }, authRequired: false, acceptsApiKey: true });
+    expect(matchRoute(table, '/x')).toMatchObject({ dialect: { name: 'a' }, authRequired: true, acceptsApiKey: false });
+    expect(matchRoute(table, '/y/')).toMatchObject({ dialect: { name: 'c' }, authRequired: false, acceptsApiKey: true });
   });
 });
 
@@ -78,18 +78,18 @@ describe('the dialect registry', () => {
 describe('matchRoute: resuming from the path', () => {
   const q = (query: string) => new URLSearchParams(query);
   it('resumes the room a path joins from ?since=&epoch=', () => {
-    expect(matchRoute('/ws/room1', q('since=12&epoch=ab12'))).toMatchObject({ dialect: { path: '/ws' }, authRequired: false, room: 'room1', style: 'chat', since: { offset: 12, epoch: 'ab12' } });
-    expect(matchRoute('/api/v1/ws', q('channel_id=c1&since=0&epoch=e'))).toMatchObject({ room: 'c1', style: 'channel', since: { offset: 0, epoch: 'e' } });
-    expect(matchRoute('/ws/auth/room1', q('token=x'))).not.toHaveProperty('since');
+    expect(matchRoute(DIALECTS, '/ws/room1', q('since=12&epoch=ab12'))).toMatchObject({ dialect: { path: '/ws' }, authRequired: false, room: 'room1', style: 'chat', since: { offset: 12, epoch: 'ab12' } });
+    expect(matchRoute(DIALECTS, '/api/v1/ws', q('channel_id=c1&since=0&epoch=e'))).toMatchObject({ room: 'c1', style: 'channel', since: { offset: 0, epoch: 'e' } });
+    expect(matchRoute(DIALECTS, '/ws/auth/room1', q('token=x'))).not.toHaveProperty('since');
   });
 
   it('answers a bad since with a reason (400)', () => {
-    expect(matchRoute('/ws/room1', q('since=abc&epoch=e'))).toEqual({ bad: expect.stringContaining('since') });
-    expect(matchRoute('/api/v1/ws', q('channel_id=c1&since=4'))).toEqual({ bad: expect.stringContaining('epoch') });
+    expect(matchRoute(DIALECTS, '/ws/room1', q('since=abc&epoch=e'))).toEqual({ bad: expect.stringContaining('since') });
+    expect(matchRoute(DIALECTS, '/api/v1/ws', q('channel_id=c1&since=4'))).toEqual({ bad: expect.stringContaining('epoch') });
   });
 
   it('ignores since on a path that joins no room', () => {
-    expect(matchRoute('/ws', q('since=abc'))).toMatchObject({ dialect: { path: '/ws' }, authRequired: false });
-    expect(matchRoute('/ws', q('since=abc'))).not.toHaveProperty('since');
+    expect(matchRoute(DIALECTS, '/ws', q('since=abc'))).toMatchObject({ dialect: { path: '/ws' }, authRequired: false });
+    expect(matchRoute(DIALECTS, '/ws', q('since=abc'))).not.toHaveProperty('since');
   });
 });

@@ -1,6 +1,5 @@
 import { type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
 import type { BadRoute, Dialect } from '../dialects/dialect';
-import { DIALECTS } from '../dialects/dialects';
 
 export type { BadRoute } from '../dialects/dialect';
 
@@ -19,12 +18,8 @@ export interface Route {
   since?: StreamPosition;
 }
 
-/** Matches a request to the first dialect that claims its path; undefined for an unknown path (answered 404). */
-export function matchRoute(
-  pathname: string,
-  query: URLSearchParams = new URLSearchParams(),
-  dialects: readonly Dialect[] = DIALECTS,
-): Route | BadRoute | undefined {
+/** Matches a request to the first of `dialects` that claims its path; undefined for an unknown path (answered 404). */
+export function matchRoute(dialects: readonly Dialect[], pathname: string, query: URLSearchParams = new URLSearchParams()): Route | BadRoute | undefined {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   for (const dialect of dialects) {
     const params = dialect.match(path, query);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
+import { DIALECTS } from '../dialects/dialects';
 import { Metrics } from '../../../../libs/observability/src';
 import { FlowControl } from './flow-control';
 import { loadConfig } from '../../../../libs/config/src';
@@ -25,7 +26,7 @@ describe('SwitchboardWsAdapter', () => {
     admit(req: { url?: string; headers: Record<string, string | undefined> }): Verdict | Promise<Verdict> {
       const u = new URL(req.url ?? '/', 'http://x');
       if (u.searchParams.get('token') !== 'good') return { ok: false, status: 401, reason: 'missing or invalid token' };
-      const route = matchRoute(u.pathname, u.searchParams) as Route;
+      const route = matchRoute(DIALECTS, u.pathname, u.searchParams) as Route;
       const verdict: Verdict = { ok: true, route, identity, ip: '127.0.0.1' };
       return u.searchParams.has('slow') ? new Promise((r) => setTimeout(() => r(verdict), 20)) : verdict;
     },
