@@ -9,6 +9,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import { failOpeningOn } from './ws-opening';
@@ -46,10 +47,6 @@ let closing = false;
 
 function emit(e: ScaleEvent): void {
   if (process.connected) process.send!(e);
-}
-
-function startsWith(data: Buffer, prefix: Buffer): boolean {
-  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 function grow(n: number): void {
