@@ -85,6 +85,8 @@ export class ScalePool {
     const merged: ScaleReport = {
       clients: 0,
       clientsWithMessage: 0,
+      clientsWithPingInterval: 0,
+      clientsWithoutPingInterval: 0,
       messages: 0,
       pingIntervals: pings,
       probeLatency: probe,
@@ -94,6 +96,8 @@ export class ScalePool {
     for (const { report: r } of reports) {
       merged.clients += r.clients;
       merged.clientsWithMessage += r.clientsWithMessage;
+      merged.clientsWithPingInterval += r.clientsWithPingInterval;
+      merged.clientsWithoutPingInterval += r.clientsWithoutPingInterval;
       merged.messages += r.messages;
       merged.userList = r.userList ?? merged.userList;
       pings.merge(r.pingIntervals);

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import type { BenchOptions } from './options';
-import { cpuMicros, rssBytes, settledRss, waitForQuiet } from './proc-stats';
+import { cpuMicros, hwmBytes, settledRss, waitForQuiet } from './proc-stats';
 import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
@@ -30,8 +30,8 @@ export const NOTICE_THRESHOLD = 1000;
 const PROBE_ROOM = 'probe';
 /** Members of the idle-many probe room, messages sent to it and their rate. */
 export const PROBE_MEMBERS = 20;
-const PROBE_MESSAGES = 250;
-const PROBE_RATE = 50;
+export const PROBE_MESSAGES = 250;
+export const PROBE_RATE = 50;
 /** idle-many runs the gateway with these heartbeat settings, so a few periods fit in a short run. */
 export const IDLE_PING_PERIOD_S = 5;
 export const IDLE_PONG_WAIT_S = 10;
@@ -61,6 +61,7 @@ export interface FillRoomResult {
   redisTopCommands?: string;
   /** Bytes of join replies (`user_list`) per join. */
   userListBytesPerJoin: number;
+  /** Each server's peak RSS (VmHWM) up to the end of the fill: start-up, the joins, the settling after. */
   peakRssBytes: number[];
   /** One message to the room: members that got it, and how long until the last did (ms). */
   messageReached: number;
@@ -92,8 +93,11 @@ export interface IdleManyResult {
    * (client and server ends are both here); other processes' churn makes it approximate.
    */
   slabPerConnectionKB: number;
-  /** Ping interval − period at the clients (ms), gateway only. */
+  /** Ping interval − period at the clients (ms), gateway only; samples = intervals, probe room's included. */
   pingLateMs?: { p50: number; p99: number; max: number; samples: number };
+  /** Of the N connections, how many saw at least one ping interval (two pings) during the hold, and how many saw none. */
+  pingedConnections?: number;
+  unpingedConnections?: number;
   /** The gateway's longest event-loop stall while the N were held (its nodejs_eventloop_lag_max_seconds). */
   loopLagMaxMs?: number;
   /** A client that stopped answering pings: terminated after (ms), and the bound (PONG_WAIT + PING_PERIOD). */
@@ -215,7 +219,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
     const redisCpu = redisPid ? cpuMicros(redisPid) - redisCpuBefore : undefined;
     const statsAfter = redisUrl ? await redisCommandStats(redisUrl) : undefined;
     const profileFiles = profiled ? ((await Promise.all(servers.map((s) => toggleProfiler(s, 'written')))).filter(Boolean) as string[]) : undefined;
-    const peakRssBytes = pids.map(rssBytes);
+    const peakRssBytes = pids.map(hwmBytes);
     const joined = Math.max(1, opened.connected);
     let redisCommandsPerJoin: number | undefined;
     let redisTopCommands: string | undefined;
@@ -397,6 +401,10 @@ async function heldWhileIdle(pool: ScalePool, mute: { proc: number; index: numbe
   const pings = LatencyHistogram.from(r.pingIntervals);
   const late = (us: number) => us / 1000 - IDLE_PING_PERIOD_S * 1000;
   result.pingLateMs = { p50: late(pings.quantile(0.5)), p99: late(pings.quantile(0.99)), max: pings.count ? late(pings.max) : NaN, samples: pings.count };
+  // The N are in every process but the last (the probe room's).
+  const idle = r.perProcess.slice(0, -1);
+  result.pingedConnections = idle.reduce((n, p) => n + p.clientsWithPingInterval, 0);
+  result.unpingedConnections = idle.reduce((n, p) => n + p.clientsWithoutPingInterval, 0);
   result.mutedBoundMs = boundMs;
   result.mutedClosedAfterMs = closed ? closed.at - mutedAt : undefined;
   result.mutedCloseCode = closed?.code;
