@@ -12,7 +12,6 @@
  *              WEBSOCKET_PING_PERIOD, how soon a client that stops answering pings is
  *              terminated, and p99 latency of a 20-member probe room meanwhile.
  */
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { LatencyHistogram } from './histogram';
@@ -22,7 +21,7 @@ import { cpuMicros, hwmBytes, settledRss, waitForQuiet } from './proc-stats';
 import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
-import { gatewayEnv, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { benchToken, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FILL_ROOM = 'fill';
 /** The gateway's default WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: up to it every join sends a notice to every member. */
@@ -116,13 +115,6 @@ export interface IdleManyResult {
 function slabBytes(): number {
   const kb = /^Slab:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
   return kb ? Number(kb) * 1024 : NaN;
-}
-
-/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv). */
-export function benchToken(sub: string, rooms?: string[]): string {
-  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, rooms, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac('sha256', gatewayEnv().JWT_SECRET).update(body).digest('base64url')}`;
 }
 
 let sourceBlock = 0;

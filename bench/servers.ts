@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -33,6 +34,13 @@ export interface Cluster {
   redis: RedisUnderTest;
   /** Replicas first, then Redis. */
   stop(): Promise<void>;
+}
+
+/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv). */
+export function benchToken(sub: string, rooms?: string[]): string {
+  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, rooms, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${body}.${createHmac('sha256', gatewayEnv().JWT_SECRET).update(body).digest('base64url')}`;
 }
 
 /** V8 flags the gateway runs with, as in the Dockerfile. */
