@@ -239,6 +239,8 @@ function report(): ScaleReport {
   let clientsWithPingInterval = 0;
   for (let i = 0; i < held.length; i++) {
     clientsWithMessage += gotMessage[i];
+    // A muted client stops answering pings, so the server may rightly stop pinging it.
+    if (muted.has(i)) continue;
     readyClients += ready[i];
     clientsWithPingInterval += ready[i] & gotPingInterval[i];
   }

@@ -94,7 +94,7 @@ export interface IdleManyResult {
   slabPerConnectionKB: number;
   /** Ping interval − period at the clients (ms), gateway only; samples = intervals, probe room's included. */
   pingLateMs?: { p50: number; p99: number; max: number; samples: number };
-  /** Of the N connections, how many saw at least one ping interval (two pings) during the hold, and how many saw none. */
+  /** Of the N connections but the muted one, how many saw at least one ping interval (two pings) during the hold, and how many saw none. */
   pingedConnections?: number;
   unpingedConnections?: number;
   /** The gateway's longest event-loop stall while the N were held (its nodejs_eventloop_lag_max_seconds). */

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startAppProcess } from '../libs/testing/gateway-process';
 import { RedisServer } from '../libs/testing/redis-server';
+import { signToken } from '../libs/testing/token';
 import { atExit, ended, track } from './children';
 
 /** `switchboard`: the gateway. `ws-reference`: a naive `ws` server (one node). `socketio`: Socket.IO 4 with the Redis adapter (cluster). */
@@ -36,11 +36,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv). */
+/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv), valid for an hour. */
 export function benchToken(sub: string, rooms?: string[]): string {
-  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, rooms, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac('sha256', gatewayEnv().JWT_SECRET).update(body).digest('base64url')}`;
+  return signToken(rooms ? { sub, rooms } : { sub }, gatewayEnv().JWT_SECRET);
 }
 
 /** V8 flags the gateway runs with, as in the Dockerfile. */
