@@ -11,6 +11,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
@@ -179,10 +180,6 @@ function validShape(client: Client, frame: unknown): boolean {
     typeof f.username === 'string' &&
     typeof f.timestamp === 'number'
   );
-}
-
-function startsWith(data: Buffer, prefix: Buffer): boolean {
-  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 function frameType(data: Buffer): string | undefined {

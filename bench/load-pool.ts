@@ -1,6 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
-import { ended, track } from './children';
+import { ClientProcess } from './client-process';
 import { LatencyHistogram } from './histogram';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 
@@ -9,80 +7,46 @@ type EventOf<K extends LoadEvent['ev']> = Extract<LoadEvent, { ev: K }>;
 /** A process whose last progress report is more recent than this is reporting (they come every 250 ms). */
 const REPORTING_MS = 1_500;
 
-/** One forked load-client process and the events it sends back. */
+/** One forked load-client process and what its progress reports said. */
 class LoadProcess {
-  readonly proc: ChildProcess;
+  readonly client: ClientProcess<LoadCommand, LoadEvent>;
   deliveries = 0;
   lastDeliveryAt = 0;
   /** When the last progress report arrived, and the last one that showed more deliveries (orchestrator clock). */
   lastReportAt = 0;
   lastProgressAt = 0;
   complete = false;
-  private readonly waiters = new Map<string, Array<(e: LoadEvent) => void>>();
-  failure?: Error;
-  private readonly onFailure = new Set<(err: Error) => void>();
 
   constructor(readonly index: number) {
     // BENCH_CLIENT_CPU_PROF=<dir>: V8 CPU profiles of the load clients (to see what keeps them busy).
     const profDir = process.env.BENCH_CLIENT_CPU_PROF;
-    const execArgv = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-    this.proc = track(fork(join(__dirname, 'load-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv }));
-    this.proc.on('message', (e: LoadEvent) => this.onEvent(e));
-    this.proc.once('exit', (code, signal) => this.fail(new Error(`load client ${index} exited (${code ?? signal})`)));
+    this.client = new ClientProcess(`load client ${index}`, 'load-client.js', profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+    this.client.listen((e) => this.onEvent(e));
+  }
+
+  get failure(): Error | undefined {
+    return this.client.failure;
   }
 
   send(cmd: LoadCommand): void {
-    if (this.proc.connected) this.proc.send(cmd);
+    this.client.send(cmd);
   }
 
-  /** The next event of a kind, or an error if the process fails or the wait times out. */
   next<K extends LoadEvent['ev']>(ev: K, timeoutMs: number): Promise<EventOf<K>> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      const done = (e: LoadEvent) => {
-        clearTimeout(timer);
-        this.onFailure.delete(onFail);
-        resolve(e as EventOf<K>);
-      };
-      const onFail = (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      const timer = setTimeout(() => {
-        this.onFailure.delete(onFail);
-        const list = this.waiters.get(ev) ?? [];
-        list.splice(list.indexOf(done), 1);
-        reject(new Error(`load client ${this.index}: no "${ev}" within ${timeoutMs}ms`));
-      }, timeoutMs);
-      this.onFailure.add(onFail);
-      const list = this.waiters.get(ev) ?? [];
-      list.push(done);
-      this.waiters.set(ev, list);
-    });
+    return this.client.next(ev, timeoutMs);
   }
 
-  async close(): Promise<void> {
-    this.send({ cmd: 'close' });
-    await ended(this.proc, 5_000);
+  close(): Promise<void> {
+    return this.client.close({ cmd: 'close' }, 5_000);
   }
 
   private onEvent(e: LoadEvent): void {
-    if (e.ev === 'progress' || e.ev === 'complete') {
-      this.lastReportAt = Date.now();
-      if (e.deliveries !== this.deliveries) this.lastProgressAt = this.lastReportAt;
-      this.deliveries = e.deliveries;
-      this.lastDeliveryAt = e.lastDeliveryAt;
-      if (e.ev === 'complete') this.complete = true;
-    }
-    if (e.ev === 'fatal') return this.fail(new Error(`load client ${this.index}: ${e.error}`));
-    const list = this.waiters.get(e.ev);
-    list?.shift()?.(e);
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const f of this.onFailure) f(err);
-    this.onFailure.clear();
+    if (e.ev !== 'progress' && e.ev !== 'complete') return;
+    this.lastReportAt = Date.now();
+    if (e.deliveries !== this.deliveries) this.lastProgressAt = this.lastReportAt;
+    this.deliveries = e.deliveries;
+    this.lastDeliveryAt = e.lastDeliveryAt;
+    if (e.ev === 'complete') this.complete = true;
   }
 }
 

@@ -35,7 +35,7 @@ import {
   type RunScenario,
 } from './scenarios';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
-import { type SignalingResult, signalingRun, signalingTable } from './signaling';
+import { relayRate, SIGNALING_CANDIDATES, type SignalingResult, signalingRun, signalingTable } from './signaling';
 // --- size scenarios (issue 9) ---
 import { fillRoom, type FillRoomResult, idleMany, type IdleManyResult } from './scale';
 import { fillRoomNotes, fillRoomTable, idleManyNote, idleManyTable, scaleAimsTable } from './scale-report';
@@ -145,8 +145,8 @@ interface Results {
   idleMany: IdleManyResult[];
   resume: ResumeResult[];
   signaling: SignalingResult[];
-  /** Hottest functions per profiled gateway process. */
-  profiles: Array<{ label: string; profile: ReturnType<typeof hottest> }>;
+  /** Hottest functions per profiled gateway process, and the window the profile covers. */
+  profiles: Array<{ label: string; window: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
   errors: string[];
 }
@@ -206,7 +206,7 @@ async function main(): Promise<number> {
       } else if (scenario === 'signaling-2r') {
         const r = await signalingRun(o, runCapMs(o));
         results.signaling.push(r);
-        log(`${name}: ${Math.round(r.relaysPerSec)} relays/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuPerRelayMicros.toFixed(1)} µs server CPU per relay`);
+        log(`${name}: ${relayRate(r)}, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuPerRelayMicros.toFixed(1)} µs server CPU per relay`);
       } else {
         const r = await idle(target, o, scenario === 'idle-room');
         results.idle.push(r);
@@ -220,22 +220,28 @@ async function main(): Promise<number> {
 
   if (o.profile && o.targets.includes('switchboard')) {
     // The join path (fill-room, both replicas), the relay path (signaling-2r) and the connect path (idle-many): one more run each under the V8 profiler.
+    const fillWindow = 'first handshake → every server quiet after the last join';
+    const relayWindow = 'first relay sent → last relay delivered';
     const scaleProfiles = [
       {
         scenario: 'fill-room',
-        run: async (dir: string) => ((await fillRoom('switchboard', o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `fill-room (joins), replica ${i + 1}` })),
+        run: async (dir: string) => ((await fillRoom('switchboard', o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `fill-room (joins), replica ${i + 1}`, window: fillWindow })),
       },
       {
         scenario: 'signaling-2r',
-        run: async (dir: string) => ((await signalingRun(o, runCapMs(o), { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `signaling-2r (relays), replica ${i + 1}` })),
+        run: async (dir: string) => ((await signalingRun(o, runCapMs(o), { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `signaling-2r (relays), replica ${i + 1}`, window: relayWindow })),
       },
       {
         scenario: 'idle-many',
         run: async (dir: string) => {
           const files = (await idleMany('switchboard', o, { dir })).profileFiles;
           return [
-            { file: files?.connect, label: `idle-many, while ${o.idleManyClients} connect` },
-            { file: files?.hold, label: `idle-many, while ${o.idleManyClients} are held (pings, probe room)` },
+            { file: files?.connect, label: `idle-many, while ${o.idleManyClients} connect`, window: 'first handshake → last connection open' },
+            {
+              file: files?.hold,
+              label: `idle-many, while ${o.idleManyClients} are held (pings, probe room)`,
+              window: 'a client muted → it was closed, a probe round sent and every connection pinged twice',
+            },
           ];
         },
       },
@@ -250,7 +256,7 @@ async function main(): Promise<number> {
         const dir = join(o.profileDir, scenario);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
-        for (const { file, label } of await run(dir)) if (file) results.profiles.push({ label, profile: hottest(file) });
+        for (const { file, label, window } of await run(dir)) if (file) results.profiles.push({ label, window, profile: hottest(file) });
       } catch (err) {
         results.errors.push(`profile ${scenario}: ${(err as Error).message}`);
       }
@@ -274,7 +280,7 @@ async function main(): Promise<number> {
         if (!r.profileFiles?.length) throw new Error(`no .cpuprofile written in ${profile.dir}`);
         r.profileFiles.forEach((file, i) => {
           const label = r.replicas === 1 ? scenario : `${scenario}, replica ${i + 1}${i === 0 ? ' (the sender\'s)' : ''}`;
-          results.profiles.push({ label, profile: hottest(file) });
+          results.profiles.push({ label, window: 'first send → last delivery', profile: hottest(file) });
           log(`${name}: ${file}`);
         });
       } catch (err) {
@@ -363,8 +369,9 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   }
   if (r.signaling.length) {
     out.push(
-      `Signaling relay across ${REPLICAS} replicas (signaling-2r): ${o.signalingPairs} pairs × (offer + answer + 10 ICE candidates), creator on replica 1, joiner on replica 2 ` +
-        '(relays/s = relays ÷ first send → last delivery, paced; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart)',
+      `Signaling relay across ${REPLICAS} replicas (signaling-2r): ${o.signalingPairs} pairs × (offer + answer + ${SIGNALING_CANDIDATES} ICE candidates), creator on replica 1, joiner on replica 2 ` +
+        `(achieved relays/s = relays delivered ÷ first send → last delivery; paced (--signaling-rate > 0) it follows the offered rate, pairs/s × ${2 + SIGNALING_CANDIDATES}, ` +
+        'so only a run with --signaling-rate 0, all pairs at once, measures capacity; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart)',
     );
     out.push(signalingTable(r.signaling), '');
   }
@@ -382,8 +389,8 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);
   if (o.quick) warnings.push('--quick: too few deliveries for stable per-delivery figures (CPU is read in 10 ms ticks); a smoke run only');
   if (warnings.length) out.push('Warnings', ...warnings.map((w) => `  ${w}`), '');
-  for (const { label, profile } of r.profiles) {
-    out.push(`Gateway CPU profile, ${label} (first send → last delivery, ${(profile.totalMs / 1000).toFixed(1)} s sampled): top self time`);
+  for (const { label, window, profile } of r.profiles) {
+    out.push(`Gateway CPU profile, ${label} (${window}, ${(profile.totalMs / 1000).toFixed(1)} s sampled): top self time`);
     out.push(profileTable(profile), '');
   }
   if (r.skipped.length) out.push(`Skipped (deadline): ${r.skipped.join(', ')}`);

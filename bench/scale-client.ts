@@ -9,6 +9,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import { failOpeningOn } from './ws-opening';
@@ -31,8 +32,13 @@ interface Held {
 }
 
 const held: Held[] = [];
-/** Per client (by index in `held`): got a message since the last reset; when its last ping came (ms, 0: none yet). */
+/**
+ * Per client (by index in `held`): it became ready; it got a message since the last reset; it
+ * saw a ping interval (two pings) since the last reset; when its last ping came (ms, 0: none yet).
+ */
+let ready = new Uint8Array(0);
 let gotMessage = new Uint8Array(0);
+let gotPingInterval = new Uint8Array(0);
 let lastPingAt = new Float64Array(0);
 const muted = new Set<number>();
 let messages = 0;
@@ -48,18 +54,18 @@ function emit(e: ScaleEvent): void {
   if (process.connected) process.send!(e);
 }
 
-function startsWith(data: Buffer, prefix: Buffer): boolean {
-  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+function grown<T extends Uint8Array | Float64Array>(a: T, n: number, make: (n: number) => T): T {
+  const b = make(n);
+  b.set(a);
+  return b;
 }
 
 function grow(n: number): void {
   if (gotMessage.length >= n) return;
-  const g = new Uint8Array(n);
-  g.set(gotMessage);
-  gotMessage = g;
-  const p = new Float64Array(n);
-  p.set(lastPingAt);
-  lastPingAt = p;
+  ready = grown(ready, n, (k) => new Uint8Array(k));
+  gotMessage = grown(gotMessage, n, (k) => new Uint8Array(k));
+  gotPingInterval = grown(gotPingInterval, n, (k) => new Uint8Array(k));
+  lastPingAt = grown(lastPingAt, n, (k) => new Float64Array(k));
 }
 
 function onMessage(index: number, content: unknown): void {
@@ -91,7 +97,10 @@ function onFrame(index: number, data: Buffer, ready: () => void): void {
 
 function onPing(index: number): void {
   const now = nowMs();
-  if (lastPingAt[index] > 0) pingIntervals.record((now - lastPingAt[index]) * 1000);
+  if (lastPingAt[index] > 0) {
+    pingIntervals.record((now - lastPingAt[index]) * 1000);
+    gotPingInterval[index] = 1;
+  }
   lastPingAt[index] = now;
 }
 
@@ -193,6 +202,7 @@ function open(cmd: OpenCommand): Promise<void> {
           inflight--;
           if (why === '') {
             connected++;
+            ready[base + i] = 1;
             lastReadyAt = nowMs();
             readyTimes.push(lastReadyAt);
           } else {
@@ -225,10 +235,20 @@ async function probe(cmd: ProbeCommand): Promise<void> {
 
 function report(): ScaleReport {
   let clientsWithMessage = 0;
-  for (let i = 0; i < held.length; i++) clientsWithMessage += gotMessage[i];
+  let readyClients = 0;
+  let clientsWithPingInterval = 0;
+  for (let i = 0; i < held.length; i++) {
+    clientsWithMessage += gotMessage[i];
+    // A muted client stops answering pings, so the server may rightly stop pinging it.
+    if (muted.has(i)) continue;
+    readyClients += ready[i];
+    clientsWithPingInterval += ready[i] & gotPingInterval[i];
+  }
   return {
     clients: held.length,
     clientsWithMessage,
+    clientsWithPingInterval,
+    clientsWithoutPingInterval: readyClients - clientsWithPingInterval,
     messages,
     userList,
     pingIntervals: pingIntervals.toJSON(),
@@ -241,6 +261,7 @@ function report(): ScaleReport {
 
 function reset(): void {
   gotMessage.fill(0);
+  gotPingInterval.fill(0);
   lastPingAt.fill(0);
   messages = 0;
   userList = undefined;

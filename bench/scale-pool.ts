@@ -1,31 +1,24 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
-import { ended, track } from './children';
+import { ClientProcess } from './client-process';
 import { LatencyHistogram } from './histogram';
 import type { ReadyOn, ScaleClientPlan, ScaleCommand, ScaleEvent, ScaleMode, ScaleReport } from './scale-protocol';
 
 type EventOf<K extends ScaleEvent['ev']> = Extract<ScaleEvent, { ev: K }>;
 
 /**
- * Several scale-client processes holding one population of connections (a process may hold
- * at most ~20,000 open files here, so N connections need ⌈N / 19,000⌉ processes at least).
+ * Several scale-client processes holding one population of connections. A process may open
+ * ~20,000 files here; the size scenarios give each at most 6,000 connections (PER_PROCESS in
+ * scale.ts, so the clients' own work does not set the pace): N take ⌈N / 6,000⌉ processes at least.
  */
 export class ScalePool {
-  private readonly procs: ChildProcess[];
-  private readonly waiters: Array<Map<string, Array<(e: ScaleEvent) => void>>>;
+  private readonly procs: Array<ClientProcess<ScaleCommand, ScaleEvent>>;
   private readonly closedListeners: Array<(proc: number, e: EventOf<'closed'>) => void> = [];
-  private failure?: Error;
 
   constructor(processes: number) {
-    this.waiters = Array.from({ length: processes }, () => new Map());
     this.procs = Array.from({ length: processes }, (_, i) => {
-      const proc = track(fork(join(__dirname, 'scale-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-      proc.on('message', (e: ScaleEvent) => {
-        if (e.ev === 'fatal') this.failure ??= new Error(`scale client ${i}: ${e.error}`);
+      const proc = new ClientProcess<ScaleCommand, ScaleEvent>(`scale client ${i}`, 'scale-client.js');
+      proc.listen((e) => {
         if (e.ev === 'closed') for (const l of this.closedListeners) l(i, e);
-        this.waiters[i].get(e.ev)?.shift()?.(e);
       });
-      proc.once('exit', (code, signal) => (this.failure ??= new Error(`scale client ${i} exited (${code ?? signal})`)));
       return proc;
     });
   }
@@ -35,24 +28,12 @@ export class ScalePool {
   }
 
   send(proc: number, cmd: ScaleCommand): void {
-    if (this.procs[proc].connected) this.procs[proc].send(cmd);
+    this.procs[proc].send(cmd);
   }
 
+  /** The next event of a kind from process `proc`; rejects at once if that process fails. */
   next<K extends ScaleEvent['ev']>(proc: number, ev: K, timeoutMs: number): Promise<EventOf<K>> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      const list = this.waiters[proc].get(ev) ?? [];
-      const done = (e: ScaleEvent) => {
-        clearTimeout(timer);
-        resolve(e as EventOf<K>);
-      };
-      const timer = setTimeout(() => {
-        list.splice(list.indexOf(done), 1);
-        reject(this.failure ?? new Error(`scale client ${proc}: no "${ev}" within ${timeoutMs}ms`));
-      }, timeoutMs);
-      list.push(done);
-      this.waiters[proc].set(ev, list);
-    });
+    return this.procs[proc].next(ev, timeoutMs);
   }
 
   onClosed(listener: (proc: number, e: EventOf<'closed'>) => void): void {
@@ -104,6 +85,8 @@ export class ScalePool {
     const merged: ScaleReport = {
       clients: 0,
       clientsWithMessage: 0,
+      clientsWithPingInterval: 0,
+      clientsWithoutPingInterval: 0,
       messages: 0,
       pingIntervals: pings,
       probeLatency: probe,
@@ -113,6 +96,8 @@ export class ScalePool {
     for (const { report: r } of reports) {
       merged.clients += r.clients;
       merged.clientsWithMessage += r.clientsWithMessage;
+      merged.clientsWithPingInterval += r.clientsWithPingInterval;
+      merged.clientsWithoutPingInterval += r.clientsWithoutPingInterval;
       merged.messages += r.messages;
       merged.userList = r.userList ?? merged.userList;
       pings.merge(r.pingIntervals);
@@ -129,11 +114,6 @@ export class ScalePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      this.procs.map(async (proc, p) => {
-        this.send(p, { cmd: 'close' });
-        await ended(proc, 10_000);
-      }),
-    );
+    await Promise.all(this.procs.map((proc) => proc.close({ cmd: 'close' }, 10_000)));
   }
 }

@@ -66,6 +66,9 @@ export interface ScaleReport {
   clients: number;
   /** Clients that received at least one `message` frame since the last reset, and all such frames. */
   clientsWithMessage: number;
+  /** Clients that became ready, muted ones apart, and saw at least one ping interval (two pings) since the last reset; those that saw none. */
+  clientsWithPingInterval: number;
+  clientsWithoutPingInterval: number;
   messages: number;
   /** The last `user_list` reply received since the last reset: names, total. */
   userList?: { names: number; total?: number; bytes: number };

@@ -1,5 +1,5 @@
 import { table } from './report';
-import { type FillRoomResult, IDLE_PING_PERIOD_S, NOTICE_THRESHOLD, IDLE_PONG_WAIT_S, type IdleManyResult, PROBE_MEMBERS } from './scale';
+import { type FillRoomResult, IDLE_PING_PERIOD_S, NOTICE_THRESHOLD, IDLE_PONG_WAIT_S, type IdleManyResult, PROBE_MEMBERS, PROBE_MESSAGES, PROBE_RATE } from './scale';
 
 /** What the size scenarios are held to (issue 9). */
 export const SCALE_AIMS = {
@@ -29,7 +29,7 @@ export function fillRoomTable(results: FillRoomResult[]): string {
       'redis CPU µs/join',
       'redis cmds/join',
       'join reply B',
-      'RSS MB',
+      'peak RSS MB',
       'message reached',
       'last ms',
       'user_list names/total',
@@ -76,6 +76,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       'RSS after MB',
       'KB/conn',
       'kernel KB/conn',
+      'pinged/none',
       'ping late p50/p99/max ms',
       'loop stall ms',
       'muted closed after s (bound)',
@@ -93,6 +94,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       fixed(r.rssAfterBytes / MB, 1),
       fixed(r.rssPerConnectionKB, 2),
       fixed(r.slabPerConnectionKB, 1),
+      r.pingedConnections === undefined ? 'n/a' : `${int(r.pingedConnections)}/${int(r.unpingedConnections)}`,
       r.pingLateMs ? `${fixed(r.pingLateMs.p50, 1)}/${fixed(r.pingLateMs.p99, 1)}/${fixed(r.pingLateMs.max, 1)}` : 'n/a',
       fixed(r.loopLagMaxMs, 0),
       r.mutedBoundMs ? `${r.mutedClosedAfterMs === undefined ? 'NOT CLOSED' : fixed(r.mutedClosedAfterMs / 1000, 1)} (${fixed(r.mutedBoundMs / 1000, 0)})` : 'n/a',
@@ -107,8 +109,8 @@ export function idleManyNote(clients: number): string {
   return (
     `Idle many: ${clients} JWT connections on one replica (switchboard: /ws/auth, no room; ws-reference: the same URLs); ` +
     `gateway WEBSOCKET_PING_PERIOD=${IDLE_PING_PERIOD_S}s WEBSOCKET_PONG_WAIT=${IDLE_PONG_WAIT_S}s; ` +
-    `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); ping late = interval between two pings at a client − the period; loop stall = the gateway's nodejs_eventloop_lag_max_seconds over the hold; muted = a client that stops answering pings (it still reads); ` +
-    `probe = ${PROBE_MEMBERS} members of one room on the same replica, 250 messages at 50/s, send → receive, while the N are held; ` +
+    `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); pinged/none = of the N but the muted one, connections that saw at least one ping interval (two pings) during the hold / that saw none; ping late = interval between two pings at a client − the period (probe room included); loop stall = the gateway's nodejs_eventloop_lag_max_seconds over the hold; muted = a client that stops answering pings (it still reads); ` +
+    `probe = ${PROBE_MEMBERS} members of one room on the same replica, ${PROBE_MESSAGES} messages at ${PROBE_RATE}/s, send → receive, while the N are held; ` +
     '"probe alone" = the same before the N were opened (this machine\'s latency floor in this run)'
   );
 }
@@ -140,11 +142,15 @@ export function scaleAims(fill: FillRoomResult[], idle: IdleManyResult[]): strin
     ]);
     const dropped = Object.values(sb.closes).reduce((n, k) => n + k, 0);
     rows.push(['idle-many: no live connection closed by the server', 'switchboard', dropped ? `${dropped} closed: ${closes(sb.closes)}` : 'none', verdict(dropped === 0)]);
+    const pinged = sb.pingedConnections ?? 0;
+    // The muted client apart: it stops answering, so the server may rightly stop pinging it.
+    const live = sb.connected - 1;
     rows.push([
       'idle-many: every connection pinged about once per period',
       'switchboard',
-      sb.pingLateMs && sb.pingLateMs.samples > 0 ? `${int(sb.pingLateMs.samples)} intervals, p99 ${fixed(sb.pingLateMs.p99, 0)} ms late` : 'no client saw two pings',
-      verdict((sb.pingLateMs?.samples ?? 0) >= sb.connected),
+      `${int(pinged)}/${int(live)} saw a ping interval (${int(sb.unpingedConnections)} none; the muted one apart)` +
+        (sb.pingLateMs && sb.pingLateMs.samples > 0 ? `, p99 ${fixed(sb.pingLateMs.p99, 0)} ms late` : ''),
+      verdict(live > 0 && pinged === live),
     ]);
     const closed = sb.mutedClosedAfterMs;
     rows.push([

@@ -12,17 +12,16 @@
  *              WEBSOCKET_PING_PERIOD, how soon a client that stops answering pings is
  *              terminated, and p99 latency of a 20-member probe room meanwhile.
  */
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import type { BenchOptions } from './options';
-import { cpuMicros, rssBytes, settledRss, waitForQuiet } from './proc-stats';
+import { cpuMicros, hwmBytes, settledRss, waitForQuiet } from './proc-stats';
 import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
-import { gatewayEnv, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { benchToken, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FILL_ROOM = 'fill';
 /** The gateway's default WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: up to it every join sends a notice to every member. */
@@ -30,8 +29,8 @@ export const NOTICE_THRESHOLD = 1000;
 const PROBE_ROOM = 'probe';
 /** Members of the idle-many probe room, messages sent to it and their rate. */
 export const PROBE_MEMBERS = 20;
-const PROBE_MESSAGES = 250;
-const PROBE_RATE = 50;
+export const PROBE_MESSAGES = 250;
+export const PROBE_RATE = 50;
 /** idle-many runs the gateway with these heartbeat settings, so a few periods fit in a short run. */
 export const IDLE_PING_PERIOD_S = 5;
 export const IDLE_PONG_WAIT_S = 10;
@@ -61,6 +60,7 @@ export interface FillRoomResult {
   redisTopCommands?: string;
   /** Bytes of join replies (`user_list`) per join. */
   userListBytesPerJoin: number;
+  /** Each server's peak RSS (VmHWM) up to the end of the fill: start-up, the joins, the settling after. */
   peakRssBytes: number[];
   /** One message to the room: members that got it, and how long until the last did (ms). */
   messageReached: number;
@@ -92,8 +92,11 @@ export interface IdleManyResult {
    * (client and server ends are both here); other processes' churn makes it approximate.
    */
   slabPerConnectionKB: number;
-  /** Ping interval − period at the clients (ms), gateway only. */
+  /** Ping interval − period at the clients (ms), gateway only; samples = intervals, probe room's included. */
   pingLateMs?: { p50: number; p99: number; max: number; samples: number };
+  /** Of the N connections but the muted one, how many saw at least one ping interval (two pings) during the hold, and how many saw none. */
+  pingedConnections?: number;
+  unpingedConnections?: number;
   /** The gateway's longest event-loop stall while the N were held (its nodejs_eventloop_lag_max_seconds). */
   loopLagMaxMs?: number;
   /** A client that stopped answering pings: terminated after (ms), and the bound (PONG_WAIT + PING_PERIOD). */
@@ -112,13 +115,6 @@ export interface IdleManyResult {
 function slabBytes(): number {
   const kb = /^Slab:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
   return kb ? Number(kb) * 1024 : NaN;
-}
-
-/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv). */
-export function benchToken(sub: string, rooms?: string[]): string {
-  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, rooms, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac('sha256', gatewayEnv().JWT_SECRET).update(body).digest('base64url')}`;
 }
 
 let sourceBlock = 0;
@@ -215,7 +211,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
     const redisCpu = redisPid ? cpuMicros(redisPid) - redisCpuBefore : undefined;
     const statsAfter = redisUrl ? await redisCommandStats(redisUrl) : undefined;
     const profileFiles = profiled ? ((await Promise.all(servers.map((s) => toggleProfiler(s, 'written')))).filter(Boolean) as string[]) : undefined;
-    const peakRssBytes = pids.map(rssBytes);
+    const peakRssBytes = pids.map(hwmBytes);
     const joined = Math.max(1, opened.connected);
     let redisCommandsPerJoin: number | undefined;
     let redisTopCommands: string | undefined;
@@ -397,6 +393,10 @@ async function heldWhileIdle(pool: ScalePool, mute: { proc: number; index: numbe
   const pings = LatencyHistogram.from(r.pingIntervals);
   const late = (us: number) => us / 1000 - IDLE_PING_PERIOD_S * 1000;
   result.pingLateMs = { p50: late(pings.quantile(0.5)), p99: late(pings.quantile(0.99)), max: pings.count ? late(pings.max) : NaN, samples: pings.count };
+  // The N are in every process but the last (the probe room's).
+  const idle = r.perProcess.slice(0, -1);
+  result.pingedConnections = idle.reduce((n, p) => n + p.clientsWithPingInterval, 0);
+  result.unpingedConnections = idle.reduce((n, p) => n + p.clientsWithoutPingInterval, 0);
   result.mutedBoundMs = boundMs;
   result.mutedClosedAfterMs = closed ? closed.at - mutedAt : undefined;
   result.mutedCloseCode = closed?.code;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startAppProcess } from '../libs/testing/gateway-process';
 import { RedisServer } from '../libs/testing/redis-server';
+import { signToken } from '../libs/testing/token';
 import { atExit, ended, track } from './children';
 
 /** `switchboard`: the gateway. `ws-reference`: a naive `ws` server (one node). `socketio`: Socket.IO 4 with the Redis adapter (cluster). */
@@ -33,6 +34,11 @@ export interface Cluster {
   redis: RedisUnderTest;
   /** Replicas first, then Redis. */
   stop(): Promise<void>;
+}
+
+/** An HS256 JWT as the gateway verifies it (JWT_SECRET of gatewayEnv), valid for an hour. */
+export function benchToken(sub: string, rooms?: string[]): string {
+  return signToken(rooms ? { sub, rooms } : { sub }, gatewayEnv().JWT_SECRET);
 }
 
 /** V8 flags the gateway runs with, as in the Dockerfile. */
