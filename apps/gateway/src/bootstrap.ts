@@ -10,6 +10,7 @@ import { ClientIdsService } from './hub/client-ids.service';
 import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
+import { HeartbeatService } from './transport/heartbeat.service';
 import { PendingHandshakes } from './transport/pending-handshakes';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { FlowControl } from './transport/flow-control';
@@ -42,11 +43,13 @@ export async function startGateway(
   const log = new Logger('Gateway');
   const metrics = app.get(Metrics);
   const ids = app.get(ClientIdsService);
+  const heartbeat = app.get(HeartbeatService);
   const adapter = new SwitchboardWsAdapter(app, {
     handshake: app.get(HandshakeService),
     metrics,
     maxMessageSize: (path) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
     nextConnectionId: () => ids.next()?.toString(),
+    opened: (conn) => heartbeat.welcome(conn),
     context: {
       batcher: new WriteBatcher(config.ws.writeDelayMs),
       flow: app.get(FlowControl),

@@ -79,5 +79,46 @@ describe('HeartbeatService', () => {
     expect(live.every((c) => c.pings >= 10)).toBe(true);
     expect(dead!.terminated).toBe(true);
   });
-});
 
+  it('terminates a client that died as it connected within PONG_WAIT + PING_PERIOD, also when two periods exceed PONG_WAIT', () => {
+    // Rounds alone would ping it up to two periods after it connected and end it a period later (3 s here).
+    const cfg = loadConfig({ WEBSOCKET_PING_PERIOD: '1s', WEBSOCKET_PONG_WAIT: '1500ms' });
+    const conns: ReturnType<typeof fakeConn>[] = [];
+    const registry: ConnectionRegistry = { get size() { return conns.length; }, all: () => conns as unknown as Connection[] };
+    const hb = new HeartbeatService(cfg, registry, handshake);
+    const t0 = 1_000_000;
+    let killedAt: number | undefined;
+    let dead: ReturnType<typeof fakeConn> | undefined;
+    let live: ReturnType<typeof fakeConn> | undefined;
+    // Others connected earlier and answer at once: the newcomers come last in the next round.
+    for (let i = 0; i < 60; i++) {
+      const c = fakeConn(t0, t0);
+      c.ws.ping = () => void (c.lastSeen = clock);
+      conns.push(c);
+    }
+    let clock = t0;
+    for (let now = t0; now <= t0 + 6000 && killedAt === undefined; now += PING_SLICE_MS) {
+      clock = now;
+      if (now === t0 + PING_SLICE_MS) {
+        // Just after a round began: first seen by the next round. One never answers, one answers every ping.
+        dead = fakeConn(now, now);
+        live = fakeConn(now, now);
+        const answering = live;
+        answering.ws.ping = () => {
+          answering.pings++;
+          answering.lastSeen = clock;
+        };
+        for (const c of [dead, live]) {
+          c.pinged = false;
+          conns.push(c);
+          hb.welcome(c as unknown as Connection);
+        }
+      }
+      hb.pingSlice(now);
+      if (dead?.terminated) killedAt = now;
+    }
+    expect(killedAt).toBeDefined();
+    expect(killedAt! - (t0 + PING_SLICE_MS)).toBeLessThanOrEqual(1500 + 1000 + PING_SLICE_MS);
+    expect(live!.terminated).toBe(false);
+  });
+});

@@ -30,6 +30,9 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
   private next = 0;
   private perSlice = 0;
   private roundStartedAt = 0;
+  /** Connections since they opened, oldest first, until their first ping (see `welcome`). */
+  private newcomers: Connection[] = [];
+  private newcomersHead = 0;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -50,14 +53,25 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * A connection just opened. Rounds reach it within two periods, which can be later than
+   * PONG_WAIT: one never pinged by then gets its first ping from here, PONG_WAIT − PING_PERIOD
+   * after it opened (as spread out as the connects were), so one that died at once still
+   * goes within PONG_WAIT + PING_PERIOD. Most are pinged by a round first and skipped.
+   */
+  welcome(conn: Connection): void {
+    this.newcomers.push(conn);
+  }
+
+  /**
    * Visits the next slice of the current round; starts a round once per PING_PERIOD. A round
    * walks the connections open when it started (so it ends within the period however many
    * arrive meanwhile); one that arrived later is first seen in the next round. A connection
-   * is judged silent only once it has been pinged: its first visit pings it (at most two
-   * periods after it connected, which is within PONG_WAIT + PING_PERIOD), and a visit when it
+   * is judged silent only once it has been pinged — by its first visit (at most two periods
+   * after it connected) or, if that comes too late, by `welcome`'s queue — and a visit when it
    * has been silent longer than PONG_WAIT ends it.
    */
   pingSlice(now = Date.now()): void {
+    this.pingNewcomers(now);
     const { pongWaitMs, pingPeriodMs } = this.config.ws;
     if (this.round === undefined) {
       if (now - this.roundStartedAt < pingPeriodMs) return;
@@ -78,6 +92,24 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     if (this.next >= round.length) this.round = undefined;
+  }
+
+  private pingNewcomers(now: number): void {
+    const { pongWaitMs, pingPeriodMs } = this.config.ws;
+    const openedBefore = now - Math.max(0, pongWaitMs - pingPeriodMs);
+    const queue = this.newcomers;
+    for (; this.newcomersHead < queue.length; this.newcomersHead++) {
+      const conn = queue[this.newcomersHead];
+      if (conn.connectedAt > openedBefore) break;
+      if (conn.open && !conn.pinged) {
+        conn.pinged = true;
+        conn.ws.ping();
+      }
+    }
+    if (this.newcomersHead > 1024 && this.newcomersHead * 2 > queue.length) {
+      this.newcomers = queue.slice(this.newcomersHead);
+      this.newcomersHead = 0;
+    }
   }
 
   backlogSweep(now = Date.now()): void {

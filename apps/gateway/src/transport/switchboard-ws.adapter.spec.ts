@@ -44,6 +44,7 @@ describe('SwitchboardWsAdapter', () => {
         let n = 0;
         return () => String(++n);
       })(),
+      opened: () => undefined,
       context: {
         batcher: new WriteBatcher(),
         flow: new FlowControl(config, registry),

@@ -28,6 +28,8 @@ export interface AdapterDeps {
   maxMessageSize(path: string): number;
   /** Cluster-unique connection ids; undefined while none can be issued (answered 503). */
   nextConnectionId(): string | undefined;
+  /** A connection opened (the heartbeat's newcomer queue). */
+  opened(conn: Connection): void;
 }
 
 /** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
@@ -189,6 +191,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
       const initial = room === undefined || style === undefined ? undefined : { room, style, since };
       const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial);
       this.track(conn);
+      this.deps.opened(conn);
       server.emit('connection', conn);
     });
   }
