@@ -376,7 +376,8 @@ export class HubService implements OnModuleInit {
   /** At most WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names, plus `total` when there are more. */
   private async userList(room: string): Promise<Reply> {
     const roster = this.index.roster(room);
-    if (roster && !roster.syncing) {
+    // A roster being re-read after an outage still answers: a join storm then never reads the whole list.
+    if (roster?.loaded) {
       const names = roster.list(this.listCap);
       return roster.total > names.length ? { kind: 'user_list', room, names, total: roster.total } : { kind: 'user_list', room, names };
     }

@@ -69,4 +69,17 @@ describe('Roster', () => {
     r.add(m('n:5', 'dave')); // within the cap of the last list
     expect(r.list(5)).toEqual(['bob', 'carol', 'dave']);
   });
+
+  it('is loaded from its first snapshot on, and stays loaded (answering) while a later one is read', () => {
+    const r = new Roster();
+    r.beginSync();
+    r.add(m('n:1', 'alice'));
+    expect(r.loaded).toBe(false);
+    r.finishSync([m('n:2', 'bob')]);
+    expect(r.loaded).toBe(true);
+    r.beginSync();
+    expect(r.syncing).toBe(true);
+    expect(r.loaded).toBe(true);
+    expect([...r.list(10)].sort()).toEqual(['alice', 'bob']);
+  });
 });

@@ -21,6 +21,7 @@ export class Roster {
   private pending: Change[] | undefined;
   /** The last `list` answer, kept while it stays true: a join storm into a big room reuses it. */
   private listed?: { cap: number; names: readonly string[] };
+  private snapshots = 0;
 
   /** Distinct usernames in the room. */
   get total(): number {
@@ -34,6 +35,11 @@ export class Roster {
 
   get syncing(): boolean {
     return this.pending !== undefined;
+  }
+
+  /** Whether a snapshot was ever read: from then on the roster answers, even while re-reading one. */
+  get loaded(): boolean {
+    return this.snapshots > 0;
   }
 
   has(clientId: string): boolean {
@@ -59,6 +65,7 @@ export class Roster {
   finishSync(snapshot: Iterable<RosterMember>): void {
     const changes = this.pending ?? [];
     this.pending = undefined;
+    this.snapshots += 1;
     this.members.clear();
     this.names.clear();
     this.listed = undefined;
