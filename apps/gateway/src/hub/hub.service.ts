@@ -174,12 +174,18 @@ export class HubService implements OnModuleInit {
       const last = this.recovery.lastDelivered(room);
       if (last === undefined || !this.recovery.holdRoom(room)) continue;
       void this.readSince(room, last).then(
-        ({ since, read }) => {
+        async ({ since, read }) => {
           // Past the window, or the history was lost: the members cannot have all they missed.
           if (read !== undefined && (!read.recovered || since.epoch !== last.epoch)) {
             const members = [...(this.index.groups(room)?.values() ?? [])].flatMap((conns) => [...conns]);
             this.node.failed('room catch-up', new Error('missed events are past the history window or lost'), { room, members: members.length });
-            for (const conn of members) this.tellGap(conn, room, read.recovered ? since : read.position);
+            let list: Reply | undefined;
+            try {
+              list = await this.userList(room);
+            } catch {
+              // Presence is down again: the node logged and counted it; the notice goes without names.
+            }
+            for (const conn of members) this.tellGap(conn, room, read.recovered ? since : read.position, list);
           }
           for (const event of this.recovery.releaseRoom(room, since, read)) this.toRoom(room, event);
         },
@@ -196,9 +202,9 @@ export class HubService implements OnModuleInit {
    * join confirmation again (`user_list`, or `channel_joined`; each dialect renders its own)
    * with `recovered: false` and the position it goes on from, as a resume past the window gets.
    */
-  private tellGap(conn: Connection, room: string, position: StreamPosition): void {
-    const names = this.index.roster(room)?.list(this.listCap) ?? [];
-    conn.reply({ kind: 'user_list', room, names, position, recovered: false });
+  private tellGap(conn: Connection, room: string, position: StreamPosition, list: Reply | undefined): void {
+    const names = list?.kind === 'user_list' ? list : { kind: 'user_list' as const, room, names: [] };
+    conn.reply({ ...names, position, recovered: false });
     conn.reply({ kind: 'joined', room, who: sender(conn), position, recovered: false });
   }
 
