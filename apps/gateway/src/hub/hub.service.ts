@@ -149,6 +149,22 @@ export class HubService implements OnModuleInit {
   }
 
   /**
+   * Joins a room for a dialect that confirms with a reply of its own (signaling's
+   * `room_created` / `room_joined`): resolves once the membership is live cluster-wide, with
+   * no history position and no member list to build.
+   */
+  async enterRoom(conn: Connection, room: string, style: JoinStyle, { maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<void> {
+    if (!roomAllowed(conn.identity.rooms, room)) throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
+    if (conn.rooms.has(room)) return;
+    try {
+      await this.enter(conn, room, conn.roomCodec(style), maxMembers, mustExist);
+    } catch (err) {
+      if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
+      throw err;
+    }
+  }
+
+  /**
    * The room's history position for a joiner that is not resuming: where this replica's
    * fan-out of the room stands when it knows (every later event reaches the joiner from
    * here), else read from the history — once per room per replica, not once per join.

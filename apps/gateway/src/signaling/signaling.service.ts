@@ -77,13 +77,15 @@ export class SignalingService implements OnModuleInit {
     const id = this.ids.next();
     if (id === undefined) throw new CommandError(ErrorCode.Unavailable, 'no room ids available on this replica yet; try again');
     const room = String(id);
-    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
+    await this.hub.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
     return { kind: 'room_created', room };
   }
 
   /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
   async joinRoom(conn: Connection, room: string): Promise<Reply> {
-    await this.hub.join(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
+    await this.hub.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
+    // Read from presence after this member's own write, not from the roster: of two peers joining
+    // at once on two replicas the later one must see the earlier, even before its join event arrives.
     const members = await this.node.members(room);
     return { kind: 'room_joined', room, peers: members.map((m) => m.clientId).filter((id) => id !== conn.id) };
   }
