@@ -23,6 +23,7 @@ export class Metrics {
   readonly bytesIn = new Counter({ name: 'switchboard_bytes_in_total', help: 'Payload bytes received from clients', registers: [this.registry] });
   readonly bytesOut = new Counter({ name: 'switchboard_bytes_out_total', help: 'Frame bytes written to clients', registers: [this.registry] });
   readonly errors = new Counter({ name: 'switchboard_errors_total', help: 'Errors by kind (error frames sent, closes, bus failures)', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly joins = new Counter({ name: 'switchboard_joins_total', help: 'Room joins that took effect, by how the room was joined (chat, hub, channel, signaling)', labelNames: ['style'] as const, registers: [this.registry] });
   readonly rooms = new Gauge({ name: 'switchboard_rooms', help: 'Rooms with at least one member on this replica', registers: [this.registry] });
   readonly roomOccupancy = new Histogram({
     name: 'switchboard_room_occupancy',

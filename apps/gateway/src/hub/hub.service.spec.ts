@@ -120,6 +120,18 @@ describe('HubService (two replicas on the memory bus)', () => {
     expect(names(await a.hub.join(erin, 'somebody-here', 'chat', { mustExist: true }))).toEqual(['erin', 'fred']);
   });
 
+  it('counts every join that took effect by style, whatever the dialect, and not a refused one', async () => {
+    const count = async (style: string) => (await a.metrics.joins.get()).values.find((v) => v.labels.style === style)?.value ?? 0;
+    const [chat, hub, channel] = [await count('chat'), await count('hub'), await count('channel')];
+    const gil = await a.connect('gil');
+    await a.hub.join(gil, 'counted', 'chat');
+    await a.hub.join(gil, 'counted-2', 'hub');
+    const hal = await a.connect('hal', channelsCodec);
+    await a.hub.join(hal, 'counted', 'channel');
+    await expect(a.hub.join(hal, 'no-such-room', 'channel', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
+    expect([await count('chat'), await count('hub'), await count('channel')]).toEqual([chat + 1, hub + 1, channel + 1]);
+  });
+
   it('a room this replica is not in is listed from presence', async () => {
     const carol = await a.connect('carol');
     await a.hub.join(carol, 'elsewhere', 'chat');

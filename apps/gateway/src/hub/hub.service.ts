@@ -126,7 +126,7 @@ export class HubService implements OnModuleInit {
     let read: HistoryRead | undefined;
     let position: StreamPosition | undefined;
     try {
-      await this.enter(conn, room, codec, maxMembers, mustExist);
+      await this.enter(conn, room, style, maxMembers, mustExist);
       if (since === undefined) position = await this.position(room);
       else position = (read = await this.node.history(room, since))?.position;
     } catch (err) {
@@ -157,7 +157,7 @@ export class HubService implements OnModuleInit {
     if (!roomAllowed(conn.identity.rooms, room)) throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     if (conn.rooms.has(room)) return;
     try {
-      await this.enter(conn, room, conn.roomCodec(style), maxMembers, mustExist);
+      await this.enter(conn, room, style, maxMembers, mustExist);
     } catch (err) {
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
@@ -232,7 +232,8 @@ export class HubService implements OnModuleInit {
     return { since, read: await this.node.history(room, since) };
   }
 
-  private async enter(conn: Connection, room: string, codec: Codec, maxRoomMembers: number, mustExist: boolean): Promise<void> {
+  private async enter(conn: Connection, room: string, style: JoinStyle, maxRoomMembers: number, mustExist: boolean): Promise<void> {
+    const codec = conn.roomCodec(style);
     const { maxRoomsPerConnection } = this.config.limits;
     if (conn.rooms.size >= maxRoomsPerConnection) {
       throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${maxRoomsPerConnection}`);
@@ -256,6 +257,7 @@ export class HubService implements OnModuleInit {
       await this.leaveRoom(conn, room, false);
       throw err;
     }
+    this.metrics.joins.labels(style).inc();
     // Published before the joiner is confirmed, so a client that joins after this one was
     // confirmed never gets a notice about it (it is already in that client's member list).
     await this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
