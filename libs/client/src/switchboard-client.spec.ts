@@ -52,6 +52,13 @@ describe('SwitchboardClient reconnect policy', () => {
     });
     jest.useFakeTimers();
   });
+
+  /** Connects `client` and accepts the socket it opened. */
+  async function open(client: SwitchboardClient): Promise<void> {
+    const connecting = client.connect();
+    sockets[sockets.length - 1].accept();
+    await connecting;
+  }
   afterEach(() => {
     jest.useRealTimers();
     jest.restoreAllMocks();
@@ -62,9 +69,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 100, maxDelayMs: 1000 });
     const delays: number[] = [];
     client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     expect(sockets[0].url).toBe('ws://h/ws/auth?token=t');
     const joined = client.join('lobby');
     sockets[0].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
@@ -90,9 +95,7 @@ describe('SwitchboardClient reconnect policy', () => {
 
   it('does not reconnect after close() or a policy close', async () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     sockets[0].drop(1008);
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(1);
@@ -100,9 +103,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const closing = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
     const reconnects: number[] = [];
     closing.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
-    const open = closing.connect();
-    sockets[1].accept();
-    await open;
+    await open(closing);
     closing.close();
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(2);
@@ -112,9 +113,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const pending = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 1000 });
     pending.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
     jest.spyOn(Math, 'random').mockReturnValue(0.5);
-    const up = pending.connect();
-    sockets[2].accept();
-    await up;
+    await open(pending);
     sockets[2].drop(1006);
     expect(reconnects).toEqual([1]); // only the drop scheduled a reconnect, not close()
     pending.close();
@@ -130,9 +129,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const gaps: unknown[] = [];
     client.on('message', (f) => seen.push(String(f.content)));
     client.on('gap', (g) => gaps.push(g));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     for (const room of ['a', 'b']) {
       const joined = client.join(room);
       sockets[0].reply({ type: 'user_list', room, data: ['me'], epoch: 'e1', offset: 4 });
@@ -171,9 +168,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const seen: string[] = [];
     client.on('gap', (g) => gaps.push(g));
     client.on('message', (f) => seen.push(String(f.content)));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     const joined = client.join('a');
     sockets[0].reply({ type: 'user_list', room: 'a', data: ['me'], epoch: 'e1', offset: 7 });
     await joined;
@@ -190,9 +185,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const errors: unknown[] = [];
     client.on('rejoin_failed', (f) => failed.push(f));
     client.on('error', (f) => errors.push(f.data));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     for (const room of ['a', 'b', 'c']) {
       const joined = client.join(room);
       sockets[0].reply({ type: 'user_list', room, data: ['me'] });
@@ -226,9 +219,7 @@ describe('SwitchboardClient reconnect policy', () => {
 
   it('rejects a join with the error that names it, in the channels dialect too', async () => {
     const client = new SwitchboardClient({ url: 'ws://h/api/v1/ws', token: 't' });
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     const general = client.join('general');
     const secret = client.join('secret');
     sockets[0].reply({ type: 'error', message: 'not allowed', code: 'forbidden', re: 'join_channel', channel_id: 'secret' });
@@ -244,9 +235,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const reconnects: number[] = [];
     client.on('unauthorized', (u) => unauthorized.push(u));
     client.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     sockets[0].drop(4001);
     jest.advanceTimersByTime(10_000);
     expect(sockets).toHaveLength(1);
@@ -259,9 +248,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 10 });
     const unauthorized: unknown[] = [];
     client.on('unauthorized', (u) => unauthorized.push(u));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     sockets[0].drop(1012);
     jest.advanceTimersByTime(20);
     sockets[1].refuse(503); // not back yet: go on trying
