@@ -6,7 +6,22 @@
 export { Emitter } from './emitter';
 export { type Runtime, runtime, setRuntime, toBytes } from './runtime';
 export type { IceServer } from './types';
-export { type Signal, SignalingClient, type SignalingCredentials, SignalingError, type SignalingEvents, type SignalType } from './signaling-client';
+export {
+  type Signal,
+  SignalingClient,
+  type SignalingClientOptions,
+  type SignalingCredentials,
+  SignalingError,
+  type SignalingEvents,
+  type SignalType,
+} from './signaling-client';
 export { PeerManager, type PeerData, type PeerManagerEvents, type PeerManagerOptions } from './peer-manager';
-export { type ServerFrame, type StreamPosition, SwitchboardClient, type SwitchboardClientOptions, type SwitchboardEvents } from './switchboard-client';
+export {
+  type ServerFrame,
+  type StreamPosition,
+  SwitchboardClient,
+  type SwitchboardClientOptions,
+  SwitchboardError,
+  type SwitchboardEvents,
+} from './switchboard-client';
 export { type Credential, login, me, newpassword, register, regenerate, type Registered, SwitchboardHttpError } from './auth';

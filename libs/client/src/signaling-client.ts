@@ -19,10 +19,19 @@ export class SignalingError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The `type` of the frame it answers (`re`), when the server named one. */
+    readonly re?: string,
+    /** The room that frame named (`room_id`), if any. */
+    readonly roomId?: number,
   ) {
     super(message);
     this.name = 'SignalingError';
   }
+}
+
+export interface SignalingClientOptions {
+  /** How long `connect` waits for `welcome`, and each request for its reply. Default 10 s. */
+  timeoutMs?: number;
 }
 
 export interface SignalingEvents {
@@ -31,25 +40,29 @@ export interface SignalingEvents {
   peer_joined: [{ roomId: number; clientId: number }];
   peer_left: [{ roomId: number; clientId: number }];
   signal: [Signal];
-  /** An error not answering a request of yours (e.g. a relay to a peer that is gone). */
+  /** An error not answering a request of yours (e.g. a relay to a peer that is gone: `re` names the relay). */
   error: [SignalingError];
   close: [{ code: number; reason: string }];
 }
 
 interface Pending {
+  /** The `type` of the request frame: an error naming it (`re`) answers it. */
+  re: 'create_room' | 'join_room' | 'ping';
   expect: 'room_created' | 'room_joined' | 'pong';
+  /** The room a `join_room` asked for. */
+  roomId?: number;
   resolve(frame: Record<string, unknown>): void;
   reject(err: Error): void;
 }
 
 const OPEN = 1;
-/** Errors that answer a relay (sent without waiting), never a request. */
-const RELAY_ERRORS = new Set(['unknown_peer', 'rate_limited']);
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * The WebSocket signaling client of seed 004: connect with an API key (or a JWT), get a
  * `clientId`, create or join rooms, and exchange offers, answers and ICE candidates with
- * the peers of your rooms. Requests are answered in order, so each waits for its reply.
+ * the peers of your rooms. Each request waits for its reply, or for an error naming it
+ * (`re`, and the room of a join), at most `timeoutMs`; any other error is an `error` event.
  */
 export class SignalingClient extends Emitter<SignalingEvents> {
   /** The id the server gave this connection: a positive integer, unique in the cluster. */
@@ -58,22 +71,26 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   readonly rooms = new Set<number>();
   private readonly pending: Pending[] = [];
 
-  private constructor(private readonly ws: WebSocketLike) {
+  private constructor(
+    private readonly ws: WebSocketLike,
+    private readonly timeoutMs: number,
+  ) {
     super();
   }
 
   /** Connects to `url` (`ws(s)://host/signaling`) and resolves on the server's `welcome`. */
-  static connect(url: string, credentials: SignalingCredentials, options: { timeoutMs?: number } = {}): Promise<SignalingClient> {
+  static connect(url: string, credentials: SignalingCredentials, options: SignalingClientOptions = {}): Promise<SignalingClient> {
     const target = new URL(url);
     if (credentials.apiKey !== undefined) target.searchParams.set('api_key', credentials.apiKey);
     else target.searchParams.set('token', credentials.token);
     const ws = runtime().createWebSocket(target.toString());
-    const client = new SignalingClient(ws);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const client = new SignalingClient(ws, timeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.close();
-        reject(new Error(`no welcome from ${url} within ${options.timeoutMs ?? 10000} ms`));
-      }, options.timeoutMs ?? 10000);
+        reject(new Error(`no welcome from ${url} within ${timeoutMs} ms`));
+      }, timeoutMs);
       ws.onmessage = (ev) => {
         const frame = parse(ev.data);
         if (frame?.type === 'welcome' && isId(frame.client_id)) {
@@ -83,7 +100,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
           resolve(client);
         } else if (frame?.type === 'error') {
           clearTimeout(timer);
-          reject(new SignalingError(String(frame.code), String(frame.message)));
+          reject(errorOf(frame));
         }
       };
       ws.onerror = () => undefined; // the close that follows says why
@@ -101,13 +118,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
   /** Creates a room, enters it, and resolves with its id. */
   async createRoom(): Promise<number> {
-    const frame = await this.request({ type: 'create_room' }, 'room_created');
+    const frame = await this.request({ re: 'create_room', expect: 'room_created' }, { type: 'create_room' });
     return frame.room_id as number;
   }
 
   /** Joins an existing room; resolves with the ids of the peers already in it (on any replica). */
   async joinRoom(roomId: number): Promise<number[]> {
-    const frame = await this.request({ type: 'join_room', room_id: roomId }, 'room_joined');
+    const frame = await this.request({ re: 'join_room', expect: 'room_joined', roomId }, { type: 'join_room', room_id: roomId });
     return frame.peers as number[];
   }
 
@@ -124,23 +141,38 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 
   async ping(): Promise<void> {
-    await this.request({ type: 'ping' }, 'pong');
+    await this.request({ re: 'ping', expect: 'pong' }, { type: 'ping' });
   }
 
   close(): void {
     this.ws.close(1000, 'client closed');
   }
 
-  private request(frame: Record<string, unknown>, expect: Pending['expect']): Promise<Record<string, unknown>> {
+  /** Sends a request; settles on its reply, an error naming it, the close, or after `timeoutMs`. */
+  private request(what: Pick<Pending, 're' | 'expect' | 'roomId'>, frame: Record<string, unknown>): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ expect, resolve, reject });
+      const timer = setTimeout(() => {
+        this.forget(pending);
+        reject(new Error(`no reply to ${what.re} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const pending: Pending = {
+        ...what,
+        resolve: (f) => (clearTimeout(timer), resolve(f)),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      };
+      this.pending.push(pending);
       try {
         this.write(frame);
       } catch (err) {
-        this.pending.pop();
-        reject(err as Error);
+        this.forget(pending);
+        pending.reject(err as Error);
       }
     });
+  }
+
+  private forget(pending: Pending): void {
+    const i = this.pending.indexOf(pending);
+    if (i >= 0) this.pending.splice(i, 1);
   }
 
   private write(frame: Record<string, unknown>): void {
@@ -157,12 +189,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         if (!isId(frame.room_id)) return;
         this.rooms.add(frame.room_id);
         const peers = Array.isArray(frame.peers) ? frame.peers.filter(isId) : [];
-        this.settle(frame.type, { ...frame, peers });
+        this.settle(frame.type, frame.room_id, { ...frame, peers });
         this.emit('joined', { roomId: frame.room_id, peers });
         return;
       }
       case 'pong':
-        return this.settle('pong', frame);
+        return this.settle('pong', undefined, frame);
       case 'peer_joined':
       case 'peer_left':
         if (isId(frame.room_id) && isId(frame.client_id)) this.emit(frame.type, { roomId: frame.room_id, clientId: frame.client_id });
@@ -173,17 +205,19 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         if (isId(frame.from)) this.emit('signal', { type: frame.type, from: frame.from, data: frame.data });
         return;
       case 'error': {
-        const err = new SignalingError(String(frame.code), String(frame.message));
-        const waiting = RELAY_ERRORS.has(err.code) ? undefined : this.pending.shift();
-        if (waiting) waiting.reject(err);
+        const err = errorOf(frame);
+        // Only an error naming a request answers it; a relay's (or one naming nothing) is an event.
+        const i = this.pending.findIndex((p) => p.re === err.re && (err.roomId === undefined || p.roomId === undefined || p.roomId === err.roomId));
+        if (i >= 0) this.pending.splice(i, 1)[0].reject(err);
         else this.emit('error', err);
         return;
       }
     }
   }
 
-  private settle(type: Pending['expect'], frame: Record<string, unknown>): void {
-    const i = this.pending.findIndex((p) => p.expect === type);
+  /** Resolves the oldest request waiting for `type` (a join: for this room). */
+  private settle(type: Pending['expect'], roomId: number | undefined, frame: Record<string, unknown>): void {
+    const i = this.pending.findIndex((p) => p.expect === type && (p.roomId === undefined || p.roomId === roomId));
     if (i >= 0) this.pending.splice(i, 1)[0].resolve(frame);
   }
 
@@ -202,6 +236,10 @@ function parse(data: unknown): Record<string, any> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function errorOf(frame: Record<string, unknown>): SignalingError {
+  return new SignalingError(String(frame.code), String(frame.message), typeof frame.re === 'string' ? frame.re : undefined, isId(frame.room_id) ? frame.room_id : undefined);
 }
 
 function isId(value: unknown): value is number {

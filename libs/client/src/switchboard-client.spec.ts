@@ -1,5 +1,5 @@
 import { setRuntime } from './runtime';
-import { SwitchboardClient } from './switchboard-client';
+import { SwitchboardClient, SwitchboardError } from './switchboard-client';
 import type { WebSocketLike } from './types';
 
 /** Sockets that the test opens and closes by hand. */
@@ -28,6 +28,11 @@ class FakeSocket implements WebSocketLike {
   reply(frame: unknown) {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
+  /** A handshake the server refused, as Node's `ws` reports it: an error naming the status, then 1006. */
+  refuse(status: number) {
+    this.onerror?.({ type: 'error', message: `Unexpected server response: ${status}` });
+    this.drop(1006);
+  }
 }
 
 describe('SwitchboardClient reconnect policy', () => {
@@ -47,6 +52,13 @@ describe('SwitchboardClient reconnect policy', () => {
     });
     jest.useFakeTimers();
   });
+
+  /** Connects `client` and accepts the socket it opened. */
+  async function open(client: SwitchboardClient): Promise<void> {
+    const connecting = client.connect();
+    sockets[sockets.length - 1].accept();
+    await connecting;
+  }
   afterEach(() => {
     jest.useRealTimers();
     jest.restoreAllMocks();
@@ -57,9 +69,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 100, maxDelayMs: 1000 });
     const delays: number[] = [];
     client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     expect(sockets[0].url).toBe('ws://h/ws/auth?token=t');
     const joined = client.join('lobby');
     sockets[0].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
@@ -85,9 +95,7 @@ describe('SwitchboardClient reconnect policy', () => {
 
   it('does not reconnect after close() or a policy close', async () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     sockets[0].drop(1008);
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(1);
@@ -95,9 +103,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const closing = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
     const reconnects: number[] = [];
     closing.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
-    const open = closing.connect();
-    sockets[1].accept();
-    await open;
+    await open(closing);
     closing.close();
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(2);
@@ -107,9 +113,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const pending = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 1000 });
     pending.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
     jest.spyOn(Math, 'random').mockReturnValue(0.5);
-    const up = pending.connect();
-    sockets[2].accept();
-    await up;
+    await open(pending);
     sockets[2].drop(1006);
     expect(reconnects).toEqual([1]); // only the drop scheduled a reconnect, not close()
     pending.close();
@@ -125,9 +129,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const gaps: unknown[] = [];
     client.on('message', (f) => seen.push(String(f.content)));
     client.on('gap', (g) => gaps.push(g));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     for (const room of ['a', 'b']) {
       const joined = client.join(room);
       sockets[0].reply({ type: 'user_list', room, data: ['me'], epoch: 'e1', offset: 4 });
@@ -166,9 +168,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const seen: string[] = [];
     client.on('gap', (g) => gaps.push(g));
     client.on('message', (f) => seen.push(String(f.content)));
-    const connected = client.connect();
-    sockets[0].accept();
-    await connected;
+    await open(client);
     const joined = client.join('a');
     sockets[0].reply({ type: 'user_list', room: 'a', data: ['me'], epoch: 'e1', offset: 7 });
     await joined;
@@ -177,5 +177,91 @@ describe('SwitchboardClient reconnect policy', () => {
     expect(gaps).toEqual([{ room: 'a', after: { offset: 7, epoch: 'e1' }, position: { offset: 0, epoch: 'e2' } }]);
     expect(seen).toEqual(['new1']);
   });
-});
 
+  it('matches a join error to that join only: one refused room is dropped and said, the others are rejoined', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', initialDelayMs: 10 });
+    const failed: Array<{ room: string; error: Error }> = [];
+    const errors: unknown[] = [];
+    client.on('rejoin_failed', (f) => failed.push(f));
+    client.on('error', (f) => errors.push(f.data));
+    await open(client);
+    for (const room of ['a', 'b', 'c']) {
+      const joined = client.join(room);
+      sockets[0].reply({ type: 'user_list', room, data: ['me'] });
+      await joined;
+    }
+
+    sockets[0].drop(1012);
+    jest.advanceTimersByTime(20);
+    const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
+    sockets[1].accept();
+    expect(sockets[1].sent).toHaveLength(3);
+    // A say refused meanwhile, then b is full: neither touches the joins of a and c.
+    sockets[1].reply({ type: 'error', content: 'rate limit exceeded', data: { code: 'rate_limited' }, re: 'message', room: 'a' });
+    sockets[1].reply({ type: 'user_list', room: 'a', data: ['me'] });
+    sockets[1].reply({ type: 'error', content: 'room full: "b" has 2 members', data: { code: 'room_full' }, re: 'join', room: 'b' });
+    sockets[1].reply({ type: 'user_list', room: 'c', data: ['me'] });
+    expect(await rejoined).toEqual(['a', 'c']);
+    expect(failed).toHaveLength(1);
+    expect(failed[0].room).toBe('b');
+    expect(failed[0].error).toBeInstanceOf(SwitchboardError);
+    expect(failed[0].error).toMatchObject({ code: 'room_full', room: 'b', message: 'room full: "b" has 2 members' });
+    expect(client.rooms).toEqual(['a', 'c']);
+    expect(errors).toEqual([{ code: 'rate_limited' }, { code: 'room_full' }]);
+
+    // The next reconnect does not ask for b again.
+    sockets[1].drop(1012);
+    jest.advanceTimersByTime(20);
+    sockets[2].accept();
+    expect(sockets[2].sent.map((t) => JSON.parse(t).room)).toEqual(['a', 'c']);
+  });
+
+  it('rejects a join with the error that names it, in the channels dialect too', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/api/v1/ws', token: 't' });
+    await open(client);
+    const general = client.join('general');
+    const secret = client.join('secret');
+    sockets[0].reply({ type: 'error', message: 'not allowed', code: 'forbidden', re: 'join_channel', channel_id: 'secret' });
+    sockets[0].reply({ type: 'channel_joined', channel_id: 'general', user_email: 'a@x' });
+    await expect(general).resolves.toMatchObject({ type: 'channel_joined' });
+    await expect(secret).rejects.toMatchObject({ name: 'SwitchboardError', code: 'forbidden', room: 'secret' });
+    expect(client.rooms).toEqual(['general']);
+  });
+
+  it('stops reconnecting when the session is revoked (4001) and says so', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 10 });
+    const unauthorized: unknown[] = [];
+    const reconnects: number[] = [];
+    client.on('unauthorized', (u) => unauthorized.push(u));
+    client.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
+    await open(client);
+    sockets[0].drop(4001);
+    jest.advanceTimersByTime(10_000);
+    expect(sockets).toHaveLength(1);
+    expect(reconnects).toEqual([]);
+    expect(unauthorized).toEqual([{ code: 4001, status: undefined }]);
+  });
+
+  it('stops reconnecting when the handshake is refused with 401, and rejects a first connect saying so', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 10 });
+    const unauthorized: unknown[] = [];
+    client.on('unauthorized', (u) => unauthorized.push(u));
+    await open(client);
+    sockets[0].drop(1012);
+    jest.advanceTimersByTime(20);
+    sockets[1].refuse(503); // not back yet: go on trying
+    jest.advanceTimersByTime(40);
+    expect(sockets).toHaveLength(3);
+    sockets[2].refuse(401);
+    jest.advanceTimersByTime(10_000);
+    expect(sockets).toHaveLength(3);
+    expect(unauthorized).toEqual([{ code: 1006, status: 401 }]);
+
+    const fresh = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 'old' });
+    const refused = fresh.connect();
+    sockets[3].refuse(401);
+    await expect(refused).rejects.toThrow('could not connect to ws://h/ws/auth (HTTP 401)');
+  });
+});

@@ -25,13 +25,27 @@ export interface SwitchboardEvents {
   presence: [ServerFrame];
   notification: [ServerFrame];
   private_message: [ServerFrame];
+  /** Every `error` frame; one answering a `join` of yours also rejects that join. */
   error: [ServerFrame];
   /** Connected (again): rooms joined before a reconnect are joined again just after this. */
   open: [];
   /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
   reconnecting: [{ attempt: number; delayMs: number; code: number }];
-  /** Back in every room after a reconnect (every missed message was replayed, unless `gap` said otherwise). */
+  /**
+   * Back in these rooms after a reconnect (every missed message was replayed, unless `gap`
+   * said otherwise); a room the server refused is in `rejoin_failed`, not here.
+   */
   rejoined: [string[]];
+  /**
+   * The server refused (or never confirmed) joining a room again after a reconnect (room
+   * full, forbidden, rate limited…): the room is no longer in `rooms`; join it again to retry.
+   */
+  rejoin_failed: [{ room: string; error: Error }];
+  /**
+   * The credential was refused: the session was revoked (close 4001) or the handshake
+   * answered 401. No reconnect follows; authenticate again (`login`) and connect anew.
+   */
+  unauthorized: [{ code: number; status?: number }];
   /**
    * A room's missed messages could not all be replayed (the server's history window was
    * passed, or its history was lost): messages between `after` and `position` are missing.
@@ -63,10 +77,28 @@ export interface SwitchboardClientOptions {
 }
 
 const OPEN = 1;
+/** The server closed a session whose credential was revoked (libs/protocol CloseCode.SessionRevoked). */
+const SESSION_REVOKED = 4001;
 const MESSAGE_TYPES = new Set(['message', 'room_message', 'new_message', 'message_updated', 'message_deleted']);
 const PRESENCE_TYPES = new Set(['join', 'leave', 'channel_joined', 'channel_left']);
 /** Close codes after which reconnecting cannot help: the request itself was refused. */
-const FINAL_CODES = new Set([1000, 1008, 1009]);
+const FINAL_CODES = new Set([1000, 1008, 1009, SESSION_REVOKED]);
+/** A refused handshake as Node's `ws` reports it (browsers tell nothing but 1006). */
+const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
+
+/** An `error` frame answering a request of this client. */
+export class SwitchboardError extends Error {
+  constructor(
+    /** The stable code (`room_full`, `forbidden`, `rate_limited`…). */
+    readonly code: string,
+    message: string,
+    /** The room (or channel) the refused frame named. */
+    readonly room?: string,
+  ) {
+    super(message);
+    this.name = 'SwitchboardError';
+  }
+}
 
 /**
  * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the
@@ -86,6 +118,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private attempt = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Error frames a request already took, so no second request takes the same one. */
+  private readonly claimed = new WeakSet<ServerFrame>();
 
   constructor(private readonly options: SwitchboardClientOptions) {
     super();
@@ -114,7 +148,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.joining.add(room);
     let reply: ServerFrame;
     try {
-      reply = await this.ask(since ? { ...frame, since } : frame, this.confirms(room, true));
+      reply = await this.ask(since ? { ...frame, since } : frame, room, this.confirms(room, true));
     } finally {
       this.joining.delete(room);
     }
@@ -164,6 +198,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     const ws = runtime().createWebSocket(url.toString());
     this.ws = ws;
     let opened = false;
+    let status: number | undefined;
     ws.onopen = () => {
       opened = true;
       const again = this.attempt > 0;
@@ -173,15 +208,21 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       if (again) void this.rejoin();
     };
     ws.onmessage = (ev) => this.onFrame(ev.data);
-    ws.onerror = () => undefined; // the close says why
+    // The close says why, except for a refused handshake: Node's `ws` names its status here.
+    ws.onerror = (ev) => {
+      const match = HANDSHAKE_STATUS.exec(String((ev as { message?: unknown } | null)?.message ?? ''));
+      if (match) status = Number(match[1]);
+    };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.emit('close', { code: ev.code, reason: ev.reason });
+      const unauthorized = ev.code === SESSION_REVOKED || status === 401;
+      if (unauthorized) this.emit('unauthorized', { code: ev.code, status });
       if (!opened && reject && this.attempt === 0) {
-        reject(new Error(`could not connect to ${this.options.url} (${ev.code})`));
+        reject(new Error(`could not connect to ${this.options.url} (${status === undefined ? ev.code : `HTTP ${status}`})`));
         return;
       }
-      if (this.stopped || FINAL_CODES.has(ev.code)) return;
+      if (this.stopped || unauthorized || FINAL_CODES.has(ev.code)) return;
       this.scheduleReconnect(ev.code);
     };
   }
@@ -196,14 +237,24 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.timer = setTimeout(() => this.open(), delayMs);
   }
 
+  /**
+   * Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the
+   * connection drops again meanwhile, the rooms are kept for the next reconnect.
+   */
   private async rejoin(): Promise<void> {
     const rooms = [...this.joined];
-    try {
-      await Promise.all(rooms.map((room) => this.join(room)));
-      this.emit('rejoined', rooms);
-    } catch {
-      // The connection dropped again: the next reconnect rejoins.
-    }
+    const ws = this.ws;
+    const results = await Promise.allSettled(rooms.map((room) => this.join(room)));
+    if (this.ws !== ws || !this.connected) return; // dropped again: the next reconnect rejoins
+    const back: string[] = [];
+    results.forEach((result, i) => {
+      const room = rooms[i];
+      if (result.status === 'fulfilled') return void back.push(room);
+      this.joined.delete(room);
+      this.positions.delete(room);
+      this.emit('rejoin_failed', { room, error: result.reason as Error });
+    });
+    this.emit('rejoined', back);
   }
 
   private confirms(room: string, join: boolean): (f: ServerFrame) => boolean {
@@ -211,7 +262,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     return (f) => f.type === 'user_list' && f.room === room;
   }
 
-  private ask(frame: Record<string, unknown>, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
+  /** Sends `frame`; settles on its reply, an error naming it (`re`, and its room), the close, or the timeout. */
+  private ask(frame: Record<string, unknown>, room: string, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
     return new Promise((resolve, reject) => {
       const done = (err?: Error, f?: ServerFrame) => {
         clearTimeout(timer);
@@ -223,7 +275,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       const timer = setTimeout(() => done(new Error(`no reply to ${String(frame.type)} within the timeout`)), this.options.timeoutMs ?? 10_000);
       const offFrame = this.on('frame', (f) => {
         if (reply(f)) done(undefined, f);
-        else if (f.type === 'error') done(new Error(String(f.content ?? f.message ?? 'error')));
+        else if (f.type === 'error' && this.answers(f, String(frame.type), room)) {
+          this.claimed.add(f);
+          done(new SwitchboardError(String(codeOf(f)), String(f.content ?? f.message ?? 'error'), room));
+        }
       });
       const offClose = this.on('close', ({ code }) => done(new Error(`connection closed (${code})`)));
       try {
@@ -232,6 +287,13 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
         done(err as Error);
       }
     });
+  }
+
+  /** Whether error frame `f` answers this client's `type` frame about `room` (and no earlier request took it). */
+  private answers(f: ServerFrame, type: string, room: string): boolean {
+    if (f.re !== type || this.claimed.has(f)) return false;
+    const about = this.channels ? f.channel_id : f.room;
+    return about === undefined || about === room;
   }
 
   /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
@@ -271,6 +333,12 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     else if (frame.type === 'private_message') this.emit('private_message', frame);
     else if (frame.type === 'error') this.emit('error', frame);
   }
+}
+
+/** The stable code of an error frame: `data.code` (rooms dialect) or `code` (channels). */
+function codeOf(f: ServerFrame): unknown {
+  const data = f.data as { code?: unknown } | undefined;
+  return typeof data === 'object' && data !== null && data.code !== undefined ? data.code : f.code;
 }
 
 function positionOf(frame: ServerFrame): StreamPosition | undefined {

@@ -69,6 +69,13 @@ describe('channels codec (seed 003)', () => {
       expect(channelsCodec.renderReply({ kind: 'user_list', room: 'general', names: ['ann'] })).toBeUndefined();
       expect(JSON.parse(channelsCodec.renderReply({ kind: 'pong', ts })!)).toEqual({ type: 'pong', timestamp: iso });
       expect(JSON.parse(channelsCodec.renderReply({ kind: 'error', code: ErrorCode.NotInRoom, message: 'no' })!)).toMatchObject({ type: 'error', code: 'not_in_room', message: 'no' });
+      expect(JSON.parse(channelsCodec.renderReply({ kind: 'error', code: ErrorCode.Forbidden, message: 'no', re: 'join_channel', room: 'general' })!)).toMatchObject({
+        type: 'error',
+        code: 'forbidden',
+        re: 'join_channel',
+        channel_id: 'general',
+      });
+      expect(channelsCodec.read('{"type":"leave_channel","channel_id":"general"}')).toEqual({ type: 'leave_channel', command: { kind: 'leave', room: 'general' } });
     });
   });
 });

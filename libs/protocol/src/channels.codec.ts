@@ -1,4 +1,4 @@
-import { type Codec, invalid, parseTyped } from './codec';
+import { type Codec, type Decoded, invalid, readTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinPosition, Reply } from './commands';
 import { guest, type HubEvent, type Sender } from './events';
@@ -13,9 +13,14 @@ export class ChannelsCodec implements Codec {
   readonly name = 'channels';
 
   decode(raw: string): Command | DecodeError {
-    const parsed = parseTyped(raw);
-    if ('kind' in parsed) return parsed;
-    const { type, msg } = parsed;
+    return this.read(raw).command;
+  }
+
+  read(raw: string): Decoded {
+    return readTyped(raw, (type, msg) => this.command(type, msg));
+  }
+
+  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'join_channel':
         return withChannel(type, msg.channel_id, (room) =>
@@ -81,7 +86,7 @@ export class ChannelsCodec implements Codec {
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: new Date(reply.ts).toISOString() });
       case 'error':
-        return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, timestamp });
+        return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, re: reply.re, channel_id: reply.room, timestamp });
       case 'user_list':
         return undefined;
     }

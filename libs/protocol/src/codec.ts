@@ -1,4 +1,4 @@
-import type { Command, DecodeError, Reply } from './commands';
+import type { Command, DecodeError, ErrorSubject, Reply } from './commands';
 import { ErrorCode } from './codes';
 import type { HubEvent } from './events';
 
@@ -11,10 +11,39 @@ export interface Codec {
   /** Stable name, used in metrics. */
   readonly name: string;
   decode(raw: string): Command | DecodeError;
+  /**
+   * As `decode`, with the frame's `type` when it had one (an error answering it names it
+   * as `re`). Optional: a codec without it still decodes, its errors name no `re`.
+   */
+  read?(raw: string): Decoded;
   /** The frame for an event, or undefined when this dialect does not show it. */
   render(event: HubEvent): string | undefined;
   /** The frame for a reply, or undefined when this dialect sends none for it. */
   renderReply(reply: Reply): string | undefined;
+}
+
+/** A decoded frame and the `type` it gave, if it gave one. */
+export interface Decoded {
+  type?: string;
+  command: Command | DecodeError;
+}
+
+/** Reads a frame with `byType`, the dialect's decoder of a frame with a string `type`. */
+export function readTyped(raw: string, byType: (type: string, msg: Record<string, unknown>) => Command | DecodeError): Decoded {
+  const parsed = parseTyped(raw);
+  if ('kind' in parsed) return { command: parsed };
+  return { type: parsed.type, command: byType(parsed.type, parsed.msg) };
+}
+
+/** Decodes a frame with `codec`, keeping its `type` where the codec reports it. */
+export function readFrame(codec: Codec, raw: string): Decoded {
+  return codec.read ? codec.read(raw) : { command: codec.decode(raw) };
+}
+
+/** What an error about a decoded frame answers: its `type`, and its room when it named one. */
+export function subjectOf(decoded: Decoded): ErrorSubject {
+  const { type, command } = decoded;
+  return { re: type, room: 'room' in command ? command.room : undefined };
 }
 
 export function invalid(code: ErrorCode, message: string): DecodeError {

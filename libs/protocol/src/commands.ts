@@ -61,6 +61,17 @@ export interface JoinPosition {
   recovered?: boolean;
 }
 
+/**
+ * What an error answers, when the gateway knows it: `re` is the `type` of the client frame
+ * (e.g. `join_room`), `room` the room that frame named. A client matches errors to its
+ * requests by these; an error without `re` answers no frame of the client's (e.g. a bus
+ * failure reported after the fact without one, or the join of `/ws/{room}`).
+ */
+export interface ErrorSubject {
+  re?: string;
+  room?: string;
+}
+
 /** Replies go to the asking connection only. */
 export type Reply =
   /** `total`: the room's distinct member count, present when `names` was capped. */
@@ -68,7 +79,7 @@ export type Reply =
   | ({ kind: 'joined'; room: string; who: { id: string; name: string; email?: string } } & JoinPosition)
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }
-  | { kind: 'error'; code: ErrorCode; message: string }
+  | ({ kind: 'error'; code: ErrorCode; message: string } & ErrorSubject)
   /** Signaling: the connection's id, on connect. */
   | { kind: 'welcome'; clientId: string }
   | { kind: 'room_created'; room: string }

@@ -1,3 +1,4 @@
+import { subjectOf } from './codec';
 import { roomsChatCodec, roomsHubCodec } from './rooms.codec';
 import { roomAllowed } from './room-name';
 
@@ -36,6 +37,22 @@ describe('rooms codec', () => {
   it('renders errors with a stable code', () => {
     const frame = JSON.parse(roomsChatCodec.renderReply({ kind: 'error', code: 'room_full', message: 'room full' })!);
     expect(frame).toMatchObject({ type: 'error', content: 'room full', data: { code: 'room_full' } });
+  });
+
+  it('names the frame an error answers (re) and its room, and nothing when it answers none', () => {
+    const answering = JSON.parse(roomsChatCodec.renderReply({ kind: 'error', code: 'room_full', message: 'room full', re: 'join_room', room: 'r' })!);
+    expect(answering).toMatchObject({ type: 'error', data: { code: 'room_full' }, re: 'join_room', room: 'r' });
+    const unprompted = JSON.parse(roomsChatCodec.renderReply({ kind: 'error', code: 'unavailable', message: 'bus down' })!);
+    expect(Object.keys(unprompted)).toEqual(['type', 'content', 'data', 'timestamp']);
+  });
+
+  it('reads a frame with its type, so an error can name it', () => {
+    expect(roomsHubCodec.read('{"type":"join_room","data":"r1"}')).toEqual({ type: 'join_room', command: { kind: 'join', room: 'r1', style: 'hub' } });
+    expect(subjectOf(roomsHubCodec.read('{"type":"join_room","data":"r1"}'))).toEqual({ re: 'join_room', room: 'r1' });
+    expect(subjectOf(roomsHubCodec.read('{"type":"ping"}'))).toEqual({ re: 'ping', room: undefined });
+    const bad = roomsHubCodec.read('{"type":"message","room":"r"}');
+    expect(bad).toMatchObject({ type: 'message', command: { kind: 'invalid', code: 'bad_field' } });
+    expect(roomsHubCodec.read('not json')).toEqual({ command: expect.objectContaining({ kind: 'invalid', code: 'bad_json' }) });
   });
 });
 

@@ -1,4 +1,4 @@
-import { type Codec, invalid, parseTyped } from './codec';
+import { type Codec, type Decoded, invalid, readTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinStyle, Reply } from './commands';
 import { guest, type HubEvent, type StreamPosition } from './events';
@@ -19,9 +19,14 @@ export class RoomsCodec implements Codec {
   }
 
   decode(raw: string): Command | DecodeError {
-    const parsed = parseTyped(raw);
-    if ('kind' in parsed) return parsed;
-    const { type, msg } = parsed;
+    return this.read(raw).command;
+  }
+
+  read(raw: string): Decoded {
+    return readTyped(raw, (type, msg) => this.command(type, msg));
+  }
+
+  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'join':
         return withRoom(type, msg.room, (room) => withSince(type, msg.since, (since) => join(room, 'chat', since)));
@@ -146,7 +151,7 @@ export class RoomsCodec implements Codec {
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
       case 'error':
-        return JSON.stringify({ type: 'error', content: reply.message, data: { code: reply.code }, timestamp: nowSeconds() });
+        return JSON.stringify({ type: 'error', content: reply.message, data: { code: reply.code }, re: reply.re, room: reply.room, timestamp: nowSeconds() });
       case 'joined':
       case 'left':
         // The rooms dialect confirms a join with user_list, and a leave with nothing.

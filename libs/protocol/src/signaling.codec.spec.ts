@@ -53,6 +53,23 @@ describe('signaling codec', () => {
     });
   });
 
+  it('names the frame an error answers (re) and its room as a numeric id', () => {
+    expect(frame(codec.renderReply({ kind: 'error', code: ErrorCode.RoomFull, message: 'full', re: 'join_room', room: '42' }))).toEqual({
+      type: 'error',
+      code: 'room_full',
+      message: 'full',
+      re: 'join_room',
+      room_id: 42,
+    });
+    expect(frame(codec.renderReply({ kind: 'error', code: ErrorCode.Unavailable, message: 'bus down', re: 'offer' }))).toEqual({
+      type: 'error',
+      code: 'unavailable',
+      message: 'bus down',
+      re: 'offer',
+    });
+    expect(codec.read('{"type":"create_room"}')).toEqual({ type: 'create_room', command: { kind: 'create_room' } });
+  });
+
   it('renders replies with numeric ids', () => {
     expect(frame(codec.renderReply({ kind: 'welcome', clientId: '1048577' }))).toEqual({ type: 'welcome', client_id: 1048577 });
     expect(frame(codec.renderReply({ kind: 'room_created', room: '5' }))).toEqual({ type: 'room_created', room_id: 5 });

@@ -1,4 +1,4 @@
-import { type Codec, invalid, parseTyped } from './codec';
+import { type Codec, type Decoded, invalid, readTyped } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, Reply, SignalType } from './commands';
 import type { HubEvent } from './events';
@@ -16,15 +16,20 @@ const SIGNALS: ReadonlySet<string> = new Set<SignalType>(['offer', 'answer', 'ic
  * `offer` / `answer` / `ice_candidate {to, data}`, `ping`.
  * server → client: `welcome {client_id}`, `room_created {room_id}`,
  * `room_joined {room_id, peers}`, `peer_joined` / `peer_left {room_id, client_id}`,
- * `offer` / `answer` / `ice_candidate {from, data}`, `pong`, `error {code, message}`.
+ * `offer` / `answer` / `ice_candidate {from, data}`, `pong`, `error {code, message, re?, room_id?}`.
  */
 export class SignalingCodec implements Codec {
   readonly name = 'signaling';
 
   decode(raw: string): Command | DecodeError {
-    const parsed = parseTyped(raw);
-    if ('kind' in parsed) return parsed;
-    const { type, msg } = parsed;
+    return this.read(raw).command;
+  }
+
+  read(raw: string): Decoded {
+    return readTyped(raw, (type, msg) => this.command(type, msg));
+  }
+
+  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'create_room':
         return { kind: 'create_room' };
@@ -77,7 +82,7 @@ export class SignalingCodec implements Codec {
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: reply.ts });
       case 'error':
-        return JSON.stringify({ type: 'error', code: reply.code, message: reply.message });
+        return JSON.stringify({ type: 'error', code: reply.code, message: reply.message, re: reply.re, room_id: reply.room === undefined ? undefined : wireId(reply.room) });
       default:
         return undefined;
     }

@@ -110,9 +110,10 @@ export class SignalingService implements OnModuleInit {
     const event: SignalEvent = { kind: 'signal', type, from: conn.id, to, rooms, data, ts: Date.now() };
     this.node.publish(Topics.peer(to), event).then(
       (receivers) => {
-        if (receivers === 0) conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`);
+        if (receivers === 0) conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`, { re: type });
       },
-      (err: CommandError) => conn.error(err.code, err.message),
+      // Reported after the fact: it names the relay, so no pending request of the client takes it.
+      (err: CommandError) => conn.error(err.code, err.message, { re: type }),
     );
   }
 

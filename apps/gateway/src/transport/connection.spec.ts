@@ -34,6 +34,19 @@ function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
 
 const frames = (writes: Buffer[]) => Buffer.concat(writes).toString('latin1');
 
+/** The texts of unmasked server frames under 64 KiB, in order. */
+function texts(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    let length = bytes[at + 1] & 0x7f;
+    let head = 2;
+    if (length === 126) [length, head] = [bytes.readUInt16BE(at + 2), 4];
+    out.push(bytes.toString('utf8', at + head, at + head + length));
+    at += head + length;
+  }
+  return out;
+}
+
 describe('Connection', () => {
   it('runs commands one after another, even when one has to wait', async () => {
     const { conn } = setup();
@@ -59,6 +72,35 @@ describe('Connection', () => {
     const text = frames(writes);
     expect(text).toContain('not in room');
     expect(text).toContain('"pong"');
+  });
+
+  it('names the command a refusal answers (re, room), and only that command', async () => {
+    const { conn, writes } = setup();
+    conn.run(
+      async () => {
+        await turn();
+        throw new CommandError(ErrorCode.RoomFull, 'room full');
+      },
+      { re: 'join', room: 'r1' },
+    );
+    conn.run(() => conn.refuse(ErrorCode.Forbidden, 'no'), { re: 'join_room', room: 'r2' });
+    conn.run(() => {
+      throw new Error('boom');
+    }, { re: 'ping' });
+    await turn();
+    await turn();
+    // After the commands are done, an error reported late names nothing unless told.
+    conn.error(ErrorCode.Unavailable, 'bus down');
+    conn.error(ErrorCode.UnknownPeer, 'gone', { re: 'offer' });
+    await turn();
+    const sent = texts(Buffer.concat(writes)).map((t) => JSON.parse(t) as { data: { code: string }; re?: string; room?: string });
+    expect(sent.map((f) => [f.data.code, f.re, f.room])).toEqual([
+      [ErrorCode.RoomFull, 'join', 'r1'],
+      [ErrorCode.Forbidden, 'join_room', 'r2'],
+      [ErrorCode.Internal, 'ping', undefined],
+      [ErrorCode.Unavailable, undefined, undefined],
+      [ErrorCode.UnknownPeer, 'offer', undefined],
+    ]);
   });
 
   it('writes every frame queued in one turn with one socket write', async () => {

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
-import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type Reply, type StreamPosition } from '../../../../libs/protocol/src';
+import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '../../../../libs/protocol/src';
 import type { FlowControl } from './flow-control';
 import { textFrame } from './frame';
 import type { WriteBatcher } from './write-batcher';
@@ -22,6 +22,11 @@ export interface ConnectionContext {
 
 type ReplyOrNothing = Reply | undefined | void;
 type Task = () => ReplyOrNothing | Promise<ReplyOrNothing>;
+/** A queued task and the client frame it answers, if any. */
+interface Queued {
+  task: Task;
+  about: ErrorSubject | undefined;
+}
 
 export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked';
 
@@ -70,8 +75,10 @@ export class Connection {
   private refilledAt: number;
   private strikes = 0;
 
-  private backlog: Task[] | undefined;
+  private backlog: Queued[] | undefined;
   private busy = false;
+  /** The client frame the running task answers (its errors name it), if any. */
+  private current: ErrorSubject | undefined;
 
   constructor(
     /** Unique in the cluster and across restarts: a positive integer below 2^53, in decimal. */
@@ -102,13 +109,16 @@ export class Connection {
 
   // ---- commands ---------------------------------------------------------------------
 
-  /** Runs a command after the ones before it; its reply (or error) goes back to the client. */
-  run(task: Task): void {
+  /**
+   * Runs a command after the ones before it; its reply (or error) goes back to the client.
+   * `about` is the client frame it answers: an error it ends in names that frame (`re`).
+   */
+  run(task: Task, about?: ErrorSubject): void {
     if (this.busy) {
-      (this.backlog ??= []).push(task);
+      (this.backlog ??= []).push({ task, about });
       return;
     }
-    this.execute(task);
+    this.execute({ task, about });
   }
 
   reply(reply: Reply): void {
@@ -117,16 +127,23 @@ export class Connection {
     if (text !== undefined) this.send(text);
   }
 
-  error(code: ErrorCode, message: string): void {
-    this.reply({ kind: 'error', code, message });
+  /** An error frame; `about` names the client frame it answers, when there is one. */
+  error(code: ErrorCode, message: string, about?: ErrorSubject): void {
+    this.reply({ kind: 'error', code, message, re: about?.re, room: about?.room });
+  }
+
+  /** An error answering the command running now (a gateway handler refused it). */
+  refuse(code: ErrorCode, message: string): void {
+    this.error(code, message, this.current);
   }
 
   /** Runs `task`, then the backlog, until a task has to wait; the rest resumes when it is done. */
-  private execute(task: Task): void {
-    for (let t: Task | undefined = task; t !== undefined; t = this.takeNext()) {
+  private execute(first: Queued): void {
+    for (let q: Queued | undefined = first; q !== undefined; q = this.takeNext()) {
+      this.current = q.about;
       let result: ReplyOrNothing | Promise<ReplyOrNothing>;
       try {
-        result = t();
+        result = q.task();
       } catch (err) {
         this.fail(err);
         continue;
@@ -140,6 +157,7 @@ export class Connection {
           )
           .then(() => {
             this.busy = false;
+            this.current = undefined;
             const next = this.takeNext();
             if (next) this.execute(next);
           });
@@ -147,18 +165,19 @@ export class Connection {
       }
       if (result) this.reply(result);
     }
+    this.current = undefined;
   }
 
-  private takeNext(): Task | undefined {
-    const task = this.backlog?.shift();
+  private takeNext(): Queued | undefined {
+    const next = this.backlog?.shift();
     if (this.backlog?.length === 0) this.backlog = undefined;
-    return task;
+    return next;
   }
 
   private fail(err: unknown): void {
-    if (err instanceof CommandError) return this.error(err.code, err.message);
+    if (err instanceof CommandError) return this.refuse(err.code, err.message);
     this.ctx.onInternalError(err, this);
-    this.error(ErrorCode.Internal, 'internal error; the request was not completed');
+    this.refuse(ErrorCode.Internal, 'internal error; the request was not completed');
   }
 
   /** Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error) or 'close'. */

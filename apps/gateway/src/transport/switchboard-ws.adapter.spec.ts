@@ -114,6 +114,13 @@ describe('SwitchboardWsAdapter', () => {
     c.ws.send(Buffer.from([1, 2, 3]));
     await waitFor(() => c.frames.length >= 4);
     expect(c.frames.map((f) => (f.data as { code: string }).code)).toEqual(['bad_json', 'unknown_type', 'unknown_type', 'binary_unsupported']);
+    // Each names the frame it answers (re) and its room, where the frame gave them.
+    expect(c.frames.map((f) => [f.re, f.room])).toEqual([
+      [undefined, undefined],
+      ['teleport', undefined],
+      ['message', 'r'],
+      [undefined, undefined],
+    ]);
     c.ws.send('{"type":"ping"}');
     await waitFor(() => c.frames.length >= 5);
     expect(c.frames[4]).toMatchObject({ type: 'pong' });
@@ -132,7 +139,7 @@ describe('SwitchboardWsAdapter', () => {
     expect(await c.closed).toBe(1008);
     const errors = c.frames.filter((f) => f.type === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ data: { code: 'rate_limited' } });
+    expect(errors[0]).toMatchObject({ data: { code: 'rate_limited' }, re: 'ping' });
     expect(c.frames.filter((f) => f.type === 'pong')).toHaveLength(5);
   });
 });

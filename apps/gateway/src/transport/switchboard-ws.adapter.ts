@@ -5,7 +5,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, COMMAND_INDEX, ErrorCode } from '../../../../libs/protocol/src';
+import { CloseCode, COMMAND_INDEX, ErrorCode, readFrame, subjectOf } from '../../../../libs/protocol/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
@@ -141,7 +141,9 @@ export class SwitchboardWsAdapter extends WsAdapter {
         // After the commands already accepted have been answered.
         conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
       } else if (conn.firstStrike) {
-        conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected');
+        // Decoded only to name the dropped frame (`re`), once per run of drops.
+        const about = isBinary ? undefined : subjectOf(readFrame(conn.codec, data.toString()));
+        conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected', about);
       }
       return;
     }
@@ -149,18 +151,20 @@ export class SwitchboardWsAdapter extends WsAdapter {
       metrics.framesIn.labels('binary').inc();
       return conn.error(ErrorCode.Binary, 'binary frames are not supported; send JSON text frames');
     }
-    const command = conn.codec.decode(data.toString());
+    const decoded = readFrame(conn.codec, data.toString());
+    const { command } = decoded;
     if (command.kind === 'invalid') {
       metrics.framesIn.labels('invalid').inc();
-      return conn.error(command.code, command.message);
+      return conn.error(command.code, command.message, { re: decoded.type });
     }
+    const about = subjectOf(decoded);
     const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];
     if (!handler) {
       metrics.framesIn.labels('invalid').inc();
-      return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`);
+      return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`, about);
     }
     metrics.framesIn.labels(command.kind).inc();
-    conn.run(() => handler(command as never, command.kind) as never);
+    conn.run(() => handler(command as never, command.kind) as never, about);
   }
 
   private bindUpgrade(): void {
