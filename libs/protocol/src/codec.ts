@@ -11,11 +11,8 @@ export interface Codec {
   /** Stable name, used in metrics. */
   readonly name: string;
   decode(raw: string): Command | DecodeError;
-  /**
-   * As `decode`, with the frame's `type` when it had one (an error answering it names it
-   * as `re`). Optional: a codec without it still decodes, its errors name no `re`.
-   */
-  read?(raw: string): Decoded;
+  /** As `decode`, with the frame's `type` when it had one (an error answering it names it as `re`). */
+  read(raw: string): Decoded;
   /** The frame for an event, or undefined when this dialect does not show it. */
   render(event: HubEvent): string | undefined;
   /** The frame for a reply, or undefined when this dialect sends none for it. */
@@ -33,11 +30,6 @@ export function readTyped(raw: string, byType: (type: string, msg: Record<string
   const parsed = parseTyped(raw);
   if ('kind' in parsed) return { command: parsed };
   return { type: parsed.type, command: byType(parsed.type, parsed.msg) };
-}
-
-/** Decodes a frame with `codec`, keeping its `type` where the codec reports it. */
-export function readFrame(codec: Codec, raw: string): Decoded {
-  return codec.read ? codec.read(raw) : { command: codec.decode(raw) };
 }
 
 /** What an error about a decoded frame answers: its `type`, and its room when it named one. */

@@ -9,6 +9,7 @@ function codec(name: string, silent = false): Codec & { renders: number } {
     name,
     renders: 0,
     decode: () => ({ kind: 'ping' as const }),
+    read: () => ({ command: { kind: 'ping' as const } }),
     render: (e: HubEvent) => {
       c.renders++;
       return silent ? undefined : JSON.stringify({ via: name, kind: e.kind });

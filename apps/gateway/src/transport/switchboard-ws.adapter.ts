@@ -5,7 +5,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, COMMAND_INDEX, ErrorCode, readFrame, subjectOf } from '../../../../libs/protocol/src';
+import { CloseCode, COMMAND_INDEX, ErrorCode, subjectOf } from '../../../../libs/protocol/src';
 import type { Metrics } from '../../../../libs/observability/src';
 import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
@@ -142,7 +142,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
         conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
       } else if (conn.firstStrike) {
         // Decoded only to name the dropped frame (`re`), once per run of drops.
-        const about = isBinary ? undefined : subjectOf(readFrame(conn.codec, data.toString()));
+        const about = isBinary ? undefined : subjectOf(conn.codec.read(data.toString()));
         conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected', about);
       }
       return;
@@ -151,7 +151,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
       metrics.framesIn.labels('binary').inc();
       return conn.error(ErrorCode.Binary, 'binary frames are not supported; send JSON text frames');
     }
-    const decoded = readFrame(conn.codec, data.toString());
+    const decoded = conn.codec.read(data.toString());
     const { command } = decoded;
     if (command.kind === 'invalid') {
       metrics.framesIn.labels('invalid').inc();
