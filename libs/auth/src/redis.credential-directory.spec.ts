@@ -58,14 +58,20 @@ describe('RedisCredentialDirectory', () => {
     const seen: unknown[] = [];
     reader.watch((c) => seen.push(c));
     const raw = new Redis(server.url);
+    const owner = { userId: 'u-missed', username: 'missed', permissions: [] };
     try {
       await writer.revokeSessions('u-missed', 100 + Math.floor(Date.now() / 1000));
-      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await writer.putKey('hash-old', owner);
+      await writer.putKey('hash-new', owner, 'hash-old');
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
       seen.length = 0;
-      // Drop every pub/sub client connection: the reader reconnects and replays from the hash.
+      // Drop every pub/sub client connection: the reader reconnects and replays from the store.
       await raw.client('KILL', 'TYPE', 'pubsub');
-      for (let i = 0; i < 300 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(seen).toEqual([expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' })]);
+      for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual([
+        expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' }),
+        { kind: 'key_revoked', userId: 'u-missed', keyHash: 'hash-old' },
+      ]);
     } finally {
       raw.disconnect();
       await Promise.all([writer.close(), reader.close()]);
