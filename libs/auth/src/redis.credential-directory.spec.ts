@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { quietLogger } from '../../testing/quiet-logger';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
+import type { CredentialChange } from './credential-directory';
 import { RedisCredentialDirectory } from './redis.credential-directory';
 import { credentialDirectoryContract } from './testing/credential-directory.contract';
 
@@ -72,6 +73,32 @@ describe('RedisCredentialDirectory', () => {
         expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' }),
         { kind: 'key_revoked', userId: 'u-missed', keyHash: 'hash-old' },
       ]);
+    } finally {
+      raw.disconnect();
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
+  it('leaves replaced keys older than the retention out of the replay', async () => {
+    const keyPrefix = `sb:cred:test-${randomUUID()}`;
+    const [writer, reader] = [0, 1].map(() => new RedisCredentialDirectory({ url: server.url, retentionMs: 200, keyPrefix, logger }));
+    await Promise.all([writer.start(), reader.start()]);
+    const seen: CredentialChange[] = [];
+    reader.watch((c) => seen.push(c));
+    const raw = new Redis(server.url);
+    const owner = { userId: 'u-old', username: 'old', permissions: [] };
+    try {
+      await writer.putKey('hash-1', owner);
+      await writer.putKey('hash-2', owner, 'hash-1');
+      await new Promise((r) => setTimeout(r, 400));
+      await writer.putKey('hash-3', owner, 'hash-2');
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      seen.length = 0;
+      await raw.client('KILL', 'TYPE', 'pubsub');
+      for (let i = 0; i < 300 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual([{ kind: 'key_revoked', userId: 'u-old', keyHash: 'hash-2' }]);
+      // The outdated entry is gone from Redis too, not only from the replay.
+      expect(await raw.zcard(`{${keyPrefix}}:revoked-keys`)).toBe(1);
     } finally {
       raw.disconnect();
       await Promise.all([writer.close(), reader.close()]);
