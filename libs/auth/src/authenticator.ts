@@ -132,15 +132,20 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
     for (const listener of this.listeners) listener(change);
   }
 
+  /** Retries until the directory answers: one warning for the outage, one line when it is back. */
   private async load(): Promise<void> {
+    let failing = false;
     while (!this.closed) {
       try {
         await this.directory.start();
         for (const [userId, validFrom] of await this.directory.revocations()) this.revocations.apply(userId, validFrom);
         this.loaded = true;
+        if (failing) this.logger.log('credential directory reachable; revocations loaded');
         return;
       } catch (err) {
-        this.logger.warn({ msg: 'credential directory not reachable; retrying', error: (err as Error).message });
+        // The directory counts its own Redis failures; here only the outage's first warning.
+        if (!failing) this.logger.warn({ msg: 'credential directory not reachable; retrying every second', error: (err as Error).message });
+        failing = true;
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
     }

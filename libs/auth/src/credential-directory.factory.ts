@@ -1,13 +1,16 @@
 import type { SwitchboardConfig } from '../../config/src';
 import type { CredentialDirectory } from './credential-directory';
 import { MemoryCredentialDirectory } from './memory.credential-directory';
-import { RedisCredentialDirectory } from './redis.credential-directory';
+import { RedisCredentialDirectory, type RedisCredentialDirectoryOptions } from './redis.credential-directory';
 
 /**
  * Picks the directory that matches the bus; revocations are kept as long as the api's tokens live.
- * `onDropped` counts malformed changes from the wire.
+ * `onDropped` counts malformed changes from the wire, `onError` Redis failures.
  */
-export function createCredentialDirectory(config: SwitchboardConfig, onDropped?: () => void): CredentialDirectory {
+export function createCredentialDirectory(
+  config: SwitchboardConfig,
+  { onDropped, onError }: Pick<RedisCredentialDirectoryOptions, 'onDropped' | 'onError'> = {},
+): CredentialDirectory {
   const retentionMs = config.api.tokenTtlMs;
   if (config.bus.kind === 'memory') return new MemoryCredentialDirectory(retentionMs);
   return new RedisCredentialDirectory({
@@ -15,5 +18,6 @@ export function createCredentialDirectory(config: SwitchboardConfig, onDropped?:
     url: config.bus.redisUrl,
     clusterNodes: config.bus.clusterNodes.length > 0 ? config.bus.clusterNodes : undefined,
     onDropped,
+    onError,
   });
 }

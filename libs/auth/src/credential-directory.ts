@@ -28,8 +28,9 @@ export type CredentialListener = (change: CredentialChange) => void;
  *   (the longest a token lives) are left out.
  * - Every change (a replaced key, a revocation) reaches the listeners of every started node,
  *   the writer's included, asynchronously. After a lost connection a node reconnects by
- *   itself and hands its listeners every current revocation again, so nothing missed stays
- *   missed (listeners must treat repeats as no-ops).
+ *   itself and hands its listeners every revocation within the retention again (of sessions
+ *   and of replaced keys), so nothing missed stays missed (listeners must treat repeats as
+ *   no-ops).
  * - `findKey` rejects when the store is unreachable (the caller answers "try again").
  * - `keysLoaded()` is true once `markKeysLoaded()` was called and the store has not lost its
  *   data since (a Redis restart without persistence): the writer then puts every key back.

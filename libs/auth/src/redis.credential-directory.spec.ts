@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { quietLogger } from '../../testing/quiet-logger';
 import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
+import type { CredentialChange } from './credential-directory';
 import { RedisCredentialDirectory } from './redis.credential-directory';
 import { credentialDirectoryContract } from './testing/credential-directory.contract';
 
@@ -51,24 +52,60 @@ describe('RedisCredentialDirectory', () => {
     }
   });
 
-  it('hands its listeners every current revocation again after a lost connection', async () => {
-    const keyPrefix = `sb:cred:test-${randomUUID()}`;
-    const [writer, reader] = [0, 1].map(() => new RedisCredentialDirectory({ url: server.url, retentionMs: 60_000, keyPrefix, logger }));
-    await Promise.all([writer.start(), reader.start()]);
-    const seen: unknown[] = [];
-    reader.watch((c) => seen.push(c));
+  /** A writer and a reader of one fresh directory, what the reader hears, and a raw connection. */
+  async function writerAndReader(retentionMs: number) {
+    const { nodes, keyPrefix, close } = await views(2, retentionMs, { url: server.url });
+    const seen: CredentialChange[] = [];
+    nodes[1].watch((c) => seen.push(c));
     const raw = new Redis(server.url);
+    const heard = async (n: number) => {
+      for (let i = 0; i < 300 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const closeAll = async () => {
+      raw.disconnect();
+      await close();
+    };
+    return { writer: nodes[0], seen, heard, raw, keyPrefix, close: closeAll };
+  }
+
+  it('hands its listeners every current revocation again after a lost connection', async () => {
+    const { writer, seen, heard, raw, close } = await writerAndReader(60_000);
+    const owner = { userId: 'u-missed', username: 'missed', permissions: [] };
     try {
       await writer.revokeSessions('u-missed', 100 + Math.floor(Date.now() / 1000));
-      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await writer.putKey('hash-old', owner);
+      await writer.putKey('hash-new', owner, 'hash-old');
+      await heard(2);
       seen.length = 0;
-      // Drop every pub/sub client connection: the reader reconnects and replays from the hash.
+      // Drop every pub/sub client connection: the reader reconnects and replays from the store.
       await raw.client('KILL', 'TYPE', 'pubsub');
-      for (let i = 0; i < 300 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(seen).toEqual([expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' })]);
+      await heard(2);
+      expect(seen).toEqual([
+        expect.objectContaining({ kind: 'sessions_revoked', userId: 'u-missed' }),
+        { kind: 'key_revoked', userId: 'u-missed', keyHash: 'hash-old' },
+      ]);
     } finally {
-      raw.disconnect();
-      await Promise.all([writer.close(), reader.close()]);
+      await close();
+    }
+  });
+
+  it('leaves replaced keys older than the retention out of the replay', async () => {
+    const { writer, seen, heard, raw, keyPrefix, close } = await writerAndReader(200);
+    const owner = { userId: 'u-old', username: 'old', permissions: [] };
+    try {
+      await writer.putKey('hash-1', owner);
+      await writer.putKey('hash-2', owner, 'hash-1');
+      await new Promise((r) => setTimeout(r, 400));
+      await writer.putKey('hash-3', owner, 'hash-2');
+      await heard(2);
+      seen.length = 0;
+      await raw.client('KILL', 'TYPE', 'pubsub');
+      await heard(1);
+      expect(seen).toEqual([{ kind: 'key_revoked', userId: 'u-old', keyHash: 'hash-2' }]);
+      // The outdated entry is gone from Redis too, not only from the replay.
+      expect(await raw.zcard(`{${keyPrefix}}:revoked-keys`)).toBe(1);
+    } finally {
+      await close();
     }
   });
 

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseNode } from '../../bus/src';
 import type { CredentialChange, CredentialDirectory, CredentialListener, KeyOwner } from './credential-directory';
 
 export interface RedisCredentialDirectoryOptions {
@@ -7,26 +9,31 @@ export interface RedisCredentialDirectoryOptions {
   url?: string;
   /** `host:port` of Redis Cluster nodes. Default: none (single server). */
   clusterNodes?: readonly string[];
-  /** How long revocations are kept: the longest a token lives. Required. */
+  /** How long revocations (of sessions and of keys) are kept: the longest a token lives. Required. */
   retentionMs: number;
   /** Prefix of every key and of the change channel; must not contain braces. Default `sb:cred`. */
   keyPrefix?: string;
-  /** Where trouble goes (warn) and dropped input (debug). Default: Nest `Logger('CredentialDirectory')`. */
+  /** Where trouble goes (warn), connection errors and dropped input (debug). Default: Nest `Logger('CredentialDirectory')`. */
   logger?: LoggerService;
   /** A malformed change arrived on the channel and was dropped (count it). */
   onDropped?(): void;
+  /** A Redis connection failed (each retry while Redis is away) or a replay failed (count it). */
+  onError?(error: Error): void;
 }
 
 /*
  * Keys, under one hash tag so the scripts see them in one slot:
  *   {P}:key:<sha256>   STRING  owner JSON
  *   {P}:sessions       HASH    userId → validFrom (unix seconds)
+ *   {P}:revoked-keys   ZSET    key_revoked change JSON → when (ms); kept for the retention
  *   {P}:loaded         STRING  set once the api put every key in (gone with the data)
  * Changes are published on the channel `{P}:changes` as JSON CredentialChange.
  */
 const PUT_KEY = `
 redis.call('SET', KEYS[1], ARGV[1])
 if KEYS[2] ~= KEYS[1] and redis.call('DEL', KEYS[2]) == 1 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return 1`;
@@ -57,8 +64,12 @@ export class RedisCredentialDirectory implements CredentialDirectory {
     this.redis = connect(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // The subscriber connects on its first SUBSCRIBE (start) and waits for Redis if it is away.
     this.sub = connect(options, { lazyConnect: true });
+    // Emitted on every retry while Redis is away: counted, and seen at debug (the bus warns once per outage).
     for (const client of [this.redis, this.sub]) {
-      client.on('error', (err: Error) => this.logger.warn({ msg: 'credential directory: redis error', error: err.message }));
+      client.on('error', (err: Error) => {
+        this.logger.debug?.({ msg: 'credential directory: redis error', error: err.message });
+        this.options.onError?.(err);
+      });
     }
     this.sub.on('message', (channel: string, text: string) => this.onMessage(channel, text));
   }
@@ -66,12 +77,12 @@ export class RedisCredentialDirectory implements CredentialDirectory {
   async start(): Promise<void> {
     if (!this.replaying) {
       this.replaying = true;
-      // ioredis re-subscribes after a reconnect; whatever was published meanwhile is replayed from the hash.
+      // ioredis re-subscribes after a reconnect; whatever was published meanwhile is replayed from the store.
       this.sub.on('ready', () => void this.replay());
     }
     await this.sub.subscribe(this.channel);
     // Reads and writes fail fast without a connection: start only once they can go through.
-    await whenReady(this.redis, START_WAIT_MS);
+    if (this.redis.status !== 'ready') await once(this.redis, 'ready', { signal: AbortSignal.timeout(START_WAIT_MS) });
     this.started = true;
   }
 
@@ -87,7 +98,19 @@ export class RedisCredentialDirectory implements CredentialDirectory {
 
   async putKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void> {
     const change: CredentialChange = { kind: 'key_revoked', userId: owner.userId, keyHash: replaces ?? keyHash };
-    await this.redis.eval(PUT_KEY, 2, this.keyOf(keyHash), this.keyOf(replaces ?? keyHash), JSON.stringify(owner), this.channel, JSON.stringify(change));
+    const now = Date.now();
+    await this.redis.eval(
+      PUT_KEY,
+      3,
+      this.keyOf(keyHash),
+      this.keyOf(replaces ?? keyHash),
+      `${this.prefix}:revoked-keys`,
+      JSON.stringify(owner),
+      this.channel,
+      JSON.stringify(change),
+      String(now),
+      String(now - this.options.retentionMs),
+    );
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {
@@ -129,27 +152,38 @@ export class RedisCredentialDirectory implements CredentialDirectory {
 
   private onMessage(channel: string, text: string): void {
     if (channel !== this.channel) return;
+    const change = this.decode(text);
+    if (change) for (const listener of this.listeners) listener(change);
+  }
+
+  /** A change as JSON, or undefined (dropped and counted) when it is malformed. */
+  private decode(text: string): CredentialChange | undefined {
     let change: unknown;
     try {
       change = JSON.parse(text);
     } catch {
       change = undefined;
     }
-    if (!isChange(change)) {
-      this.options.onDropped?.();
-      this.logger.debug?.({ msg: 'credential directory: malformed change dropped', text: text.slice(0, 200) });
-      return;
-    }
-    for (const listener of this.listeners) listener(change);
+    if (isChange(change)) return change;
+    this.options.onDropped?.();
+    this.logger.debug?.({ msg: 'credential directory: malformed change dropped', text: text.slice(0, 200) });
+    return undefined;
   }
 
+  /** Every revocation within the retention, sessions and keys, as the changes that announced them. */
   private async replay(): Promise<void> {
     if (!this.started) return;
     try {
-      for (const [userId, validFrom] of await this.revocations()) {
-        for (const listener of this.listeners) listener({ kind: 'sessions_revoked', userId, validFrom });
+      const changes: CredentialChange[] = [];
+      for (const [userId, validFrom] of await this.revocations()) changes.push({ kind: 'sessions_revoked', userId, validFrom });
+      const revokedKeys = await this.redis.zrangebyscore(`${this.prefix}:revoked-keys`, Date.now() - this.options.retentionMs, '+inf');
+      for (const text of revokedKeys) {
+        const change = this.decode(text);
+        if (change) changes.push(change);
       }
+      for (const change of changes) for (const listener of this.listeners) listener(change);
     } catch (err) {
+      this.options.onError?.(err as Error);
       this.logger.warn({ msg: 'credential directory: revocations not reloaded after reconnect', error: (err as Error).message });
     }
   }
@@ -158,28 +192,9 @@ export class RedisCredentialDirectory implements CredentialDirectory {
 /** How long `start` waits for the command connection. */
 const START_WAIT_MS = 5000;
 
-function whenReady(conn: Redis | Cluster, ms: number): Promise<void> {
-  if (conn.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      conn.off('ready', onReady);
-      reject(new Error(`credential directory: Redis not ready within ${ms} ms`));
-    }, ms);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    conn.once('ready', onReady);
-  });
-}
-
 function connect(options: RedisCredentialDirectoryOptions, base: RedisOptions): Redis | Cluster {
   if (options.clusterNodes && options.clusterNodes.length > 0) {
-    const nodes = options.clusterNodes.map((n) => {
-      const [host, port] = n.split(':');
-      return { host, port: Number(port) };
-    });
-    return new Cluster(nodes, { redisOptions: base, lazyConnect: base.lazyConnect, enableOfflineQueue: base.enableOfflineQueue ?? true });
+    return new Cluster(options.clusterNodes.map(parseNode), { redisOptions: base, lazyConnect: base.lazyConnect, enableOfflineQueue: base.enableOfflineQueue ?? true });
   }
   return new Redis(options.url ?? 'redis://127.0.0.1:6379', base);
 }

@@ -30,8 +30,4 @@ export class SessionRevocations {
     const oldest = (now - this.retentionMs) / 1000;
     for (const [userId, from] of this.validFrom) if (from < oldest) this.validFrom.delete(userId);
   }
-
-  get size(): number {
-    return this.validFrom.size;
-  }
 }

@@ -22,10 +22,6 @@ export function findToken(headers: IncomingHttpHeaders, query: URLSearchParams):
   return fromCookie === undefined ? undefined : { token: fromCookie, source: 'cookie' };
 }
 
-export function extractToken(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
-  return findToken(headers, query)?.token;
-}
-
 /** An API key: `X-API-Key` header, `Authorization: ApiKey <key>`, or `?api_key=`. */
 export function findApiKey(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
   const header = headers['x-api-key'];

@@ -36,7 +36,11 @@ export class CoreModule implements OnModuleInit {
         { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
         {
           provide: CREDENTIAL_DIRECTORY,
-          useFactory: (c: SwitchboardConfig, m: Metrics) => createCredentialDirectory(c, () => m.busDropped.labels('credential_change').inc()),
+          useFactory: (c: SwitchboardConfig, m: Metrics) =>
+            createCredentialDirectory(c, {
+              onDropped: () => m.busDropped.labels('credential_change').inc(),
+              onError: () => m.busErrors.labels('credential_directory').inc(),
+            }),
           inject: [CONFIG, Metrics],
         },
         {

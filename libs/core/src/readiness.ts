@@ -15,14 +15,10 @@ export class Readiness {
     this.checks.set(name, check);
   }
 
-  entries(): Array<[string, ReadinessCheck]> {
-    return [...this.checks];
-  }
-
   /** Every check's state now: `true`, or why it is down (a check that throws is down with its message). */
   async status(): Promise<Record<string, true | string>> {
     const states = await Promise.all(
-      this.entries().map(async ([name, check]): Promise<[string, true | string]> => {
+      [...this.checks].map(async ([name, check]): Promise<[string, true | string]> => {
         try {
           return [name, await check()];
         } catch (err) {

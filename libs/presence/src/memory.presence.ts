@@ -71,9 +71,11 @@ export class MemoryPresence implements Presence {
     return this.store.nodes.get(nodeId)!.restored === true;
   }
 
-  async markRestored(nodeId: string): Promise<void> {
+  async markRestored(nodeId: string, entries: number): Promise<void> {
     this.touch(nodeId);
-    this.store.nodes.get(nodeId)!.restored = true;
+    let held = 0;
+    for (const members of this.store.rooms.values()) for (const member of members.values()) if (member.nodeId === nodeId) held++;
+    if (held === entries) this.store.nodes.get(nodeId)!.restored = true;
   }
 
   async expire(): Promise<ExpiredMember[]> {

@@ -25,9 +25,10 @@ export interface ExpiredMember {
  * - `remove` resolves true exactly once per present member, false otherwise.
  * - A node keeps its entries alive with `refresh(nodeId)` more often than the TTL.
  *   `refresh` resolves false while presence may have lost the node's entries — it never
- *   saw `markRestored(nodeId)`, or lost it since (Redis restarted empty, the node was expired
- *   as dead or removed): the node then adds its members again and calls `markRestored`.
- *   Other writes (`add`, `setConnections`) never make it true.
+ *   saw `markRestored(nodeId, entries)` while holding those entries, or lost them since (Redis
+ *   restarted empty, the node was expired as dead or removed): the node then adds its members
+ *   again and calls `markRestored` with how many it added. Other writes (`add`,
+ *   `setConnections`) never make it true.
  *   Entries of a node that stopped refreshing for longer than the TTL disappear from every
  *   read, and one `expire()` call in the cluster — exactly one — returns each of them, so
  *   that node can tell the rooms about the leave.
@@ -47,8 +48,12 @@ export interface Presence {
   nodes(): Promise<Record<string, number>>;
   /** Keeps the node alive; false when its entries must be put back (see above). */
   refresh(nodeId: string): Promise<boolean>;
-  /** The node has put all its entries back: `refresh` is true until presence loses them again. */
-  markRestored(nodeId: string): Promise<void>;
+  /**
+   * The node has put its `entries` entries back: `refresh` is true until presence loses them
+   * again. Marks nothing when presence does not hold exactly that many entries of the node
+   * (they were lost again meanwhile): the next `refresh` is then still false.
+   */
+  markRestored(nodeId: string, entries: number): Promise<void>;
   expire(): Promise<ExpiredMember[]>;
   removeNode(nodeId: string): Promise<void>;
   /**

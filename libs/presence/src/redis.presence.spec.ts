@@ -76,7 +76,7 @@ describe('RedisPresence on a single server', () => {
     store = await views(1, 10_000, { url: server.url });
     const [a] = store.nodes;
     await a.add('room', member('A', 1));
-    await a.markRestored('A');
+    await a.markRestored('A', 1);
     expect(await a.refresh('A')).toBe(true);
     const raw = new Redis(server.url);
     closers.push(async () => raw.disconnect());
@@ -84,5 +84,18 @@ describe('RedisPresence on a single server', () => {
     await a.setConnections('A', 1);
     await a.add('room', member('A', 2));
     expect(await a.refresh('A')).toBe(false);
+  });
+
+  it('keeps telling a node to restore when Redis lost its data while it was putting entries back', async () => {
+    store = await views(1, 10_000, { url: server.url });
+    const [a] = store.nodes;
+    const raw = new Redis(server.url);
+    closers.push(async () => raw.disconnect());
+    await a.add('room', member('A', 1));
+    for (const key of await raw.keys(`{${store.keyPrefix}}:*`)) await raw.del(key); // a restart without persistence, mid-restore
+    await a.add('room', member('A', 2));
+    await a.markRestored('A', 2);
+    expect(await a.refresh('A')).toBe(false);
+    expect((await a.members('room')).map((m) => m.clientId)).toEqual(['A:2']);
   });
 });

@@ -146,11 +146,17 @@ for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return out`,
-  /** ARGV: P, TTL, nodeId, connections ('' keeps them), '1' to mark restored → 1 if marked restored */
+  /**
+   * ARGV: P, TTL, nodeId, connections ('' keeps them), how many entries the node put back
+   * ('' marks nothing) → 1 if marked restored. Marked only while the node's index holds exactly
+   * that many: a Redis that restarted empty during the restore does not get the mark.
+   */
   touch: `${LIB}
 redis.call('ZADD', KEYS[1], now(), ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', P .. ':conns', ARGV[3], ARGV[4]) end
-if ARGV[5] == '1' then redis.call('HSET', P .. ':restored', ARGV[3], '1') end
+if ARGV[5] ~= '' and redis.call('SCARD', P .. ':node:' .. ARGV[3]) == tonumber(ARGV[5]) then
+  redis.call('HSET', P .. ':restored', ARGV[3], '1')
+end
 return redis.call('HEXISTS', P .. ':restored', ARGV[3])`,
   /** ARGV: P, TTL → nodeId, connections, ... of live nodes */
   nodes: `${LIB}
@@ -255,8 +261,8 @@ export class RedisPresence implements Presence {
     return Number(await this.run('touch', this.key('hb'), nodeId, '', '')) === 1;
   }
 
-  async markRestored(nodeId: string): Promise<void> {
-    await this.run('touch', this.key('hb'), nodeId, '', '1');
+  async markRestored(nodeId: string, entries: number): Promise<void> {
+    await this.run('touch', this.key('hb'), nodeId, '', String(entries));
   }
 
   async expire(): Promise<ExpiredMember[]> {

@@ -86,8 +86,7 @@ export class PresenceKeeper {
       const intact = await this.presence.refresh(nodeId);
       if (!intact || this.lost) {
         this.lost = false;
-        await this.restore();
-        await this.presence.markRestored(nodeId);
+        await this.presence.markRestored(nodeId, await this.restore());
         this.host.busRecovered();
       }
       for (const expired of await this.presence.expire()) await this.host.announceExpired(expired);
@@ -97,12 +96,14 @@ export class PresenceKeeper {
     }
   }
 
-  private async restore(): Promise<void> {
+  /** Puts every entry of this replica back; resolves how many. */
+  private async restore(): Promise<number> {
     let restored = 0;
     for (const [room, member] of this.host.memberships()) {
       await this.presence.add(room, member);
       restored++;
     }
     if (restored > 0) this.logger.log({ msg: 'presence entries restored', entries: restored });
+    return restored;
   }
 }
