@@ -1,4 +1,4 @@
-import { type Codec, type Decoded, invalid, readTyped } from './codec';
+import { invalid, TypedCodec } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinPosition, Reply } from './commands';
 import { guest, type HubEvent, type Sender } from './events';
@@ -9,18 +9,10 @@ import { withSince } from './since';
  * The channels dialect (seed 003), spoken on `/api/v1/ws`. A channel is a room. Timestamps
  * are ISO-8601 strings; people are named by `user_email` (the JWT's email claim).
  */
-export class ChannelsCodec implements Codec {
+export class ChannelsCodec extends TypedCodec {
   readonly name = 'channels';
 
-  decode(raw: string): Command | DecodeError {
-    return this.read(raw).command;
-  }
-
-  read(raw: string): Decoded {
-    return readTyped(raw, (type, msg) => this.command(type, msg));
-  }
-
-  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
+  protected command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'join_channel':
         return withChannel(type, msg.channel_id, (room) =>

@@ -25,11 +25,28 @@ export interface Decoded {
   command: Command | DecodeError;
 }
 
-/** Reads a frame with `byType`, the dialect's decoder of a frame with a string `type`. */
-export function readTyped(raw: string, byType: (type: string, msg: Record<string, unknown>) => Command | DecodeError): Decoded {
-  const parsed = parseTyped(raw);
-  if ('kind' in parsed) return { command: parsed };
-  return { type: parsed.type, command: byType(parsed.type, parsed.msg) };
+/**
+ * A JSON dialect whose client frames are objects with a string `type`: parsing and the frame's
+ * `type` are handled here, the dialect decodes one `type` at a time (`command`).
+ */
+export abstract class TypedCodec implements Codec {
+  abstract readonly name: string;
+
+  decode(raw: string): Command | DecodeError {
+    return this.read(raw).command;
+  }
+
+  read(raw: string): Decoded {
+    const parsed = parseTyped(raw);
+    if ('kind' in parsed) return { command: parsed };
+    return { type: parsed.type, command: this.command(parsed.type, parsed.msg) };
+  }
+
+  abstract render(event: HubEvent): string | undefined;
+  abstract renderReply(reply: Reply): string | undefined;
+
+  /** The command of a frame of this `type`, or why it is not one. */
+  protected abstract command(type: string, msg: Record<string, unknown>): Command | DecodeError;
 }
 
 /** What an error about a decoded frame answers: its `type`, and its room when it named one. */

@@ -1,4 +1,4 @@
-import { type Codec, type Decoded, invalid, readTyped } from './codec';
+import { invalid, TypedCodec } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinStyle, Reply } from './commands';
 import { guest, type HubEvent, type StreamPosition } from './events';
@@ -11,22 +11,15 @@ import { withSince } from './since';
  * `chat` renders `message` frames (seed 001), `hub` renders `room_message` (seed 002).
  * Everything else renders the same for both. Timestamps are unix seconds.
  */
-export class RoomsCodec implements Codec {
+export class RoomsCodec extends TypedCodec {
   readonly name: string;
 
   constructor(private readonly style: 'chat' | 'hub') {
+    super();
     this.name = `rooms-${style}`;
   }
 
-  decode(raw: string): Command | DecodeError {
-    return this.read(raw).command;
-  }
-
-  read(raw: string): Decoded {
-    return readTyped(raw, (type, msg) => this.command(type, msg));
-  }
-
-  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
+  protected command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'join':
         return withRoom(type, msg.room, (room) => withSince(type, msg.since, (since) => join(room, 'chat', since)));

@@ -1,4 +1,4 @@
-import { type Codec, type Decoded, invalid, readTyped } from './codec';
+import { invalid, TypedCodec } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, Reply, SignalType } from './commands';
 import type { HubEvent } from './events';
@@ -18,18 +18,10 @@ const SIGNALS: ReadonlySet<string> = new Set<SignalType>(['offer', 'answer', 'ic
  * `room_joined {room_id, peers}`, `peer_joined` / `peer_left {room_id, client_id}`,
  * `offer` / `answer` / `ice_candidate {from, data}`, `pong`, `error {code, message, re?, room_id?}`.
  */
-export class SignalingCodec implements Codec {
+export class SignalingCodec extends TypedCodec {
   readonly name = 'signaling';
 
-  decode(raw: string): Command | DecodeError {
-    return this.read(raw).command;
-  }
-
-  read(raw: string): Decoded {
-    return readTyped(raw, (type, msg) => this.command(type, msg));
-  }
-
-  private command(type: string, msg: Record<string, unknown>): Command | DecodeError {
+  protected command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {
       case 'create_room':
         return { kind: 'create_room' };

@@ -46,22 +46,24 @@ function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<s
   return { hub, node, index, metrics, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
 }
 
+/** Starts the replicas before the describe's tests and stops them after. */
+function started<R extends { start(): Promise<void>; stop(): Promise<void> }>(...replicas: R[]): R[] {
+  beforeAll(async () => {
+    for (const r of replicas) await r.start();
+  });
+  afterAll(async () => {
+    for (const r of replicas) await r.stop();
+  });
+  return replicas;
+}
+
 const settle = () => new Promise((r) => setTimeout(r, 20));
 const names = (reply: Reply) => (reply.kind === 'user_list' ? [...reply.names].sort() : []);
 
 describe('HubService (two replicas on the memory bus)', () => {
   const broker = new MemoryBroker();
   const store = new MemoryPresenceStore();
-  const a = replica(broker, store);
-  const b = replica(broker, store);
-  beforeAll(async () => {
-    await a.start();
-    await b.start();
-  });
-  afterAll(async () => {
-    await a.stop();
-    await b.stop();
-  });
+  const [a, b] = started(replica(broker, store), replica(broker, store));
 
   it('answers user_list from its roster with members of both replicas, and notifies joins and leaves', async () => {
     const alice = await a.connect('alice');
@@ -151,9 +153,7 @@ describe('HubService when presence is down', () => {
     }
   }
   const store = new MemoryPresenceStore();
-  const r = replica(new MemoryBroker(), store, {}, new DownPresence(60_000, store));
-  beforeAll(() => r.start());
-  afterAll(() => r.stop());
+  const [r] = started(replica(new MemoryBroker(), store, {}, new DownPresence(60_000, store)));
 
   it('a join or a member list answers unavailable, logged and counted, and the joiner is in no room', async () => {
     const ann = await r.connect('ann');
@@ -192,16 +192,7 @@ describe('HubService after a bus outage', () => {
   const store = new MemoryPresenceStore();
   const flaky = new FlakyBus(broker);
   const env = { WEBSOCKET_HEARTBEAT_INTERVAL: '100ms' };
-  const a = replica(broker, store, env, new FlakyPresence(60_000, store), flaky);
-  const b = replica(broker, store, env);
-  beforeAll(async () => {
-    await a.start();
-    await b.start();
-  });
-  afterAll(async () => {
-    await a.stop();
-    await b.stop();
-  });
+  const [a, b] = started(replica(broker, store, env, new FlakyPresence(60_000, store), flaky), replica(broker, store, env));
 
   it('members that stayed connected get what they missed once each, in order, in their own dialect, then live traffic', async () => {
     const chat = await a.connect('chat-member');
