@@ -150,6 +150,8 @@ export function outboxCases(fixture: () => StoreFixture): void {
         }
         await waitFor('three events published', () => bus.got.length >= 3, 5000);
         expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
+        // A batch's rows are deleted once its publishes are accepted: just after the last one.
+        await waitFor('published rows deleted', async () => (await outbox.pending()) === 0, 5000);
         expect(await outbox.pending()).toBe(0);
       } finally {
         await relay.stop();
