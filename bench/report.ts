@@ -160,6 +160,13 @@ export function clusterAims(results: RunResult[], roomsRate: number): string[][]
   }
   const sio = find('rooms-2r', 'socketio');
   const gateways = results.filter((r) => r.scenario === 'rooms-2r' && r.target === 'switchboard');
+  // The floor: plain `ws` holding every client in one process (no bus), one ws.send per delivery.
+  const floor = find('rooms-2r', 'ws-reference');
+  for (const sb of gateways.filter(usable)) {
+    if (!floor || !usable(floor)) break;
+    const over = sb.cpuPerDeliveryMicros / floor.cpuPerDeliveryMicros;
+    rows.push(['server CPU per delivery beside plain ws, one process (rooms-2r)', label(sb), `${fixed(sb.cpuPerDeliveryMicros, 3)} vs ${fixed(floor.cpuPerDeliveryMicros, 3)} µs (${fixed(over, 2)}×)`, 'info']);
+  }
   for (const sb of gateways.length ? gateways : sio ? [undefined] : []) {
     const aim = `p99 latency at ${roomsRate} msg/s ≤ Socket.IO's (rooms-2r)`;
     const measured = `${sb ? fixed(sb.latencyMs.p99, 1) : 'n/a'} vs ${sio ? fixed(sio.latencyMs.p99, 1) : 'n/a'} ms`;

@@ -204,7 +204,7 @@ async function main(): Promise<number> {
             `p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`,
         );
       } else if (scenario === 'signaling-2r') {
-        const r = await signalingRun(o, runCapMs(o));
+        const r = await signalingRun(o, runCapMs(o), undefined, target);
         results.signaling.push(r);
         log(`${name}: ${relayRate(r)}, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuPerRelayMicros.toFixed(1)} µs server CPU per relay`);
       } else {
@@ -294,8 +294,9 @@ async function main(): Promise<number> {
 }
 
 /**
- * Every scenario for every target it applies to: the reference server is one node without
- * rooms (fanout, idle); Socket.IO is measured in the cluster scenarios only.
+ * Every scenario for every target it applies to: the reference server is one node (in
+ * rooms-2r it holds all the clients: the floor a fan-out through a cluster is compared to);
+ * Socket.IO is measured in the cluster scenarios only.
  */
 function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][number]; target: Target; writeDelayMs?: number }> {
   const applies: Record<BenchOptions['scenarios'][number], readonly Target[]> = {
@@ -303,10 +304,10 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'fanout-2r': ['switchboard', 'socketio'],
     'fanout-2r-nohistory': ['switchboard'],
     resume: ['switchboard'],
-    'rooms-2r': ['switchboard', 'socketio'],
+    'rooms-2r': ['switchboard', 'ws-reference', 'socketio'],
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
-    'signaling-2r': ['switchboard'],
+    'signaling-2r': ['switchboard', 'ws-reference'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
   };
@@ -371,7 +372,8 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
     out.push(
       `Signaling relay across ${REPLICAS} replicas (signaling-2r): ${o.signalingPairs} pairs × (offer + answer + ${SIGNALING_CANDIDATES} ICE candidates), creator on replica 1, joiner on replica 2 ` +
         `(achieved relays/s = relays delivered ÷ first send → last delivery; paced (--signaling-rate > 0) it follows the offered rate, pairs/s × ${2 + SIGNALING_CANDIDATES}, ` +
-        'so only a run with --signaling-rate 0, all pairs at once, measures capacity; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart)',
+        'so only a run with --signaling-rate 0, all pairs at once, measures capacity; latency = receive − send in one process; srv CPU = both replicas ÷ relays, Redis apart; ' +
+        'ws-reference: a plain ws relay over Redis pub/sub on the same hops, nothing else — the floor of this machine)',
     );
     out.push(signalingTable(r.signaling), '');
   }

@@ -192,19 +192,21 @@ export async function measureRun(
   writeDelayMs?: number,
 ): Promise<RunResult> {
   const plan = layout(shape);
+  // The plain `ws` reference has no cluster: it holds every client itself (the floor of a fan-out).
+  const replicas = target === 'ws-reference' ? 1 : shape.replicas;
   // WEBSOCKET_WRITE_DELAY for the gateway (rooms-2r runs it at each --write-delay).
   const delayEnv: Record<string, string> = writeDelayMs === undefined || target !== 'switchboard' ? {} : { WEBSOCKET_WRITE_DELAY: `${writeDelayMs}ms` };
-  const deployment = await deploy(target, shape.replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}), ...shape.env });
+  const deployment = await deploy(target, replicas, { ...delayEnv, ...(profile && target === 'switchboard' ? profilerEnv(profile.dir) : {}), ...shape.env });
   const { servers, cluster } = deployment;
   const samplers = servers.map((s) => new RssSampler(s.pid));
   const pool = new LoadPool(o.clientProcesses);
   try {
     const place = (name: string, index: number) => {
       const room = plan.roomOf(index);
-      const server = servers[plan.replicaOf(index)];
+      const server = servers[plan.replicaOf(index) % servers.length];
       const roomName = plan.rooms[room].name;
       if (target === 'socketio') return { url: `http://127.0.0.1:${server.port}`, room, query: { room: roomName, user_id: name } };
-      if (target === 'ws-reference') return { url: `ws://127.0.0.1:${server.port}/?user_id=${name}`, room };
+      if (target === 'ws-reference') return { url: `ws://127.0.0.1:${server.port}/?user_id=${name}&room=${roomName}`, room };
       return { url: `ws://127.0.0.1:${server.port}/ws/${roomName}?user_id=${name}`, room };
     };
     const conn = await pool.connect({
@@ -248,7 +250,7 @@ export async function measureRun(
       scenario: shape.scenario,
       target,
       writeDelayMs: delayEnv.WEBSOCKET_WRITE_DELAY === undefined ? undefined : writeDelayMs,
-      replicas: shape.replicas,
+      replicas,
       clients: shape.clients,
       rooms: shape.rooms.length,
       messages: shape.messages,

@@ -71,7 +71,8 @@ export async function startServer(target: Target, extraEnv: Record<string, strin
 
 /**
  * A Redis and `replicas` servers of `target` on it (the gateway with BUS=redis; Socket.IO
- * with the Redis adapter), all started in parallel once Redis is up.
+ * with the Redis adapter; ws-reference: the plain relay of ws-relay-server), all started in
+ * parallel once Redis is up.
  */
 export async function startCluster(target: Target, replicas: number, extraEnv: (replica: number) => Record<string, string> = () => ({})): Promise<Cluster> {
   const redis = await startRedis();
@@ -81,7 +82,8 @@ export async function startCluster(target: Target, replicas: number, extraEnv: (
         ? startSwitchboard({ BUS: 'redis', REDIS_URL: redis.url, ...extraEnv(i) })
         : target === 'socketio'
           ? startScript('socketio', 'socketio-server.js', ['0', redis.url])
-          : Promise.reject(new Error(`${target} has no cluster mode`)),
+          : // ws-reference as a cluster: the plain relay signaling-2r is compared to.
+            startScript('ws-reference', 'ws-relay-server.js', [String(i + 1), redis.url]),
     ),
   );
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
