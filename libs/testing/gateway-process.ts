@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { freePorts } from './redis-server';
+import { sleep } from './until';
 
 /** The repository root, whether this runs from source (jest) or from dist/ (bench). */
 const UP2 = join(__dirname, '..', '..');
@@ -20,54 +22,67 @@ export interface AppProcess {
 }
 
 /**
- * Starts `node dist/apps/<app>/main.js` with the given environment on a free port and
- * resolves when it logs the line saying where it listens. Needs `npm run build` first.
+ * Starts `node dist/apps/<app>/main.js` with the given environment and resolves once it
+ * serves (`/health/live` answers), whatever LOG_LEVEL leaves out of its logs. It runs on a
+ * free loopback port, another one if that was taken meanwhile. Needs `npm run build` first.
  */
-export function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
+export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const [port] = await freePorts(1);
+    try {
+      return await spawnApp(app, env, port, timeoutMs);
+    } catch (err) {
+      if (attempt === 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function spawnApp(app: string, env: Record<string, string>, port: number, timeoutMs: number): Promise<AppProcess> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  lines(proc.stdout!, (line) => logs.push(line));
+  lines(proc.stderr!, (line) => logs.push(line));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+  // After its output is read to the end: what it said before it exited is in `logs`.
+  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  const http = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  while (!(await answers(`${http}/health/live`))) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      await closed;
+      throw new Error(`${app} exited with ${proc.exitCode} before listening:\n${logs.join('\n')}`);
+    }
+    if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      reject(new Error(`${app} did not start within ${timeoutMs}ms:\n${logs.join('\n')}`));
-    }, timeoutMs);
-    const onLine = (line: string) => {
-      logs.push(line);
-      let entry: { port?: number; msg?: string };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (typeof entry.port === 'number' && /listening/.test(entry.msg ?? '')) {
-        clearTimeout(timer);
-        const port = entry.port;
-        resolve({
-          proc,
-          pid: proc.pid!,
-          port,
-          url: `ws://127.0.0.1:${port}`,
-          http: `http://127.0.0.1:${port}`,
-          logs,
-          exited,
-          stop: async (signal = 'SIGTERM') => {
-            if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-            return exited;
-          },
-        });
-      }
-    };
-    lines(proc.stdout!, onLine);
-    lines(proc.stderr!, onLine);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${app} exited with ${code} before listening:\n${logs.join('\n')}`));
-    });
-  });
+      throw new Error(`${app} did not start within ${timeoutMs}ms:\n${logs.join('\n')}`);
+    }
+    await sleep(50);
+  }
+  return {
+    proc,
+    pid: proc.pid!,
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    http,
+    logs,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Whether `url` answers 2xx; a refused or reset connection is a process not listening yet. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
 }
 
 function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { startAppProcess } from '../../../libs/testing/gateway-process';
 import { TestClient } from '../../gateway/test/support/ws-client';
 import { type Standalone, startStandalone } from './support/standalone';
 
@@ -81,4 +82,18 @@ describe('Grafana dashboard and PrometheusRule', () => {
     expect(text).toMatch(/^switchboard_outbox_backlog 0$/m);
     expect(Number(/^switchboard_bus_publish_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
+});
+
+/** Needs `npm run build`: each app alone, as deployed. */
+describe('the outbox gauge', () => {
+  it('is exported by the api, which has the outbox, and not by a gateway', async () => {
+    const env = { JWT_SECRET: 'dashboards-test-secret-0123456789' };
+    const [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+    try {
+      expect(await (await fetch(`${api.http}/metrics`)).text()).toMatch(/^switchboard_outbox_backlog 0$/m);
+      expect(await (await fetch(`${gw.http}/metrics`)).text()).not.toMatch(/switchboard_outbox_backlog/);
+    } finally {
+      await Promise.all([api.stop(), gw.stop()]);
+    }
+  }, 40000);
 });

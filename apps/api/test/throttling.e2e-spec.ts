@@ -14,15 +14,19 @@ function expectThrottled(res: { status: number; body: any }, retryAfter: string 
   expect(Number(retryAfter)).toBeLessThanOrEqual(60);
 }
 
+const PASSWORD = 'a fine passphrase';
+
 /** fetch, keeping the Retry-After header. */
-async function loginRaw(http: string, username: string, ip?: string) {
+async function loginAs(http: string, username: string, password: string, ip?: string) {
   const res = await fetch(`${http}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(ip ? { 'X-Forwarded-For': ip } : {}) },
-    body: JSON.stringify({ username, password: 'wrong-password-1' }),
+    body: JSON.stringify({ username, password }),
   });
   return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after') };
 }
+
+const loginRaw = (http: string, username: string, ip?: string) => loginAs(http, username, 'wrong-password-1', ip);
 
 describe('auth throttling, standalone (memory)', () => {
   let sa: Standalone;
@@ -51,14 +55,29 @@ describe('auth throttling, standalone (memory)', () => {
     expect((await login(call, 'bystander', '198.51.100.99')).status).toBe(401);
   });
 
+  it('never refuses successful logins for one username: only failures count against it', async () => {
+    expect((await call('POST', '/auth/register', { username: 'frequent', password: PASSWORD }, { 'X-Forwarded-For': '192.0.2.60' })).status).toBe(201);
+    // One IP per attempt: the per-IP limit (5) counts every attempt.
+    for (let i = 1; i <= 7; i++) expect((await loginAs(sa.http, 'frequent', PASSWORD, `192.0.2.${100 + i}`)).status).toBe(200);
+    for (let i = 1; i <= 4; i++) expect((await login(call, 'frequent', `192.0.2.${110 + i}`)).status).toBe(401);
+    expect((await loginAs(sa.http, 'frequent', PASSWORD, '192.0.2.120')).status).toBe(200);
+  });
+
+  it('refuses the attempt after 5 failures for one username, even with the right password', async () => {
+    expect((await call('POST', '/auth/register', { username: 'guessed', password: PASSWORD }, { 'X-Forwarded-For': '192.0.2.61' })).status).toBe(201);
+    for (let i = 1; i <= 5; i++) expect((await login(call, 'guessed', `192.0.2.${130 + i}`)).status).toBe(401);
+    const sixth = await loginAs(sa.http, 'Guessed', PASSWORD, '192.0.2.140');
+    expectThrottled(sixth, sixth.retryAfter);
+  });
+
   it('limits registrations from one IP', async () => {
     for (let i = 1; i <= 5; i++) {
-      expect((await call('POST', '/auth/register', { username: `reg${i}`, password: 'a fine passphrase' }, { 'X-Forwarded-For': '192.0.2.50' })).status).toBe(201);
+      expect((await call('POST', '/auth/register', { username: `reg${i}`, password: PASSWORD }, { 'X-Forwarded-For': '192.0.2.50' })).status).toBe(201);
     }
     const res = await fetch(`${sa.http}/auth/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '192.0.2.50' },
-      body: JSON.stringify({ username: 'reg6', password: 'a fine passphrase' }),
+      body: JSON.stringify({ username: 'reg6', password: PASSWORD }),
     });
     expectThrottled({ status: res.status, body: await res.json() }, res.headers.get('retry-after'));
   });
@@ -85,5 +104,16 @@ describe('auth throttling across two api processes sharing Redis', () => {
     expectThrottled(sixth, sixth.retryAfter);
     expect((await loginRaw(a.http, 'shared-target')).status).toBe(429);
     expect((await loginRaw(a.http, 'someone-else')).status).toBe(401);
+  });
+
+  it('counts only failures per username on both: successes pass, the right password after 5 failures is 429', async () => {
+    const [a, b] = apis;
+    // Each process has its own in-memory database: the same account on both; the counters are Redis's.
+    for (const api of [a, b]) expect((await rest(api.http)('POST', '/auth/register', { username: 'shared-user', password: PASSWORD })).status).toBe(201);
+    for (const api of [a, b, a, b, a, b, a]) expect((await loginAs(api.http, 'shared-user', PASSWORD)).status).toBe(200);
+    for (const api of [b, a, b, a, b]) expect((await loginRaw(api.http, 'shared-user')).status).toBe(401);
+    const sixth = await loginAs(a.http, 'shared-user', PASSWORD);
+    expectThrottled(sixth, sixth.retryAfter);
+    expect((await loginAs(b.http, 'shared-user', PASSWORD)).status).toBe(429);
   });
 });

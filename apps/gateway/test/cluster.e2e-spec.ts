@@ -129,8 +129,11 @@ describe('cluster over Redis', () => {
       const statuses = await Promise.all(gws.map(async (g) => (await fetch(`${g.http}/health/ready`)).status));
       return statuses.every((s) => s === 503);
     });
+    // Chat refused by the bus: the error names the frame it answers, in either style.
     members[0].send({ type: 'message', room: 'restart', content: 'while down' });
-    expect(await members[0].next('error')).toMatchObject({ data: { code: 'unavailable' } });
+    expect(await members[0].next('error')).toMatchObject({ data: { code: 'unavailable' }, re: 'message', room: 'restart' });
+    members[1].send({ type: 'room_message', data: { room: 'restart', message: 'while down' } });
+    expect(await members[1].next('error')).toMatchObject({ data: { code: 'unavailable' }, re: 'room_message', room: 'restart' });
     const refused = await upgradeStatus(`${g1.url}/ws?user_id=late`);
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body).error).toMatch(/bus unavailable/);

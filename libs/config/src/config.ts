@@ -36,7 +36,7 @@ export interface ApiConfig {
 export interface AuthRateLimitConfig {
   /** AUTH_RATE_LIMIT_PER_IP: attempts per endpoint per client IP per window. */
   perIp: number;
-  /** AUTH_RATE_LIMIT_PER_USERNAME: attempts per endpoint per username (any IP) per window. */
+  /** AUTH_RATE_LIMIT_PER_USERNAME: attempts per endpoint per username (any IP) per window; on /auth/login, failed attempts only. */
   perUsername: number;
   /** AUTH_RATE_WINDOW. */
   windowMs: number;

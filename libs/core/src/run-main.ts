@@ -22,8 +22,8 @@ export async function runMain(
   const logger = createLogger(name, config.logLevel);
   try {
     const running = await start(config, logger);
-    // Always shown: at info, or at LOG_LEVEL when that is higher (deploy scripts and tests wait for it).
-    logger[config.logLevel === 'debug' ? 'info' : config.logLevel]({
+    // At info like every start-up line: LOG_LEVEL=warn or error leaves it out (wait for /health/live instead).
+    logger.info({
       msg: `Switchboard ${name} listening on http://${config.host}:${running.port}`,
       port: running.port,
       bus: config.bus.kind,

@@ -53,16 +53,6 @@ export class Metrics {
   readonly replayed = new Counter({ name: 'switchboard_replayed_total', help: 'Missed room events sent to resuming clients from the history', registers: [this.registry] });
   readonly presenceSize = new Gauge({ name: 'switchboard_presence_members', help: 'Room memberships this replica holds in presence', registers: [this.registry] });
 
-
-  /** Set by the api: rows waiting in the outbox, read at each scrape. */
-  outboxPending?: () => Promise<number>;
-  readonly outboxBacklog: Gauge = new Gauge({
-    name: 'switchboard_outbox_backlog',
-    help: 'Lifecycle events written but not yet published to the bus (api)',
-    registers: [this.registry],
-    collect: (): Promise<void> => this.probe('outbox_backlog', async () => this.outboxBacklog.set(await this.outboxPending!()), this.outboxPending),
-  });
-
   /** Set by CoreModule: each readiness check's state, read at each scrape. */
   readinessProbe?: () => Promise<Record<string, true | string>>;
   readonly ready = new Gauge({
@@ -78,6 +68,19 @@ export class Metrics {
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  /**
+   * Registers `switchboard_outbox_backlog`, `pending()` (rows waiting in the outbox) read at
+   * each scrape. Only the api calls it: a gateway has no outbox and does not export the gauge.
+   */
+  trackOutbox(pending: () => Promise<number>): void {
+    const gauge: Gauge = new Gauge({
+      name: 'switchboard_outbox_backlog',
+      help: 'Lifecycle events written but not yet published to the bus (api)',
+      registers: [this.registry],
+      collect: (): Promise<void> => this.probe('outbox_backlog', async () => gauge.set(await pending()), pending),
+    });
   }
 
   private async collectReadiness(): Promise<void> {

@@ -14,8 +14,9 @@ import type { Principal } from './credentials.service';
  * Abuse limits on the auth endpoints, counted per endpoint in two ways: per client IP
  * (X-Forwarded-For's first entry with TRUST_PROXY) and per username (the body's `username`,
  * or the authenticated user), so neither one IP nor a botnet against one account gets
- * more than a few scrypt runs per window. Counters live in Redis with BUS=redis (shared by
- * every api replica), in memory otherwise.
+ * more than a few scrypt runs per window. `/auth/login` skips the `username` throttler here:
+ * `LoginFailureLimit` counts only its failed attempts. Counters live in Redis with BUS=redis
+ * (shared by every api replica), in memory otherwise.
  */
 export function authThrottling(config: SwitchboardConfig, metrics: Metrics): ThrottlerModuleOptions {
   const { perIp, perUsername, windowMs } = config.api.authRateLimit;
@@ -28,7 +29,7 @@ export function authThrottling(config: SwitchboardConfig, metrics: Metrics): Thr
   };
 }
 
-function usernameOf(req: Request & { principal?: Principal }): string | undefined {
+export function usernameOf(req: Request & { principal?: Principal }): string | undefined {
   if (req.principal) return `id:${req.principal.identity.userId}`;
   const name = (req.body as { username?: unknown } | undefined)?.username;
   return typeof name === 'string' && name !== '' ? `name:${name.toLowerCase()}` : undefined;
@@ -91,8 +92,13 @@ class FailOpenStorage implements ThrottlerStorage {
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(seconds));
-    throw new ThrottlerException(`too many attempts; retry in ${seconds} s`);
+    throwThrottled(context, detail.timeToBlockExpire);
   }
+}
+
+/** The 429 of every auth limit: `Retry-After` in whole seconds (at least 1) and a sentence. */
+export function throwThrottled(context: ExecutionContext, timeToBlockExpire: number): never {
+  const seconds = Math.max(1, Math.ceil(timeToBlockExpire));
+  context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(seconds));
+  throw new ThrottlerException(`too many attempts; retry in ${seconds} s`);
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiCredentials, ApiErrors } from '../http/openapi';
 import { ApiValidationPipe } from '../http/validation';
@@ -6,6 +7,7 @@ import { ApiKeyDto, LoginDto, MeDto, NewPasswordDto, RegisterDto, RegisteredDto,
 import { AuthGuard, CurrentPrincipal } from './auth.guard';
 import { AuthThrottlerGuard } from './auth-throttling';
 import type { Principal } from './credentials.service';
+import { LoginFailureLimit } from './login-failure-limit';
 import { UsersService } from './users.service';
 
 @ApiTags('auth')
@@ -24,7 +26,10 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
+  // Per IP every attempt counts; per username only failures (LoginFailureLimit).
   @UseGuards(AuthThrottlerGuard)
+  @SkipThrottle({ username: true })
+  @UseInterceptors(LoginFailureLimit)
   @ApiOkResponse({ type: TokenDto })
   @ApiErrors(400, 401, 429)
   login(@Body() body: LoginDto) {

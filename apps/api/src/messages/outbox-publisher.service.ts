@@ -25,7 +25,7 @@ export class OutboxPublisher implements OnModuleInit, OnApplicationShutdown {
     @Inject(BUS) private readonly bus: Bus,
     private readonly readiness: Readiness,
   ) {
-    metrics.outboxPending = () => store.pending();
+    metrics.trackOutbox(() => store.pending());
     this.relay = new OutboxRelay(store, (topic, payload) => this.bus.publish(topic, payload as HubEvent), {
       logger: new Logger('Outbox'),
       ready: () => this.bus.isReady(),

@@ -306,12 +306,14 @@ export class HubService implements OnModuleInit {
   /**
    * Publishes chat to a room without waiting for the bus to confirm, so a client's messages
    * are pipelined (the bus keeps their order on its one connection) and arrive at the other
-   * replicas in batches; a publish the bus refuses still comes back as an `error` frame.
+   * replicas in batches; a publish the bus refuses still comes back as an `error` frame,
+   * naming the chat frame it answers (`re`, `room`).
    */
   say(conn: Connection, room: string, content: string | undefined, data: unknown): void {
     if (!conn.rooms.has(room)) throw new CommandError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
+    const about = conn.answering;
     this.node.publish(Topics.room(room), { kind: 'message', room, from: sender(conn), content, data, ts: Date.now() }).catch((err: CommandError) => {
-      conn.error(err.code, err.message);
+      conn.error(err.code, err.message, about);
     });
   }
 

@@ -137,6 +137,11 @@ export class Connection {
     this.error(code, message, this.current);
   }
 
+  /** The client frame the command running now answers, kept by a handler that reports an error after it returned. */
+  get answering(): ErrorSubject | undefined {
+    return this.current;
+  }
+
   /** Runs `task`, then the backlog, until a task has to wait; the rest resumes when it is done. */
   private execute(first: Queued): void {
     for (let q: Queued | undefined = first; q !== undefined; q = this.takeNext()) {

@@ -1,0 +1,52 @@
+import { type CallHandler, type ExecutionContext, HttpException, HttpStatus, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
+import { createHash } from 'node:crypto';
+import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
+import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { throwThrottled, usernameOf } from './auth-throttling';
+
+const FAILURES = 'login-failures';
+const LOCK = 'login-lock';
+
+/**
+ * The per-username limit of `/auth/login`, counting failed attempts only (wrong password,
+ * unknown user): a user who logs in often is never refused by it, while a password guesser
+ * is stopped after AUTH_RATE_LIMIT_PER_USERNAME failures within AUTH_RATE_WINDOW. The failure
+ * that reaches the limit locks the username for a window; every attempt meanwhile, with the
+ * right password or not, gets 429 and is not checked. Both counters live in the throttler's
+ * storage (Redis with BUS=redis, shared by every api replica), through its one operation,
+ * `increment`: the lock is a key blocked at its first hit (limit 0), read by hits that can
+ * never block it (an unreachable limit).
+ */
+@Injectable()
+export class LoginFailureLimit implements NestInterceptor {
+  private readonly limit: number;
+  private readonly windowMs: number;
+
+  constructor(
+    @Inject(CONFIG) config: SwitchboardConfig,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+  ) {
+    ({ perUsername: this.limit, windowMs: this.windowMs } = config.api.authRateLimit);
+  }
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const username = usernameOf(context.switchToHttp().getRequest());
+    // No username: the body fails validation next, and nothing is checked.
+    if (username === undefined) return next.handle();
+    const key = createHash('sha256').update(username).digest('hex');
+    const lock = await this.storage.increment(`${LOCK}:${key}`, this.windowMs, Number.MAX_SAFE_INTEGER, this.windowMs, LOCK);
+    if (lock.isBlocked) throwThrottled(context, lock.timeToBlockExpire);
+    return next.handle().pipe(
+      catchError((err: unknown) => {
+        if (!(err instanceof HttpException && err.getStatus() === HttpStatus.UNAUTHORIZED)) return throwError(() => err);
+        return from(this.failed(key)).pipe(mergeMap(() => throwError(() => err)));
+      }),
+    );
+  }
+
+  private async failed(key: string): Promise<void> {
+    const { totalHits } = await this.storage.increment(`${FAILURES}:${key}`, this.windowMs, Number.MAX_SAFE_INTEGER, this.windowMs, FAILURES);
+    if (totalHits >= this.limit) await this.storage.increment(`${LOCK}:${key}`, this.windowMs, 0, this.windowMs, LOCK);
+  }
+}
