@@ -21,12 +21,18 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Log levels that leave out the info line saying where the app listens. */
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /**
  * Starts `node dist/apps/<app>/main.js` with the given environment and resolves once it
- * serves (`/health/live` answers), whatever LOG_LEVEL leaves out of its logs. It runs on a
- * free loopback port, another one if that was taken meanwhile. Needs `npm run build` first.
+ * serves. Usually it listens on a port the OS picks (PORT=0) and says which in its info line.
+ * With a LOG_LEVEL that leaves that line out, it runs on a free loopback port chosen here
+ * (another one if that was taken meanwhile) and is ready once `/health/live` answers.
+ * Needs `npm run build` first.
  */
 export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
+  if (!QUIET_LEVELS.has(env.LOG_LEVEL ?? '')) return spawnApp(app, env, 0, timeoutMs);
   for (let attempt = 1; ; attempt++) {
     const [port] = await freePorts(1);
     try {
@@ -37,20 +43,25 @@ export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env
   }
 }
 
+/** Port 0: ready when the app logs where it listens. Another port: ready when `/health/live` answers there. */
 async function spawnApp(app: string, env: Record<string, string>, port: number, timeoutMs: number): Promise<AppProcess> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
-  lines(proc.stdout!, (line) => logs.push(line));
-  lines(proc.stderr!, (line) => logs.push(line));
+  let listening = port;
+  const onLine = (line: string) => {
+    logs.push(line);
+    if (listening === 0) listening = listeningPort(line);
+  };
+  lines(proc.stdout!, onLine);
+  lines(proc.stderr!, onLine);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   // After its output is read to the end: what it said before it exited is in `logs`.
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  const http = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
-  while (!(await answers(`${http}/health/live`))) {
+  while (port === 0 ? listening === 0 : !(await answers(`http://127.0.0.1:${port}/health/live`))) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
       await closed;
       throw new Error(`${app} exited with ${proc.exitCode} before listening:\n${logs.join('\n')}`);
@@ -59,14 +70,14 @@ async function spawnApp(app: string, env: Record<string, string>, port: number, 
       proc.kill('SIGKILL');
       throw new Error(`${app} did not start within ${timeoutMs}ms:\n${logs.join('\n')}`);
     }
-    await sleep(50);
+    await sleep(port === 0 ? 10 : 50);
   }
   return {
     proc,
     pid: proc.pid!,
-    port,
-    url: `ws://127.0.0.1:${port}`,
-    http,
+    port: listening,
+    url: `ws://127.0.0.1:${listening}`,
+    http: `http://127.0.0.1:${listening}`,
     logs,
     exited,
     stop: async (signal = 'SIGTERM') => {
@@ -74,6 +85,16 @@ async function spawnApp(app: string, env: Record<string, string>, port: number, 
       return exited;
     },
   };
+}
+
+/** The port of the app's "listening" log line, or 0 for any other line. */
+function listeningPort(line: string): number {
+  try {
+    const entry = JSON.parse(line) as { port?: unknown; msg?: unknown };
+    return typeof entry.port === 'number' && typeof entry.msg === 'string' && entry.msg.includes('listening') ? entry.port : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Whether `url` answers 2xx; a refused or reset connection is a process not listening yet. */
