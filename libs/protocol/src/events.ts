@@ -93,11 +93,16 @@ export interface SignalEvent {
   ts: number;
 }
 
-/** Back to a sender: its signal reached peer `peer`, who shares no room with it; nothing was delivered. */
+/**
+ * Back to a sender: its signal reached the replica of peer `peer`, who shares no room with it
+ * (or, with `gone`, had just disconnected); nothing was delivered. `type` is the signal's.
+ */
 export interface SignalRefusedEvent {
   kind: 'signal_refused';
   to: string;
   peer: string;
+  type?: SignalEvent['type'];
+  gone?: boolean;
   ts: number;
 }
 

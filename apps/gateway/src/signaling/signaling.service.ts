@@ -119,10 +119,11 @@ export class SignalingService implements OnModuleInit {
 
   /** An event on a peer topic: a relay for a local peer, or a refusal for a local sender. */
   private deliver(topic: string, event: HubEvent): void {
-    const conn = this.peers.get(Topics.peerOf(topic)!);
-    if (!conn) return; // gone since; its topic is being dropped
+    const peer = Topics.peerOf(topic)!;
+    const conn = this.peers.get(peer);
     if (event.kind === 'signal_refused') {
-      conn.error(ErrorCode.UnknownPeer, `peer ${event.peer} is not in any of your rooms; nothing was delivered`);
+      const why = event.gone ? 'is not connected' : 'is not in any of your rooms';
+      conn?.error(ErrorCode.UnknownPeer, `peer ${event.peer} ${why}; nothing was delivered`, event.type && { re: event.type });
       return;
     }
     if (event.kind !== 'signal' || !Array.isArray(event.rooms) || typeof event.from !== 'string') {
@@ -130,18 +131,23 @@ export class SignalingService implements OnModuleInit {
       this.logger.debug({ msg: 'dropped a malformed event on a peer topic', topic, kind: event.kind });
       return;
     }
-    if (!event.rooms.some((room) => conn.rooms.has(room))) {
-      this.metrics.errors.labels('signal_refused').inc();
-      this.node.publish(Topics.peer(event.from), { kind: 'signal_refused', to: event.from, peer: conn.id, ts: Date.now() }).catch((err: unknown) =>
-        this.logger.warn({ msg: 'signal refusal not sent', client: event.from, error: (err as Error).message }),
-      );
-      return;
-    }
+    // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
+    if (!conn) return this.refuse(event, peer, true);
+    if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
     const frame = textFrame(signalingCodec.render(event)!);
     if (conn.write(frame)) {
       this.metrics.framesOut.labels('signal').inc();
       this.metrics.bytesOut.inc(frame.length);
     }
+  }
+
+  /** Tells the sender its signal to `peer` was not delivered, and why. */
+  private refuse(event: SignalEvent, peer: string, gone: boolean): void {
+    this.metrics.errors.labels('signal_refused').inc();
+    const refusal: HubEvent = { kind: 'signal_refused', to: event.from, peer, type: event.type, gone, ts: Date.now() };
+    this.node.publish(Topics.peer(event.from), refusal).catch((err: unknown) =>
+      this.logger.warn({ msg: 'signal refusal not sent', client: event.from, error: (err as Error).message }),
+    );
   }
 
   private roomsOf(conn: Connection): string[] {
