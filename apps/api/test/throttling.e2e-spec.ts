@@ -70,6 +70,18 @@ describe('auth throttling, standalone (memory)', () => {
     expectThrottled(sixth, sixth.retryAfter);
   });
 
+  it('checks no more than 5 passwords for one username when attempts arrive all at once', async () => {
+    expect((await call('POST', '/auth/register', { username: 'stormed', password: PASSWORD }, { 'X-Forwarded-For': '192.0.2.62' })).status).toBe(201);
+    // 20 guesses in flight together, each from its own IP (the per-IP limit is not what stops them).
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => loginRaw(sa.http, 'stormed', `192.0.2.${150 + i}`)));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    for (const a of answers.filter((x) => x.status === 429)) expectThrottled(a, a.retryAfter);
+    // The username is locked now: the right password is refused too.
+    expect((await loginAs(sa.http, 'stormed', PASSWORD, '192.0.2.200')).status).toBe(429);
+  });
+
   it('limits registrations from one IP', async () => {
     for (let i = 1; i <= 5; i++) {
       expect((await call('POST', '/auth/register', { username: `reg${i}`, password: PASSWORD }, { 'X-Forwarded-For': '192.0.2.50' })).status).toBe(201);
@@ -104,6 +116,18 @@ describe('auth throttling across two api processes sharing Redis', () => {
     expectThrottled(sixth, sixth.retryAfter);
     expect((await loginRaw(a.http, 'shared-target')).status).toBe(429);
     expect((await loginRaw(a.http, 'someone-else')).status).toBe(401);
+  });
+
+  it('checks no more than 5 passwords for one username when attempts arrive at both processes at once', async () => {
+    const [a, b] = apis;
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => loginRaw((i % 2 === 0 ? a : b).http, 'stormed-shared')));
+    const checked = answers.filter((x) => x.status === 401).length;
+    // Each process lets one attempt per username at a time past the shared lock: at most one
+    // more than the limit can be in flight across the two when the 5th failure locks it.
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(checked).toBeLessThanOrEqual(6);
+    expect(answers.filter((x) => x.status === 429)).toHaveLength(20 - checked);
+    expect((await loginRaw(a.http, 'stormed-shared')).status).toBe(429);
   });
 
   it('counts only failures per username on both: successes pass, the right password after 5 failures is 429', async () => {
