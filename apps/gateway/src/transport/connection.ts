@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../../../libs/auth/src';
 import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '../../../../libs/protocol/src';
 import type { FlowControl } from './flow-control';
-import { textFrame } from './frame';
+import { PING_FRAME, textFrame } from './frame';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
@@ -229,6 +229,15 @@ export class Connection {
   /** Encodes and queues one text frame to this connection only. */
   send(text: string): boolean {
     return this.write(textFrame(text));
+  }
+
+  /**
+   * Pings the client (heartbeat): one constant frame written straight to the socket. A control
+   * frame may go between data frames, so it does not wait behind queued ones; ws's own
+   * `ping()` would frame a fresh buffer per call and write it in two parts.
+   */
+  ping(): void {
+    if (this.ws.readyState === OPEN) this.socket.write(PING_FRAME);
   }
 
   /** End of the turn (WriteBatcher): hand the socket what it takes, shed a client too far behind. */

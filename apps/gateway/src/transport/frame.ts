@@ -20,3 +20,6 @@ export function textFrame(text: string): Buffer {
   frame.write(text, headerLength, 'utf8');
   return frame;
 }
+
+/** A server-to-client ping with no payload (FIN, opcode 9, unmasked): the same two bytes for every connection. */
+export const PING_FRAME: Buffer = Buffer.from([0x89, 0x00]);

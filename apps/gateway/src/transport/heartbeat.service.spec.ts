@@ -5,7 +5,7 @@ import type { HandshakeService } from './handshake.service';
 import { HeartbeatService, PING_SLICE_MS } from './heartbeat.service';
 
 function fakeConn(lastSeen: number, connectedAt = lastSeen - 60_000) {
-  const c = { lastSeen, connectedAt, pinged: true, open: true, pings: 0, terminated: false, ws: { ping: (): void => void c.pings++ }, terminate: () => void (c.terminated = true) };
+  const c = { lastSeen, connectedAt, pinged: true, open: true, pings: 0, terminated: false, ping: (): void => void c.pings++, terminate: () => void (c.terminated = true) };
   return c;
 }
 
@@ -64,7 +64,7 @@ describe('HeartbeatService', () => {
         for (let i = 0; i < (1280 * PING_SLICE_MS) / 1000; i++) {
           const c = fakeConn(now, now);
           c.pinged = false;
-          c.ws.ping = () => {
+          c.ping = () => {
             c.pings++;
             if (c !== dead) c.lastSeen = clock;
           };
@@ -93,7 +93,7 @@ describe('HeartbeatService', () => {
     // Others connected earlier and answer at once: the newcomers come last in the next round.
     for (let i = 0; i < 60; i++) {
       const c = fakeConn(t0, t0);
-      c.ws.ping = () => void (c.lastSeen = clock);
+      c.ping = () => void (c.lastSeen = clock);
       conns.push(c);
     }
     let clock = t0;
@@ -104,7 +104,7 @@ describe('HeartbeatService', () => {
         dead = fakeConn(now, now);
         live = fakeConn(now, now);
         const answering = live;
-        answering.ws.ping = () => {
+        answering.ping = () => {
           answering.pings++;
           answering.lastSeen = clock;
         };

@@ -88,7 +88,7 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
       if (conn.pinged && now - conn.lastSeen > pongWaitMs) conn.terminate('timeout');
       else if (conn.open) {
         conn.pinged = true;
-        conn.ws.ping();
+        conn.ping();
       }
     }
     if (this.next >= round.length) this.round = undefined;
@@ -103,7 +103,7 @@ export class HeartbeatService implements OnModuleInit, OnApplicationShutdown {
       if (conn.connectedAt > openedBefore) break;
       if (conn.open && !conn.pinged) {
         conn.pinged = true;
-        conn.ws.ping();
+        conn.ping();
       }
     }
     if (this.newcomersHead > 1024 && this.newcomersHead * 2 > queue.length) {
