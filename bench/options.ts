@@ -57,7 +57,7 @@ export interface BenchOptions {
   fillClients: number;
   /** idle-many: connections held by one gateway replica. */
   idleManyClients: number;
-  /** fill-room, idle-many: loopback source addresses the clients bind (127.0.0.2 …). */
+  /** fill-room, idle-many: loopback source addresses the clients bind (127.B.0.2 …, see freshSourceAddresses). */
   sources: number;
   /** fill-room, idle-many: handshakes in flight at once (across the load processes). */
   connectWindow: number;
@@ -123,7 +123,7 @@ Size scenarios (run only when named in --scenarios):
   idle-many  --idle-many JWT connections on one replica (ping period 5 s, pong wait 10 s):
              connect rate vs ws-reference, RSS/connection, ping lateness, a muted client's
              termination, p99 of a 20-member probe room
-  Both open from --sources loopback addresses (127.0.0.2…) with --window handshakes in flight.
+  Both open from --sources loopback addresses (127.B.0.2…, new for each run) with --window handshakes in flight.
 --write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
 Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.

@@ -117,7 +117,7 @@ function scaleHeader(o: BenchOptions): string[] {
     );
   }
   if (o.scenarios.includes('idle-many')) {
-    out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.0.0.2…; each run its own, 127.0.1.2… next)`);
+    out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.B.0.2…, B from the bench's start time; each run its own, 127.B.1.2… next)`);
   }
   return out;
 }

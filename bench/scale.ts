@@ -117,18 +117,22 @@ function slabBytes(): number {
   return kb ? Number(kb) * 1024 : NaN;
 }
 
+/** This invocation's 127.B.0.0/16, B from the second it started: another bench started within the last 250 s has another. */
+const sourceNet = 1 + (Math.floor(Date.now() / 1000) % 250);
 let sourceBlock = 0;
 
 /**
- * `n` loopback addresses no earlier run of this bench used: 127.0.0.2, 127.0.0.3, … for the
- * first, 127.0.1.2, … for the next (every 127.0.0.0/8 address is the loopback interface on
- * Linux). A run's closed connections leave ~N TIME_WAIT entries on its source addresses for
- * 60 s; a run right after another on the same addresses connected at a fraction of its rate
- * (the ws reference, 18,000 connections: 311/s second, 1,166/s first).
+ * `n` loopback addresses no earlier run used: 127.B.0.2, 127.B.0.3, … for this bench's first
+ * run, 127.B.1.2, … for its next, B differing from one bench invocation to the next (every
+ * 127.0.0.0/8 address is the loopback interface on Linux). A run's closed connections leave
+ * ~N TIME_WAIT entries on its source addresses for 60 s; a run right after another on the
+ * same addresses connected at a fraction of its rate (the ws reference, 18,000 connections:
+ * 311/s second, 1,166/s first; the gateway, idle-many run right after another bench
+ * invocation: 628–968/s against 1,629–2,159/s).
  */
 export function freshSourceAddresses(n: number): string[] {
   const block = sourceBlock++ % 250;
-  return Array.from({ length: n }, (_, i) => `127.0.${block}.${2 + i}`);
+  return Array.from({ length: n }, (_, i) => `127.${sourceNet}.${block}.${2 + i}`);
 }
 
 function processesFor(clients: number, min = 2): number {
