@@ -125,8 +125,10 @@ Size scenarios (run only when named in --scenarios):
              termination, p99 of a 20-member probe room
   Both open from --sources loopback addresses (127.B.0.2…, new for each run) with --window handshakes in flight.
 --write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
-Targets run where they apply: ws-reference (one node, no rooms) in fanout and idle;
-socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r and rooms-2r.
+Targets run where they apply: ws-reference, a plain ws server doing nothing else (the
+machine's floor), in fanout, idle, idle-many, fill-room (connects only) and rooms-2r (one
+process holding every room), and as a plain ws relay over Redis pub/sub in signaling-2r;
+socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r, rooms-2r and fill-room.
 --profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r, rooms-2r,
   signaling-2r, fill-room and idle-many;
 BENCH_CLIENT_CPU_PROF=<dir> writes V8 CPU profiles of the load-client processes there.
