@@ -44,8 +44,6 @@ export interface Bus {
   unsubscribe(topics: readonly string[]): Promise<void>;
   /** Topics this node holds. */
   topics(): ReadonlySet<string>;
-  /** How many nodes are subscribed to `topic` now, cluster-wide. Rejects when the bus is down. */
-  listeners(topic: string): Promise<number>;
   /** True while publishing works and every held subscription is live. */
   isReady(): boolean;
   /**

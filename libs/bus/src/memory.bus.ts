@@ -29,10 +29,6 @@ export class MemoryBroker {
     if (set.size === 0) this.subscribers.delete(topic);
   }
 
-  listeners(topic: string): number {
-    return this.subscribers.get(topic)?.size ?? 0;
-  }
-
   publish(topic: string, event: HubEvent): number {
     if (this.kept.enabled && isKept(event) && Topics.roomOf(topic) !== undefined) event = this.kept.append(topic, event);
     const set = this.subscribers.get(topic);
@@ -95,11 +91,6 @@ export class MemoryBus implements Bus {
 
   topics(): ReadonlySet<string> {
     return this.held;
-  }
-
-  async listeners(topic: string): Promise<number> {
-    if (this.closed) throw new Error('bus closed');
-    return this.broker.listeners(topic);
   }
 
   isReady(): boolean {

@@ -191,22 +191,6 @@ export class RedisBus implements Bus {
     return true;
   }
 
-  /** Resolves once `isReady()`; rejects after `timeoutMs`. For start-up and tests. */
-  async listeners(topic: string): Promise<number> {
-    if (this.closed) throw new Error('bus closed');
-    if (this.pub.status !== 'ready') await this.whenReady(this.pub, 'bus publisher');
-    if (!this.cluster) {
-      const reply = (await bounded((this.pub as Redis).call('PUBSUB', 'NUMSUB', topic), this.commandTimeoutMs, 'PUBSUB timed out')) as [string, number];
-      return Number(reply[1]);
-    }
-    // Shard channels are counted by the master that owns the topic's slot.
-    const owner = this.cluster.slots[keySlot(topic)]?.[0];
-    const node = this.cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-    if (!node) throw new Error(`no cluster node serves the slot of ${topic}`);
-    const reply = (await bounded(node.call('PUBSUB', 'SHARDNUMSUB', topic), this.commandTimeoutMs, 'PUBSUB timed out')) as [string, number];
-    return Number(reply[1]);
-  }
-
   async history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined> {
     if (this.closed) throw new Error('bus closed');
     if (!this.historian.keeps(topic, true)) return undefined;
@@ -216,6 +200,7 @@ export class RedisBus implements Bus {
     return bounded(read, this.commandTimeoutMs, 'history read timed out');
   }
 
+  /** Resolves once `isReady()`; rejects after `timeoutMs`. For start-up and tests. */
   async ready(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.isReady()) {

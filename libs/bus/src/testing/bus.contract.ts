@@ -146,17 +146,6 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
       expect([...b.topics()]).toEqual(['t:kept']);
     });
 
-    it('counts the nodes listening to a topic', async () => {
-      cluster = await makeCluster(3);
-      const [a, b, c] = cluster.nodes;
-      expect(await c.listeners('t:count')).toBe(0);
-      await a.subscribe(['t:count']);
-      await b.subscribe(['t:count']);
-      expect(await c.listeners('t:count')).toBe(2);
-      await a.unsubscribe(['t:count']);
-      expect(await c.listeners('t:count')).toBe(1);
-    });
-
     it('subscribes many topics in one call', async () => {
       cluster = await makeCluster(2);
       const [a, b] = cluster.nodes;
