@@ -72,6 +72,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       'procs×sources',
       'connect s',
       'connects/s',
+      'srv CPU µs/conn',
       'RSS before MB',
       'RSS after MB',
       'KB/conn',
@@ -90,6 +91,7 @@ export function idleManyTable(results: IdleManyResult[]): string {
       `${r.processes}×${r.sources}`,
       fixed(r.connectMs / 1000, 2),
       int(r.connectsPerSec),
+      int(r.cpuPerConnectMicros),
       fixed(r.rssBeforeBytes / MB, 1),
       fixed(r.rssAfterBytes / MB, 1),
       fixed(r.rssPerConnectionKB, 2),
@@ -109,6 +111,7 @@ export function idleManyNote(clients: number): string {
   return (
     `Idle many: ${clients} JWT connections on one replica (switchboard: /ws/auth, no room; ws-reference: the same URLs); ` +
     `gateway WEBSOCKET_PING_PERIOD=${IDLE_PING_PERIOD_S}s WEBSOCKET_PONG_WAIT=${IDLE_PONG_WAIT_S}s; ` +
+    `srv CPU µs/conn = the server's CPU from the first handshake until it went quiet after the last ÷ connections (the gateway's pings to newcomers included); ` +
     `kernel KB/conn = growth of the machine's slab memory ÷ 2 ÷ connections (approximate); pinged/none = of the N but the muted one, connections that saw at least one ping interval (two pings) during the hold / that saw none; ping late = interval between two pings at a client − the period (probe room included); loop stall = the gateway's nodejs_eventloop_lag_max_seconds over the hold; muted = a client that stops answering pings (it still reads); ` +
     `probe = ${PROBE_MEMBERS} members of one room on the same replica, ${PROBE_MESSAGES} messages at ${PROBE_RATE}/s, send → receive, while the N are held; ` +
     '"probe alone" = the same before the N were opened (this machine\'s latency floor in this run)'
@@ -137,7 +140,7 @@ export function scaleAims(fill: FillRoomResult[], idle: IdleManyResult[]): strin
     rows.push([
       'idle-many connect rate (JWT) ≥ plain ws',
       'switchboard',
-      `${int(sb.connectsPerSec)} vs ${ref ? int(ref.connectsPerSec) : 'n/a'} /s (${fixed(ratio, 2)}×)`,
+      `${int(sb.connectsPerSec)} vs ${ref ? int(ref.connectsPerSec) : 'n/a'} /s (${fixed(ratio, 2)}×; server CPU ${int(sb.cpuPerConnectMicros)} vs ${ref ? int(ref.cpuPerConnectMicros) : 'n/a'} µs per connect)`,
       ref ? verdict(ratio >= 1) : 'n/a',
     ]);
     const dropped = Object.values(sb.closes).reduce((n, k) => n + k, 0);

@@ -84,6 +84,8 @@ export interface IdleManyResult {
   firstFailure?: string;
   connectMs: number;
   connectsPerSec: number;
+  /** The server's CPU (user + system) from the first handshake until it went quiet after the last, per connection. */
+  cpuPerConnectMicros: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
   rssPerConnectionKB: number;
@@ -300,9 +302,11 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
       return { url: target === 'ws-reference' ? `${base}/?user_id=u${i}&token=${token}` : `${base}/ws/auth?token=${token}` };
     });
     if (profiled) await toggleProfiler(server, 'started');
+    const cpuBefore = cpuMicros(server.pid);
     const opened = await pool.open('ws', plans, freshSourceAddresses(o.sources), o.connectWindow, 'open', 180_000, processes);
     const connectProfile = profiled ? await toggleProfiler(server, 'written') : undefined;
     await waitForQuiet(server.pid);
+    const connectCpu = cpuMicros(server.pid) - cpuBefore;
     const rssAfterBytes = await settledRss(server.pid, 2000);
     const slabAfter = slabBytes();
     const result: IdleManyResult = {
@@ -316,6 +320,7 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
       firstFailure: opened.firstFailure,
       connectMs: opened.ms,
       connectsPerSec: opened.connected / (opened.ms / 1000),
+      cpuPerConnectMicros: connectCpu / Math.max(1, opened.connected),
       rssBeforeBytes,
       rssAfterBytes,
       rssPerConnectionKB: (rssAfterBytes - rssBeforeBytes) / Math.max(1, opened.connected) / 1024,
