@@ -7,13 +7,13 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: all dependencies, compile TypeScript to dist/ ---------------------------------
+# --- build: all dependencies, compile TypeScript to dist/ (SWC) ---------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json nest-cli.json ./
 COPY scripts ./scripts
 COPY libs ./libs
 COPY apps ./apps

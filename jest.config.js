@@ -14,5 +14,12 @@ module.exports = {
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The libraries' names, as tsconfig.json's paths give them (the build rewrites them the same way).
+  moduleNameMapper: {
+    '^@switchboard/(api|gateway|standalone)$': '<rootDir>/apps/$1/src',
+    '^@switchboard/client$': '<rootDir>/libs/client/src/node',
+    '^@switchboard/protocol/testing$': '<rootDir>/libs/protocol/src/testing',
+    '^@switchboard/([a-z-]+)$': '<rootDir>/libs/$1/src',
+  },
   testTimeout: 30000,
 };

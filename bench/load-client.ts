@@ -15,6 +15,7 @@ import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
+import { sleep } from '@switchboard/testing';
 
 type ConnectCommand = Extract<LoadCommand, { cmd: 'connect' }>;
 type SendCommand = Extract<LoadCommand, { cmd: 'send' }>;
@@ -305,8 +306,6 @@ function arm(): void {
     emit({ ev: 'complete', deliveries, lastDeliveryAt });
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends the messages whose room's sender is one of this process's clients. */
 async function send({ total, payloadBytes, rate, startAt }: SendCommand): Promise<void> {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cpuMicros, rssBytes } from '../libs/testing/gateway-process';
+import { cpuMicros, rssBytes, sleep } from '@switchboard/testing';
 
 export { cpuMicros, rssBytes };
 
@@ -61,8 +61,6 @@ export class RssSampler {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until a process uses less than `busyMicros` of CPU per `windowMs` (it finished

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import { RedisBus } from '../libs/bus/src';
-import { Topics } from '../libs/protocol/src';
+import { RedisBus } from '@switchboard/bus';
+import { Topics } from '@switchboard/protocol';
 import type { BenchOptions } from './options';
 import { cpuMicros, waitForQuiet } from './proc-stats';
 import { startCluster } from './servers';

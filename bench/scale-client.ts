@@ -14,6 +14,7 @@ import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import { failOpeningOn } from './ws-opening';
 import type { ScaleClientPlan, ScaleCommand, ScaleEvent, ScaleReport } from './scale-protocol';
+import { sleep } from '@switchboard/testing';
 
 type OpenCommand = Extract<ScaleCommand, { cmd: 'open' }>;
 type ProbeCommand = Extract<ScaleCommand, { cmd: 'probe' }>;
@@ -218,8 +219,6 @@ function open(cmd: OpenCommand): Promise<void> {
     else launch();
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function probe(cmd: ProbeCommand): Promise<void> {
   const padding = 'x'.repeat(cmd.payloadBytes);

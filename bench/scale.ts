@@ -22,6 +22,7 @@ import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
 import { benchToken, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { sleep } from '@switchboard/testing';
 
 const FILL_ROOM = 'fill';
 /** The gateway's default WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: up to it every join sends a notice to every member. */
@@ -140,8 +141,6 @@ export function freshSourceAddresses(n: number): string[] {
 function processesFor(clients: number, min = 2): number {
   return Math.max(min, Math.ceil(clients / PER_PROCESS));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the pool's merged report until `done` holds or `ms` pass; returns the last report. */
 async function reportWhen(pool: ScalePool, done: (r: Awaited<ReturnType<ScalePool['report']>>) => boolean, ms: number) {

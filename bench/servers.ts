@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startAppProcess } from '../libs/testing/gateway-process';
-import { RedisServer } from '../libs/testing/redis-server';
-import { signToken } from '../libs/testing/token';
+import { RedisServer, signToken, startAppProcess } from '@switchboard/testing';
 import { atExit, ended, track } from './children';
 
 /** `switchboard`: the gateway. `ws-reference`: a naive `ws` server (one node). `socketio`: Socket.IO 4 with the Redis adapter (cluster). */

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../libs/config/src';
+import { ConfigError, loadConfig } from '@switchboard/config';
 import { appServices, commandOf, type ComposeFile, dependsOn, interpolate, loadCompose, rawCompose, serviceEnv } from './testing/compose';
 import { knownVariables, TEST_SECRETS } from './testing/env';
 import { entrySource, repoFileExists, repoPath } from './testing/files';

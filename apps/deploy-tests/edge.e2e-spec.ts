@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppProcess, startAppProcess } from '../../libs/testing/gateway-process';
-import { freePorts, RedisServer } from '../../libs/testing/redis-server';
-import { signToken } from '../gateway/test/support/gateway';
-import { TestClient, upgradeStatus } from '../gateway/test/support/ws-client';
+import { type AppProcess, freePorts, RedisServer, signToken, sleep, startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
 import { appServices, loadCompose, serviceEnv } from './testing/compose';
 import { TEST_SECRETS } from './testing/env';
 import { repoPath } from './testing/files';
 import { checkNginxConf, nginxBinary, type NginxProcess, renderTestNginxConf, startNginx } from './testing/nginx';
 import { httpsRequest, makeSelfSignedCert } from './testing/tls';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `p`, or `fallback` after `ms` (the timer is cleared either way). */
 function bounded<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type SwitchboardConfig } from '../../libs/config/src';
+import { ConfigError, loadConfig, type SwitchboardConfig } from '@switchboard/config';
 import { parseDockerfile } from './testing/docker';
 import { knownVariables, TEST_SECRETS } from './testing/env';
 import { entrySource, repoFileExists, ROUTES } from './testing/files';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { loadConfig } from '../../libs/config/src';
+import { loadConfig } from '@switchboard/config';
 import { appServices, loadCompose, serviceEnv } from './testing/compose';
 import { TEST_SECRETS } from './testing/env';
 import { type Destination, repoPath, ROUTES } from './testing/files';

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { SwitchboardConfig } from '../../../libs/config/src';
-import { CoreModule } from '../../../libs/core/src';
+import type { SwitchboardConfig } from '@switchboard/config';
+import { CoreModule } from '@switchboard/core';
 import { ApiModule } from './api.module';
 
 /** The api as its own process: `node dist/apps/api/main.js`. */

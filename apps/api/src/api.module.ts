@@ -1,10 +1,10 @@
 import { type DynamicModule, Inject, Logger, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { Authenticator } from '../../../libs/auth/src';
-import { CONFIG, type SwitchboardConfig } from '../../../libs/config/src';
-import { Readiness } from '../../../libs/core/src';
-import { Metrics } from '../../../libs/observability/src';
+import { Authenticator } from '@switchboard/auth';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { Readiness } from '@switchboard/core';
+import { Metrics } from '@switchboard/observability';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { authThrottling } from './auth/auth-throttling';

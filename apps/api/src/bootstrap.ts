@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { SwitchboardConfig } from '../../../libs/config/src';
-import { NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
+import type { SwitchboardConfig } from '@switchboard/config';
+import { NestLogger, type RootLogger, withLogging } from '@switchboard/observability';
 import { ApiAppModule } from './api-app.module';
 import { setupOpenApi } from './http/openapi';
 

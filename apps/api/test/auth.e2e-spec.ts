@@ -1,5 +1,5 @@
-import { TestClient, upgradeStatus } from '../../gateway/test/support/ws-client';
-import { bearer, rest, type Standalone, startStandalone } from './support/standalone';
+import { bearer, rest, TestClient, upgradeStatus } from '@switchboard/testing';
+import { type Standalone, startStandalone } from './support/standalone';
 
 describe('accounts: register, login, API keys, passwords', () => {
   let sa: Standalone;

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { TestClient } from '../../gateway/test/support/ws-client';
-import { bearer, rest } from './support/standalone';
+import { type AppProcess, bearer, RedisServer, rest, sleep, startAppProcess, TestClient } from '@switchboard/testing';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SECRET = 'cluster-api-secret-0123456789abcdef';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The design's topology as real processes: two gateway replicas and the api on one Redis,

@@ -1,5 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { bearer, rest } from './support/standalone';
+import { type AppProcess, bearer, rest, startAppProcess } from '@switchboard/testing';
 
 const SECRET = 'cookie-origin-secret-0123456789abcdef';
 

@@ -1,8 +1,5 @@
 import Redis from 'ioredis';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { upgradeStatus } from '../../gateway/test/support/ws-client';
-import { rest } from './support/standalone';
+import { type AppProcess, RedisServer, rest, startAppProcess, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'credential-keys-secret-0123456789abcdef';
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { startAppProcess } from '../../../libs/testing/gateway-process';
-import { TestClient } from '../../gateway/test/support/ws-client';
+import { startAppProcess, TestClient } from '@switchboard/testing';
 import { type Standalone, startStandalone } from './support/standalone';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -1,5 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { TestClient } from '../../gateway/test/support/ws-client';
+import { type AppProcess, startAppProcess, TestClient } from '@switchboard/testing';
 
 const SECRET = 'logging-test-secret-0123456789';
 const parse = (logs: string[]) => logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);

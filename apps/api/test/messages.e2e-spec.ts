@@ -1,5 +1,5 @@
-import { TestClient } from '../../gateway/test/support/ws-client';
-import { bearer, rest, type Standalone, startStandalone } from './support/standalone';
+import { bearer, rest, TestClient } from '@switchboard/testing';
+import { type Standalone, startStandalone } from './support/standalone';
 
 /** Seed 003 end to end on the standalone server: REST writes, live events, history. */
 describe('messages and lifecycle events (seed 003)', () => {

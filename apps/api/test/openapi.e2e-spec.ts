@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '../../../libs/config/src';
+import { loadConfig } from '@switchboard/config';
 import { startApi } from '../src/bootstrap';
 import { startStandalone, TEST_SECRET } from './support/standalone';
 

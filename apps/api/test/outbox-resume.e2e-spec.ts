@@ -1,11 +1,6 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { confirmation } from '../../gateway/test/support/history';
-import { TestClient } from '../../gateway/test/support/ws-client';
-import { bearer, rest } from './support/standalone';
+import { type AppProcess, bearer, confirmation, RedisServer, rest, sleep, startAppProcess, TestClient } from '@switchboard/testing';
 
 const SECRET = 'outbox-resume-secret-0123456789abcdef';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The outbox no longer waits for gateways to listen: it publishes once the bus is back, and

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAppProcess } from '../../../libs/testing/gateway-process';
-import { bearer, rest } from './support/standalone';
+import { bearer, rest, startAppProcess } from '@switchboard/testing';
 
 /** `npm start` keeps its data in DATA_DIR (embedded PGlite): users and messages survive a restart. */
 describe('standalone persistence', () => {

@@ -1,8 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { signToken } from '../../gateway/test/support/gateway';
-import { TestClient, upgradeStatus } from '../../gateway/test/support/ws-client';
-import { bearer, rest } from './support/standalone';
+import { type AppProcess, bearer, rest, signToken, startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'security-test-secret-0123456789abcdef';
 const BASE_ENV = { JWT_SECRET: SECRET, DATA_DIR: 'memory://', WEBSOCKET_CONNECT_BURST: '1000' };

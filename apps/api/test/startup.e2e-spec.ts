@@ -2,11 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { TestClient } from '../../gateway/test/support/ws-client';
+import { type AppProcess, sleep, startAppProcess, TestClient } from '@switchboard/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logMessage = (line: string): string => {
   try {
     return String((JSON.parse(line) as { msg?: unknown }).msg ?? '');
@@ -50,7 +48,7 @@ describe('npm start', () => {
   }, 60000);
 
   it('does not rebuild when nothing changed since the last build, and rebuilds when a source is newer', () => {
-    const run = () => execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-changed.js')], { cwd: ROOT, encoding: 'utf8' });
+    const run = () => execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--if-changed'], { cwd: ROOT, encoding: 'utf8' });
     run(); // whatever earlier tests left behind
     expect(run()).toMatch(/up to date/);
     const stamp = join(ROOT, 'dist', '.build-stamp');

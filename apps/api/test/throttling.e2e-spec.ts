@@ -1,6 +1,5 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { rest, type Standalone, startStandalone } from './support/standalone';
+import { type AppProcess, RedisServer, rest, startAppProcess } from '@switchboard/testing';
+import { type Standalone, startStandalone } from './support/standalone';
 
 type Call = ReturnType<typeof rest>;
 const login = (call: Call, username: string, ip?: string) =>

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { SwitchboardConfig } from '../../../libs/config/src';
-import { Metrics, NestLogger, type RootLogger, withLogging } from '../../../libs/observability/src';
-import type { ErrorCode } from '../../../libs/protocol/src';
+import type { SwitchboardConfig } from '@switchboard/config';
+import { Metrics, NestLogger, type RootLogger, withLogging } from '@switchboard/observability';
+import type { ErrorCode } from '@switchboard/protocol';
 import { DIALECTS } from './dialects/dialects';
 import { GatewayAppModule } from './gateway-app.module';
 import { ClientIdsService } from './hub/client-ids.service';

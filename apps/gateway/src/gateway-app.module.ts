@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CoreModule } from '../../../libs/core/src';
-import type { SwitchboardConfig } from '../../../libs/config/src';
+import { CoreModule } from '@switchboard/core';
+import type { SwitchboardConfig } from '@switchboard/config';
 import { GatewayModule } from './gateway.module';
 
 /** The gateway as its own process: `node dist/apps/gateway/main.js`. */

@@ -1,5 +1,5 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
-import { Readiness } from '../../../libs/core/src';
+import { Readiness } from '@switchboard/core';
 import { DIALECT_TABLE } from './dialects/dialect';
 import { DIALECTS } from './dialects/dialects';
 import { Broadcaster } from './hub/broadcaster';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain } from '../../../libs/core/src';
+import { runMain } from '@switchboard/core';
 import { startGateway } from './bootstrap';
 import { ClusterNode } from './hub/cluster-node';
 

@@ -1,7 +1,7 @@
-import { BUS, type Bus } from '../../../libs/bus/src';
-import { Topics } from '../../../libs/protocol/src';
-import { signToken, startTestGateway } from './support/gateway';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { BUS, type Bus } from '@switchboard/bus';
+import { Topics } from '@switchboard/protocol';
+import { signToken, TestClient, upgradeStatus } from '@switchboard/testing';
+import { startTestGateway } from './support/gateway';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,10 +1,5 @@
 import { Redis } from 'ioredis';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../../libs/testing/redis-server';
-import { signToken, TEST_SECRET } from './support/gateway';
-import { redisGatewayEnv, until } from './support/until';
-import { metric } from './support/metrics';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { type AppProcess, metric, redisGatewayEnv, RedisServer, type RedisTestCluster, signToken, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus } from '@switchboard/testing';
 
 
 /** Three real gateway processes on one real Redis, real ws clients spread over them. */

@@ -1,7 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { bearer, rest } from '../../api/test/support/standalone';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { type AppProcess, bearer, RedisServer, rest, startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'credentials-cluster-secret-0123456789';
 

@@ -1,5 +1,4 @@
-import { startAppProcess } from '../../../libs/testing/gateway-process';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
 
 describe('graceful stop (SIGTERM)', () => {
   it('goes unready at once, refuses new clients, closes the others with 1012 over the drain window, exits 0', async () => {

@@ -1,13 +1,10 @@
-import { type AppProcess, rssBytes, startAppProcess } from '../../../libs/testing/gateway-process';
-import { channelsCodec, type Codec, roomsChatCodec, signalingCodec } from '../../../libs/protocol/src';
-import { CHANNELS_TYPES, ROOMS_TYPES, SIGNALING_TYPES, sampleFrames } from '../../../libs/protocol/src/testing/frame.arbitrary';
-import { signToken, TEST_SECRET } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { type AppProcess, rssBytes, signToken, sleep, startAppProcess, TEST_SECRET, TestClient } from '@switchboard/testing';
+import { channelsCodec, type Codec, roomsChatCodec, signalingCodec } from '@switchboard/protocol';
+import { CHANNELS_TYPES, ROOMS_TYPES, sampleFrames, SIGNALING_TYPES } from '@switchboard/protocol/testing';
 
 const FRAMES = 10_000;
 const BATCH = 250;
 const MB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Frame types a dialect may send; anything else is not a valid reply. */
 const ROOMS_OUT = new Set(['user_list', 'error', 'message', 'room_message', 'join', 'leave', 'notification', 'private_message', 'pong']);

@@ -1,5 +1,5 @@
-import { signToken, startTestGateway, TEST_SECRET } from './support/gateway';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { signToken, TEST_SECRET, TestClient, upgradeStatus } from '@switchboard/testing';
+import { startTestGateway } from './support/gateway';
 
 /** Every refusal is an HTTP answer before the upgrade; every accepted credential source works. */
 describe('handshake', () => {

@@ -1,9 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer, startRedisCluster } from '../../../libs/testing/redis-server';
-import { confirmation, isMessageIn, lastPosition, seenIn, waitFor } from './support/history';
-import { signToken, TEST_SECRET } from './support/gateway';
-import { redisGatewayEnv, sleep, until } from './support/until';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { type AppProcess, confirmation, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, seenIn, signToken, sleep, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus, waitFor } from '@switchboard/testing';
 
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 

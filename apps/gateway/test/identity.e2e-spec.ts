@@ -1,5 +1,5 @@
-import { signToken, startTestGateway } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { signToken, TestClient } from '@switchboard/testing';
+import { startTestGateway } from './support/gateway';
 
 /** Security is part of correct: who a client is comes from its credential, and nothing else. */
 describe('identity and authorisation', () => {

@@ -1,10 +1,7 @@
 import { once } from 'node:events';
-import WebSocket from 'ws';
-import { type AppProcess, rssBytes, startAppProcess } from '../../../libs/testing/gateway-process';
+import { type AppProcess, rssBytes, sleep, startAppProcess, TestClient } from '@switchboard/testing';
 import { startTestGateway } from './support/gateway';
-import { TestClient } from './support/ws-client';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import WebSocket from 'ws';
 
 describe('bad input and limits', () => {
   describe('on one gateway', () => {

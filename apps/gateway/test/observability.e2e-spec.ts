@@ -1,6 +1,5 @@
-import { startAppProcess } from '../../../libs/testing/gateway-process';
+import { startAppProcess, TestClient } from '@switchboard/testing';
 import { startTestGateway } from './support/gateway';
-import { TestClient } from './support/ws-client';
 
 describe('health, metrics and start-up', () => {
   it('serves /health/live, /health/ready and Prometheus /metrics that count what happened', async () => {

@@ -1,12 +1,7 @@
-import { RedisBus } from '../../../libs/bus/src';
-import { Topics } from '../../../libs/protocol/src';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { startTcpBalancer } from '../../../libs/testing/tcp-balancer';
-import { type ServerFrame, SwitchboardClient } from '../../../libs/client/src/node';
-import { TEST_SECRET } from './support/gateway';
-import { ResumingClient } from './support/resuming-client';
-import { redisGatewayEnv, sleep } from './support/until';
+import { RedisBus } from '@switchboard/bus';
+import { Topics } from '@switchboard/protocol';
+import { type AppProcess, redisGatewayEnv, RedisServer, ResumingClient, sleep, startAppProcess, startTcpBalancer, TEST_SECRET } from '@switchboard/testing';
+import { type ServerFrame, SwitchboardClient } from '@switchboard/client';
 
 const ROOMS = 10;
 const CLIENTS = 30;

@@ -1,5 +1,5 @@
-import { signToken, startTestGateway } from './support/gateway';
-import { TestClient } from './support/ws-client';
+import { signToken, TestClient } from '@switchboard/testing';
+import { startTestGateway } from './support/gateway';
 
 /** Seeds 001 and 002, message for message, against one real gateway with real ws clients. */
 describe('rooms dialect (seeds 001 and 002)', () => {

@@ -1,9 +1,5 @@
 import { Redis } from 'ioredis';
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { TEST_SECRET } from './support/gateway';
-import { redisGatewayEnv, until } from './support/until';
-import { type Frame, TestClient } from './support/ws-client';
+import { type AppProcess, type Frame, redisGatewayEnv, RedisServer, startAppProcess, TEST_SECRET, TestClient, until } from '@switchboard/testing';
 
 const CAP = 20;
 

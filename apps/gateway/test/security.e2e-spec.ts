@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { signToken, startTestGateway, TEST_SECRET } from './support/gateway';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { signToken, TEST_SECRET, TestClient, upgradeStatus } from '@switchboard/testing';
+import { startTestGateway } from './support/gateway';
 
 type Gateway = Awaited<ReturnType<typeof startTestGateway>>;
 

@@ -1,9 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../../libs/testing/gateway-process';
-import { RedisServer } from '../../../libs/testing/redis-server';
-import { signToken, TEST_SECRET } from './support/gateway';
-import { metric } from './support/metrics';
-import { redisGatewayEnv, TEST_CONNECTION_TIMEOUT_MS, TEST_HEARTBEAT_MS, until } from './support/until';
-import { TestClient, upgradeStatus } from './support/ws-client';
+import { type AppProcess, metric, redisGatewayEnv, RedisServer, signToken, startAppProcess, TEST_CONNECTION_TIMEOUT_MS, TEST_HEARTBEAT_MS, TEST_SECRET, TestClient, until, upgradeStatus } from '@switchboard/testing';
 
 /**
  * How soon after a replica is killed its rooms hear `peer_left` (apps/gateway/src/hub/presence-keeper.ts,

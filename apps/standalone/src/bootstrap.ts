@@ -1,7 +1,7 @@
-import type { SwitchboardConfig } from '../../../libs/config/src';
-import type { RootLogger } from '../../../libs/observability/src';
-import { setupOpenApi } from '../../api/src/http/openapi';
-import { type RunningGateway, startGateway } from '../../gateway/src/bootstrap';
+import type { SwitchboardConfig } from '@switchboard/config';
+import type { RootLogger } from '@switchboard/observability';
+import { setupOpenApi } from '@switchboard/api';
+import { type RunningGateway, startGateway } from '@switchboard/gateway';
 import { StandaloneModule } from './standalone.module';
 
 /** Builds and starts the standalone server (gateway and api on one port) on `config.port`. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain } from '../../../libs/core/src';
+import { runMain } from '@switchboard/core';
 import { startStandaloneServer } from './bootstrap';
 
 void runMain('standalone', async (config, logger) => {

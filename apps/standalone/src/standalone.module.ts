@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { SwitchboardConfig } from '../../../libs/config/src';
-import { CoreModule } from '../../../libs/core/src';
-import { ApiModule } from '../../api/src/api.module';
-import { GatewayModule } from '../../gateway/src/gateway.module';
+import type { SwitchboardConfig } from '@switchboard/config';
+import { CoreModule } from '@switchboard/core';
+import { ApiModule } from '@switchboard/api';
+import { GatewayModule } from '@switchboard/gateway';
 
 /** Gateway and api in one process on one port, sharing one bus and presence: `npm start`. */
 @Module({})

@@ -1,4 +1,4 @@
-import type { SwitchboardConfig } from '../../config/src';
+import type { SwitchboardConfig } from '@switchboard/config';
 import type { CredentialDirectory } from './credential-directory';
 import { MemoryCredentialDirectory } from './memory.credential-directory';
 import { RedisCredentialDirectory, type RedisCredentialDirectoryOptions } from './redis.credential-directory';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { quietLogger } from '../../testing/quiet-logger';
-import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
+import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
 import type { CredentialChange } from './credential-directory';
 import { RedisCredentialDirectory } from './redis.credential-directory';
 import { credentialDirectoryContract } from './testing/credential-directory.contract';

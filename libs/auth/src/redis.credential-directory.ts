@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { parseNode } from '../../bus/src';
+import { parseNode } from '@switchboard/bus';
 import type { CredentialChange, CredentialDirectory, CredentialListener, KeyOwner } from './credential-directory';
 
 export interface RedisCredentialDirectoryOptions {

@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { BusConfig } from '../../config/src';
-import type { Metrics } from '../../observability/src';
-import { Topics } from '../../protocol/src';
+import type { BusConfig } from '@switchboard/config';
+import type { Metrics } from '@switchboard/observability';
+import { Topics } from '@switchboard/protocol';
 import { BUS, type Bus } from './bus';
 import { MemoryBroker, MemoryBus } from './memory.bus';
 import { RedisBus } from './redis.bus';
 
-export { BUS };
 
 /** Picks the bus implementation from the config, with its metrics wired. */
 export function createBus(config: BusConfig, metrics: Metrics): Bus {

@@ -1,4 +1,4 @@
-import type { HubEvent, StreamPosition } from '../../protocol/src';
+import type { HubEvent, StreamPosition } from '@switchboard/protocol';
 
 /** Called once per delivered event. The event is shared: handlers must not mutate it. */
 export type BusHandler = (topic: string, event: HubEvent) => void;

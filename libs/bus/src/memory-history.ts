@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HubEvent, StreamPosition } from '../../protocol/src';
+import type { HubEvent, StreamPosition } from '@switchboard/protocol';
 import type { HistoryOptions, HistoryRead } from './bus';
 
 interface RoomHistory {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { type HubEvent, isKept, type StreamPosition, Topics } from '../../protocol/src';
+import { type HubEvent, isKept, type StreamPosition, Topics } from '@switchboard/protocol';
 import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
 import { MemoryHistory } from './memory-history';
 

@@ -1,4 +1,4 @@
-import { type HubEvent, Topics } from '../../protocol/src';
+import { type HubEvent, Topics } from '@switchboard/protocol';
 import type { Bus } from './bus';
 
 /**

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { type HubEvent, type StreamPosition, Topics } from '../../protocol/src';
+import { type HubEvent, type StreamPosition, Topics } from '@switchboard/protocol';
 import type { HistoryOptions, HistoryRead } from './bus';
 import { newEpoch } from './memory-history';
 

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { type HubEvent, Topics } from '../../protocol/src';
-import { quietLogger } from '../../testing/quiet-logger';
-import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
-import { keySlot, RedisBus, type BusDropReason, type RedisBusOptions } from './redis.bus';
+import { type HubEvent, Topics } from '@switchboard/protocol';
+import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
+import { type BusDropReason, keySlot, RedisBus, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
 
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '../../protocol/src';
+import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '@switchboard/protocol';
 import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
 import { RedisHistory } from './redis-history';
 

@@ -1,4 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../testing/gateway-process';
+import { type AppProcess, startAppProcess } from '@switchboard/testing';
 import { login, me, newpassword, regenerate, register, SignalingClient, SwitchboardHttpError } from '../src/node';
 import { TEST_SECRET } from './cluster';
 

@@ -1,10 +1,7 @@
-import { type AppProcess, startAppProcess } from '../../testing/gateway-process';
-import { redisGatewayEnv } from '../../testing/gateway-env';
-import { RedisServer } from '../../testing/redis-server';
-import { signToken, TEST_SECRET } from '../../testing/token';
+import { type AppProcess, redisGatewayEnv, RedisServer, signToken, startAppProcess, TEST_SECRET } from '@switchboard/testing';
 
-export { TEST_SECRET } from '../../testing/token';
-export { until } from '../../testing/until';
+export { TEST_SECRET } from '@switchboard/testing';
+export { until } from '@switchboard/testing';
 
 /** A token for user `sub`, signed with the cluster's secret. */
 export const token = (sub: string) => signToken({ sub, username: sub });

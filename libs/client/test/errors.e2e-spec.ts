@@ -1,6 +1,4 @@
-import { type AppProcess, startAppProcess } from '../../testing/gateway-process';
-import { redisGatewayEnv } from '../../testing/gateway-env';
-import { RedisServer } from '../../testing/redis-server';
+import { type AppProcess, redisGatewayEnv, RedisServer, startAppProcess } from '@switchboard/testing';
 import { SignalingClient, type SignalingError, SwitchboardClient } from '../src/node';
 import { TEST_SECRET, token } from './cluster';
 

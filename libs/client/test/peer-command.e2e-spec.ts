@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { type AppProcess, startAppProcess } from '../../testing/gateway-process';
+import { type AppProcess, startAppProcess } from '@switchboard/testing';
 import { register } from '../src/node';
 import { TEST_SECRET, TestCluster, token, until } from './cluster';
 

@@ -1,4 +1,4 @@
-import { startTcpBalancer } from '../../testing/tcp-balancer';
+import { startTcpBalancer } from '@switchboard/testing';
 import { type ServerFrame, SwitchboardClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
 

@@ -1,12 +1,10 @@
-import { type DynamicModule, Global, Module, type OnModuleInit, Inject } from '@nestjs/common';
+import { type DynamicModule, Global, Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { Authenticator, createCredentialDirectory, CREDENTIAL_DIRECTORY, type CredentialDirectory, JwtVerifier } from '../../auth/src';
-import { BUS, type Bus } from '../../bus/src/bus';
-import { createBus } from '../../bus/src/bus.factory';
-import { CONFIG, ConfigModule, type SwitchboardConfig } from '../../config/src';
-import { Metrics, MetricsController } from '../../observability/src';
-import { PRESENCE } from '../../presence/src/presence';
-import { createPresence } from '../../presence/src/presence.factory';
+import { Authenticator, createCredentialDirectory, CREDENTIAL_DIRECTORY, type CredentialDirectory, JwtVerifier } from '@switchboard/auth';
+import { BUS, type Bus, createBus } from '@switchboard/bus';
+import { CONFIG, ConfigModule, type SwitchboardConfig } from '@switchboard/config';
+import { Metrics, MetricsController } from '@switchboard/observability';
+import { createPresence, PRESENCE } from '@switchboard/presence';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
 

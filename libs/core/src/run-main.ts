@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig, type SwitchboardConfig } from '../../config/src';
-import { createLogger, type RootLogger } from '../../observability/src';
+import { ConfigError, loadConfig, type SwitchboardConfig } from '@switchboard/config';
+import { createLogger, type RootLogger } from '@switchboard/observability';
 
 /**
  * The shared `main` of every Switchboard process: load the config (exit 2 naming a bad

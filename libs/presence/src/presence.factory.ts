@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
-import type { SwitchboardConfig } from '../../config/src';
+import type { SwitchboardConfig } from '@switchboard/config';
 import { MemoryPresence } from './memory.presence';
 import { PRESENCE, type Presence } from './presence';
 import { RedisPresence } from './redis.presence';
 
-export { PRESENCE };
 
 /** Picks the presence implementation that matches the bus; the TTL is WEBSOCKET_CONNECTION_TIMEOUT. */
 export function createPresence(config: SwitchboardConfig): Presence {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { quietLogger } from '../../testing/quiet-logger';
-import { RedisServer, startRedisCluster, type RedisTestCluster } from '../../testing/redis-server';
+import { quietLogger, RedisServer, type RedisTestCluster, sleep, startRedisCluster } from '@switchboard/testing';
 import { RedisPresence, type RedisPresenceOptions } from './redis.presence';
 import { presenceContract } from './testing/presence.contract';
 
@@ -30,7 +29,6 @@ presenceContract('redis', (n, ttlMs) => views(n, ttlMs, { url: server.url }));
 presenceContract('redis-cluster', (n, ttlMs) => views(n, ttlMs, { clusterNodes: cluster.nodes }));
 
 describe('RedisPresence on a single server', () => {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const member = (node: string, n: number) => ({ clientId: `${node}:${n}`, userId: `u${n}`, username: `user ${n}`, nodeId: node });
   let store: Awaited<ReturnType<typeof views>> | undefined;
   const closers: Array<() => Promise<void>> = [];

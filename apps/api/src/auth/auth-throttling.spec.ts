@@ -1,8 +1,8 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
-import { loadConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
-import { type RedisTestCluster, startRedisCluster } from '../../../../libs/testing/redis-server';
+import { loadConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
+import { type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
 import { authThrottling } from './auth-throttling';
 
 /** Clients other than `probe` itself connected to a server. */

@@ -4,10 +4,10 @@ import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guar
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request, Response } from 'express';
 import Redis, { Cluster } from 'ioredis';
-import { clientIp } from '../../../../libs/auth/src';
-import { parseNode } from '../../../../libs/bus/src';
-import type { SwitchboardConfig } from '../../../../libs/config/src';
-import type { Metrics } from '../../../../libs/observability/src';
+import { clientIp } from '@switchboard/auth';
+import { parseNode } from '@switchboard/bus';
+import type { SwitchboardConfig } from '@switchboard/config';
+import type { Metrics } from '@switchboard/observability';
 import type { Principal } from './credentials.service';
 
 /**

@@ -1,7 +1,6 @@
-import type { ExecutionContext } from '@nestjs/common';
-import { HttpException, UnauthorizedException } from '@nestjs/common';
-import { Authenticator, JwtVerifier, MemoryCredentialDirectory } from '../../../../libs/auth/src';
-import { loadConfig } from '../../../../libs/config/src';
+import { type ExecutionContext, HttpException, UnauthorizedException } from '@nestjs/common';
+import { Authenticator, JwtVerifier, MemoryCredentialDirectory } from '@switchboard/auth';
+import { loadConfig } from '@switchboard/config';
 import { migrate } from '../store/migrations';
 import { PgliteDatabase } from '../store/pglite.database';
 import { SqlUserStore } from '../store/sql.user.store';

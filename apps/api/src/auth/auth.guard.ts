@@ -1,6 +1,6 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuthError } from '../../../../libs/auth/src';
+import { AuthError } from '@switchboard/auth';
 import { CredentialsService, type Principal } from './credentials.service';
 
 type WithPrincipal = Request & { principal?: Principal };

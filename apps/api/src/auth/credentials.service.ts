@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { Authenticator, AuthError, cookieOriginAllowed, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '../../../../libs/auth/src';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { Authenticator, AuthError, cookieOriginAllowed, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '@switchboard/auth';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey } from './api-keys';
 

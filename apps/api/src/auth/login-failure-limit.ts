@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, HttpException, HttpStatus, Inj
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import { catchError, finalize, from, mergeMap, type Observable, throwError } from 'rxjs';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { throwThrottled, usernameOf } from './auth-throttling';
 import { Turns } from './turns';
 

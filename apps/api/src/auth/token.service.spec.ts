@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { type Authenticator, JwtVerifier } from '../../../../libs/auth/src';
-import { ConfigError, loadConfig } from '../../../../libs/config/src';
+import { type Authenticator, JwtVerifier } from '@switchboard/auth';
+import { ConfigError, loadConfig } from '@switchboard/config';
 import type { UserRecord } from '../store/user.store';
 import { TokenService } from './token.service';
 

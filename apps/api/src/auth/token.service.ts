@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { Authenticator } from '../../../../libs/auth/src';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { Authenticator } from '@switchboard/auth';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import type { UserRecord } from '../store/user.store';
 
 /** Issues the JWTs the gateways accept: `sub`, `username`, `email`, `permissions`, `exp`. */

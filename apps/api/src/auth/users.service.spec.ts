@@ -1,6 +1,6 @@
-import { Authenticator, JwtVerifier, type KeyOwner, MemoryCredentialDirectory } from '../../../../libs/auth/src';
-import { loadConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
+import { Authenticator, JwtVerifier, type KeyOwner, MemoryCredentialDirectory } from '@switchboard/auth';
+import { loadConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
 import type { Database } from '../store/database';
 import { migrate } from '../store/migrations';
 import { PgliteDatabase } from '../store/pglite.database';
@@ -10,6 +10,7 @@ import { CredentialsService } from './credentials.service';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 import { UsersService } from './users.service';
+import { sleep } from '@switchboard/testing';
 
 const SECRET = 'users-spec-secret-0123456789abcdef';
 const HOUR = 3600_000;
@@ -39,8 +40,6 @@ class HookedUserStore extends SqlUserStore {
     return super.setApiKeyHash(id, apiKeyHash);
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const down = () => {
   throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
 };

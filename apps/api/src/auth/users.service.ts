@@ -1,6 +1,6 @@
-import { Authenticator } from '../../../../libs/auth/src';
+import { Authenticator } from '@switchboard/auth';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { Metrics } from '../../../../libs/observability/src';
+import { Metrics } from '@switchboard/observability';
 import { DuplicateUsernameError } from '../store/duplicate-username.error';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey, newApiKey } from './api-keys';

@@ -1,5 +1,4 @@
-import type { HubEvent } from '../../../../libs/protocol/src';
-import { Topics } from '../../../../libs/protocol/src';
+import { type HubEvent, Topics } from '@switchboard/protocol';
 import type { OutboxEvent } from '../store/outbox.store';
 import type { MessageRecord } from '../store/message.store';
 

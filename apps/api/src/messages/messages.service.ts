@@ -1,6 +1,6 @@
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Identity } from '../../../../libs/auth/src';
-import { roomAllowed } from '../../../../libs/protocol/src';
+import type { Identity } from '@switchboard/auth';
+import { roomAllowed } from '@switchboard/protocol';
 import { MESSAGE_STORE, type MessageRecord, type MessageStore } from '../store/message.store';
 import { OutboxPublisher } from './outbox-publisher.service';
 import { lifecycleEvent } from './message-events';

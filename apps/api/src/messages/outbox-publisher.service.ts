@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { BUS, type Bus } from '../../../../libs/bus/src/bus';
-import { Readiness } from '../../../../libs/core/src';
-import { Metrics } from '../../../../libs/observability/src';
-import type { HubEvent } from '../../../../libs/protocol/src';
+import { BUS, type Bus } from '@switchboard/bus';
+import { Readiness } from '@switchboard/core';
+import { Metrics } from '@switchboard/observability';
+import type { HubEvent } from '@switchboard/protocol';
 import { OUTBOX_STORE, type OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from '../store/outbox-relay';
 

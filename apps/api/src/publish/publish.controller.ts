@@ -1,10 +1,9 @@
 import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Logger, Param, Post, ServiceUnavailableException, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
-import { can, Permission } from '../../../../libs/auth/src';
-import { BUS, type Bus } from '../../../../libs/bus/src/bus';
-import { publishToUser } from '../../../../libs/bus/src/publish-to-user';
-import { Metrics } from '../../../../libs/observability/src';
-import { type HubEvent, isRoomName, Topics } from '../../../../libs/protocol/src';
+import { can, Permission } from '@switchboard/auth';
+import { BUS, type Bus, publishToUser } from '@switchboard/bus';
+import { Metrics } from '@switchboard/observability';
+import { type HubEvent, isRoomName, Topics } from '@switchboard/protocol';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
 import { ApiCredentials, ApiErrors } from '../http/openapi';

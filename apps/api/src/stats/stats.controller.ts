@@ -1,7 +1,7 @@
 import { type ExecutionContext, Controller, ForbiddenException, Get, Inject, Injectable, NotFoundException, Param, UseGuards } from '@nestjs/common';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { PRESENCE, type Presence } from '../../../../libs/presence/src/presence';
-import { isRoomName, roomAllowed } from '../../../../libs/protocol/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { PRESENCE, type Presence } from '@switchboard/presence';
+import { isRoomName, roomAllowed } from '@switchboard/protocol';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import { CredentialsService, type Principal } from '../auth/credentials.service';
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { SwitchboardConfig } from '../../../../libs/config/src';
+import type { SwitchboardConfig } from '@switchboard/config';
 import type { Database } from './database';
 import { createDatabase } from './database.factory';
 import { migrate } from './migrations';

@@ -1,6 +1,6 @@
-import { loadConfig, type SwitchboardConfig } from '../../../../libs/config/src';
-import type { RunningGateway } from '../../../gateway/src/bootstrap';
-import { startStandaloneServer } from '../../../standalone/src/bootstrap';
+import { loadConfig, type SwitchboardConfig } from '@switchboard/config';
+import type { RunningGateway } from '@switchboard/gateway';
+import { startStandaloneServer } from '@switchboard/standalone';
 
 export const TEST_SECRET = 'api-test-secret-0123456789abcdef';
 
@@ -13,23 +13,3 @@ export async function startStandalone(env: Record<string, string> = {}): Promise
   return { ...gw, config, url: `ws://127.0.0.1:${gw.port}`, http: `http://127.0.0.1:${gw.port}` };
 }
 
-/** A small REST client that remembers nothing: every call says which credential it uses. */
-export function rest(base: string) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json };
-  };
-}
-
-export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

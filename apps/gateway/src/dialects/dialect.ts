@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
-import type { SwitchboardConfig } from '../../../../libs/config/src';
-import type { Codec, JoinStyle } from '../../../../libs/protocol/src';
+import type { SwitchboardConfig } from '@switchboard/config';
+import type { Codec, JoinStyle } from '@switchboard/protocol';
 
 /** How an endpoint authenticates. */
 export interface CredentialRule {

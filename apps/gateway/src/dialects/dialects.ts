@@ -1,4 +1,4 @@
-import { channelsCodec, isRoomName, roomsChatCodec, roomsHubCodec, SIGNALING_STYLE, signalingCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, isRoomName, roomsChatCodec, roomsHubCodec, SIGNALING_STYLE, signalingCodec } from '@switchboard/protocol';
 import { ChannelsGateway } from '../channels/channels.gateway';
 import { RoomsGateway } from '../rooms/rooms.gateway';
 import { SignalingGateway } from '../signaling/signaling.gateway';

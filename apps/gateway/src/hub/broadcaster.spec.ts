@@ -1,5 +1,5 @@
-import { Metrics } from '../../../../libs/observability/src';
-import type { Codec, HubEvent } from '../../../../libs/protocol/src';
+import { Metrics } from '@switchboard/observability';
+import type { Codec, HubEvent } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { Broadcaster } from './broadcaster';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Metrics } from '../../../../libs/observability/src';
-import type { Codec, HubEvent } from '../../../../libs/protocol/src';
+import { Metrics } from '@switchboard/observability';
+import type { Codec, HubEvent } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { textFrame } from '../transport/frame';
 import type { CodecGroups } from './local-index';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { PRESENCE, type Presence } from '../../../../libs/presence/src';
+import { PRESENCE, type Presence } from '@switchboard/presence';
 import { IdAllocator } from './id-allocator';
 
 /**

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BUS, type Bus, type HistoryRead, publishToUser } from '../../../../libs/bus/src';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
-import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '../../../../libs/presence/src';
-import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '../../../../libs/protocol/src';
+import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
+import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '@switchboard/presence';
+import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { LocalIndex } from './local-index';

@@ -1,5 +1,5 @@
 import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage } from '@nestjs/websockets';
-import type { Command, Reply } from '../../../../libs/protocol/src';
+import type { Command, Reply } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import type { HubService } from './hub.service';
 

@@ -1,10 +1,9 @@
-import type { Identity } from '../../../../libs/auth/src';
-import type { HistoryRead } from '../../../../libs/bus/src';
-import { MemoryBroker, MemoryBus } from '../../../../libs/bus/src/memory.bus';
-import { loadConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
-import { MemoryPresence, MemoryPresenceStore } from '../../../../libs/presence/src/memory.presence';
-import { channelsCodec, type Codec, type HubEvent, type Reply, type StreamPosition, roomsChatCodec, roomsHubCodec } from '../../../../libs/protocol/src';
+import type { Identity } from '@switchboard/auth';
+import { type HistoryRead, MemoryBroker, MemoryBus } from '@switchboard/bus';
+import { loadConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
+import { MemoryPresence, MemoryPresenceStore } from '@switchboard/presence';
+import { channelsCodec, type Codec, type HubEvent, type Reply, roomsChatCodec, roomsHubCodec, type StreamPosition } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
 import { Broadcaster } from './broadcaster';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { can, Permission } from '../../../../libs/auth/src';
-import type { HistoryRead } from '../../../../libs/bus/src';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
+import { can, Permission } from '@switchboard/auth';
+import type { HistoryRead } from '@switchboard/bus';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
 import {
   CloseCode,
   type Codec,
@@ -15,7 +15,7 @@ import {
   type Sender,
   type StreamPosition,
   Topics,
-} from '../../../../libs/protocol/src';
+} from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { Broadcaster } from './broadcaster';
 import { ClusterNode } from './cluster-node';

@@ -1,4 +1,4 @@
-import type { Codec } from '../../../../libs/protocol/src';
+import type { Codec } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { LocalIndex } from './local-index';
 

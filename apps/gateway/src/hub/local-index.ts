@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Codec } from '../../../../libs/protocol/src';
+import type { Codec } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import type { ConnectionRegistry } from '../transport/connection-registry';
 import { Roster } from './roster';

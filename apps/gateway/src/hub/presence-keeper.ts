@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Bus } from '../../../../libs/bus/src';
-import type { ExpiredMember, Presence, PresenceMember } from '../../../../libs/presence/src';
+import type { Bus } from '@switchboard/bus';
+import type { ExpiredMember, Presence, PresenceMember } from '@switchboard/presence';
 
 /** How soon a change in the connection count reaches presence (stats). */
 const COUNT_REPORT_MS = 100;

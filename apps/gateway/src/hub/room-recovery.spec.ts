@@ -1,5 +1,5 @@
-import type { HistoryRead } from '../../../../libs/bus/src';
-import { type Codec, type HubEvent, roomsChatCodec } from '../../../../libs/protocol/src';
+import type { HistoryRead } from '@switchboard/bus';
+import { type Codec, type HubEvent, roomsChatCodec } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { RoomRecovery } from './room-recovery';
 

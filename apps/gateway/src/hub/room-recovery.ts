@@ -1,5 +1,5 @@
-import type { HistoryRead } from '../../../../libs/bus/src';
-import type { Codec, HubEvent, StreamPosition } from '../../../../libs/protocol/src';
+import type { HistoryRead } from '@switchboard/bus';
+import type { Codec, HubEvent, StreamPosition } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 
 /** Writes one room event to one connection, rendered by the codec it joined the room with. */

@@ -1,4 +1,4 @@
-import { MemoryBus } from '../../../../libs/bus/src';
+import { MemoryBus } from '@switchboard/bus';
 import { TopicSubscriptions } from './topic-subscriptions';
 
 /** A memory bus that records the batches it was asked for. */

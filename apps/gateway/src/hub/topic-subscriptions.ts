@@ -1,4 +1,4 @@
-import type { Bus } from '../../../../libs/bus/src';
+import type { Bus } from '@switchboard/bus';
 
 interface Waiter {
   resolve(): void;

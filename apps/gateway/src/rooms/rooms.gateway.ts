@@ -1,6 +1,6 @@
 import { UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { Reply } from '../../../../libs/protocol/src';
+import type { Reply } from '@switchboard/protocol';
 import { DialectGateway, type Of } from '../hub/dialect.gateway';
 import { HubService } from '../hub/hub.service';
 import { CommandErrorFilter } from '../transport/command-error.filter';

@@ -1,6 +1,6 @@
 import { UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { Reply } from '../../../../libs/protocol/src';
+import type { Reply } from '@switchboard/protocol';
 import type { Of } from '../hub/dialect.gateway';
 import { CommandErrorFilter } from '../transport/command-error.filter';
 import type { Connection } from '../transport/connection';

@@ -1,9 +1,9 @@
-import type { Identity } from '../../../../libs/auth/src';
-import { MemoryBroker, MemoryBus } from '../../../../libs/bus/src/memory.bus';
-import { loadConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
-import { MemoryPresence, MemoryPresenceStore } from '../../../../libs/presence/src/memory.presence';
-import { type Codec, signalingCodec } from '../../../../libs/protocol/src';
+import type { Identity } from '@switchboard/auth';
+import { MemoryBroker, MemoryBus } from '@switchboard/bus';
+import { loadConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
+import { MemoryPresence, MemoryPresenceStore } from '@switchboard/presence';
+import { type Codec, signalingCodec } from '@switchboard/protocol';
 import { Broadcaster } from '../hub/broadcaster';
 import type { ClientIdsService } from '../hub/client-ids.service';
 import { ClusterNode } from '../hub/cluster-node';

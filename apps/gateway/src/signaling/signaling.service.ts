@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { Metrics } from '../../../../libs/observability/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
 import {
   CloseCode,
   CommandError,
@@ -12,7 +12,7 @@ import {
   type SignalType,
   signalingCodec,
   Topics,
-} from '../../../../libs/protocol/src';
+} from '@switchboard/protocol';
 import { ClientIdsService } from '../hub/client-ids.service';
 import { ClusterNode } from '../hub/cluster-node';
 import { HubService } from '../hub/hub.service';

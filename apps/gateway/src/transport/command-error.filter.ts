@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, Logger, type WsExceptionFilter } from '@nestjs/common';
-import { CommandError, ErrorCode } from '../../../../libs/protocol/src';
+import { CommandError, ErrorCode } from '@switchboard/protocol';
 import type { Connection } from './connection';
 
 /**

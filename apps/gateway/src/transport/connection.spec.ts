@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { Identity } from '../../../../libs/auth/src';
-import { CommandError, ErrorCode, roomsChatCodec } from '../../../../libs/protocol/src';
+import type { Identity } from '@switchboard/auth';
+import { CommandError, ErrorCode, roomsChatCodec } from '@switchboard/protocol';
 import { Connection, type ConnectionContext } from './connection';
 import { textFrame } from './frame';
 import { WriteBatcher } from './write-batcher';

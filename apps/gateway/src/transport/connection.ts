@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { Identity } from '../../../../libs/auth/src';
-import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '../../../../libs/protocol/src';
+import type { Identity } from '@switchboard/auth';
+import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
 import { PING_FRAME, textFrame } from './frame';
 import type { WriteBatcher } from './write-batcher';

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { CloseCode } from '../../../../libs/protocol/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { CloseCode } from '@switchboard/protocol';
 import { CONNECTIONS, type ConnectionRegistry } from './connection-registry';
 import { HandshakeService } from './handshake.service';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STEPS = 20;
 const SETTLE_MS = 3000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Graceful stop (SIGTERM): readiness goes false and new upgrades get 503 at once; open

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../../libs/config/src';
+import { loadConfig } from '@switchboard/config';
 import { FlowControl, type Pausable } from './flow-control';
 
 const fakeSocket = () => {

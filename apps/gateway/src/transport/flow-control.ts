@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { CONNECTIONS } from './connection-registry';
 
 /** The sockets flow control pauses and resumes. */

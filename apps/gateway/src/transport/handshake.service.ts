@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity } from '../../../../libs/auth/src';
-import { BUS, type Bus } from '../../../../libs/bus/src/bus';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
-import { roomAllowed } from '../../../../libs/protocol/src';
+import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity } from '@switchboard/auth';
+import { BUS, type Bus } from '@switchboard/bus';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { roomAllowed } from '@switchboard/protocol';
 import { DIALECT_TABLE, type Dialect } from '../dialects/dialect';
 import { matchRoute, type Route } from './routes';
 import { KeyedRateLimiter } from './token-bucket';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../../libs/config/src';
+import { loadConfig } from '@switchboard/config';
 import type { Connection } from './connection';
 import type { ConnectionRegistry } from './connection-registry';
 import type { HandshakeService } from './handshake.service';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CONFIG, type SwitchboardConfig } from '../../../../libs/config/src';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import type { Connection } from './connection';
 import { CONNECTIONS, type ConnectionRegistry } from './connection-registry';
 import { HandshakeService } from './handshake.service';

@@ -1,4 +1,4 @@
-import { channelsCodec, type Codec, roomsChatCodec, roomsHubCodec, signalingCodec } from '../../../../libs/protocol/src';
+import { channelsCodec, type Codec, roomsChatCodec, roomsHubCodec, signalingCodec } from '@switchboard/protocol';
 import type { Dialect } from '../dialects/dialect';
 import { DIALECTS } from '../dialects/dialects';
 import { matchRoute, type Route } from './routes';

@@ -1,4 +1,4 @@
-import { type JoinStyle, sinceFromQuery, type StreamPosition } from '../../../../libs/protocol/src';
+import { type JoinStyle, sinceFromQuery, type StreamPosition } from '@switchboard/protocol';
 import type { BadRoute, Dialect } from '../dialects/dialect';
 
 export type { BadRoute } from '../dialects/dialect';

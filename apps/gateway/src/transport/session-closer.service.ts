@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { Authenticator, type CredentialChange } from '../../../../libs/auth/src';
-import { CloseCode } from '../../../../libs/protocol/src';
+import { Authenticator, type CredentialChange } from '@switchboard/auth';
+import { CloseCode } from '@switchboard/protocol';
 import type { Connection } from './connection';
 import { CONNECTIONS, type ConnectionRegistry } from './connection-registry';
 

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import type { Identity } from '../../../../libs/auth/src';
+import type { Identity } from '@switchboard/auth';
 import { DIALECTS } from '../dialects/dialects';
-import { Metrics } from '../../../../libs/observability/src';
+import { Metrics } from '@switchboard/observability';
 import { FlowControl } from './flow-control';
-import { loadConfig } from '../../../../libs/config/src';
+import { loadConfig } from '@switchboard/config';
 import type { Connection } from './connection';
 import type { HandshakeService, Verdict } from './handshake.service';
 import { matchRoute, type Route } from './routes';

@@ -5,8 +5,8 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, COMMAND_INDEX, ErrorCode, subjectOf } from '../../../../libs/protocol/src';
-import type { Metrics } from '../../../../libs/observability/src';
+import { CloseCode, COMMAND_INDEX, ErrorCode, subjectOf } from '@switchboard/protocol';
+import type { Metrics } from '@switchboard/observability';
 import { Connection, type ConnectionContext } from './connection';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
 

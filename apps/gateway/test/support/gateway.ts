@@ -1,8 +1,7 @@
-import { loadConfig, type SwitchboardConfig } from '../../../../libs/config/src';
-import { TEST_SECRET } from '../../../../libs/testing/token';
-import { type RunningGateway, startGateway } from '../../src/bootstrap';
+import { loadConfig, type SwitchboardConfig } from '@switchboard/config';
+import { TEST_SECRET } from '@switchboard/testing';
+import { type RunningGateway, startGateway } from '@switchboard/gateway';
 
-export { signToken, TEST_SECRET } from '../../../../libs/testing/token';
 
 /** Starts a gateway in this process on a free port, configured like the environment would. */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<RunningGateway & { url: string; http: string; config: SwitchboardConfig }> {

@@ -1,4 +1,4 @@
-import { type HubEvent, type StreamPosition, Topics } from '../../../protocol/src';
+import { type HubEvent, type StreamPosition, Topics } from '@switchboard/protocol';
 import type { Bus, HistoryOptions } from '../bus';
 
 /** A cluster of bus nodes for one test, and how to take it down. */

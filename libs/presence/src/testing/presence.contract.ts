@@ -1,12 +1,11 @@
 import type { Presence, PresenceMember } from '../presence';
+import { sleep } from '@switchboard/testing';
 
 /** Presence views of one cluster (one per node), and how to take it down. */
 export interface PresenceCluster {
   nodes: Presence[];
   close(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const member = (node: string, n: number, user = `u${n}`): PresenceMember => ({
   clientId: `${node}:${n}`,

@@ -3,6 +3,7 @@ import type { MessageRecord } from '../message.store';
 import type { SqlMessageStore } from '../sql.message.store';
 import type { SqlOutboxStore } from '../sql.outbox.store';
 import type { SqlUserStore } from '../sql.user.store';
+import { sleep } from '@switchboard/testing';
 
 /** What a driver's spec hands the contract. */
 export interface TestDatabase {
@@ -26,8 +27,6 @@ export interface StoreFixture {
   messages: SqlMessageStore;
   outbox: SqlOutboxStore;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` holds, or throws `what` after `ms`. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {

@@ -4,7 +4,8 @@ import type { MessageRecord, NewMessage } from '../message.store';
 import { OutboxRelay } from '../outbox-relay';
 import type { OutboxRow } from '../outbox.store';
 import { appendOutbox, SqlOutboxStore } from '../sql.outbox.store';
-import { sleep, waitFor, type StoreFixture } from './fixture';
+import { sleep } from '@switchboard/testing';
+import { type StoreFixture, waitFor } from './fixture';
 
 const hello: NewMessage = { channelId: 'general', userId: 'u1', username: 'alice', content: 'hello' };
 const event = (type: string) => (m: MessageRecord) => ({ topic: `room:${m.channelId}`, payload: { type, id: m.id, content: m.content } });

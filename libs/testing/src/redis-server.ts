@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { sleep } from './until';
 
 /**
  * Real `redis-server` processes for tests: loopback only, no persistence, a temp dir each.
@@ -26,8 +27,6 @@ function installExitHook(): void {
     for (const child of running) child.kill('SIGKILL');
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `n` distinct loopback ports that were free a moment ago (all held open at once). */
 export async function freePorts(n: number): Promise<number[]> {

@@ -1,4 +1,4 @@
-import type { AppProcess } from '../../../../libs/testing/gateway-process';
+import type { AppProcess } from './gateway-process';
 
 /** One sample of a metric of a running app, named with its labels as Prometheus prints them (0 if absent). */
 export async function metric(app: AppProcess, series: string): Promise<number> {
