@@ -4,9 +4,9 @@ import { basename, join } from 'node:path';
 import { freePorts } from './redis-server';
 import { sleep } from './until';
 
-/** The repository root, whether this runs from source (jest) or from dist/ (bench). */
-const UP2 = join(__dirname, '..', '..');
-const ROOT = basename(UP2) === 'dist' ? join(UP2, '..') : UP2;
+/** The repository root, whether this runs from source (libs/testing/src, jest) or from dist/ (bench). */
+const UP3 = join(__dirname, '..', '..', '..');
+const ROOT = basename(UP3) === 'dist' ? join(UP3, '..') : UP3;
 
 /** A gateway (or api) started from the built app as its own OS process. */
 export interface AppProcess {
