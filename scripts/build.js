@@ -20,7 +20,8 @@ function compiled(rel) {
   if (!rel.endsWith('.ts') || rel.endsWith('.d.ts')) return false;
   if (/\.(spec|e2e-spec)\.ts$/.test(rel)) return false;
   if (/(^|\/)(test|node_modules|dist)\//.test(rel)) return false;
-  if (/^libs\/[^/]+\/src\/testing\//.test(rel) || /^apps\/[^/]+\/testing\//.test(rel)) return false;
+  // Test helpers: a `testing/` folder or a `testing.ts` module (libs/testing is a library of its own).
+  if (!rel.startsWith('libs/testing/') && /(^|\/)testing(\/|\.ts$)/.test(rel)) return false;
   return true;
 }
 

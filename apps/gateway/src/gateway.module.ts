@@ -1,40 +1,46 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { Readiness } from '@switchboard/core';
-import { DIALECT_TABLE } from './dialects/dialect';
-import { DIALECTS } from './dialects/dialects';
+import { ClientIdsService } from './cluster/client-ids.service';
+import { ClusterNode } from './cluster/cluster-node';
+import { LOCAL_INTEREST } from './cluster/local-interest';
+import { DIALECTS } from './dialects';
 import { Broadcaster } from './hub/broadcaster';
-import { ClientIdsService } from './hub/client-ids.service';
-import { ClusterNode } from './hub/cluster-node';
-import { HubService } from './hub/hub.service';
 import { LocalIndex } from './hub/local-index';
-import { SignalingService } from './signaling/signaling.service';
+import { MembershipService } from './hub/membership.service';
+import { MessagingService } from './hub/messaging.service';
+import { RoomRecovery } from './hub/room-recovery';
+import { CLUSTER_READINESS } from './transport/cluster-readiness';
 import { CONNECTIONS } from './transport/connection-registry';
+import { DIALECT_TABLE } from './transport/dialect';
 import { DrainService } from './transport/drain.service';
 import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 import { SessionCloserService } from './transport/session-closer.service';
 
-/** The gateway: WebSocket dialects, the hub, heartbeats and drain. Needs CoreModule. */
+/** The gateway: the dialects, membership and messaging, the cluster node, heartbeats and drain. Needs CoreModule. */
 @Module({
   providers: [
     LocalIndex,
     { provide: CONNECTIONS, useExisting: LocalIndex },
+    { provide: LOCAL_INTEREST, useExisting: LocalIndex },
     ClusterNode,
-    Broadcaster,
-    HubService,
+    { provide: CLUSTER_READINESS, useExisting: ClusterNode },
     ClientIdsService,
-    SignalingService,
+    Broadcaster,
+    { provide: RoomRecovery, useFactory: (broadcaster: Broadcaster) => new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event)), inject: [Broadcaster] },
+    MembershipService,
+    MessagingService,
     HandshakeService,
     HeartbeatService,
     DrainService,
     FlowControl,
     SessionCloserService,
     { provide: DIALECT_TABLE, useValue: DIALECTS },
-    // Each dialect's gateway, once (several dialects may share one).
-    ...new Set(DIALECTS.map((d) => d.gateway)),
+    // Each dialect's gateway and services, once (several dialects may share them).
+    ...new Set(DIALECTS.flatMap((d) => [d.gateway, ...(d.providers ?? [])])),
   ],
-  exports: [HubService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl],
+  exports: [MembershipService, MessagingService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

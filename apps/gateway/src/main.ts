@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { runMain } from '@switchboard/core';
 import { startGateway } from './bootstrap';
-import { ClusterNode } from './hub/cluster-node';
+import { ClusterNode } from './cluster/cluster-node';
 
 void runMain('gateway', async (config, logger) => {
   const gw = await startGateway(config, logger);

@@ -10,6 +10,8 @@ import type { HubEvent } from './events';
 export interface Codec {
   /** Stable name, used in metrics. */
   readonly name: string;
+  /** A join is confirmed with the room's member list (`user_list` reply) rather than a `joined` reply. */
+  readonly listsMembersOnJoin: boolean;
   decode(raw: string): Command | DecodeError;
   /** As `decode`, with the frame's `type` when it had one (an error answering it names it as `re`). */
   read(raw: string): Decoded;
@@ -31,6 +33,7 @@ export interface Decoded {
  */
 export abstract class TypedCodec implements Codec {
   abstract readonly name: string;
+  abstract readonly listsMembersOnJoin: boolean;
 
   decode(raw: string): Command | DecodeError {
     return this.read(raw).command;

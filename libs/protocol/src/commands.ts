@@ -33,6 +33,9 @@ export type SignalType = 'offer' | 'answer' | 'ice_candidate';
 
 export type CommandKind = Command['kind'];
 
+/** The command of one kind (a gateway handler's argument). */
+export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;
+
 /** Every command kind, in a fixed order: a kind's index names its handler slot. */
 export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping', 'create_room', 'leave_all', 'relay'];
 export const COMMAND_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_KINDS.map((k, i) => [k, i]));

@@ -13,6 +13,7 @@ import { withSince } from './since';
  */
 export class RoomsCodec extends TypedCodec {
   readonly name: string;
+  readonly listsMembersOnJoin = true;
 
   constructor(private readonly style: 'chat' | 'hub') {
     super();

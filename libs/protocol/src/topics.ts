@@ -3,6 +3,11 @@
  * share one namespace (SPEC "Rooms are one namespace").
  */
 const PREFIX = 'sb';
+const HEAD = `${PREFIX}:`;
+
+/** What a topic addresses: a room's members, a user's or a guest's connections, one peer, everyone. */
+export type TopicKind = 'room' | 'user' | 'guest' | 'peer' | 'all';
+const KINDS: ReadonlySet<string> = new Set<TopicKind>(['room', 'user', 'guest', 'peer', 'all']);
 
 export const Topics = {
   /** Every event addressed to the members of one room, on every replica. */
@@ -24,21 +29,29 @@ export const Topics = {
    * Hash-tagged with the topic, so on a cluster they live on the slot its shard channel does.
    */
   history: (topic: string): { stream: string; meta: string } => ({ stream: `{${topic}}:stream`, meta: `{${topic}}:meta` }),
+  /**
+   * A topic's kind and what it names (the room, the user or guest id, the client id; '' for
+   * `all`), or undefined for a topic that is not one of these.
+   */
+  parse(topic: string): { kind: TopicKind; name: string } | undefined {
+    if (!topic.startsWith(HEAD)) return undefined;
+    const sep = topic.indexOf(':', HEAD.length);
+    const kind = sep < 0 ? topic.slice(HEAD.length) : topic.slice(HEAD.length, sep);
+    if (!KINDS.has(kind)) return undefined;
+    return { kind: kind as TopicKind, name: sep < 0 ? '' : topic.slice(sep + 1) };
+  },
   /** The kind of a topic, for metrics labels: room, user, guest, peer, all, or other. */
-  kindOf(topic: string): 'room' | 'user' | 'guest' | 'peer' | 'all' | 'other' {
-    const parts = topic.split(':', 3);
-    if (parts[0] !== PREFIX) return 'other';
-    const kind = parts[1];
-    return kind === 'room' || kind === 'user' || kind === 'guest' || kind === 'peer' || kind === 'all' ? kind : 'other';
+  kindOf(topic: string): TopicKind | 'other' {
+    return Topics.parse(topic)?.kind ?? 'other';
   },
   /** Recognises a peer topic and returns the connection id, or undefined. */
   peerOf(topic: string): string | undefined {
-    const head = `${PREFIX}:peer:`;
-    return topic.startsWith(head) ? topic.slice(head.length) : undefined;
+    const parsed = Topics.parse(topic);
+    return parsed?.kind === 'peer' ? parsed.name : undefined;
   },
   /** Recognises a room topic and returns the room, or undefined. */
   roomOf(topic: string): string | undefined {
-    const head = `${PREFIX}:room:`;
-    return topic.startsWith(head) ? topic.slice(head.length) : undefined;
+    const parsed = Topics.parse(topic);
+    return parsed?.kind === 'room' ? parsed.name : undefined;
   },
 };

@@ -1,7 +1,7 @@
 import { UseFilters } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
 import { DialectGateway } from '../hub/dialect.gateway';
-import { HubService } from '../hub/hub.service';
+import { MembershipService } from '../hub/membership.service';
 import { CommandErrorFilter } from '../transport/command-error.filter';
 
 /**
@@ -12,7 +12,7 @@ import { CommandErrorFilter } from '../transport/command-error.filter';
 @WebSocketGateway({ path: '/api/v1/ws' })
 @UseFilters(CommandErrorFilter)
 export class ChannelsGateway extends DialectGateway {
-  constructor(hub: HubService) {
-    super(hub);
+  constructor(membership: MembershipService) {
+    super(membership);
   }
 }

@@ -8,6 +8,7 @@ function codec(name: string, silent = false): Codec & { renders: number } {
   const c = {
     name,
     renders: 0,
+    listsMembersOnJoin: false,
     decode: () => ({ kind: 'ping' as const }),
     read: () => ({ command: { kind: 'ping' as const } }),
     render: (e: HubEvent) => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Codec } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
-import type { ConnectionRegistry } from '../transport/connection-registry';
+import type { LocalInterest } from '../cluster/local-interest';
 import { Roster } from './roster';
 
 /** A room's members on this replica, grouped by the codec that renders room events for them. */
@@ -21,7 +21,7 @@ interface LocalRoom {
  * bookkeeping: no I/O, no timers.
  */
 @Injectable()
-export class LocalIndex implements ConnectionRegistry {
+export class LocalIndex implements LocalInterest {
   private readonly everyone: CodecGroups = new Map();
   private readonly users = new Map<string, Set<Connection>>();
   private readonly rooms = new Map<string, LocalRoom>();

@@ -1,7 +1,6 @@
 import { UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, type OnGatewayConnection, type OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { Reply } from '@switchboard/protocol';
-import type { Of } from '../hub/dialect.gateway';
+import type { CommandOf, Reply } from '@switchboard/protocol';
 import { CommandErrorFilter } from '../transport/command-error.filter';
 import type { Connection } from '../transport/connection';
 import { SignalingService } from './signaling.service';
@@ -30,12 +29,12 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   }
 
   @SubscribeMessage('join')
-  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'join'>): Promise<Reply> {
+  join(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'join'>): Promise<Reply> {
     return this.signaling.joinRoom(conn, cmd.room);
   }
 
   @SubscribeMessage('leave')
-  leave(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'leave'>): Promise<void> {
+  leave(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'leave'>): Promise<void> {
     return this.signaling.leaveRoom(conn, cmd.room);
   }
 
@@ -45,7 +44,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   }
 
   @SubscribeMessage('relay')
-  relay(@ConnectedSocket() conn: Connection, @MessageBody() cmd: Of<'relay'>): void {
+  relay(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'relay'>): void {
     this.signaling.relay(conn, cmd.type, cmd.to, cmd.data);
   }
 

@@ -1,56 +1,33 @@
-import type { Identity } from '@switchboard/auth';
-import { MemoryBroker, MemoryBus } from '@switchboard/bus';
-import { loadConfig } from '@switchboard/config';
-import { Metrics } from '@switchboard/observability';
-import { MemoryPresence, MemoryPresenceStore } from '@switchboard/presence';
-import { type Codec, signalingCodec } from '@switchboard/protocol';
-import { Broadcaster } from '../hub/broadcaster';
-import type { ClientIdsService } from '../hub/client-ids.service';
-import { ClusterNode } from '../hub/cluster-node';
-import { HubService } from '../hub/hub.service';
-import { LocalIndex } from '../hub/local-index';
-import type { Connection } from '../transport/connection';
-import { FlowControl } from '../transport/flow-control';
+import { MemoryBroker } from '@switchboard/bus';
+import { MemoryPresenceStore } from '@switchboard/presence';
+import { signalingCodec } from '@switchboard/protocol';
+import { sleep } from '@switchboard/testing';
+import type { ClientIdsService } from '../cluster/client-ids.service';
+import { type FakeConn, testReplica } from '../hub/testing';
 import { SignalingService } from './signaling.service';
 
 interface Peer {
-  conn: Connection;
-  frames: Array<Record<string, unknown>>;
-  errors: Array<{ code: string; message: string; re?: string }>;
+  conn: FakeConn;
+  frames: FakeConn['got'];
+  errors: FakeConn['errors'];
 }
 
 let nextId = 100;
 
-/** A replica without sockets: the real signaling service, hub and node on the memory bus and presence. */
+/** A replica without sockets: the real signaling service, membership and node on the memory bus and presence. */
 function replica(broker: MemoryBroker, store: MemoryPresenceStore) {
-  const config = loadConfig({});
-  const index = new LocalIndex();
-  const metrics = new Metrics(false);
-  const node = new ClusterNode(new MemoryBus(broker), new MemoryPresence(60_000, store), config, index, metrics, new FlowControl(config, index));
-  const hub = new HubService(config, index, node, new Broadcaster(metrics), metrics);
+  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store);
   const ids = { next: () => ++nextId } as unknown as ClientIdsService;
-  const signaling = new SignalingService(hub, node, ids, config, metrics);
-  signaling.onModuleInit();
+  const signaling = new SignalingService(membership, node, ids, config, metrics);
   const connect = async (): Promise<Peer> => {
-    const identity: Identity = { userId: `user-${++nextId}`, username: 'peer', permissions: [], authenticated: true };
-    const peer: Peer = { conn: undefined as unknown as Connection, frames: [], errors: [] };
-    peer.conn = {
-      id: String(++nextId),
-      identity,
-      codec: signalingCodec,
-      roomCodec: (): Codec => signalingCodec,
-      rooms: new Map<string, Codec>(),
-      write: (frame: Buffer) => peer.frames.push(JSON.parse(frame.toString('utf8', frame[1] === 126 ? 4 : 2))) > 0,
-      close: () => undefined,
-      error: (code: string, message: string, about?: { re?: string }) => peer.errors.push({ code, message, re: about?.re }),
-    } as unknown as Connection;
-    await signaling.connect(peer.conn);
-    return peer;
+    const conn = connection('peer', signalingCodec);
+    await signaling.connect(conn);
+    return { conn, frames: conn.got, errors: conn.errors };
   };
-  return { signaling, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
+  return { signaling, connect, start, stop };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+const settle = () => sleep(20);
 
 describe('SignalingService relays across replicas', () => {
   const broker = new MemoryBroker();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
 import {
@@ -13,43 +13,38 @@ import {
   signalingCodec,
   Topics,
 } from '@switchboard/protocol';
-import { ClientIdsService } from '../hub/client-ids.service';
-import { ClusterNode } from '../hub/cluster-node';
-import { HubService } from '../hub/hub.service';
+import { ClientIdsService } from '../cluster/client-ids.service';
+import { ClusterNode } from '../cluster/cluster-node';
+import { MembershipService } from '../hub/membership.service';
 import type { Connection } from '../transport/connection';
 import { textFrame } from '../transport/frame';
 
 /**
- * Signaling (seed 004) on top of the hub. A signaling room is a room like any other (one
- * namespace, presence, `peer_joined` / `peer_left` are the hub's join and leave events);
- * what is signaling's own: room ids from the cluster-unique id allocator, "a room exists
- * while it has members", the peer cap, and relays.
+ * Signaling (seed 004) on top of room membership. A signaling room is a room like any other
+ * (presence, `peer_joined` / `peer_left` are the room's join and leave events); what is
+ * signaling's own: room ids from the cluster-unique id allocator, "a room exists while it has
+ * members", the peer cap, and relays.
  *
  * A relay goes to the addressee's own topic (`Topics.peer`), which only its replica
- * subscribes to: one publish per relay, no broadcast. The sender's replica puts the
+ * subscribes to and the cluster node routes here: one publish per relay, no broadcast. The sender's replica puts the
  * sender's rooms in the event; the addressee's replica delivers only if the addressee is
  * in one of them (both sides read their own connection, so a peer that just left a room is
  * never reached through it), else it tells the sender (`signal_refused` → `error`).
  */
 @Injectable()
-export class SignalingService implements OnModuleInit {
+export class SignalingService {
   private readonly logger = new Logger(SignalingService.name);
   /** Signaling connections on this replica, by id. */
   private readonly peers = new Map<string, Connection>();
 
   constructor(
-    private readonly hub: HubService,
+    private readonly membership: MembershipService,
     private readonly node: ClusterNode,
     private readonly ids: ClientIdsService,
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly metrics: Metrics,
-  ) {}
-
-  onModuleInit(): void {
-    this.hub.routeTopics(
-      (topic) => Topics.peerOf(topic) !== undefined,
-      (topic, event) => this.deliver(topic, event),
-    );
+  ) {
+    node.route('peer', (peer, event) => this.deliver(peer, event));
   }
 
   /** Registers a signaling connection; `welcome` once relays to it and private messages can reach it. */
@@ -57,7 +52,7 @@ export class SignalingService implements OnModuleInit {
     this.peers.set(conn.id, conn);
     try {
       // Both subscriptions go to the bus in one batch.
-      await Promise.all([this.hub.connect(conn), this.node.want(Topics.peer(conn.id))]);
+      await Promise.all([this.membership.connect(conn), this.node.want(Topics.peer(conn.id))]);
     } catch (err) {
       // Without its peer topic no relay could reach it: send it away (1013, try again later).
       this.peers.delete(conn.id);
@@ -70,20 +65,20 @@ export class SignalingService implements OnModuleInit {
   async disconnect(conn: Connection): Promise<void> {
     if (this.peers.get(conn.id) === conn) this.peers.delete(conn.id);
     this.node.drop(Topics.peer(conn.id)); // ids are never reused: nobody wants it again
-    await this.hub.disconnect(conn);
+    await this.membership.disconnect(conn);
   }
 
   async createRoom(conn: Connection): Promise<Reply> {
     const id = this.ids.next();
     if (id === undefined) throw new CommandError(ErrorCode.Unavailable, 'no room ids available on this replica yet; try again');
     const room = String(id);
-    await this.hub.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
+    await this.membership.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers });
     return { kind: 'room_created', room };
   }
 
   /** Joins an existing room; `room_joined` lists the other members on every replica, once the membership is live. */
   async joinRoom(conn: Connection, room: string): Promise<Reply> {
-    await this.hub.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
+    await this.membership.enterRoom(conn, room, SIGNALING_STYLE, { maxMembers: this.config.limits.signalingMaxPeers, mustExist: true });
     // Read from presence after this member's own write, not from the roster: of two peers joining
     // at once on two replicas the later one must see the earlier, even before its join event arrives.
     const members = await this.node.members(room);
@@ -91,11 +86,11 @@ export class SignalingService implements OnModuleInit {
   }
 
   async leaveRoom(conn: Connection, room: string): Promise<void> {
-    await this.hub.leave(conn, room);
+    await this.membership.leave(conn, room);
   }
 
   async leaveAll(conn: Connection): Promise<void> {
-    for (const room of this.roomsOf(conn)) await this.hub.leave(conn, room);
+    for (const room of this.roomsOf(conn)) await this.membership.leave(conn, room);
   }
 
   /**
@@ -118,8 +113,7 @@ export class SignalingService implements OnModuleInit {
   }
 
   /** An event on a peer topic: a relay for a local peer, or a refusal for a local sender. */
-  private deliver(topic: string, event: HubEvent): void {
-    const peer = Topics.peerOf(topic)!;
+  private deliver(peer: string, event: HubEvent): void {
     const conn = this.peers.get(peer);
     if (event.kind === 'signal_refused') {
       const why = event.gone ? 'is not connected' : 'is not in any of your rooms';
@@ -128,7 +122,7 @@ export class SignalingService implements OnModuleInit {
     }
     if (event.kind !== 'signal' || !Array.isArray(event.rooms) || typeof event.from !== 'string') {
       this.metrics.busDropped.labels('bad_signal').inc();
-      this.logger.debug({ msg: 'dropped a malformed event on a peer topic', topic, kind: event.kind });
+      this.logger.debug({ msg: 'dropped a malformed event on a peer topic', peer, kind: event.kind });
       return;
     }
     // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.

@@ -179,7 +179,12 @@ export class Connection {
     return next;
   }
 
-  private fail(err: unknown): void {
+  /**
+   * Answers the command running now with an `error` frame naming it: a CommandError keeps its
+   * code and text; anything else is logged with context and the client hears only that the
+   * request failed.
+   */
+  fail(err: unknown): void {
     if (err instanceof CommandError) return this.refuse(err.code, err.message);
     this.ctx.onInternalError(err, this);
     this.refuse(ErrorCode.Internal, 'internal error; the request was not completed');

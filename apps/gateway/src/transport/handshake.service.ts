@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity } from '@switchboard/auth';
-import { BUS, type Bus } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { roomAllowed } from '@switchboard/protocol';
-import { DIALECT_TABLE, type Dialect } from '../dialects/dialect';
+import { CLUSTER_READINESS, type ClusterReadiness } from './cluster-readiness';
+import { DIALECT_TABLE, type Dialect } from './dialect';
 import { matchRoute, type Route } from './routes';
 import { KeyedRateLimiter } from './token-bucket';
 
@@ -46,7 +46,7 @@ export class HandshakeService {
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
     private readonly auth: Authenticator,
-    @Inject(BUS) private readonly bus: Bus,
+    @Inject(CLUSTER_READINESS) private readonly cluster: ClusterReadiness,
     @Inject(DIALECT_TABLE) private readonly dialects: readonly Dialect[],
   ) {
     this.connectLimiter = new KeyedRateLimiter(config.limits.connectRate, config.limits.connectBurst);
@@ -77,7 +77,7 @@ export class HandshakeService {
     if ('bad' in route) return refuse(400, route.bad);
     if (!this.config.ws.enabled) return refuse(503, 'WebSocket is disabled on this server');
     if (this.draining) return refuse(503, 'server is shutting down; reconnect to another replica');
-    if (!this.bus.isReady()) return refuse(503, 'message bus unavailable on this replica; retry shortly');
+    if (!this.cluster.isReady()) return refuse(503, 'message bus unavailable on this replica; retry shortly');
     if (!this.auth.isReady()) return refuse(503, 'credentials not loaded on this replica yet; retry shortly');
 
     const origin = req.headers.origin;

@@ -1,6 +1,6 @@
 import { channelsCodec, type Codec, roomsChatCodec, roomsHubCodec, signalingCodec } from '@switchboard/protocol';
-import type { Dialect } from '../dialects/dialect';
-import { DIALECTS } from '../dialects/dialects';
+import type { Dialect } from './dialect';
+import { DIALECTS } from '../dialects';
 import { matchRoute, type Route } from './routes';
 
 const route = (path: string, query = '') => matchRoute(DIALECTS, path, new URLSearchParams(query)) as Route;

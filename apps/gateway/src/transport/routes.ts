@@ -1,7 +1,7 @@
 import { type JoinStyle, sinceFromQuery, type StreamPosition } from '@switchboard/protocol';
-import type { BadRoute, Dialect } from '../dialects/dialect';
+import type { BadRoute, Dialect } from './dialect';
 
-export type { BadRoute } from '../dialects/dialect';
+export type { BadRoute } from './dialect';
 
 /** A WebSocket endpoint a request matched: its dialect, credential rule and room on connect. */
 export interface Route {

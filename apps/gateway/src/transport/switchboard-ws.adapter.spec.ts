@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { Identity } from '@switchboard/auth';
-import { DIALECTS } from '../dialects/dialects';
+import { DIALECTS } from '../dialects';
 import { Metrics } from '@switchboard/observability';
 import { FlowControl } from './flow-control';
 import { loadConfig } from '@switchboard/config';

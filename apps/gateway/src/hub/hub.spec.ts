@@ -1,65 +1,17 @@
-import type { Identity } from '@switchboard/auth';
 import { type HistoryRead, MemoryBroker, MemoryBus } from '@switchboard/bus';
-import { loadConfig } from '@switchboard/config';
-import { Metrics } from '@switchboard/observability';
 import { MemoryPresence, MemoryPresenceStore } from '@switchboard/presence';
-import { channelsCodec, type Codec, type HubEvent, type Reply, roomsChatCodec, roomsHubCodec, type StreamPosition } from '@switchboard/protocol';
-import type { Connection } from '../transport/connection';
-import { FlowControl } from '../transport/flow-control';
-import { Broadcaster } from './broadcaster';
-import { ClusterNode } from './cluster-node';
-import { HubService } from './hub.service';
-import { LocalIndex } from './local-index';
+import { channelsCodec, type HubEvent, type Reply, roomsHubCodec, type StreamPosition } from '@switchboard/protocol';
+import { sleep } from '@switchboard/testing';
+import { type FakeConn, started, testReplica } from './testing';
 
-/** Join styles as the dialect registry maps them. */
-const STYLES: Record<string, Codec> = { chat: roomsChatCodec, hub: roomsHubCodec, channel: channelsCodec };
+/** Replicas whose rooms stop sending notices above 5 members. */
+const replica = (...[broker, store, env = {}, ...rest]: Parameters<typeof testReplica>) =>
+  testReplica(broker, store, { WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '5', ...env }, ...rest);
 
-type FakeConn = Connection & { got: Array<Record<string, unknown>> };
-
-/** A replica without sockets: the real hub, node, index and broadcaster on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore, env: Record<string, string> = {}, presence = new MemoryPresence(60_000, store), bus = new MemoryBus(broker)) {
-  const config = loadConfig({ WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: '5', ...env });
-  const index = new LocalIndex();
-  const metrics = new Metrics(false);
-  const flow = new FlowControl(config, index);
-  const node = new ClusterNode(bus, presence, config, index, metrics, flow);
-  const hub = new HubService(config, index, node, new Broadcaster(metrics), metrics);
-  let seq = 0;
-  const connect = async (username: string, codec: Codec = roomsChatCodec): Promise<FakeConn> => {
-    const got: Array<Record<string, unknown>> = [];
-    const identity: Identity = { userId: `id-${username}`, username, permissions: [], authenticated: true };
-    const conn = {
-      id: `${node.nodeId}:${++seq}`,
-      identity,
-      codec,
-      roomCodec: (style: string) => STYLES[style] ?? codec,
-      rooms: new Map<string, Codec>(),
-      got,
-      write: (frame: Buffer) => got.push(JSON.parse(frame.toString('utf8', frame[1] === 126 ? 4 : 2))) > 0,
-      close: () => undefined,
-      error: () => undefined,
-    } as unknown as FakeConn;
-    await hub.connect(conn);
-    return conn;
-  };
-  return { hub, node, index, metrics, connect, start: () => hub.onModuleInit(), stop: () => node.onApplicationShutdown() };
-}
-
-/** Starts the replicas before the describe's tests and stops them after. */
-function started<R extends { start(): Promise<void>; stop(): Promise<void> }>(...replicas: R[]): R[] {
-  beforeAll(async () => {
-    for (const r of replicas) await r.start();
-  });
-  afterAll(async () => {
-    for (const r of replicas) await r.stop();
-  });
-  return replicas;
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 20));
+const settle = () => sleep(20);
 const names = (reply: Reply) => (reply.kind === 'user_list' ? [...reply.names].sort() : []);
 
-describe('HubService (two replicas on the memory bus)', () => {
+describe('membership and messaging (two replicas on the memory bus)', () => {
   const broker = new MemoryBroker();
   const store = new MemoryPresenceStore();
   const [a, b] = started(replica(broker, store), replica(broker, store));
@@ -67,17 +19,17 @@ describe('HubService (two replicas on the memory bus)', () => {
   it('answers user_list from its roster with members of both replicas, and notifies joins and leaves', async () => {
     const alice = await a.connect('alice');
     const bob = await b.connect('bob');
-    expect(names(await a.hub.join(alice, 'small', 'chat'))).toEqual(['alice']);
-    expect(names(await b.hub.join(bob, 'small', 'chat'))).toEqual(['alice', 'bob']);
+    expect(names(await a.membership.join(alice, 'small', 'chat'))).toEqual(['alice']);
+    expect(names(await b.membership.join(bob, 'small', 'chat'))).toEqual(['alice', 'bob']);
     await settle();
     expect(alice.got).toContainEqual(expect.objectContaining({ type: 'join', room: 'small', username: 'bob' }));
     expect(bob.got.filter((f) => f.type === 'join')).toEqual([]); // not told about itself
-    expect(names(await a.hub.list(alice, 'small'))).toEqual(['alice', 'bob']);
+    expect(names(await a.membership.list(alice, 'small'))).toEqual(['alice', 'bob']);
 
-    await b.hub.leave(bob, 'small');
+    await b.membership.leave(bob, 'small');
     await settle();
     expect(alice.got).toContainEqual(expect.objectContaining({ type: 'leave', room: 'small', username: 'bob' }));
-    expect(names(await a.hub.list(alice, 'small'))).toEqual(['alice']);
+    expect(names(await a.membership.list(alice, 'small'))).toEqual(['alice']);
   });
 
   it('above WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS sends no notices and caps user_list with the total', async () => {
@@ -85,7 +37,7 @@ describe('HubService (two replicas on the memory bus)', () => {
     for (let i = 0; i < 12; i++) {
       const r = i % 2 === 0 ? a : b;
       const conn = await r.connect(`u${i}`);
-      await r.hub.join(conn, 'big', 'chat');
+      await r.membership.join(conn, 'big', 'chat');
       conns.push(conn);
     }
     await settle();
@@ -93,19 +45,19 @@ describe('HubService (two replicas on the memory bus)', () => {
     // u0 heard joins only while the room had at most 5 members: u1..u4.
     expect(first.got.filter((f) => f.type === 'join').map((f) => f.username)).toEqual(['u1', 'u2', 'u3', 'u4']);
     for (const r of [a, b]) {
-      const list = await r.hub.list(first, 'big');
+      const list = await r.membership.list(first, 'big');
       expect(list).toMatchObject({ kind: 'user_list', total: 12 });
       expect(list.kind === 'user_list' && list.names.length).toBe(5);
     }
     // Chat still reaches every member on both replicas.
-    a.hub.say(first, 'big', 'hello', undefined);
+    a.messaging.say(first, 'big', 'hello', undefined);
     await settle();
     for (const c of conns) expect(c.got).toContainEqual(expect.objectContaining({ type: 'message', content: 'hello' }));
     // Leaves keep the rosters true on both replicas.
-    for (const c of conns.slice(5)) await (conns.indexOf(c) % 2 === 0 ? a : b).hub.leave(c, 'big');
+    for (const c of conns.slice(5)) await (conns.indexOf(c) % 2 === 0 ? a : b).membership.leave(c, 'big');
     await settle();
     for (const r of [a, b]) {
-      const list = await r.hub.list(first, 'big');
+      const list = await r.membership.list(first, 'big');
       expect(names(list)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
       expect(list).not.toHaveProperty('total');
     }
@@ -113,35 +65,35 @@ describe('HubService (two replicas on the memory bus)', () => {
 
   it('joins with mustExist only a room that has members, in the same presence write', async () => {
     const erin = await a.connect('erin');
-    await expect(a.hub.join(erin, 'nobody-here', 'chat', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
+    await expect(a.membership.join(erin, 'nobody-here', 'chat', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
     expect(erin.rooms.has('nobody-here')).toBe(false);
-    expect(names(await a.hub.list(erin, 'nobody-here'))).toEqual([]);
+    expect(names(await a.membership.list(erin, 'nobody-here'))).toEqual([]);
     const fred = await b.connect('fred');
-    await b.hub.join(fred, 'somebody-here', 'chat');
-    expect(names(await a.hub.join(erin, 'somebody-here', 'chat', { mustExist: true }))).toEqual(['erin', 'fred']);
+    await b.membership.join(fred, 'somebody-here', 'chat');
+    expect(names(await a.membership.join(erin, 'somebody-here', 'chat', { mustExist: true }))).toEqual(['erin', 'fred']);
   });
 
   it('counts every join that took effect by style, whatever the dialect, and not a refused one', async () => {
     const count = async (style: string) => (await a.metrics.joins.get()).values.find((v) => v.labels.style === style)?.value ?? 0;
     const [chat, hub, channel] = [await count('chat'), await count('hub'), await count('channel')];
     const gil = await a.connect('gil');
-    await a.hub.join(gil, 'counted', 'chat');
-    await a.hub.join(gil, 'counted-2', 'hub');
+    await a.membership.join(gil, 'counted', 'chat');
+    await a.membership.join(gil, 'counted-2', 'hub');
     const hal = await a.connect('hal', channelsCodec);
-    await a.hub.join(hal, 'counted', 'channel');
-    await expect(a.hub.join(hal, 'no-such-room', 'channel', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
+    await a.membership.join(hal, 'counted', 'channel');
+    await expect(a.membership.join(hal, 'no-such-room', 'channel', { mustExist: true })).rejects.toMatchObject({ code: 'no_such_room' });
     expect([await count('chat'), await count('hub'), await count('channel')]).toEqual([chat + 1, hub + 1, channel + 1]);
   });
 
   it('a room this replica is not in is listed from presence', async () => {
     const carol = await a.connect('carol');
-    await a.hub.join(carol, 'elsewhere', 'chat');
+    await a.membership.join(carol, 'elsewhere', 'chat');
     const dave = await b.connect('dave');
-    expect(names(await b.hub.list(dave, 'elsewhere'))).toEqual(['carol']);
+    expect(names(await b.membership.list(dave, 'elsewhere'))).toEqual(['carol']);
   });
 });
 
-describe('HubService when presence is down', () => {
+describe('membership when presence is down', () => {
   /** Presence whose Redis refuses every command. */
   class DownPresence extends MemoryPresence {
     override add(): Promise<number> {
@@ -156,16 +108,16 @@ describe('HubService when presence is down', () => {
 
   it('a join or a member list answers unavailable, logged and counted, and the joiner is in no room', async () => {
     const ann = await r.connect('ann');
-    await expect(r.hub.join(ann, 'lobby', 'chat')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
+    await expect(r.membership.join(ann, 'lobby', 'chat')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
     expect(ann.rooms.size).toBe(0);
-    await expect(r.hub.list(ann, 'lobby')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
+    await expect(r.membership.list(ann, 'lobby')).rejects.toMatchObject({ code: 'unavailable', message: 'presence unavailable; try again' });
     const metrics = await r.metrics.registry.metrics();
     expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence add"\} 1\b/);
     expect(metrics).toMatch(/switchboard_bus_errors_total\{op="presence members"\} 1\b/);
   });
 });
 
-describe('HubService after a bus outage', () => {
+describe('messaging after a bus outage', () => {
   /**
    * One replica's Redis connections drop (the others' stay up): nothing is delivered to it and
    * its reads fail while down, while the other replica's publishes still land in the history.
@@ -197,23 +149,23 @@ describe('HubService after a bus outage', () => {
     const chat = await a.connect('chat-member');
     const hubStyle = await a.connect('hub-member', roomsHubCodec);
     const writer = await b.connect('writer');
-    await a.hub.join(chat, 'outage', 'chat');
-    await a.hub.join(hubStyle, 'outage', 'hub');
-    await b.hub.join(writer, 'outage', 'chat');
-    b.hub.say(writer, 'outage', 'm1', undefined);
+    await a.membership.join(chat, 'outage', 'chat');
+    await a.membership.join(hubStyle, 'outage', 'hub');
+    await b.membership.join(writer, 'outage', 'chat');
+    b.messaging.say(writer, 'outage', 'm1', undefined);
     await settle();
 
     flaky.down = true;
-    b.hub.say(writer, 'outage', 'm2', undefined);
-    b.hub.say(writer, 'outage', 'm3', undefined);
+    b.messaging.say(writer, 'outage', 'm2', undefined);
+    b.messaging.say(writer, 'outage', 'm3', undefined);
     // Down long enough for the replica to notice (it watches the bus every 200 ms).
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(chat.got.filter((f) => f.type === 'message').map((f) => f.content)).toEqual(['m1']);
 
     flaky.down = false;
     const deadline = Date.now() + 3000;
     while (!chat.got.some((f) => f.content === 'm3') && Date.now() < deadline) await settle();
-    b.hub.say(writer, 'outage', 'm4', undefined);
+    b.messaging.say(writer, 'outage', 'm4', undefined);
     await settle();
     const seen = (c: FakeConn) => c.got.filter((f) => f.type === 'message' || f.type === 'room_message').map((f) => [f.type, f.content ?? (f.data as { message: string }).message, f.offset]);
     const expected = (type: string) => ['m1', 'm2', 'm3', 'm4'].map((m, i) => [type, m, i + 1]);

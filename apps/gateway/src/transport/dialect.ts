@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Provider, Type } from '@nestjs/common';
 import type { SwitchboardConfig } from '@switchboard/config';
 import type { Codec, JoinStyle } from '@switchboard/protocol';
 
@@ -16,21 +16,22 @@ export interface RouteParams {
   style?: JoinStyle;
 }
 
-/** A request the path matched but whose parameters are wrong (answered 400). */
 /**
  * Nest token for the dialect table (`DIALECTS`, given by the gateway module). The transport
  * takes the table from here, so it never imports the dialects' gateways — nor the hub behind them.
  */
 export const DIALECT_TABLE = Symbol('DIALECT_TABLE');
 
+/** A request the path matched but whose parameters are wrong (answered 400). */
 export interface BadRoute {
   bad: string;
 }
 
 /**
- * A wire dialect, whole: everything the gateway needs to serve it. Adding a dialect is
- * adding one of these to DIALECTS; routing, authentication, the codec map, the room
- * renderers and the module's providers all read it from there.
+ * A wire dialect, whole: everything the gateway needs to serve it. Adding a dialect is a
+ * folder with its gateway and one of these, and its line in the table (`DIALECTS`); routing,
+ * authentication, the codec map, the room renderers and the module's providers all read it
+ * from there.
  */
 export interface Dialect {
   /** Stable name (logs, docs). */
@@ -39,6 +40,8 @@ export interface Dialect {
   readonly path: string;
   /** The Nest gateway class whose `@SubscribeMessage(kind)` handlers take its commands. */
   readonly gateway: Type<unknown>;
+  /** Services of its own the gateway needs (the module provides them). */
+  readonly providers?: readonly Provider[];
   /** Decodes its frames and renders replies (and events outside rooms). */
   readonly codec: Codec;
   /** The codec that renders room events to a member, by the join style its codec decodes. */

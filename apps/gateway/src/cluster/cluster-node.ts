@@ -1,43 +1,45 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
 import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '@switchboard/presence';
-import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, Topics } from '@switchboard/protocol';
+import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, type TopicKind, Topics } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
-import { LocalIndex } from './local-index';
+import { LOCAL_INTEREST, type LocalInterest } from './local-interest';
 import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
 import { TopicSubscriptions } from './topic-subscriptions';
 
-
 const BUS_DOWN = 'message bus unavailable; nothing was delivered, try again';
 const PRESENCE_DOWN = 'presence unavailable; try again';
-/** What the node tells the hub. */
-export interface NodeEvents {
-  /** An event arrived on a subscribed topic (after flow control let it through). */
-  deliver(topic: string, event: HubEvent): void;
-  /** The bus came back after an outage: events may have been missed meanwhile. */
-  recovered(): void;
-  /** Presence may have changed without events (replicas restoring their entries): re-read rosters. */
-  rostersStale(): void;
-}
+
+/**
+ * Where the node hands the events of one kind of topic: `name` is what the topic names (the
+ * room, the user or guest topic's id, the peer's client id; '' for broadcasts).
+ */
+export type Delivery = (name: string, event: HubEvent, topic: string) => void;
+
+/** The kinds of topic a delivery can be routed for: `user` takes guest topics too. */
+export type RoutedKind = Exclude<TopicKind, 'guest'>;
 
 /**
  * This replica as a member of the cluster: it talks to the bus and presence and handles
  * their outages. It subscribes exactly the topics the local index needs (batched per turn),
- * keeps this replica's presence entries alive, publishes with metrics, and passes delivered
- * events to the hub — holding them while flow control has paused the replica. It never
- * renders or writes a frame.
+ * keeps this replica's presence entries alive, publishes with metrics, and routes every
+ * delivered event by its topic — room topics to the room fan-out, user and guest topics to
+ * the user fan-out, peer topics to signaling, the broadcast topic to everyone — holding
+ * them while flow control has paused the replica. It never renders or writes a frame.
  */
 @Injectable()
-export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
+export class ClusterNode implements OnModuleInit, OnApplicationShutdown, PresenceKeeperHost {
   private readonly logger = new Logger('Node');
   private readonly subscriptions: TopicSubscriptions;
   private readonly keeper: PresenceKeeper;
   private readonly broadcastTopic = Topics.broadcast();
   private broadcastRetry?: NodeJS.Timeout;
-  private events?: NodeEvents;
+  private readonly routes: Partial<Record<RoutedKind, Delivery>> = {};
+  private readonly recoveredListeners: Array<() => void> = [];
+  private readonly staleListeners: Array<() => void> = [];
   /** Bus events held while flow control has paused the replica, in arrival order. */
   private held: Array<[string, HubEvent]> = [];
   /** Presence removals that failed (bus down): room → client ids, retried when it is back. */
@@ -49,7 +51,7 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     @Inject(BUS) private readonly bus: Bus,
     @Inject(PRESENCE) private readonly presence: Presence,
     @Inject(CONFIG) config: SwitchboardConfig,
-    private readonly index: LocalIndex,
+    @Inject(LOCAL_INTEREST) private readonly index: LocalInterest,
     private readonly metrics: Metrics,
     private readonly flow: FlowControl,
   ) {
@@ -72,12 +74,39 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     return this.index.size;
   }
 
+  /**
+   * Routes the events of one kind of topic to `deliver` (one delivery per kind). The services
+   * that own a kind register in their constructors, before the node starts.
+   */
+  route(kind: RoutedKind, deliver: Delivery): void {
+    if (this.routes[kind]) throw new Error(`${kind} topics are routed already`);
+    this.routes[kind] = deliver;
+  }
+
+  /** The bus came back after an outage: events may have been missed meanwhile. */
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
+  }
+
+  /** Presence may have changed without events (replicas restoring their entries): rosters should be re-read. */
+  onRostersStale(listener: () => void): void {
+    this.staleListeners.push(listener);
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.start();
+  }
+
   /** Starts receiving: presence heartbeat, the broadcast topic. */
-  async start(events: NodeEvents): Promise<void> {
-    this.events = events;
+  async start(): Promise<void> {
     this.bus.setHandler((topic, event) => this.onBusEvent(topic, event));
     await this.keeper.start();
     await this.subscribeBroadcast();
+  }
+
+  /** Whether the bus is up, so this replica can take connections. */
+  isReady(): boolean {
+    return this.bus.isReady();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -139,10 +168,6 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     return this.publish(this.broadcastTopic, event);
   }
 
-  isBroadcast(topic: string): boolean {
-    return topic === this.broadcastTopic;
-  }
-
   /** Adds a member to presence; returns the room's size cluster-wide. O(1) in the room's size. */
   async addMember(room: string, conn: Connection): Promise<number> {
     try {
@@ -200,9 +225,11 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     const retry = [...this.unremoved].flatMap(([room, clients]) => [...clients].map((client) => [room, client] as const));
     this.unremoved.clear();
     void Promise.all(retry.map(([room, client]) => this.removeMember(room, client))).then(() => {
-      this.events?.recovered();
+      for (const listener of this.recoveredListeners) listener();
       clearTimeout(this.resyncTimer);
-      this.resyncTimer = setTimeout(() => this.events?.rostersStale(), this.heartbeatMs + 100);
+      this.resyncTimer = setTimeout(() => {
+        for (const listener of this.staleListeners) listener();
+      }, this.heartbeatMs + 100);
       this.resyncTimer.unref();
     });
   }
@@ -210,12 +237,25 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
   // ---- delivery --------------------------------------------------------------------
 
   private onBusEvent(topic: string, event: HubEvent): void {
-    this.metrics.busDelivered.labels(Topics.kindOf(topic)).inc();
     if (this.flow.isPaused || this.held.length > 0) {
       this.held.push([topic, event]);
       return;
     }
-    this.events?.deliver(topic, event);
+    this.deliver(topic, event);
+  }
+
+  /** Hands an event to the delivery routed for its topic's kind. */
+  private deliver(topic: string, event: HubEvent): void {
+    const parsed = Topics.parse(topic);
+    const kind = parsed?.kind === 'guest' ? 'user' : parsed?.kind;
+    this.metrics.busDelivered.labels(parsed?.kind ?? 'other').inc();
+    const deliver = kind && this.routes[kind];
+    if (!deliver) {
+      this.metrics.busDropped.labels('unrouted').inc();
+      this.logger.debug({ msg: 'dropped an event on a topic nothing here takes', topic, kind: event.kind });
+      return;
+    }
+    deliver(parsed!.name, event, topic);
   }
 
   /** Passes held events on until flow control pauses again or none are left. */
@@ -223,7 +263,7 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
     let i = 0;
     while (i < this.held.length && !this.flow.isPaused) {
       const [topic, event] = this.held[i++];
-      this.events?.deliver(topic, event);
+      this.deliver(topic, event);
     }
     this.held = i === this.held.length ? [] : this.held.slice(i);
   }
@@ -241,8 +281,11 @@ export class ClusterNode implements OnApplicationShutdown, PresenceKeeperHost {
 
   private wants(topic: string): boolean {
     if (topic === this.broadcastTopic) return true;
-    const room = Topics.roomOf(topic);
-    return room !== undefined ? this.index.hasRoom(room) : this.index.hasUser(topic);
+    const parsed = Topics.parse(topic);
+    if (parsed?.kind === 'room') return this.index.hasRoom(parsed.name);
+    // A peer topic is dropped once its connection is gone, and client ids are never reused.
+    if (parsed?.kind === 'peer') return false;
+    return this.index.hasUser(topic);
   }
 
   private member(conn: Connection): PresenceMember {

@@ -1,0 +1,290 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { HistoryRead } from '@switchboard/bus';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
+import { Metrics } from '@switchboard/observability';
+import { CloseCode, CommandError, ErrorCode, type JoinStyle, type PresenceEvent, type Reply, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
+import { ClusterNode } from '../cluster/cluster-node';
+import type { Connection } from '../transport/connection';
+import { LocalIndex } from './local-index';
+import { RoomRecovery } from './room-recovery';
+import { sender } from './sender';
+
+/**
+ * How a join goes: resume from `since`; at most `maxMembers` in the room (default
+ * WEBSOCKET_MAX_ROOM_MEMBERS); with `mustExist`, only into a room that has members (checked in
+ * the same presence write that adds this one, so the room cannot empty in between).
+ */
+export interface JoinOptions {
+  mustExist?: boolean;
+  since?: StreamPosition;
+  maxMembers?: number;
+}
+
+/**
+ * Who is where: connections register here, and joins and leaves become presence entries,
+ * bus subscriptions and roster entries. A join is confirmed only once the membership is live
+ * cluster-wide.
+ *
+ * Joining costs the same in a room of 10 or 10,000: presence is written once, the member
+ * list comes from the roster this replica keeps, and above
+ * WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS join/leave notices are not sent to the room.
+ */
+@Injectable()
+export class MembershipService {
+  /** Rooms whose roster is being read from presence: later joiners wait for it. */
+  private readonly loading = new Map<string, Promise<void>>();
+  private readonly listCap: number;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: SwitchboardConfig,
+    private readonly index: LocalIndex,
+    private readonly node: ClusterNode,
+    private readonly recovery: RoomRecovery,
+    private readonly metrics: Metrics,
+  ) {
+    this.listCap = config.limits.presenceEventsMaxMembers;
+    node.onRecovered(() => this.resyncRosters());
+    node.onRostersStale(() => this.resyncRosters());
+  }
+
+  /** Registers a new connection; resolves once private messages can reach it. */
+  async connect(conn: Connection): Promise<void> {
+    const topic = userTopic(conn);
+    const first = this.index.add(conn, topic);
+    this.node.connectionsChanged();
+    if (!first) return;
+    try {
+      await this.node.want(topic);
+    } catch (err) {
+      // Without its user topic the connection would miss private messages: send it away
+      // (1013, try again later); the disconnect that follows cleans up.
+      conn.close(CloseCode.TryAgainLater, 'message bus unavailable', 'error');
+      throw err;
+    }
+  }
+
+  async disconnect(conn: Connection): Promise<void> {
+    const topic = userTopic(conn);
+    if (this.index.remove(conn, topic)) this.node.drop(topic);
+    this.node.connectionsChanged();
+    await Promise.all([...conn.rooms.keys()].map((room) => this.leaveRoom(conn, room)));
+  }
+
+  /**
+   * Joins a room. The confirmation (`user_list`, or `channel_joined`) goes out only once the
+   * membership is live cluster-wide and the bus subscription is active, so every later
+   * message reaches it; it carries the room's history position. With `since` the client
+   * resumes: after the confirmation (`recovered: true`) come the messages it missed, in
+   * order, then live traffic, with no gap and no duplicate at the seam (see RoomRecovery).
+   */
+  async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number; mustExist?: boolean }): Promise<Reply>;
+  async join(conn: Connection, room: string, style: JoinStyle, options: JoinOptions): Promise<Reply | undefined>;
+  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
+    if (!roomAllowed(conn.identity.rooms, room)) {
+      throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
+    }
+    const codec = conn.roomCodec(style);
+    const current = conn.rooms.get(room);
+    if (current !== undefined) {
+      if (current !== codec) {
+        // Same room, other style: render for it the new way from now on.
+        this.index.leave(room, current, conn);
+        this.index.join(room, codec, conn);
+        conn.rooms.set(room, codec);
+      }
+      return this.confirmation(conn, room, await this.position(room));
+    }
+    // Resuming: from now on the room's live events wait for the replay.
+    if (since !== undefined) this.recovery.begin(room, conn, codec);
+    let read: HistoryRead | undefined;
+    let position: StreamPosition | undefined;
+    try {
+      await this.enter(conn, room, style, maxMembers, mustExist);
+      if (since === undefined) position = await this.position(room);
+      else position = (read = await this.node.history(room, since))?.position;
+    } catch (err) {
+      this.recovery.cancel(room, conn);
+      if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
+      throw err;
+    }
+    this.recovery.noteJoined(room, position);
+    const confirmation = await this.confirmation(conn, room, position, since && (read?.recovered ?? false));
+    if (since === undefined) return confirmation;
+    // The client left or went away meanwhile: nothing to resume.
+    if (conn.rooms.get(room) !== codec) return undefined;
+    // The confirmation, then the replay, then live traffic: written here, in that order.
+    conn.reply(confirmation);
+    this.recovery.finish(room, conn, since, read);
+    const recovered = read?.recovered ?? false;
+    this.metrics.resumes.labels(String(recovered)).inc();
+    if (recovered) this.metrics.replayed.inc(read!.events.length);
+    return undefined;
+  }
+
+  /**
+   * Joins a room for a dialect that confirms with a reply of its own (signaling's
+   * `room_created` / `room_joined`): resolves once the membership is live cluster-wide, with
+   * no history position and no member list to build.
+   */
+  async enterRoom(conn: Connection, room: string, style: JoinStyle, { maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<void> {
+    if (!roomAllowed(conn.identity.rooms, room)) throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
+    if (conn.rooms.has(room)) return;
+    try {
+      await this.enter(conn, room, style, maxMembers, mustExist);
+    } catch (err) {
+      if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
+      throw err;
+    }
+  }
+
+  async leave(conn: Connection, room: string): Promise<Reply | undefined> {
+    if (!conn.rooms.has(room)) throw new CommandError(ErrorCode.NotInRoom, `not in room "${room}"`);
+    await this.leaveRoom(conn, room);
+    return { kind: 'left', room, who: sender(conn) };
+  }
+
+  async list(conn: Connection, room: string): Promise<Reply> {
+    if (!roomAllowed(conn.identity.rooms, room)) {
+      throw new CommandError(ErrorCode.Forbidden, `not allowed to see room "${room}"`);
+    }
+    return this.userList(room);
+  }
+
+  /** At most WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names, plus `total` when there are more. */
+  async userList(room: string): Promise<Reply> {
+    const roster = this.index.roster(room);
+    // A roster being re-read after an outage still answers: a join storm then never reads the whole list.
+    if (roster?.loaded) {
+      const names = roster.list(this.listCap);
+      return roster.total > names.length ? { kind: 'user_list', room, names, total: roster.total } : { kind: 'user_list', room, names };
+    }
+    // A room this replica is not in: ask presence (on request only, never per join).
+    const members = await this.node.members(room);
+    const all = [...new Set(members.map((m) => m.username))];
+    const names = all.slice(0, this.listCap);
+    return all.length > names.length ? { kind: 'user_list', room, names, total: all.length } : { kind: 'user_list', room, names };
+  }
+
+  /**
+   * A join or leave notice arrived for a local room: the roster takes it. True while the room
+   * is small enough for notices (a notice per join to every member would make filling a room O(n²)).
+   */
+  noticed(room: string, event: PresenceEvent): boolean {
+    const roster = this.index.roster(room)!;
+    if (event.clientId !== undefined) {
+      if (event.kind === 'join') roster.add({ clientId: event.clientId, username: event.from.name });
+      else roster.remove(event.clientId);
+    }
+    return roster.size <= this.listCap;
+  }
+
+  /**
+   * The join confirmation in the dialect's own way: the member list (rooms) or a `joined`
+   * reply (channels), with the room's history position.
+   */
+  private async confirmation(conn: Connection, room: string, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
+    const at = recovered === undefined ? { position } : { position, recovered };
+    if (!conn.codec.listsMembersOnJoin) return { kind: 'joined', room, who: sender(conn), ...at };
+    return { ...(await this.userList(room)), ...at };
+  }
+
+  /**
+   * The room's history position for a joiner that is not resuming: where this replica's
+   * fan-out of the room stands when it knows (every later event reaches the joiner from
+   * here), else read from the history — once per room per replica, not once per join.
+   */
+  private async position(room: string): Promise<StreamPosition | undefined> {
+    return this.recovery.lastDelivered(room) ?? (await this.node.history(room))?.position;
+  }
+
+  private async enter(conn: Connection, room: string, style: JoinStyle, maxRoomMembers: number, mustExist: boolean): Promise<void> {
+    const codec = conn.roomCodec(style);
+    const { maxRoomsPerConnection } = this.config.limits;
+    if (conn.rooms.size >= maxRoomsPerConnection) {
+      throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${maxRoomsPerConnection}`);
+    }
+    const size = await this.node.addMember(room, conn);
+    if (size > maxRoomMembers) {
+      await this.node.removeMember(room, conn.id);
+      throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${maxRoomMembers} members`);
+    }
+    if (mustExist && size === 1) {
+      await this.node.removeMember(room, conn.id);
+      throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
+    }
+    conn.rooms.set(room, codec);
+    const first = this.index.join(room, codec, conn);
+    if (first) this.metrics.rooms.set(this.index.roomCount);
+    this.index.roster(room)!.add({ clientId: conn.id, username: conn.identity.username });
+    try {
+      await (first ? this.loadRoster(room) : this.loading.get(room));
+    } catch (err) {
+      await this.leaveRoom(conn, room, false);
+      throw err;
+    }
+    this.metrics.joins.labels(style).inc();
+    // Published before the joiner is confirmed, so a client that joins after this one was
+    // confirmed never gets a notice about it (it is already in that client's member list).
+    await this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+  }
+
+  /** Subscribes to a room new on this replica, then reads its roster from presence once. */
+  private loadRoster(room: string): Promise<void> {
+    const roster = this.index.roster(room)!;
+    roster.beginSync();
+    const load = (async () => {
+      try {
+        await this.node.want(Topics.room(room));
+        roster.finishSync(await this.node.members(room));
+      } catch (err) {
+        // Already an `unavailable` error, logged and counted by the node.
+        roster.abandonSync();
+        throw err;
+      } finally {
+        this.loading.delete(room);
+      }
+    })();
+    this.loading.set(room, load);
+    return load;
+  }
+
+  /** After a bus outage join/leave events may have been missed: read every roster again. */
+  private resyncRosters(): void {
+    for (const room of this.index.roomNames()) {
+      const roster = this.index.roster(room)!;
+      if (roster.syncing) continue;
+      roster.beginSync();
+      // A failed read was logged and counted by the node; the roster keeps what events built.
+      this.node.members(room).then(
+        (members) => roster.finishSync(members),
+        () => roster.abandonSync(),
+      );
+    }
+  }
+
+  private async leaveRoom(conn: Connection, room: string, announce = true): Promise<void> {
+    const codec = conn.rooms.get(room);
+    if (codec === undefined) return;
+    conn.rooms.delete(room);
+    this.recovery.cancel(room, conn);
+    if (this.index.leave(room, codec, conn)) {
+      this.node.drop(Topics.room(room));
+      this.recovery.forgetRoom(room);
+      this.metrics.rooms.set(this.index.roomCount);
+    } else {
+      this.index.roster(room)?.remove(conn.id);
+    }
+    await this.node.removeMember(room, conn.id);
+    if (announce) {
+      await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    }
+  }
+}
+
+/** A join/leave notice the bus refused was already logged and counted by the node; the membership itself stands. */
+function noticeLost(): void {}
+
+/** The topic that reaches every connection of this connection's user (or guest name). */
+function userTopic(conn: Connection): string {
+  return conn.identity.authenticated ? Topics.user(conn.identity.userId) : Topics.guest(conn.identity.userId);
+}

@@ -1,0 +1,17 @@
+import { SIGNALING_STYLE, signalingCodec } from '@switchboard/protocol';
+import type { Dialect } from '../transport/dialect';
+import { SignalingGateway } from './signaling.gateway';
+import { SignalingService } from './signaling.service';
+
+/** The signaling dialect (seed 004): `/signaling`, an API key (seed 004's credential) or a JWT required. */
+export const signalingDialect: Dialect = {
+  name: 'signaling',
+  path: '/signaling',
+  gateway: SignalingGateway,
+  providers: [SignalingService],
+  codec: signalingCodec,
+  styles: { [SIGNALING_STYLE]: signalingCodec },
+  credential: { required: true, apiKey: true },
+  maxMessageSize: (config) => config.ws.signalingMaxMessageSize,
+  match: (path) => (path === '/signaling' ? {} : undefined),
+};
