@@ -19,7 +19,6 @@ import { WriteBatcher } from './transport/write-batcher';
 export interface RunningGateway {
   app: INestApplication;
   port: number;
-  adapter: SwitchboardWsAdapter;
   /** Drains (1012 over the drain window), then closes the app. */
   stop(): Promise<void>;
 }
@@ -76,5 +75,5 @@ export async function startGateway(
     await app.get(DrainService).drain();
     await app.close();
   };
-  return { app, port, adapter, stop };
+  return { app, port, stop };
 }

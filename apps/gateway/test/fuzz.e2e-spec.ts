@@ -41,7 +41,7 @@ describe('fuzzing a running gateway', () => {
       for (let i = start; i < end; i++) {
         client.send(frames[i]);
         client.send(sentinel(i));
-        if (codec.decode(frames[i]).kind === 'invalid') invalid++;
+        if (codec.read(frames[i]).command.kind === 'invalid') invalid++;
       }
       await answered(end - 1);
     }
@@ -55,7 +55,7 @@ describe('fuzzing a running gateway', () => {
   async function hammerWithPings(client: TestClient, codec: Codec, frames: string[]): Promise<number> {
     let expected = 0;
     const pingAfter = (i: number) => {
-      expected += codec.decode(frames[i]).kind === 'ping' ? 2 : 1;
+      expected += codec.read(frames[i]).command.kind === 'ping' ? 2 : 1;
       return '{"type":"ping"}';
     };
     return hammer(client, codec, frames, pingAfter, async () => {

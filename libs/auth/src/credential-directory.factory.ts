@@ -1,4 +1,5 @@
 import type { SwitchboardConfig } from '@switchboard/config';
+import { redisTarget } from '@switchboard/redis';
 import type { CredentialDirectory } from './credential-directory';
 import { MemoryCredentialDirectory } from './memory.credential-directory';
 import { RedisCredentialDirectory, type RedisCredentialDirectoryOptions } from './redis.credential-directory';
@@ -15,8 +16,7 @@ export function createCredentialDirectory(
   if (config.bus.kind === 'memory') return new MemoryCredentialDirectory(retentionMs);
   return new RedisCredentialDirectory({
     retentionMs,
-    url: config.bus.redisUrl,
-    clusterNodes: config.bus.clusterNodes.length > 0 ? config.bus.clusterNodes : undefined,
+    ...redisTarget(config.bus),
     onDropped,
     onError,
   });

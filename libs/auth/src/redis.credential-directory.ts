@@ -1,14 +1,11 @@
 import { once } from 'node:events';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { parseNode } from '@switchboard/bus';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { createRedisClient, type RedisTarget } from '@switchboard/redis';
 import type { CredentialChange, CredentialDirectory, CredentialListener, KeyOwner } from './credential-directory';
 
-export interface RedisCredentialDirectoryOptions {
-  /** The single Redis server. Default `redis://127.0.0.1:6379`; ignored when `clusterNodes` is set. */
-  url?: string;
-  /** `host:port` of Redis Cluster nodes. Default: none (single server). */
-  clusterNodes?: readonly string[];
+/** Where Redis is (`url`, or `clusterNodes` for a Redis Cluster), and how the directory keeps credentials. */
+export interface RedisCredentialDirectoryOptions extends RedisTarget {
   /** How long revocations (of sessions and of keys) are kept: the longest a token lives. Required. */
   retentionMs: number;
   /** Prefix of every key and of the change channel; must not contain braces. Default `sb:cred`. */
@@ -193,10 +190,7 @@ export class RedisCredentialDirectory implements CredentialDirectory {
 const START_WAIT_MS = 5000;
 
 function connect(options: RedisCredentialDirectoryOptions, base: RedisOptions): Redis | Cluster {
-  if (options.clusterNodes && options.clusterNodes.length > 0) {
-    return new Cluster(options.clusterNodes.map(parseNode), { redisOptions: base, lazyConnect: base.lazyConnect, enableOfflineQueue: base.enableOfflineQueue ?? true });
-  }
-  return new Redis(options.url ?? 'redis://127.0.0.1:6379', base);
+  return createRedisClient(options, base, { lazyConnect: base.lazyConnect, enableOfflineQueue: base.enableOfflineQueue ?? true });
 }
 
 function isChange(value: unknown): value is CredentialChange {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { BusConfig } from '@switchboard/config';
 import type { Metrics } from '@switchboard/observability';
 import { Topics } from '@switchboard/protocol';
+import { redisTarget } from '@switchboard/redis';
 import { BUS, type Bus } from './bus';
 import { MemoryBroker, MemoryBus } from './memory.bus';
 import { RedisBus } from './redis.bus';
@@ -14,8 +15,7 @@ export function createBus(config: BusConfig, metrics: Metrics): Bus {
   if (config.kind === 'memory') return new MemoryBus(new MemoryBroker(history), onPublish);
   return new RedisBus({
     history,
-    url: config.redisUrl,
-    clusterNodes: config.clusterNodes.length > 0 ? config.clusterNodes : undefined,
+    ...redisTarget(config),
     logger: new Logger('RedisBus'),
     metrics: {
       onPublish,

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { type HubEvent, Topics } from '@switchboard/protocol';
 import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
-import { type BusDropReason, keySlot, RedisBus, type RedisBusOptions } from './redis.bus';
+import { keySlot } from '@switchboard/redis';
+import { type BusDropReason, RedisBus, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
 
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { createRedisClient, createRedisNode, keySlot, type RedisTarget } from '@switchboard/redis';
 import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '@switchboard/protocol';
 import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
 import { RedisHistory } from './redis-history';
@@ -21,11 +22,8 @@ export interface RedisBusMetrics {
   onError?(error: Error): void;
 }
 
-export interface RedisBusOptions {
-  /** The single Redis server. Default `redis://127.0.0.1:6379`; ignored when `clusterNodes` is set. */
-  url?: string;
-  /** `host:port` of one or more Redis Cluster nodes: use the cluster, with sharded pub/sub. Default: none. */
-  clusterNodes?: readonly string[];
+/** Where Redis is (`url`, or `clusterNodes`: a Redis Cluster, with sharded pub/sub), and how the bus uses it. */
+export interface RedisBusOptions extends RedisTarget {
   /** How long publish/subscribe wait for a (re)connecting Redis before they reject. Default 1000 ms. */
   connectWaitMs?: number;
   /** How long a command waits for Redis's reply before it rejects. Default 2000 ms. */
@@ -104,19 +102,13 @@ export class RedisBus implements Bus {
     this.connectWaitMs = options.connectWaitMs ?? 1000;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     if (options.clusterNodes?.length) {
-      this.cluster = new Cluster(options.clusterNodes.map(parseNode), {
-        enableOfflineQueue: false,
-        enableAutoPipelining: true,
-        clusterRetryStrategy: retryStrategy,
-        redisOptions: this.connectionOptions('pub'),
-      });
+      this.cluster = createRedisClient(options, this.connectionOptions('pub'), { enableOfflineQueue: false, enableAutoPipelining: true }) as Cluster;
       this.cluster.on('refresh', () => this.onTopology());
       this.cluster.on('node error', (err: Error) => this.onConnectionError('cluster node', err));
       this.pub = this.cluster;
     } else {
-      const url = options.url ?? 'redis://127.0.0.1:6379';
-      this.pub = new Redis(url, this.connectionOptions('pub'));
-      this.single = this.addShard('single', new Redis(url, this.connectionOptions('sub')));
+      this.pub = createRedisClient(options, this.connectionOptions('pub'));
+      this.single = this.addShard('single', createRedisClient(options, this.connectionOptions('sub')) as Redis);
     }
     this.watch(this.pub, 'bus publisher');
     this.historian = new RedisHistory(options.history ?? NO_HISTORY, this.pub, this.cluster ? 'SPUBLISH' : 'PUBLISH');
@@ -239,7 +231,6 @@ export class RedisBus implements Bus {
   private connectionOptions(role: 'pub' | 'sub'): RedisOptions {
     return {
       connectionName: `sb-bus-${role}-${this.nodeId}`,
-      retryStrategy,
       // Nothing waits unbounded: no offline queue, in-flight commands fail when a connection drops
       // and are never replayed (a publish the caller saw fail must not arrive later).
       enableOfflineQueue: false,
@@ -312,7 +303,7 @@ export class RedisBus implements Bus {
 
   private ownerOf(topic: string): Shard | undefined {
     const key = this.cluster?.slots[keySlot(topic)]?.[0];
-    return key === undefined ? undefined : (this.shards.get(key) ?? this.addShard(key, new Redis({ ...parseNode(key), ...this.connectionOptions('sub') })));
+    return key === undefined ? undefined : (this.shards.get(key) ?? this.addShard(key, createRedisNode(key, this.connectionOptions('sub'))));
   }
 
   /** The cluster's slot map changed or was refreshed: one subscriber per master, topics on their slot's master. */
@@ -320,7 +311,7 @@ export class RedisBus implements Bus {
     if (this.closed || !this.cluster) return;
     const masters = new Set<string>();
     for (const owners of this.cluster.slots) if (owners?.[0]) masters.add(owners[0]);
-    for (const key of masters) if (!this.shards.has(key)) this.addShard(key, new Redis({ ...parseNode(key), ...this.connectionOptions('sub') }));
+    for (const key of masters) if (!this.shards.has(key)) this.addShard(key, createRedisNode(key, this.connectionOptions('sub')));
     const moved = new Set<Shard>();
     for (const t of this.held) {
       const to = this.ownerOf(t);
@@ -425,16 +416,6 @@ function positioned(envelope: Envelope): HubEvent {
   return event;
 }
 
-function retryStrategy(times: number): number {
-  return Math.min(times * 100, 1000);
-}
-
-/** `host:port` (the port after the last colon, so IPv6 hosts keep theirs) as ioredis takes a node. */
-export function parseNode(node: string): { host: string; port: number } {
-  const at = node.lastIndexOf(':');
-  return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
-}
-
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -452,21 +433,6 @@ function bounded<T>(promise: Promise<T>, ms: number, message: string): Promise<T
 async function quit(conn: Redis | Cluster): Promise<void> {
   if (conn.status !== 'ready') return conn.disconnect();
   await bounded(conn.quit(), QUIT_WAIT_MS, 'QUIT').catch(() => conn.disconnect());
-}
-
-/** Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its `{hash tag}`, mod 16384. */
-export function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open !== -1) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) key = key.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(key)) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc & 16383;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { SwitchboardConfig } from '@switchboard/config';
+import { redisTarget } from '@switchboard/redis';
 import { MemoryPresence } from './memory.presence';
-import { PRESENCE, type Presence } from './presence';
+import type { Presence } from './presence';
 import { RedisPresence } from './redis.presence';
-
 
 /** Picks the presence implementation that matches the bus; the TTL is WEBSOCKET_CONNECTION_TIMEOUT. */
 export function createPresence(config: SwitchboardConfig): Presence {
@@ -11,8 +11,7 @@ export function createPresence(config: SwitchboardConfig): Presence {
   if (config.bus.kind === 'memory') return new MemoryPresence(ttlMs);
   return new RedisPresence({
     ttlMs,
-    url: config.bus.redisUrl,
-    clusterNodes: config.bus.clusterNodes.length > 0 ? config.bus.clusterNodes : undefined,
+    ...redisTarget(config.bus),
     logger: new Logger('RedisPresence'),
   });
 }

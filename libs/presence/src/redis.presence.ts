@@ -1,12 +1,10 @@
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { createRedisClient, type RedisTarget } from '@switchboard/redis';
 import type { ExpiredMember, Presence, PresenceMember } from './presence';
 
-export interface RedisPresenceOptions {
-  /** The single Redis server. Default `redis://127.0.0.1:6379`; ignored when `clusterNodes` is set. */
-  url?: string;
-  /** `host:port` of one or more Redis Cluster nodes. Default: none (single server). */
-  clusterNodes?: readonly string[];
+/** Where Redis is (`url`, or `clusterNodes` for a Redis Cluster), and how presence keeps its entries. */
+export interface RedisPresenceOptions extends RedisTarget {
   /** A node that has not refreshed for longer than this is dead: its members vanish from reads. Required. */
   ttlMs: number;
   /** Prefix of every key; it becomes the hash tag `{keyPrefix}`, so it must not contain braces. Default `sb:presence`. */
@@ -198,7 +196,6 @@ export class RedisPresence implements Presence {
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     this.log = options.logger ?? new Logger('RedisPresence');
     const redisOptions: RedisOptions = {
-      retryStrategy: (times) => Math.min(times * 100, 1000),
       // In-flight scripts fail when a connection drops and are never replayed: a replayed
       // expire() would hand entries to nobody.
       maxRetriesPerRequest: 0,
@@ -208,14 +205,7 @@ export class RedisPresence implements Presence {
       // The joins of one event-loop turn reach Redis in one write.
       enableAutoPipelining: true,
     };
-    this.redis = options.clusterNodes?.length
-      ? new Cluster(options.clusterNodes.map(parseNode), {
-          clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
-          enableAutoPipelining: true,
-          redisOptions,
-          scripts: scriptDefinitions(),
-        })
-      : new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...redisOptions, scripts: scriptDefinitions() });
+    this.redis = createRedisClient(options, { ...redisOptions, scripts: scriptDefinitions() }, { enableAutoPipelining: true });
     let lost = false;
     this.redis.on('error', (err: Error) => this.log.debug?.(`presence: ${err.message}`));
     this.redis.on('close', () => {
@@ -313,11 +303,6 @@ function pairs<V>(flat: ReadonlyArray<string | number>, value: (raw: string | nu
   const out: Record<string, V> = {};
   for (let i = 0; i < flat.length; i += 2) out[String(flat[i])] = value(flat[i + 1]);
   return out;
-}
-
-function parseNode(node: string): { host: string; port: number } {
-  const at = node.lastIndexOf(':');
-  return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
 }
 
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -9,15 +9,15 @@ const iso = new Date(ts).toISOString();
 describe('channels codec (seed 003)', () => {
   describe('decode', () => {
     it('reads join_channel (with and without since), leave_channel and ping', () => {
-      expect(channelsCodec.decode('{"type":"join_channel","channel_id":"general"}')).toEqual({ kind: 'join', room: 'general', style: 'channel' });
-      expect(channelsCodec.decode('{"type":"join_channel","channel_id":"general","since":{"offset":4,"epoch":"ab"}}')).toEqual({
+      expect(channelsCodec.read('{"type":"join_channel","channel_id":"general"}').command).toEqual({ kind: 'join', room: 'general', style: 'channel' });
+      expect(channelsCodec.read('{"type":"join_channel","channel_id":"general","since":{"offset":4,"epoch":"ab"}}').command).toEqual({
         kind: 'join',
         room: 'general',
         style: 'channel',
         since: { offset: 4, epoch: 'ab' },
       });
-      expect(channelsCodec.decode('{"type":"leave_channel","channel_id":"general"}')).toEqual({ kind: 'leave', room: 'general' });
-      expect(channelsCodec.decode('{"type":"ping"}')).toEqual({ kind: 'ping' });
+      expect(channelsCodec.read('{"type":"leave_channel","channel_id":"general"}').command).toEqual({ kind: 'leave', room: 'general' });
+      expect(channelsCodec.read('{"type":"ping"}').command).toEqual({ kind: 'ping' });
     });
 
     it.each([
@@ -30,7 +30,7 @@ describe('channels codec (seed 003)', () => {
       ['[1,2]', ErrorCode.BadJson, /JSON object/],
       ['{"channel_id":"c"}', ErrorCode.UnknownType, /missing "type"/],
     ])('answers %s with %s', (raw, code, message) => {
-      const out = channelsCodec.decode(raw);
+      const out = channelsCodec.read(raw).command;
       expect(out).toMatchObject({ kind: 'invalid', code });
       expect((out as { message: string }).message).toMatch(message);
     });

@@ -11,7 +11,6 @@ import { withSince } from './since';
  */
 export class ChannelsCodec extends TypedCodec {
   readonly name = 'channels';
-  readonly listsMembersOnJoin = false;
 
   protected command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {

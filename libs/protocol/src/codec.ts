@@ -12,8 +12,7 @@ export interface Codec {
   readonly name: string;
   /** A join is confirmed with the room's member list (`user_list` reply) rather than a `joined` reply. */
   readonly listsMembersOnJoin: boolean;
-  decode(raw: string): Command | DecodeError;
-  /** As `decode`, with the frame's `type` when it had one (an error answering it names it as `re`). */
+  /** The command a client's frame asks for (or why it is not one), with the frame's `type` when it had one (an error answering it names it as `re`). */
   read(raw: string): Decoded;
   /** The frame for an event, or undefined when this dialect does not show it. */
   render(event: HubEvent): string | undefined;
@@ -33,11 +32,7 @@ export interface Decoded {
  */
 export abstract class TypedCodec implements Codec {
   abstract readonly name: string;
-  abstract readonly listsMembersOnJoin: boolean;
-
-  decode(raw: string): Command | DecodeError {
-    return this.read(raw).command;
-  }
+  readonly listsMembersOnJoin: boolean = false;
 
   read(raw: string): Decoded {
     const parsed = parseTyped(raw);

@@ -4,12 +4,12 @@ import { roomAllowed } from './room-name';
 
 describe('rooms codec', () => {
   it('decodes both seeds\' spellings into the same commands', () => {
-    expect(roomsChatCodec.decode('{"type":"join","room":"room1"}')).toEqual({ kind: 'join', room: 'room1', style: 'chat' });
-    expect(roomsChatCodec.decode('{"type":"join_room","data":"room1"}')).toEqual({ kind: 'join', room: 'room1', style: 'hub' });
-    expect(roomsChatCodec.decode('{"type":"leave_room","data":"room1"}')).toEqual({ kind: 'leave', room: 'room1' });
-    expect(roomsChatCodec.decode('{"type":"message","room":"r","content":"hi"}')).toEqual({ kind: 'say', room: 'r', content: 'hi', data: undefined });
-    expect(roomsChatCodec.decode('{"type":"room_message","data":{"room":"r","message":"hi"}}')).toEqual({ kind: 'say', room: 'r', content: 'hi' });
-    expect(roomsChatCodec.decode('{"type":"private_message","user_id":"u","data":{"x":1}}')).toEqual({ kind: 'private', to: 'u', content: undefined, data: { x: 1 } });
+    expect(roomsChatCodec.read('{"type":"join","room":"room1"}').command).toEqual({ kind: 'join', room: 'room1', style: 'chat' });
+    expect(roomsChatCodec.read('{"type":"join_room","data":"room1"}').command).toEqual({ kind: 'join', room: 'room1', style: 'hub' });
+    expect(roomsChatCodec.read('{"type":"leave_room","data":"room1"}').command).toEqual({ kind: 'leave', room: 'room1' });
+    expect(roomsChatCodec.read('{"type":"message","room":"r","content":"hi"}').command).toEqual({ kind: 'say', room: 'r', content: 'hi', data: undefined });
+    expect(roomsChatCodec.read('{"type":"room_message","data":{"room":"r","message":"hi"}}').command).toEqual({ kind: 'say', room: 'r', content: 'hi' });
+    expect(roomsChatCodec.read('{"type":"private_message","user_id":"u","data":{"x":1}}').command).toEqual({ kind: 'private', to: 'u', content: undefined, data: { x: 1 } });
   });
 
   it('renders a room message once per flavour: message for seed 001, room_message for seed 002', () => {

@@ -1,7 +1,7 @@
 import { invalid, TypedCodec } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinStyle, Reply } from './commands';
-import { guest, type HubEvent, type StreamPosition } from './events';
+import { guest, type HubEvent, type Positioned, type Sender, type StreamPosition } from './events';
 import { isRoomName } from './room-name';
 import { withSince } from './since';
 
@@ -13,7 +13,7 @@ import { withSince } from './since';
  */
 export class RoomsCodec extends TypedCodec {
   readonly name: string;
-  readonly listsMembersOnJoin = true;
+  override readonly listsMembersOnJoin = true;
 
   constructor(private readonly style: 'chat' | 'hub') {
     super();
@@ -69,57 +69,19 @@ export class RoomsCodec extends TypedCodec {
     switch (event.kind) {
       case 'message':
         if (this.style === 'hub') {
-          return JSON.stringify({
-            type: 'room_message',
-            room: event.room,
-            data: { room: event.room, message: event.content ?? event.data, user_id: event.from.id, guest: guest(event.from), username: event.from.name },
-            user_id: event.from.id,
-            guest: guest(event.from),
-            username: event.from.name,
-            timestamp,
-            offset: event.offset,
-            epoch: event.epoch,
-          });
+          const data = { room: event.room, message: event.content ?? event.data, user_id: event.from.id, guest: guest(event.from), username: event.from.name };
+          return JSON.stringify({ type: 'room_message', room: event.room, data, ...signed(event.from, timestamp, event) });
         }
-        return JSON.stringify({
-          type: 'message',
-          room: event.room,
-          content: event.content ?? JSON.stringify(event.data),
-          data: event.data,
-          user_id: event.from.id,
-          guest: guest(event.from),
-          username: event.from.name,
-          timestamp,
-          offset: event.offset,
-          epoch: event.epoch,
-        });
+        return JSON.stringify({ type: 'message', room: event.room, content: event.content ?? JSON.stringify(event.data), data: event.data, ...signed(event.from, timestamp, event) });
       case 'join':
       case 'leave':
         return JSON.stringify({ type: event.kind, room: event.room, user_id: event.from.id, guest: guest(event.from), username: event.from.name, timestamp });
       case 'notification':
       case 'system_message':
       case 'room_message':
-        return JSON.stringify({
-          type: event.kind,
-          room: event.room,
-          data: event.data,
-          user_id: event.from?.id,
-          guest: guest(event.from),
-          username: event.from?.name,
-          timestamp,
-          offset: event.offset,
-          epoch: event.epoch,
-        });
+        return JSON.stringify({ type: event.kind, room: event.room, data: event.data, ...signed(event.from, timestamp, event) });
       case 'private_message':
-        return JSON.stringify({
-          type: 'private_message',
-          content: event.content,
-          data: event.data,
-          user_id: event.from?.id,
-          guest: guest(event.from),
-          username: event.from?.name,
-          timestamp,
-        });
+        return JSON.stringify({ type: 'private_message', content: event.content, data: event.data, ...signed(event.from, timestamp) });
       case 'new_message':
       case 'message_updated':
       case 'message_deleted':
@@ -183,3 +145,12 @@ function missing(type: string, field: string, what: string): DecodeError {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 const nowSeconds = (): number => seconds(Date.now());
+
+/**
+ * The fields that end a frame someone sent: who (`user_id`, `guest`, `username`), when, and
+ * for a kept room publication where it stands in the room's history (`offset`, `epoch`).
+ */
+function signed(from: Sender | undefined, timestamp: number, at?: Positioned) {
+  const who = { user_id: from?.id, guest: guest(from), username: from?.name, timestamp };
+  return at === undefined ? who : { ...who, offset: at.offset, epoch: at.epoch };
+}

@@ -6,19 +6,19 @@ const frame = (text: string | undefined) => JSON.parse(text!);
 
 describe('signaling codec', () => {
   it('decodes room commands with integer ids (numbers or decimal strings)', () => {
-    expect(codec.decode('{"type":"create_room"}')).toEqual({ kind: 'create_room' });
-    expect(codec.decode('{"type":"join_room","room_id":42}')).toEqual({ kind: 'join', room: '42', style: 'signaling' });
-    expect(codec.decode('{"type":"join_room","room_id":"42"}')).toEqual({ kind: 'join', room: '42', style: 'signaling' });
-    expect(codec.decode('{"type":"leave_room","room_id":42}')).toEqual({ kind: 'leave', room: '42' });
-    expect(codec.decode('{"type":"leave_room"}')).toEqual({ kind: 'leave_all' });
-    expect(codec.decode('{"type":"ping"}')).toEqual({ kind: 'ping' });
+    expect(codec.read('{"type":"create_room"}').command).toEqual({ kind: 'create_room' });
+    expect(codec.read('{"type":"join_room","room_id":42}').command).toEqual({ kind: 'join', room: '42', style: 'signaling' });
+    expect(codec.read('{"type":"join_room","room_id":"42"}').command).toEqual({ kind: 'join', room: '42', style: 'signaling' });
+    expect(codec.read('{"type":"leave_room","room_id":42}').command).toEqual({ kind: 'leave', room: '42' });
+    expect(codec.read('{"type":"leave_room"}').command).toEqual({ kind: 'leave_all' });
+    expect(codec.read('{"type":"ping"}').command).toEqual({ kind: 'ping' });
   });
 
   it('decodes offer, answer and ice_candidate into relays to a peer', () => {
     const sdp = { type: 'offer', sdp: 'v=0\r\n' };
-    expect(codec.decode(JSON.stringify({ type: 'offer', to: 7, data: sdp }))).toEqual({ kind: 'relay', type: 'offer', to: '7', data: sdp });
-    expect(codec.decode('{"type":"answer","to":7,"data":"x"}')).toEqual({ kind: 'relay', type: 'answer', to: '7', data: 'x' });
-    expect(codec.decode('{"type":"ice_candidate","to":9007199254740991,"data":null}')).toEqual({
+    expect(codec.read(JSON.stringify({ type: 'offer', to: 7, data: sdp })).command).toEqual({ kind: 'relay', type: 'offer', to: '7', data: sdp });
+    expect(codec.read('{"type":"answer","to":7,"data":"x"}').command).toEqual({ kind: 'relay', type: 'answer', to: '7', data: 'x' });
+    expect(codec.read('{"type":"ice_candidate","to":9007199254740991,"data":null}').command).toEqual({
       kind: 'relay',
       type: 'ice_candidate',
       to: '9007199254740991',
@@ -44,7 +44,7 @@ describe('signaling codec', () => {
     ['offer to an object', '{"type":"offer","to":{"id":1},"data":{}}', ErrorCode.BadField],
     ['ice_candidate without data', '{"type":"ice_candidate","to":3}', ErrorCode.BadField],
   ])('answers %s with an error', (_what, raw, code) => {
-    const decoded = codec.decode(raw);
+    const decoded = codec.read(raw).command;
     expect(decoded).toMatchObject({ kind: 'invalid', code });
     expect(frame(codec.renderReply({ kind: 'error', code, message: (decoded as { message: string }).message }))).toEqual({
       type: 'error',

@@ -20,7 +20,6 @@ const SIGNALS: ReadonlySet<string> = new Set<SignalType>(['offer', 'answer', 'ic
  */
 export class SignalingCodec extends TypedCodec {
   readonly name = 'signaling';
-  readonly listsMembersOnJoin = false;
 
   protected command(type: string, msg: Record<string, unknown>): Command | DecodeError {
     switch (type) {

@@ -6,14 +6,14 @@ const since = { offset: 41, epoch: 'a1b2c3d4' };
 
 describe('since in join frames', () => {
   it('decodes since in join, join_room and join_channel', () => {
-    expect(roomsChatCodec.decode(JSON.stringify({ type: 'join', room: 'room1', since }))).toEqual({ kind: 'join', room: 'room1', style: 'chat', since });
-    expect(roomsChatCodec.decode(JSON.stringify({ type: 'join_room', data: 'room1', since }))).toEqual({ kind: 'join', room: 'room1', style: 'hub', since });
-    expect(channelsCodec.decode(JSON.stringify({ type: 'join_channel', channel_id: 'c1', since }))).toEqual({ kind: 'join', room: 'c1', style: 'channel', since });
+    expect(roomsChatCodec.read(JSON.stringify({ type: 'join', room: 'room1', since })).command).toEqual({ kind: 'join', room: 'room1', style: 'chat', since });
+    expect(roomsChatCodec.read(JSON.stringify({ type: 'join_room', data: 'room1', since })).command).toEqual({ kind: 'join', room: 'room1', style: 'hub', since });
+    expect(channelsCodec.read(JSON.stringify({ type: 'join_channel', channel_id: 'c1', since })).command).toEqual({ kind: 'join', room: 'c1', style: 'channel', since });
   });
 
   it('joins without since when there is none', () => {
-    expect(roomsChatCodec.decode('{"type":"join","room":"room1"}')).not.toHaveProperty('since');
-    expect(channelsCodec.decode('{"type":"join_channel","channel_id":"c1","since":null}')).not.toHaveProperty('since');
+    expect(roomsChatCodec.read('{"type":"join","room":"room1"}').command).not.toHaveProperty('since');
+    expect(channelsCodec.read('{"type":"join_channel","channel_id":"c1","since":null}').command).not.toHaveProperty('since');
   });
 
   it.each([
@@ -33,9 +33,9 @@ describe('since in join frames', () => {
       { type: 'join', room: 'r', since: value },
       { type: 'join_room', data: 'r', since: value },
     ]) {
-      expect(roomsChatCodec.decode(JSON.stringify(frame))).toEqual({ kind: 'invalid', code: 'bad_field', message: expect.stringContaining('"since"') });
+      expect(roomsChatCodec.read(JSON.stringify(frame)).command).toEqual({ kind: 'invalid', code: 'bad_field', message: expect.stringContaining('"since"') });
     }
-    expect(channelsCodec.decode(JSON.stringify({ type: 'join_channel', channel_id: 'c', since: value }))).toMatchObject({ kind: 'invalid', code: 'bad_field' });
+    expect(channelsCodec.read(JSON.stringify({ type: 'join_channel', channel_id: 'c', since: value })).command).toMatchObject({ kind: 'invalid', code: 'bad_field' });
   });
 });
 

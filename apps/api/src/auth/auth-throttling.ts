@@ -3,11 +3,11 @@ import { ThrottlerException, ThrottlerGuard, type ThrottlerModuleOptions, type T
 import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request, Response } from 'express';
-import Redis, { Cluster } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { clientIp } from '@switchboard/auth';
-import { parseNode } from '@switchboard/bus';
 import type { SwitchboardConfig } from '@switchboard/config';
 import type { Metrics } from '@switchboard/observability';
+import { createRedisClient, redisTarget } from '@switchboard/redis';
 import type { Principal } from './credentials.service';
 
 /**
@@ -46,16 +46,10 @@ function redisStorage(config: SwitchboardConfig, metrics: Metrics): ThrottlerSto
     metrics.errors.labels('auth_throttle_redis_connection').inc();
     new Logger('AuthThrottling').debug({ msg: 'Redis connection error', error: err.message });
   };
-  let storage: ThrottlerStorageRedisService;
-  if (config.bus.clusterNodes.length > 0) {
-    const cluster = new Cluster(config.bus.clusterNodes.map(parseNode), { redisOptions: options, clusterRetryStrategy: (times) => Math.min(times * 100, 1000) });
-    cluster.on('error', onError).on('node error', onError);
-    storage = new ThrottlerStorageRedisService(cluster);
-  } else {
-    const redis = new Redis(config.bus.redisUrl, options);
-    redis.on('error', onError);
-    storage = new ThrottlerStorageRedisService(redis);
-  }
+  const redis = createRedisClient(redisTarget(config.bus), options);
+  redis.on('error', onError).on('node error', onError);
+  // It takes a Cluster as well as a Redis; its overloads just do not name the union.
+  const storage = new ThrottlerStorageRedisService(redis as Redis);
   // The storage disconnects a client it was handed only when told to (at shutdown, onModuleDestroy).
   storage.disconnectRequired = true;
   return storage;

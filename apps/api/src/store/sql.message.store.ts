@@ -11,6 +11,7 @@ import {
 } from './message.store';
 import type { OutboxEvent } from './outbox.store';
 import { appendOutbox } from './sql.outbox.store';
+import { recordOf } from './record-of';
 
 interface MessageRow {
   id: string;
@@ -102,16 +103,5 @@ function clampLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit), 1), HISTORY_MAX_LIMIT);
 }
 
-function toRecord(row: MessageRow): MessageRecord {
-  const record: MessageRecord = {
-    id: row.id,
-    channelId: row.channel_id,
-    userId: row.user_id,
-    username: row.username,
-    content: row.content,
-    createdAt: row.created_at,
-  };
-  if (row.user_email !== null) record.userEmail = row.user_email;
-  if (row.updated_at !== null) record.updatedAt = row.updated_at;
-  return record;
-}
+/** Columns as the record's fields (`created_at` → `createdAt`; NULL → absent). */
+const toRecord: (row: MessageRow) => MessageRecord = recordOf;

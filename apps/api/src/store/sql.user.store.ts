@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from './database';
 import { DuplicateUsernameError } from './duplicate-username.error';
 import type { NewUser, UserRecord, UserStore } from './user.store';
+import { recordOf } from './record-of';
 
 interface UserRow {
   id: string;
@@ -68,15 +69,5 @@ export class SqlUserStore implements UserStore {
   }
 }
 
-function toRecord(row: UserRow): UserRecord {
-  const user: UserRecord = {
-    id: row.id,
-    username: row.username,
-    passwordHash: row.password_hash,
-    apiKeyHash: row.api_key_hash,
-    permissions: row.permissions,
-    createdAt: row.created_at,
-  };
-  if (row.email !== null) user.email = row.email;
-  return user;
-}
+/** Columns as the record's fields (`created_at` → `createdAt`; NULL → absent). */
+const toRecord: (row: UserRow) => UserRecord = recordOf;

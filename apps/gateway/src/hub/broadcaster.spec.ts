@@ -9,7 +9,6 @@ function codec(name: string, silent = false): Codec & { renders: number } {
     name,
     renders: 0,
     listsMembersOnJoin: false,
-    decode: () => ({ kind: 'ping' as const }),
     read: () => ({ command: { kind: 'ping' as const } }),
     render: (e: HubEvent) => {
       c.renders++;

@@ -42,10 +42,6 @@ export class Roster {
     return this.snapshots > 0;
   }
 
-  has(clientId: string): boolean {
-    return this.members.has(clientId);
-  }
-
   add(member: RosterMember): void {
     this.pending?.push({ op: 'add', member });
     this.put(member);

@@ -4,6 +4,7 @@ import type { Identity } from '@switchboard/auth';
 import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
 import { PING_FRAME, textFrame } from './frame';
+import { TokenBucket } from './token-bucket';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
@@ -71,8 +72,8 @@ export class Connection {
   private waitingDrain = false;
   private onDrain: (() => void) | undefined;
 
-  private tokens: number;
-  private refilledAt: number;
+  /** WEBSOCKET_MESSAGE_RATE / _BURST: frames the client may send. */
+  private readonly bucket: TokenBucket;
   private strikes = 0;
 
   private backlog: Queued[] | undefined;
@@ -94,8 +95,8 @@ export class Connection {
     /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
     readonly initialRoom?: { room: string; style: JoinStyle; since?: StreamPosition },
   ) {
-    this.connectedAt = this.lastSeen = this.refilledAt = Date.now();
-    this.tokens = ctx.messageBurst;
+    this.connectedAt = this.lastSeen = Date.now();
+    this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
   }
 
   /** The codec for room events of a room joined in `style`; the endpoint's own codec for a style its dialect does not name. */
@@ -193,10 +194,7 @@ export class Connection {
   /** Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error) or 'close'. */
   admitFrame(now: number): 'ok' | 'drop' | 'close' {
     this.lastSeen = now;
-    this.tokens = Math.min(this.ctx.messageBurst, this.tokens + ((now - this.refilledAt) * this.ctx.messageRate) / 1000);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst)) {
       this.strikes = 0;
       return 'ok';
     }

@@ -34,13 +34,6 @@ export class PendingHandshakes {
     server.headersTimeout = Math.min(server.headersTimeout, options.timeoutMs);
   }
 
-  /** Unfinished handshakes held now (all addresses). */
-  get size(): number {
-    let n = 0;
-    for (const count of this.perIp.values()) n += count;
-    return n;
-  }
-
   private opened(socket: Tracked): void {
     const ip = socket.remoteAddress ?? 'unknown';
     const held = this.perIp.get(ip) ?? 0;

@@ -88,11 +88,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
     };
   }
 
-  /** Open connections on this replica. */
-  get openConnections(): number {
-    return this.open;
-  }
-
   override create(_port: number, options: { path?: string } = {}): WebSocketServer {
     const path = options.path ?? '/ws';
     const server = new WebSocketServer({

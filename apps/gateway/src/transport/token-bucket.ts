@@ -1,19 +1,20 @@
-/** A token bucket: `rate` tokens per second, at most `burst` saved up. */
+/**
+ * A token bucket: `rate` tokens per second, at most `burst` saved up. The owner passes its
+ * rate and burst to each call, so a bucket is two numbers (one per connection, one per client
+ * address).
+ */
 export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    now: number,
-  ) {
+  constructor(burst: number, now: number) {
     this.tokens = burst;
     this.last = now;
   }
 
-  take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+  /** Takes a token if there is one. */
+  take(now: number, rate: number, burst: number): boolean {
+    this.tokens = Math.min(burst, this.tokens + ((now - this.last) * rate) / 1000);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -21,8 +22,8 @@ export class TokenBucket {
   }
 
   /** True once the bucket has refilled completely, so its state can be forgotten. */
-  idle(now: number): boolean {
-    return this.tokens + ((now - this.last) * this.rate) / 1000 >= this.burst;
+  idle(now: number, rate: number, burst: number): boolean {
+    return this.tokens + ((now - this.last) * rate) / 1000 >= burst;
   }
 }
 
@@ -37,15 +38,11 @@ export class KeyedRateLimiter {
 
   take(key: string, now = Date.now()): boolean {
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.rate, this.burst, now)));
-    return bucket.take(now);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.burst, now)));
+    return bucket.take(now, this.rate, this.burst);
   }
 
   prune(now = Date.now()): void {
-    for (const [key, bucket] of this.buckets) if (bucket.idle(now)) this.buckets.delete(key);
-  }
-
-  get size(): number {
-    return this.buckets.size;
+    for (const [key, bucket] of this.buckets) if (bucket.idle(now, this.rate, this.burst)) this.buckets.delete(key);
   }
 }

@@ -1,0 +1,2 @@
+export { default as keySlot } from 'cluster-key-slot';
+export * from './redis-client';
