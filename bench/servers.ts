@@ -55,7 +55,7 @@ export function gatewayEnv(extra: Record<string, string> = {}): Record<string, s
     WEBSOCKET_MAX_MESSAGE_SIZE: '65536',
     WEBSOCKET_MAX_ROOM_MEMBERS: '20000',
     WEBSOCKET_DRAIN_TIMEOUT: '0s',
-    // As the Dockerfile runs it (README "Tuning"); BENCH_GATEWAY_NODE_OPTIONS='' to compare without.
+    // As the Dockerfile runs it (docs/operations/capacity.md, "Tuning"); BENCH_GATEWAY_NODE_OPTIONS='' to compare without.
     NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS,
     ...extra,
   };

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Start-up figures in README ("Start-up time and memory"):
+// Start-up figures (bench/results/HISTORY.md, "Start-up time and memory"):
 //   DATA_DIR=/tmp/sb-measure node scripts/measure-start.js "npm start" npm start
 // Starts the command (PORT=0), and prints the time to the line saying where it listens, the
 // time until /health/ready answers 200, and the server process's RSS after IDLE_MS (5 s) idle.

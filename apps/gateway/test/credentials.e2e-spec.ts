@@ -3,7 +3,7 @@ import { type AppProcess, bearer, RedisServer, rest, startAppProcess, TestClient
 const SECRET = 'credentials-cluster-secret-0123456789';
 
 /**
- * API keys and revocation across the cluster as the README starts it: the api and two gateway
+ * API keys and revocation across the cluster as docs/operations starts it: the api and two gateway
  * processes on one real Redis; the gateways have no database (BUS, REDIS_URL, JWT_SECRET only).
  */
 describe('credentials across two gateway replicas and the api', () => {

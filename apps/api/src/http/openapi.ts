@@ -40,7 +40,7 @@ export function setupOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Switchboard REST API')
     .setDescription(
-      'Accounts, stored chat messages, server-side publish and cluster stats. WebSocket endpoints (/ws, /api/v1/ws, /signaling) are described in the README.',
+      'Accounts, stored chat messages, server-side publish and cluster stats. WebSocket endpoints (/ws, /api/v1/ws, /signaling) are described in docs/protocol/ of the repository.',
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a token from POST /auth/login' }, 'jwt')

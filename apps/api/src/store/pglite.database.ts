@@ -10,7 +10,7 @@ import { TransactionGuard } from './transaction-guard';
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is WebAssembly memory PGlite holds for good:
- * 8 MB took an idle standalone server from 309 MB of RSS to 157 MB (README "Start-up time
+ * 8 MB took an idle standalone server from 309 MB of RSS to 157 MB (bench/results/HISTORY.md "Start-up time
  * and memory"), plenty for one process's users and messages.
  */
 const SETTINGS = 'shared_buffers=8MB\n';
@@ -19,7 +19,7 @@ const SETTINGS = 'shared_buffers=8MB\n';
  * V8 compiles PostgreSQL's WebAssembly twice: Liftoff (baseline) at once, then TurboFan for the
  * functions that get hot, and keeps both. Liftoff alone holds ~50 MB less RSS, opens the
  * database faster (1.6 s instead of 2.0 s for a new one) and ran our inserts and paged reads
- * as fast (3,000 inserts, 1,000 pages: within 10%; README "Start-up time and memory").
+ * as fast (3,000 inserts, 1,000 pages: within 10%; bench/results/HISTORY.md, "Start-up time and memory").
  * PGlite is the only WebAssembly this process runs, and the flag is read when a module compiles,
  * so setting it before the first open is enough.
  */
