@@ -90,6 +90,31 @@ describe('the switchboard-peer command', () => {
     await until('one sees two go', 20_000, () => one.lines.includes(`# closed ${twoId}`));
   }, 60000);
 
+  it('sends the lines typed before any peer opened to every peer as it opens, once each, in order', async () => {
+    const args = (who: string) => ['--url', cluster.signaling(0), '--token', token(who)];
+    const host = run([...args('early-host'), '--create']);
+    procs.push(host.proc);
+    const room = await until('room id', 20_000, () => value(host.lines, '# room '));
+    const hostId = await until('client id', 20_000, () => value(host.lines, '# client '));
+    host.proc.stdin!.write('first\nsecond\n');
+
+    // Two peers join one after the other (on both replicas): the first opens before the second exists.
+    const guests = [];
+    for (const [i, replica] of [0, 1].entries()) {
+      const guest = run(['--url', cluster.signaling(replica), '--token', token(`early-guest-${i}`), '--join', room]);
+      procs.push(guest.proc);
+      const id = await until('guest id', 20_000, () => value(guest.lines, '# client '));
+      await until(`host open to guest ${i}`, 20_000, () => host.lines.includes(`# open ${id}`));
+      guests.push(guest);
+    }
+    host.proc.stdin!.write('third\n');
+
+    // `third` follows the early lines on each ordered channel: once it is in, any repeat would be too.
+    const fromHost = (lines: string[]) => lines.filter((l) => l.startsWith(`${hostId}: `));
+    for (const guest of guests) await until('third at the guest', 20_000, () => guest.lines.includes(`${hostId}: third`));
+    for (const guest of guests) expect(fromHost(guest.lines)).toEqual([`${hostId}: first`, `${hostId}: second`, `${hostId}: third`]);
+  }, 90000);
+
   it('signs in with --api-key from the api, and a key the api did not issue is refused', async () => {
     // The api and a gateway in one process (PGlite in memory): keys it issues open /signaling.
     const server: AppProcess = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' }, 30000);
