@@ -17,7 +17,16 @@ rmSync(join(here, 'dist'), { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], platform: 'browser', format: 'esm', outfile: out('browser/index.mjs') }),
   build({ ...common, entryPoints: ['src/index.ts'], platform: 'browser', format: 'cjs', outfile: out('browser/index.cjs') }),
-  build({ ...common, entryPoints: ['src/node.ts'], platform: 'node', format: 'esm', outfile: out('node/index.mjs'), external: nodeDeps }),
+  // werift is required when the first PeerManager is created: an ES module needs a `require` for that.
+  build({
+    ...common,
+    entryPoints: ['src/node.ts'],
+    platform: 'node',
+    format: 'esm',
+    outfile: out('node/index.mjs'),
+    external: nodeDeps,
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  }),
   build({ ...common, entryPoints: ['src/node.ts'], platform: 'node', format: 'cjs', outfile: out('node/index.cjs'), external: nodeDeps }),
   build({
     ...common,
