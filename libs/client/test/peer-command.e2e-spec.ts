@@ -66,7 +66,7 @@ describe('the switchboard-peer command', () => {
       expect(code).toContain('RTCPeerConnection');
     }
     const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
-    expect(pkg.exports['.'].browser.import).toBe('./dist/browser/index.mjs');
+    expect(pkg.exports['.'].browser.import.default).toBe('./dist/browser/index.mjs');
     expect(pkg.bin['switchboard-peer']).toBe('./dist/bin/switchboard-peer.cjs');
   });
 
