@@ -72,7 +72,11 @@ describe('the packed @switchboard/client', () => {
       console.log(Object.keys(require.cache).filter((p) => p.includes('werift')).length);
       try { new sb.PeerManager({ on: () => () => undefined }); } catch (e) { console.log(e.message); }`], consumer);
     expect(loaded).toBe('0\nPeerManager in Node needs the optional peer dependency werift (WebRTC in pure TypeScript): npm install werift');
-    expect(node([join(consumer, 'node_modules', '.bin', 'switchboard-peer'), '--help'], consumer)).toMatch(/^usage: switchboard-peer/);
+    // The command runs on the Node runtime (ws): a refused connection, not a missing WebSocket.
+    const bin = join(consumer, 'node_modules', '.bin', 'switchboard-peer');
+    expect(node([bin, '--help'], consumer)).toMatch(/^usage: switchboard-peer/);
+    const refused = spawnSync(process.execPath, [bin, '--url', 'ws://127.0.0.1:9/signaling', '--token', 't', '--create'], { encoding: 'utf8' });
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/closed before welcome/)]);
   });
 
   it('requires werift only once a PeerManager is created, where werift is installed', () => {
