@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import type * as Werift from 'werift';
 import type { IceServer, PeerConnectionLike } from './types';
 
@@ -13,7 +14,11 @@ import type { IceServer, PeerConnectionLike } from './types';
 export function weriftPeerConnection(werift: typeof Werift, iceServers: IceServer[]): PeerConnectionLike {
   // werift reads one URL per entry (`urls` as a string): one entry per URL.
   const servers = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).map((urls) => ({ ...s, urls })));
-  const pc = new werift.RTCPeerConnection({ iceServers: servers });
+  // werift never offers loopback: on a machine with no other interface (a container without a
+  // network, a network namespace) it would have no host candidate at all. 127.0.0.1 is then
+  // the host address, as Chromium offers it with --allow-loopback-in-peer-connection.
+  const loopbackOnly = !Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal));
+  const pc = new werift.RTCPeerConnection({ iceServers: servers, ...(loopbackOnly ? { iceAdditionalHostAddresses: ['127.0.0.1'] } : {}) });
   if (!servers.some((s) => s.urls.startsWith('stun:'))) {
     const setLocalDescription = pc.setLocalDescription.bind(pc);
     pc.setLocalDescription = (description) => {
