@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { guardNetwork, type NetworkGuard } from './network-guard';
 
@@ -25,4 +25,10 @@ export function guardPreload(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'network-guard-')), 'network-guard.cjs');
   buildSync({ entryPoints: [join(__dirname, 'network-guard.preload.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: file, logLevel: 'warning' });
   return (preload = file);
+}
+
+/** Deletes the file `guardPreload` wrote (after the processes that use it are gone). */
+export function removeGuardPreload(): void {
+  if (preload) rmSync(dirname(preload), { recursive: true, force: true });
+  preload = undefined;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type AppProcess, startAppProcess } from '@switchboard/testing';
 import { register } from '../src/node';
 import { TEST_SECRET, TestCluster, token, until } from './cluster';
-import { guardPreload, keepOffline } from './offline';
+import { guardPreload, keepOffline, removeGuardPreload } from './offline';
 
 const PACKAGE = join(__dirname, '..');
 const BIN = join(PACKAGE, 'dist', 'bin', 'switchboard-peer.cjs');
@@ -44,6 +44,7 @@ describe('the switchboard-peer command', () => {
   afterAll(async () => {
     for (const p of procs) p.proc.kill('SIGKILL');
     await cluster.stop();
+    removeGuardPreload();
   });
   /** Peer one creates a room with `oneArgs`, peer two joins it with `twoArgs`; resolves once their data channels are open. */
   const connectedPair = async (oneArgs: string[], twoArgs: string[]) => {
