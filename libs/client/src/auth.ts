@@ -7,11 +7,18 @@
 /** How a request authenticates: an API key (`X-API-Key`) or a JWT (`Authorization: Bearer`). */
 export type Credential = { apiKey: string } | { token: string };
 
-/** A REST call the api refused; `status` is the HTTP status, the message the api's reason. */
+/**
+ * A REST call the api refused. `message` is the api's own reason (`username already
+ * taken`), `status` the HTTP status, `code` the api's error code when it sent one
+ * (`conflict`, `unauthorized`…), and `method`/`path` the request it answers.
+ */
 export class SwitchboardHttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code: string | undefined,
+    readonly method: string,
+    readonly path: string,
   ) {
     super(message);
     this.name = 'SwitchboardHttpError';
@@ -63,15 +70,37 @@ async function call<T>(baseUrl: string, method: string, path: string, credential
   else if (credential) headers.authorization = `Bearer ${credential.token}`;
   const res = await fetch(new URL(path, baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const json = parseJson(text);
   if (!res.ok) {
-    const reason = (json as { message?: unknown; error?: unknown } | undefined)?.message ?? (json as { error?: unknown } | undefined)?.error ?? text;
-    throw new SwitchboardHttpError(res.status, `${method} ${path}: ${res.status} ${Array.isArray(reason) ? reason.join('; ') : String(reason)}`);
+    const { code, reason } = errorOf(json);
+    throw new SwitchboardHttpError(res.status, reason ?? (text || res.statusText || `HTTP ${res.status}`), code, method, path);
   }
   return json as T;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The reason and code of an error body: the api's `{error: {code, message}}`, or the
+ * plainer `{message, error}` shapes (Nest's default, proxies), messages lists joined.
+ */
+function errorOf(body: unknown): { code?: string; reason?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const outer = body as { message?: unknown; error?: unknown; code?: unknown };
+  const inner = typeof outer.error === 'object' && outer.error !== null ? (outer.error as { message?: unknown; code?: unknown }) : undefined;
+  const reason = nonEmpty(inner?.message) ?? nonEmpty(outer.message) ?? nonEmpty(outer.error);
+  const code = nonEmpty(inner?.code) ?? nonEmpty(outer.code);
+  return { code, reason };
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (Array.isArray(value) && value.length > 0) return value.map(String).join('; ');
+  return undefined;
 }

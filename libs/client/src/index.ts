@@ -1,7 +1,7 @@
 /**
  * Switchboard's client library. This entry uses the platform's WebSocket and
  * RTCPeerConnection (browsers); in Node the package resolves to `./node`, which installs
- * `ws` and `werift` first. The API is the same in both.
+ * `ws`, and `werift` once a PeerManager is created. The API is the same in both.
  */
 export { Emitter } from './emitter';
 export { type Runtime, runtime, setRuntime, toBytes } from './runtime';

@@ -1,16 +1,11 @@
-import { RTCPeerConnection } from 'werift';
-import WebSocket from 'ws';
+import { nodeRuntime } from './node-runtime';
 import { setRuntime } from './runtime';
-import type { PeerConnectionLike, WebSocketLike } from './types';
 
 /**
  * The Node entry: `ws` for sockets and `werift` (WebRTC in pure TypeScript, no native
- * download) for peer connections, behind the same API as the browser build.
+ * download) for peer connections, behind the same API as the browser build. werift is an
+ * optional peer dependency, loaded only when a PeerManager is created.
  */
-setRuntime({
-  createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-  createPeerConnection: (config) => new RTCPeerConnection({ iceServers: config.iceServers as never }) as unknown as PeerConnectionLike,
-  channelBytes: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-});
+setRuntime(nodeRuntime);
 
 export * from './index';

@@ -20,7 +20,10 @@ export interface PeerManagerEvents {
 }
 
 export interface PeerManagerOptions {
-  /** STUN/TURN servers; default none (host candidates: a LAN or one machine). */
+  /**
+   * STUN/TURN servers; default none: host candidates only (a LAN or one machine), and no
+   * query to any server, in Node too (werift's own public STUN fallback is switched off).
+   */
   iceServers?: IceServer[];
   /** The data channel's label. Default `data`. */
   label?: string;
@@ -60,6 +63,7 @@ export class PeerManager extends Emitter<PeerManagerEvents> {
     private readonly options: PeerManagerOptions = {},
   ) {
     super();
+    runtime().loadPeerConnections?.();
     this.offs = [
       signaling.on('joined', ({ peers }) => {
         for (const id of peers) if (!this.peers.has(id)) this.offerTo(id).catch((err: Error) => this.emit('error', err));

@@ -3,6 +3,11 @@ import type { DataChannelLike, IceServer, PeerConnectionLike, WebSocketLike } fr
 /** How the library opens sockets and peer connections: the platform's own, or Node's packages. */
 export interface Runtime {
   createWebSocket(url: string): WebSocketLike;
+  /**
+   * Loads what peer connections need, or throws saying what is missing. A PeerManager calls
+   * it when it is created, so a missing WebRTC implementation fails there, not mid-signaling.
+   */
+  loadPeerConnections?(): void;
   createPeerConnection(config: { iceServers: IceServer[] }): PeerConnectionLike;
   /** What a data channel's `send` takes for bytes on this platform. */
   channelBytes(bytes: Uint8Array): unknown;
@@ -17,17 +22,24 @@ const standard: Runtime = {
     if (!WebSocketImpl) throw new Error('no WebSocket in this runtime: in Node, import the package\'s Node entry');
     return new (WebSocketImpl as unknown as new (url: string) => WebSocketLike)(url);
   },
+  loadPeerConnections() {
+    peerConnectionClass();
+  },
   createPeerConnection(config) {
-    const Pc = (globalThis as unknown as { RTCPeerConnection?: Ctor<PeerConnectionLike> }).RTCPeerConnection;
-    if (!Pc) throw new Error('no RTCPeerConnection in this runtime: in Node, import the package\'s Node entry (werift)');
-    return new (Pc as unknown as new (c: unknown) => PeerConnectionLike)(config);
+    return new (peerConnectionClass() as unknown as new (c: unknown) => PeerConnectionLike)(config);
   },
   channelBytes: (bytes) => bytes,
 };
 
+function peerConnectionClass(): Ctor<PeerConnectionLike> {
+  const Pc = (globalThis as unknown as { RTCPeerConnection?: Ctor<PeerConnectionLike> }).RTCPeerConnection;
+  if (!Pc) throw new Error('no RTCPeerConnection in this runtime: in Node, import the package\'s Node entry (werift)');
+  return Pc;
+}
+
 let current: Runtime = standard;
 
-/** Replaces the runtime (the Node entry installs `ws` and `werift`). */
+/** Replaces the runtime (the Node entry installs `ws`, and `werift` for peer connections). */
 export function setRuntime(runtime: Runtime): void {
   current = runtime;
 }

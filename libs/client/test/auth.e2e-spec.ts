@@ -27,8 +27,12 @@ describe('auth helpers', () => {
     expect(await me(base, { apiKey: fresh })).toMatchObject({ user_id });
 
     expect(await newpassword(base, { apiKey: fresh }, { oldPassword: 'secret123', newPassword: 'better456' })).toEqual({ success: true });
-    await expect(login(base, { username: 'peer-user', password: 'secret123' })).rejects.toBeInstanceOf(SwitchboardHttpError);
-    await expect(register(base, { username: 'peer-user', password: 'secret123' })).rejects.toMatchObject({ status: 409 });
+    // A refusal is a SwitchboardHttpError carrying the api's own reason and code.
+    const refused = await login(base, { username: 'peer-user', password: 'secret123' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(SwitchboardHttpError);
+    expect(refused).toMatchObject({ status: 401, code: 'unauthorized', message: 'wrong username or password', method: 'POST', path: '/auth/login' });
+    const taken = await register(base, { username: 'peer-user', password: 'secret123' }).catch((err: unknown) => err);
+    expect(taken).toMatchObject({ name: 'SwitchboardHttpError', status: 409, code: 'conflict', message: 'username "peer-user" is taken' });
 
     // The API key opens /signaling (seed 004's credential), as does a token from login;
     // a replaced key and a token from before the password change do not.

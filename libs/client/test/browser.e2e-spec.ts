@@ -5,17 +5,27 @@ import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PeerManager, type PeerData, SignalingClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
+import { keepOffline } from './offline';
 
-// Host candidates only, no mDNS names (a Node peer cannot resolve them), loopback allowed.
+/**
+ * Chromium on this machine only (README, "WebRTC configuration"): host names resolve to
+ * nothing but loopback, no background services, and for WebRTC loopback candidates allowed
+ * and real host addresses instead of mDNS names (a Node peer cannot resolve `.local`, and mDNS
+ * is multicast on the LAN). With no `iceServers` the page asks no STUN or TURN server.
+ */
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
-  '--disable-quic',
   '--no-first-run',
+  '--disable-quic',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-default-apps',
+  '--disable-domain-reliability',
+  '--no-pings',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
   '--allow-loopback-in-peer-connection',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
@@ -23,12 +33,15 @@ const CHROMIUM_FLAGS = [
 declare global {
   interface Window {
     Switchboard: typeof import('../src/index');
+    configs: unknown[];
+    candidates: string[];
     peer: { room?: number; id?: number; opened: number[]; received: Array<{ from: number; text: string }>; send(to: number, text: string): void };
   }
 }
 
 /** The browser build of the library in headless Chromium (native RTCPeerConnection) and a werift peer in Node. */
 describe('a browser peer and a Node peer through the cluster', () => {
+  keepOffline();
   let cluster: TestCluster;
   let browser: Browser;
   let page: Page;
@@ -43,7 +56,11 @@ describe('a browser peer and a Node peer through the cluster', () => {
       globalName: 'Switchboard',
       write: false,
     });
-    const html = `<!doctype html><title>peer</title><script>${bundle.outputFiles[0].text}</script>`;
+    // Records the configuration of each RTCPeerConnection and the ICE candidates it gathers.
+    const recorder = `window.configs = []; window.candidates = []; const Native = RTCPeerConnection;
+      window.RTCPeerConnection = class extends Native { constructor(c) { super(c); window.configs.push(c);
+        this.addEventListener('icecandidate', (e) => e.candidate && e.candidate.candidate && window.candidates.push(e.candidate.candidate)); } };`;
+    const html = `<!doctype html><title>peer</title><script>${recorder}</script><script>${bundle.outputFiles[0].text}</script>`;
     http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     cluster = await TestCluster.start(2);
@@ -96,6 +113,12 @@ describe('a browser peer and a Node peer through the cluster', () => {
       const got = await until('message from the browser', 20_000, () => received[0]);
       expect(got.from).toBe(browserId);
       expect(new TextDecoder().decode(got.data)).toBe('hello node');
+
+      // No ICE server given, so no srflx or relay candidate, and no mDNS name: the browser's own
+      // addresses only (none at all in a loopback-only namespace: it answers from loopback).
+      expect(await page.evaluate(() => window.configs)).toEqual([{ iceServers: [] }]);
+      const candidates = await page.evaluate(() => window.candidates);
+      expect(candidates.filter((c) => !/ typ host( |$)/.test(c) || /\.local /.test(c))).toEqual([]);
     } finally {
       manager.close();
       client.close();

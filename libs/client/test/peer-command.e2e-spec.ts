@@ -5,13 +5,17 @@ import { join } from 'node:path';
 import { type AppProcess, startAppProcess } from '@switchboard/testing';
 import { register } from '../src/node';
 import { TEST_SECRET, TestCluster, token, until } from './cluster';
+import { guardPreload, keepOffline, removeGuardPreload } from './offline';
 
 const PACKAGE = join(__dirname, '..');
 const BIN = join(PACKAGE, 'dist', 'bin', 'switchboard-peer.cjs');
 
-/** The built `switchboard-peer` command as its own process, its stdout collected line by line. */
+/**
+ * The built `switchboard-peer` command as its own process, its stdout collected line by
+ * line, under the network guard (a `network-guard: …` line on stderr for what it refused).
+ */
 function run(args: string[]): { proc: ChildProcess; lines: string[] } {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--require', guardPreload(), BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let buf = '';
   proc.stdout!.on('data', (chunk: Buffer) => {
@@ -28,24 +32,28 @@ const value = (lines: string[], prefix: string) => lines.find((l) => l.startsWit
 
 describe('the switchboard-peer command', () => {
   let cluster: TestCluster;
-  const procs: ChildProcess[] = [];
+  const procs: { proc: ChildProcess; lines: string[] }[] = [];
+  keepOffline();
+  // What the guard refused in a command's process fails the test that ran it.
+  afterEach(() => expect(procs.flatMap((p) => p.lines).filter((l) => l.includes('network-guard:'))).toEqual([]));
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(PACKAGE, 'build.mjs')], { stdio: 'inherit' });
     cluster = await TestCluster.start(2);
   }, 90000);
   afterAll(async () => {
-    for (const p of procs) p.kill('SIGKILL');
+    for (const p of procs) p.proc.kill('SIGKILL');
     await cluster.stop();
+    removeGuardPreload();
   });
   /** Peer one creates a room with `oneArgs`, peer two joins it with `twoArgs`; resolves once their data channels are open. */
   const connectedPair = async (oneArgs: string[], twoArgs: string[]) => {
     const one = run([...oneArgs, '--create']);
-    procs.push(one.proc);
+    procs.push(one);
     const room = await until('room id', 20_000, () => value(one.lines, '# room '));
     const oneId = await until('client id', 20_000, () => value(one.lines, '# client '));
     const two = run([...twoArgs, '--join', room]);
-    procs.push(two.proc);
+    procs.push(two);
     const twoId = await until('client id', 20_000, () => value(two.lines, '# client '));
     expect(await until('joined', 20_000, () => value(two.lines, `# joined ${room} peers `))).toBe(oneId);
     await until('channels open', 20_000, () => one.lines.includes(`# open ${twoId}`) && two.lines.includes(`# open ${oneId}`));
@@ -59,7 +67,7 @@ describe('the switchboard-peer command', () => {
       expect(code).toContain('RTCPeerConnection');
     }
     const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
-    expect(pkg.exports['.'].browser.import).toBe('./dist/browser/index.mjs');
+    expect(pkg.exports['.'].browser.import.default).toBe('./dist/browser/index.mjs');
     expect(pkg.bin['switchboard-peer']).toBe('./dist/bin/switchboard-peer.cjs');
   });
 
@@ -90,6 +98,31 @@ describe('the switchboard-peer command', () => {
     await until('one sees two go', 20_000, () => one.lines.includes(`# closed ${twoId}`));
   }, 60000);
 
+  it('sends the lines typed before any peer opened to every peer as it opens, once each, in order', async () => {
+    const args = (who: string) => ['--url', cluster.signaling(0), '--token', token(who)];
+    const host = run([...args('early-host'), '--create']);
+    procs.push(host);
+    const room = await until('room id', 20_000, () => value(host.lines, '# room '));
+    const hostId = await until('client id', 20_000, () => value(host.lines, '# client '));
+    host.proc.stdin!.write('first\nsecond\n');
+
+    // Two peers join one after the other (on both replicas): the first opens before the second exists.
+    const guests = [];
+    for (const [i, replica] of [0, 1].entries()) {
+      const guest = run(['--url', cluster.signaling(replica), '--token', token(`early-guest-${i}`), '--join', room]);
+      procs.push(guest);
+      const id = await until('guest id', 20_000, () => value(guest.lines, '# client '));
+      await until(`host open to guest ${i}`, 20_000, () => host.lines.includes(`# open ${id}`));
+      guests.push(guest);
+    }
+    host.proc.stdin!.write('third\n');
+
+    // `third` follows the early lines on each ordered channel: once it is in, any repeat would be too.
+    const fromHost = (lines: string[]) => lines.filter((l) => l.startsWith(`${hostId}: `));
+    for (const guest of guests) await until('third at the guest', 20_000, () => guest.lines.includes(`${hostId}: third`));
+    for (const guest of guests) expect(fromHost(guest.lines)).toEqual([`${hostId}: first`, `${hostId}: second`, `${hostId}: third`]);
+  }, 90000);
+
   it('signs in with --api-key from the api, and a key the api did not issue is refused', async () => {
     // The api and a gateway in one process (PGlite in memory): keys it issues open /signaling.
     const server: AppProcess = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' }, 30000);
@@ -103,7 +136,7 @@ describe('the switchboard-peer command', () => {
       await until('line at two', 20_000, () => two.lines.includes(`${oneId}: keyed hello`));
 
       const forged = run(['--url', url, '--api-key', `${keyOne.slice(0, -4)}xxxx`, '--create']);
-      procs.push(forged.proc);
+      procs.push(forged);
       const [code] = (await once(forged.proc, 'exit')) as [number | null];
       expect(code).toBe(1);
       expect(forged.lines.some((l) => l.startsWith('# client '))).toBe(false);

@@ -1,5 +1,6 @@
 import { PeerManager, type PeerData, SignalingClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
+import { keepOffline } from './offline';
 
 /** A signaling client with its peer manager, recording what it saw. */
 async function peer(url: string, name: string) {
@@ -17,6 +18,7 @@ type TestPeer = Awaited<ReturnType<typeof peer>>;
 
 /** Real WebRTC data channels (werift) between peers on two gateway processes over Redis. */
 describe('peers over the signaling cluster (werift)', () => {
+  keepOffline();
   let cluster: TestCluster;
   const peers: TestPeer[] = [];
   const add = async (replica: number, name: string) => {

@@ -4,7 +4,8 @@ import { PeerManager, SignalingClient } from '../node';
 const USAGE = `usage: switchboard-peer --url wss://host/signaling (--api-key KEY | --token JWT) (--create | --join ROOM_ID) [--stun URL]
 
 Joins a signaling room, opens a WebRTC data channel to every peer in it, sends each line
-of stdin to every open peer, and prints what arrives as "<peer id>: <text>".
+of stdin to every open peer, and prints what arrives as "<peer id>: <text>". Lines read
+before the first peer opened go to every peer as it opens, once and in order.
 Status lines start with "# ".`;
 
 interface Args {
@@ -74,10 +75,14 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`# client ${client.clientId}`);
 
-  const backlog: string[] = [];
+  // Lines typed before the first peer opened: every peer gets them, once, as it opens.
+  const early: string[] = [];
+  let anyOpened = false;
+  const send = (id: number, line: string) => peers.sendDataToPeer(id, new TextEncoder().encode(line));
   peers.on('open', (id) => {
+    anyOpened = true;
     say(`# open ${id}`);
-    for (const line of backlog.splice(0)) peers.sendDataToPeer(id, new TextEncoder().encode(line));
+    for (const line of early) send(id, line);
   });
   peers.on('close', (id) => say(`# closed ${id}`));
   peers.on('data', ({ from, data }) => say(`${from}: ${new TextDecoder().decode(data)}`));
@@ -91,11 +96,9 @@ async function main(): Promise<void> {
   if (args.create) say(`# room ${await client.createRoom()}`);
   else say(`# joined ${args.join} peers ${(await client.joinRoom(args.join!)).join(',')}`);
 
-  // Lines typed before any peer is connected wait for the first one.
   createInterface({ input: process.stdin }).on('line', (line) => {
-    const open = peers.openPeers;
-    if (open.length === 0) backlog.push(line);
-    for (const id of open) peers.sendDataToPeer(id, new TextEncoder().encode(line));
+    if (!anyOpened) early.push(line);
+    for (const id of peers.openPeers) send(id, line);
   });
   const stop = () => {
     peers.close();
