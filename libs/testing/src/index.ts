@@ -11,3 +11,4 @@ export * from './tcp-balancer';
 export * from './token';
 export * from './until';
 export * from './ws-client';
+export * from './loopback-stun';
