@@ -9,7 +9,7 @@ import type { PeerConnectionLike, WebSocketLike } from './types';
  */
 setRuntime({
   createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-  createPeerConnection: (config) => new RTCPeerConnection({ iceServers: config.iceServers as never }) as unknown as PeerConnectionLike,
+  createPeerConnection: (config) => new RTCPeerConnection(config as never) as unknown as PeerConnectionLike,
   channelBytes: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
 });
 

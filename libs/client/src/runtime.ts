@@ -3,7 +3,7 @@ import type { DataChannelLike, IceServer, PeerConnectionLike, WebSocketLike } fr
 /** How the library opens sockets and peer connections: the platform's own, or Node's packages. */
 export interface Runtime {
   createWebSocket(url: string): WebSocketLike;
-  createPeerConnection(config: { iceServers: IceServer[] }): PeerConnectionLike;
+  createPeerConnection(config: { iceServers: IceServer[] } & Record<string, unknown>): PeerConnectionLike;
   /** What a data channel's `send` takes for bytes on this platform. */
   channelBytes(bytes: Uint8Array): unknown;
 }
