@@ -53,3 +53,21 @@ export class LoopbackStun {
     this.socket.send(out, from.port, from.address);
   }
 }
+
+/**
+ * werift settings that keep a Node peer on this machine: STUN asks `stun` (never werift's
+ * public default), host candidates are gathered on 127.0.0.1 (werift skips loopback unless
+ * told) with sockets bound there, and only loopback pairs are checked.
+ */
+export function loopbackRtcConfig(stun: LoopbackStun): { iceServers: Array<{ urls: string }>; rtcConfig: Record<string, unknown> } {
+  const loopback = (host: string | undefined) => host?.startsWith('127.') === true;
+  return {
+    iceServers: [{ urls: stun.url }],
+    rtcConfig: {
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      iceFilterCandidatePair: (pair: { localCandidate: { host?: string }; remoteCandidate: { host?: string } }) => loopback(pair.localCandidate.host) && loopback(pair.remoteCandidate.host),
+    },
+  };
+}
