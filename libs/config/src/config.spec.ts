@@ -78,6 +78,7 @@ describe('loadConfig', () => {
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
       signalingMaxMessageSize: 64 * 1024,
+      signalingResumeWindowMs: 30_000,
       writeDelayMs: 0,
     });
   });
