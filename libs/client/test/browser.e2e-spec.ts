@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { LoopbackStun, loopbackRtcConfig } from '@switchboard/testing';
 import { PeerManager, type PeerData, SignalingClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
 
@@ -80,7 +81,8 @@ describe('a browser peer and a Node peer through the cluster', () => {
     const browserId = await page.evaluate(() => window.peer.id!);
 
     const client = await SignalingClient.connect(cluster.signaling(1), { token: token('node') });
-    const manager = new PeerManager(client);
+    const stun = await LoopbackStun.start();
+    const manager = new PeerManager(client, loopbackRtcConfig(stun));
     const received: PeerData[] = [];
     const opened = new Set<number>();
     manager.on('open', (id) => opened.add(id));
@@ -99,6 +101,7 @@ describe('a browser peer and a Node peer through the cluster', () => {
     } finally {
       manager.close();
       client.close();
+      await stun.close();
     }
   }, 90000);
 });

@@ -1,10 +1,11 @@
+import { LoopbackStun, loopbackRtcConfig } from '@switchboard/testing';
 import { PeerManager, type PeerData, SignalingClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
 
 /** A signaling client with its peer manager, recording what it saw. */
-async function peer(url: string, name: string) {
+async function peer(url: string, name: string, stun: LoopbackStun) {
   const client = await SignalingClient.connect(url, { token: token(name) });
-  const manager = new PeerManager(client);
+  const manager = new PeerManager(client, loopbackRtcConfig(stun));
   const opened = new Set<number>();
   const received: PeerData[] = [];
   const closed: number[] = [];
@@ -18,14 +19,16 @@ type TestPeer = Awaited<ReturnType<typeof peer>>;
 /** Real WebRTC data channels (werift) between peers on two gateway processes over Redis. */
 describe('peers over the signaling cluster (werift)', () => {
   let cluster: TestCluster;
+  let stun: LoopbackStun;
   const peers: TestPeer[] = [];
   const add = async (replica: number, name: string) => {
-    const p = await peer(cluster.signaling(replica), name);
+    const p = await peer(cluster.signaling(replica), name, stun);
     peers.push(p);
     return p;
   };
 
   beforeAll(async () => {
+    stun = await LoopbackStun.start();
     cluster = await TestCluster.start(2);
   }, 60000);
   afterEach(() => {
@@ -33,6 +36,7 @@ describe('peers over the signaling cluster (werift)', () => {
   });
   afterAll(async () => {
     await cluster.stop();
+    await stun.close();
   });
 
   it('creates a room on one replica, joins on the other, opens a data channel and moves bytes both ways', async () => {
