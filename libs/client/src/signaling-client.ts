@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
 import { runtime } from './runtime';
 import type { WebSocketLike } from './types';
@@ -231,9 +232,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 
   private scheduleReconnect(code: number): void {
-    const initial = this.options.initialDelayMs ?? 100;
-    const max = this.options.maxDelayMs ?? 5000;
-    const delayMs = Math.floor(Math.random() * Math.min(max, initial * 2 ** this.attempt));
+    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 100, this.options.maxDelayMs ?? 5000);
     this.attempt += 1;
     this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
     this.timer = setTimeout(() => void this.reconnect(code), delayMs);
