@@ -246,8 +246,12 @@ export async function signalingRun(o: BenchOptions, capMs: number, profile?: Pro
   }
 }
 
-/** Relay latency p99 the signaling scenario is held to (ms). */
-const SIGNALING_P99_AIM_MS = 5;
+/**
+ * What the signaling scenario is held to: Switchboard's relay p99 and server CPU per relay at
+ * most this many times those of the plain `ws` + Redis relay measured in the same run (an
+ * absolute figure would measure the machine as much as the code).
+ */
+const SIGNALING_AIM_RATIO = 1.2;
 
 /**
  * The relay rate as measured: paced, what was offered beside what was achieved (the achieved
@@ -269,10 +273,17 @@ export function signalingTable(results: SignalingResult[]): string {
   );
   const floor = results.find((r) => r.target === 'ws-reference' && r.complete);
   const aim = results.filter((r) => r.target === 'switchboard').map((r) => {
-    const p99 = `${r.latencyMs.p99.toFixed(2)} ms${floor ? `; the plain ws relay's in this run: ${floor.latencyMs.p99.toFixed(2)} ms` : ''}`;
-    if (!r.complete) return `  aim p99 < ${SIGNALING_P99_AIM_MS} ms: NOT met (incomplete: ${r.delivered}/${r.relays} relays delivered; p99 of those ${p99})`;
-    if (r.errorFrames > 0) return `  aim p99 < ${SIGNALING_P99_AIM_MS} ms: NOT met (${r.errorFrames} error frames; p99 ${p99})`;
-    return `  aim p99 < ${SIGNALING_P99_AIM_MS} ms: ${r.latencyMs.p99 < SIGNALING_P99_AIM_MS ? 'met' : 'NOT met'} (${p99})`;
+    const line = `  aim p99 and CPU/relay ≤ ${SIGNALING_AIM_RATIO}× the plain ws + Redis relay's`;
+    if (!floor) return `${line}: not judged (no complete plain ws relay in this run)`;
+    if (!r.complete) return `${line}: NOT met (incomplete: ${r.delivered}/${r.relays} relays delivered)`;
+    if (r.errorFrames > 0) return `${line}: NOT met (${r.errorFrames} error frames)`;
+    const p99 = r.latencyMs.p99 / Math.max(floor.latencyMs.p99, 0.001);
+    const cpu = r.cpuPerRelayMicros / Math.max(floor.cpuPerRelayMicros, 0.001);
+    const met = p99 <= SIGNALING_AIM_RATIO && cpu <= SIGNALING_AIM_RATIO;
+    return (
+      `${line}: ${met ? 'met' : 'NOT met'} (p99 ${r.latencyMs.p99.toFixed(2)} / ${floor.latencyMs.p99.toFixed(2)} ms = ${p99.toFixed(2)}×, ` +
+      `CPU ${r.cpuPerRelayMicros.toFixed(1)} / ${floor.cpuPerRelayMicros.toFixed(1)} µs = ${cpu.toFixed(2)}×)`
+    );
   });
   return [...rows, ...aim].join('\n');
 }

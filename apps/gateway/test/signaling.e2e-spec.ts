@@ -1,14 +1,18 @@
 import { type AppProcess, metric, redisGatewayEnv, RedisServer, signToken, startAppProcess, TEST_CONNECTION_TIMEOUT_MS, TEST_HEARTBEAT_MS, TEST_SECRET, TestClient, until, upgradeStatus } from '@switchboard/testing';
 
+/** WEBSOCKET_SIGNALING_RESUME_WINDOW of these gateways. */
+const RESUME_WINDOW_MS = 2000;
+
 /**
- * How soon after a replica is killed its rooms hear `peer_left` (apps/gateway/src/hub/presence-keeper.ts,
- * libs/presence): its entries die WEBSOCKET_CONNECTION_TIMEOUT after its last heartbeat, which came
- * before the kill; a live replica's next heartbeat, at most one interval later, expires them and
- * publishes the `leave`. The margin: one more interval, since a beat that finds the previous refresh
- * still running joins it rather than starting another, and 500 ms for that refresh's Redis round
- * trips and the bus hop on a loaded machine.
+ * How soon after a replica is killed its rooms hear `peer_left` (apps/gateway/src/cluster/presence-keeper.ts,
+ * libs/presence): the replica is dead WEBSOCKET_CONNECTION_TIMEOUT after its last heartbeat, which came
+ * before the kill; a live replica's next heartbeat, at most one interval later, hands its peers
+ * their resume window, counted from that last heartbeat (at least until then); the first heartbeat
+ * after the window expires them and publishes the `leave`. The margin: one more interval, since a
+ * beat that finds the previous refresh still running joins it rather than starting another, and
+ * 500 ms for that refresh's Redis round trips and the bus hop on a loaded machine.
  */
-const PEER_LEFT_WITHIN_MS = TEST_CONNECTION_TIMEOUT_MS + TEST_HEARTBEAT_MS + (TEST_HEARTBEAT_MS + 500);
+const PEER_LEFT_WITHIN_MS = Math.max(RESUME_WINDOW_MS, TEST_CONNECTION_TIMEOUT_MS + TEST_HEARTBEAT_MS) + TEST_HEARTBEAT_MS + (TEST_HEARTBEAT_MS + 500);
 
 /** The signaling dialect (seed 004) on two real gateway processes over a real Redis. */
 describe('signaling across replicas', () => {
@@ -20,6 +24,7 @@ describe('signaling across replicas', () => {
       WEBSOCKET_DRAIN_TIMEOUT: '200ms',
       WEBSOCKET_SIGNALING_MAX_PEERS: '3',
       WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: '16384',
+      WEBSOCKET_SIGNALING_RESUME_WINDOW: `${RESUME_WINDOW_MS}ms`,
     });
   /** A signaling peer on `gw`, past its `welcome`. */
   const peer = async (gw: AppProcess, sub = 'user') => {
@@ -145,7 +150,7 @@ describe('signaling across replicas', () => {
     expect(await b.next('error')).toMatchObject({ code: 'rate_limited' });
   });
 
-  it('tells the room peer_left within WEBSOCKET_CONNECTION_TIMEOUT and a heartbeat when a replica is SIGKILLed, and never reuses ids after a restart', async () => {
+  it('tells the room peer_left within the resume window and a few heartbeats when a replica is SIGKILLed, and never reuses ids after a restart', async () => {
     const doomed = await startAppProcess('gateway', env());
     const a = await peer(gws[0]);
     const room = await create(a);

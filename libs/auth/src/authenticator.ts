@@ -69,6 +69,11 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
     return identity;
   }
 
+  /** Whether the user's sessions from a JWT issued at `issuedAt` (unix seconds) were revoked since (a password change). */
+  isSessionRevoked(userId: string, issuedAt: number | undefined): boolean {
+    return this.revocations.isRevoked(userId, issuedAt);
+  }
+
   /** An API key's identity (one directory read); throws AuthError for an unknown or replaced key. */
   async verifyApiKey(key: string): Promise<Identity> {
     const keyHash = hashApiKey(key);

@@ -11,6 +11,7 @@ export {
   SignalingClient,
   type SignalingClientOptions,
   type SignalingCredentials,
+  type SignalingCredentialSource,
   SignalingError,
   type SignalingEvents,
   type SignalType,

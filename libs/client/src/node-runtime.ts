@@ -25,6 +25,6 @@ function loadWerift(): typeof Werift {
 export const nodeRuntime: Runtime = {
   createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
   loadPeerConnections: () => void loadWerift(),
-  createPeerConnection: (config) => weriftPeerConnection(loadWerift(), config.iceServers),
+  createPeerConnection: (config) => weriftPeerConnection(loadWerift(), config),
   channelBytes: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
 };

@@ -8,7 +8,8 @@ export interface Runtime {
    * it when it is created, so a missing WebRTC implementation fails there, not mid-signaling.
    */
   loadPeerConnections?(): void;
-  createPeerConnection(config: { iceServers: IceServer[] }): PeerConnectionLike;
+  /** A peer connection with `iceServers` and whatever else of RTCConfiguration the application gave (PeerManager's `rtcConfig`). */
+  createPeerConnection(config: { iceServers: IceServer[] } & Record<string, unknown>): PeerConnectionLike;
   /** What a data channel's `send` takes for bytes on this platform. */
   channelBytes(bytes: Uint8Array): unknown;
 }

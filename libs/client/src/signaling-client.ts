@@ -1,9 +1,13 @@
+import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
 import { runtime } from './runtime';
 import type { WebSocketLike } from './types';
 
 /** Credentials for `/signaling`: an API key from `register`, or a JWT from `login`. */
 export type SignalingCredentials = { apiKey: string; token?: undefined } | { token: string; apiKey?: undefined };
+
+/** Credentials, or a function that gives them for each connection (a token that may have been renewed). */
+export type SignalingCredentialSource = SignalingCredentials | (() => SignalingCredentials | Promise<SignalingCredentials>);
 
 export type SignalType = 'offer' | 'answer' | 'ice_candidate';
 
@@ -32,6 +36,13 @@ export class SignalingError extends Error {
 export interface SignalingClientOptions {
   /** How long `connect` waits for `welcome`, and each request for its reply. Default 10 s. */
   timeoutMs?: number;
+  /** More replicas to try after a lost connection, in turn after the first URL. */
+  urls?: string[];
+  /** Reconnect (and resume) after a lost connection. Default true. */
+  reconnect?: boolean;
+  /** Backoff with full jitter: each delay is drawn from [0, min(maxDelayMs, initialDelayMs × 2^attempt)]. Defaults 100 ms and 5 s. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
 }
 
 export interface SignalingEvents {
@@ -42,6 +53,13 @@ export interface SignalingEvents {
   signal: [Signal];
   /** An error not answering a request of yours (e.g. a relay to a peer that is gone: `re` names the relay). */
   error: [SignalingError];
+  /** The connection was lost; the next attempt comes after `delayMs`. Signals sent meanwhile wait. */
+  reconnecting: [{ attempt: number; delayMs: number; code: number }];
+  /** Back with the same `clientId` and rooms (with their peers now); nobody saw you leave. Waiting signals are sent. */
+  resumed: [{ clientId: number; rooms: Array<{ roomId: number; peers: number[] }> }];
+  /** Back, but the resume window was missed: a new `clientId`, the old rooms are being joined again (`joined` follows). */
+  failed: [{ previousId: number; clientId: number }];
+  /** The client is closed for good (by `close()`, or a refusal a reconnect cannot fix). */
   close: [{ code: number; reason: string }];
 }
 
@@ -55,65 +73,67 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** How a connection began: a fresh peer (`welcome`, after a failed resume when `failed`) or a resumed one. */
+type Greeting = { type: 'welcome'; clientId: number; token?: string; failed: boolean } | { type: 'resumed'; clientId: number; token?: string; rooms: Array<{ roomId: number; peers: number[] }> };
+
 const OPEN = 1;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Closes a reconnect cannot fix: the credential was revoked. */
+const FINAL_CODES = new Set([4001]);
 
 /**
  * The WebSocket signaling client of seed 004: connect with an API key (or a JWT), get a
  * `clientId`, create or join rooms, and exchange offers, answers and ICE candidates with
  * the peers of your rooms. Each request waits for its reply, or for an error naming it
  * (`re`, and the room of a join), at most `timeoutMs`; any other error is an `error` event.
+ *
+ * A lost connection is not the end: it reconnects (backoff with full jitter, over `urls`)
+ * and resumes its identity with the server's resume token — the same `clientId` and rooms,
+ * and the others never see it leave (`resumed`). Signals sent meanwhile wait and go out once
+ * it is back. If the server's resume window was missed it goes on as a new peer (`failed`)
+ * and joins its rooms again.
  */
 export class SignalingClient extends Emitter<SignalingEvents> {
-  /** The id the server gave this connection: a positive integer, unique in the cluster. */
+  /** The id the server gave this peer: a positive integer, unique in the cluster; it changes only on `failed`. */
   clientId = 0;
   /** Rooms this client is in. */
   readonly rooms = new Set<number>();
   private readonly pending: Pending[] = [];
+  private ws!: WebSocketLike;
+  private resumeToken: string | undefined;
+  private readonly urls: string[];
+  private readonly timeoutMs: number;
+  /** Frames (signals) written while the connection is away, sent once it is back with the same id. */
+  private waiting: Array<Record<string, unknown>> = [];
+  private attempt = 0;
+  private closedForGood = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
-    private readonly ws: WebSocketLike,
-    private readonly timeoutMs: number,
+    url: string,
+    private readonly credentials: SignalingCredentialSource,
+    private readonly options: SignalingClientOptions,
   ) {
     super();
+    this.urls = [url, ...(options.urls ?? []).filter((u) => u !== url)];
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /** Connects to `url` (`ws(s)://host/signaling`) and resolves on the server's `welcome`. */
-  static connect(url: string, credentials: SignalingCredentials, options: SignalingClientOptions = {}): Promise<SignalingClient> {
-    const target = new URL(url);
-    if (credentials.apiKey !== undefined) target.searchParams.set('api_key', credentials.apiKey);
-    else target.searchParams.set('token', credentials.token);
-    const ws = runtime().createWebSocket(target.toString());
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const client = new SignalingClient(ws, timeoutMs);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        ws.close();
-        reject(new Error(`no welcome from ${url} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      ws.onmessage = (ev) => {
-        const frame = parse(ev.data);
-        if (frame?.type === 'welcome' && isId(frame.client_id)) {
-          clearTimeout(timer);
-          client.clientId = frame.client_id;
-          ws.onmessage = (e) => client.onFrame(e.data);
-          resolve(client);
-        } else if (frame?.type === 'error') {
-          clearTimeout(timer);
-          reject(errorOf(frame));
-        }
-      };
-      ws.onerror = () => undefined; // the close that follows says why
-      ws.onclose = (ev) => {
-        clearTimeout(timer);
-        reject(new Error(`signaling connection closed before welcome (${ev.code}${ev.reason ? ` ${ev.reason}` : ''}); check the URL and the credentials`));
-        client.closed(ev.code, ev.reason);
-      };
-    });
+  static async connect(url: string, credentials: SignalingCredentialSource, options: SignalingClientOptions = {}): Promise<SignalingClient> {
+    const client = new SignalingClient(url, credentials, options);
+    const greeting = await client.dial(url);
+    client.clientId = greeting.clientId;
+    return client;
   }
 
   get open(): boolean {
     return this.ws.readyState === OPEN;
+  }
+
+  /** True while the connection is away and being re-established. */
+  get reconnecting(): boolean {
+    return !this.closedForGood && this.ws.readyState !== OPEN;
   }
 
   /** Creates a room, enters it, and resolves with its id. */
@@ -135,17 +155,125 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     else this.rooms.delete(roomId);
   }
 
-  /** Sends an offer, answer or ICE candidate to a peer of one of your rooms. */
+  /** Sends an offer, answer or ICE candidate to a peer of one of your rooms; while reconnecting it waits. */
   signal(type: SignalType, to: number, data: unknown): void {
-    this.write({ type, to, data });
+    if (this.reconnecting) this.waiting.push({ type, to, data });
+    else this.write({ type, to, data });
   }
 
   async ping(): Promise<void> {
     await this.request({ re: 'ping', expect: 'pong' }, { type: 'ping' });
   }
 
+  /** Closes for good: the server is told (the others get `peer_left` at once), no reconnect. */
   close(): void {
-    this.ws.close(1000, 'client closed');
+    this.closedForGood = true;
+    clearTimeout(this.timer);
+    if (this.ws.readyState === OPEN) this.ws.close(1000, 'client closed');
+    else this.finish(1000, 'client closed');
+  }
+
+  /**
+   * Drops the connection without a goodbye, as a network cut would: the client reconnects
+   * and resumes. For tests and for a client that knows its network changed.
+   */
+  drop(): void {
+    this.ws.close(4000, 'dropped by the client');
+  }
+
+  /** Opens a connection (resuming when it holds a token) and resolves on its greeting. */
+  private async dial(url: string): Promise<Greeting> {
+    const target = new URL(url);
+    const credentials = typeof this.credentials === 'function' ? await this.credentials() : this.credentials;
+    if (credentials.apiKey !== undefined) target.searchParams.set('api_key', credentials.apiKey);
+    else target.searchParams.set('token', credentials.token);
+    if (this.resumeToken !== undefined) target.searchParams.set('resume', this.resumeToken);
+    const ws = runtime().createWebSocket(target.toString());
+    return new Promise<Greeting>((resolve, reject) => {
+      let failed = false;
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new Error(`no welcome from ${url} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      ws.onmessage = (ev) => {
+        const frame = parse(ev.data);
+        if (frame?.type === 'error' && frame.code === 'resume_failed') {
+          failed = true;
+          return;
+        }
+        if ((frame?.type === 'welcome' || frame?.type === 'resumed') && isId(frame.client_id)) {
+          clearTimeout(timer);
+          this.ws = ws;
+          this.resumeToken = typeof frame.resume_token === 'string' ? frame.resume_token : undefined;
+          ws.onmessage = (e) => this.onFrame(e.data);
+          ws.onclose = (e) => this.lost(e.code, e.reason);
+          const token = this.resumeToken;
+          if (frame.type === 'welcome') resolve({ type: 'welcome', clientId: frame.client_id, token, failed });
+          else resolve({ type: 'resumed', clientId: frame.client_id, token, rooms: roomsOf(frame.rooms) });
+        } else if (frame?.type === 'error') {
+          clearTimeout(timer);
+          ws.close();
+          reject(errorOf(frame));
+        }
+      };
+      ws.onerror = () => undefined; // the close that follows says why
+      ws.onclose = (ev) => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error(`signaling connection closed before welcome (${ev.code}${ev.reason ? ` ${ev.reason}` : ''}); check the URL and the credentials`), { code: ev.code }));
+      };
+    });
+  }
+
+  /** The connection closed: reconnect, unless this client is closed or the close says a reconnect cannot help. */
+  private lost(code: number, reason: string): void {
+    for (const p of this.pending.splice(0)) p.reject(new Error(`signaling connection lost (${code})`));
+    if (this.closedForGood || this.options.reconnect === false || FINAL_CODES.has(code)) return this.finish(code, reason);
+    this.scheduleReconnect(code);
+  }
+
+  private scheduleReconnect(code: number): void {
+    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 100, this.options.maxDelayMs ?? 5000);
+    this.attempt += 1;
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
+    this.timer = setTimeout(() => void this.reconnect(code), delayMs);
+  }
+
+  private async reconnect(code: number): Promise<void> {
+    if (this.closedForGood) return;
+    const url = this.urls[(this.attempt - 1) % this.urls.length];
+    let greeting: Greeting;
+    try {
+      greeting = await this.dial(url);
+    } catch (err) {
+      const closed = (err as { code?: number }).code;
+      if (closed !== undefined && FINAL_CODES.has(closed)) return this.finish(closed, (err as Error).message);
+      return this.scheduleReconnect(code);
+    }
+    if (this.closedForGood) return this.ws.close(1000, 'client closed');
+    this.attempt = 0;
+    if (greeting.type === 'resumed') {
+      this.rooms.clear();
+      for (const r of greeting.rooms) this.rooms.add(r.roomId);
+      const waiting = this.waiting.splice(0);
+      this.emit('resumed', { clientId: this.clientId, rooms: greeting.rooms });
+      for (const frame of waiting) this.write(frame);
+      return;
+    }
+    // A new peer: what waited was meant for peers that knew the old id.
+    this.waiting = [];
+    const previousId = this.clientId;
+    const rooms = [...this.rooms];
+    this.rooms.clear();
+    this.clientId = greeting.clientId;
+    this.emit('failed', { previousId, clientId: this.clientId });
+    for (const room of rooms) this.joinRoom(room).catch((err: Error) => this.emit('error', err instanceof SignalingError ? err : new SignalingError('rejoin_failed', err.message, 'join_room', room)));
+  }
+
+  private finish(code: number, reason: string): void {
+    this.closedForGood = true;
+    this.rooms.clear();
+    this.waiting = [];
+    this.emit('close', { code, reason });
   }
 
   /** Sends a request; settles on its reply, an error naming it, the close, or after `timeoutMs`. */
@@ -220,12 +348,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const i = this.pending.findIndex((p) => p.expect === type && (p.roomId === undefined || p.roomId === roomId));
     if (i >= 0) this.pending.splice(i, 1)[0].resolve(frame);
   }
+}
 
-  private closed(code: number, reason: string): void {
-    for (const p of this.pending.splice(0)) p.reject(new Error(`signaling connection closed (${code})`));
-    this.rooms.clear();
-    this.emit('close', { code, reason });
-  }
+function roomsOf(value: unknown): Array<{ roomId: number; peers: number[] }> {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((r): r is { room_id: number; peers?: unknown } => typeof r === 'object' && r !== null && isId((r as { room_id?: unknown }).room_id))
+    .map((r) => ({ roomId: r.room_id, peers: Array.isArray(r.peers) ? r.peers.filter(isId) : [] }));
 }
 
 function parse(data: unknown): Record<string, any> | undefined {

@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
 import { runtime } from './runtime';
 import type { WebSocketLike } from './types';
@@ -229,9 +230,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Exponential backoff with full jitter: a delay drawn uniformly from [0, min(max, initial × 2^attempt)]. */
   private scheduleReconnect(code: number): void {
-    const initial = this.options.initialDelayMs ?? 250;
-    const max = this.options.maxDelayMs ?? 10_000;
-    const delayMs = Math.floor(Math.random() * Math.min(max, initial * 2 ** this.attempt));
+    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
     this.attempt += 1;
     this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
     this.timer = setTimeout(() => this.open(), delayMs);

@@ -42,9 +42,12 @@ export interface DataChannelLike {
 export interface PeerConnectionLike {
   readonly signalingState: string;
   readonly remoteDescription?: SessionDescriptionLike | null;
-  createOffer(): Promise<SessionDescriptionLike>;
+  /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed` (absent on some runtimes). */
+  readonly connectionState?: string;
+  onconnectionstatechange?: ((ev?: unknown) => void) | null;
+  createOffer(options?: { iceRestart?: boolean }): Promise<SessionDescriptionLike>;
   createAnswer(): Promise<SessionDescriptionLike>;
-  setLocalDescription(description: SessionDescriptionLike): Promise<unknown>;
+  setLocalDescription(description: SessionDescriptionLike | { type: 'rollback' }): Promise<unknown>;
   setRemoteDescription(description: SessionDescriptionLike): Promise<unknown>;
   addIceCandidate(candidate: IceCandidateInitLike): Promise<unknown>;
   createDataChannel(label: string, options?: Record<string, unknown>): DataChannelLike;

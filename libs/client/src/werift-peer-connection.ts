@@ -11,14 +11,14 @@ import type { IceServer, PeerConnectionLike } from './types';
  * in `setLocalDescription`, ICE restarts included), so `[]` means host candidates only and no
  * packet or DNS lookup for a server nobody configured.
  */
-export function weriftPeerConnection(werift: typeof Werift, iceServers: IceServer[]): PeerConnectionLike {
+export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...rest }: { iceServers: IceServer[] } & Record<string, unknown>): PeerConnectionLike {
   // werift reads one URL per entry (`urls` as a string): one entry per URL.
   const servers = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).map((urls) => ({ ...s, urls })));
   // werift never offers loopback: on a machine with no other interface (a container without a
   // network, a network namespace) it would have no host candidate at all. 127.0.0.1 is then
   // the host address, as Chromium offers it with --allow-loopback-in-peer-connection.
   const loopbackOnly = !Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal));
-  const pc = new werift.RTCPeerConnection({ iceServers: servers, ...(loopbackOnly ? { iceAdditionalHostAddresses: ['127.0.0.1'] } : {}) });
+  const pc = new werift.RTCPeerConnection({ ...(loopbackOnly ? { iceAdditionalHostAddresses: ['127.0.0.1'] } : {}), ...rest, iceServers: servers });
   if (!servers.some((s) => s.urls.startsWith('stun:'))) {
     const setLocalDescription = pc.setLocalDescription.bind(pc);
     pc.setLocalDescription = (description) => {

@@ -10,16 +10,19 @@ export const token = (sub: string) => signToken({ sub, username: sub });
 export class TestCluster {
   readonly gateways: AppProcess[] = [];
 
-  private constructor(readonly redis: RedisServer) {}
+  private constructor(
+    readonly redis: RedisServer,
+    private readonly extra: Record<string, string>,
+  ) {}
 
-  static async start(replicas: number): Promise<TestCluster> {
-    const cluster = new TestCluster(await RedisServer.start());
+  static async start(replicas: number, extra: Record<string, string> = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(await RedisServer.start(), extra);
     await Promise.all(Array.from({ length: replicas }, () => cluster.add()));
     return cluster;
   }
 
   env(): Record<string, string> {
-    return redisGatewayEnv(this.redis.url, TEST_SECRET, { WEBSOCKET_DRAIN_TIMEOUT: '200ms' });
+    return redisGatewayEnv(this.redis.url, TEST_SECRET, { WEBSOCKET_DRAIN_TIMEOUT: '200ms', ...this.extra });
   }
 
   async add(): Promise<AppProcess> {

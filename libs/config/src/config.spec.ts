@@ -34,8 +34,9 @@ describe('loadConfig', () => {
       pingPeriodMs: 54_000,
       allowedOrigins: ['*'],
       requireAuth: false,
-      heartbeatIntervalMs: 30_000,
-      connectionTimeoutMs: 60_000,
+      heartbeatIntervalMs: 2_000,
+      connectionTimeoutMs: 6_000,
+      signalingResumeWindowMs: 30_000,
       maxPendingBytes: 1024 * 1024,
     });
     expect(c.bus).toMatchObject({ kind: 'memory', historySize: 100, historyTtlMs: 300_000 });
@@ -77,6 +78,7 @@ describe('loadConfig', () => {
       drainTimeoutMs: 10_000,
       maxQueuedBytes: 32 * 1024 * 1024,
       signalingMaxMessageSize: 64 * 1024,
+      signalingResumeWindowMs: 30_000,
       writeDelayMs: 0,
     });
   });
@@ -90,6 +92,8 @@ describe('loadConfig', () => {
     ['WEBSOCKET_MAX_MESSAGE_SIZE', '0'],
     ['WEBSOCKET_ALLOWED_ORIGINS', 'not an origin'],
     ['WEBSOCKET_HEARTBEAT_INTERVAL', '2m'],
+    ['WEBSOCKET_SIGNALING_RESUME_WINDOW', '1h'],
+    ['WEBSOCKET_SIGNALING_RESUME_WINDOW', 'soon'],
     ['PORT', '70000'],
     ['BUS', 'kafka'],
     ['REDIS_URL', 'http://localhost'],

@@ -82,6 +82,11 @@ export interface WebSocketConfig {
   signalingMaxMessageSize: number;
   /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
   writeDelayMs: number;
+  /**
+   * WEBSOCKET_SIGNALING_RESUME_WINDOW: how long a signaling peer that lost its connection (or
+   * its replica) keeps its id and rooms for a resume before the others get `peer_left`; 0: no resume.
+   */
+  signalingResumeWindowMs: number;
 }
 
 export interface LimitsConfig {
@@ -149,14 +154,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
     guestRooms: r.list('WEBSOCKET_GUEST_ROOMS', ['*']),
     handshakeTimeoutMs: r.duration('WEBSOCKET_HANDSHAKE_TIMEOUT', '10s', 100),
-    heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '30s'),
-    connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '60s'),
+    // A few seconds: a dead replica's peers and members must leave soon (a refresh is one O(1) script).
+    heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '2s'),
+    connectionTimeoutMs: r.duration('WEBSOCKET_CONNECTION_TIMEOUT', '6s'),
     maxPendingBytes: writeBufferSize * SEND_QUEUE_BUFFERS,
     drainTimeoutMs: r.duration('WEBSOCKET_DRAIN_TIMEOUT', '10s', 0),
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
     signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
     writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
+    signalingResumeWindowMs: r.duration('WEBSOCKET_SIGNALING_RESUME_WINDOW', '30s', 0),
   };
+  if (ws.signalingResumeWindowMs > 10 * 60_000) {
+    throw new ConfigError('WEBSOCKET_SIGNALING_RESUME_WINDOW', `must be at most 10m (a peer's rooms wait that long for it), got ${ws.signalingResumeWindowMs}ms`);
+  }
   if (ws.writeDelayMs > 1000) {
     throw new ConfigError('WEBSOCKET_WRITE_DELAY', `must be at most 1s (a few ms is typical), got ${ws.writeDelayMs}ms`);
   }

@@ -10,6 +10,26 @@ export interface PresenceMember {
   nodeId: string;
 }
 
+/** What presence keeps of a resumable signaling peer. */
+export interface PeerRecord {
+  /** The node that holds its connection. */
+  nodeId: string;
+  /** Its user: only the same user may resume it. */
+  userId: string;
+  /** How long it may be away (no connection) before it leaves its rooms, in ms. */
+  windowMs: number;
+}
+
+/** A peer taken over by `resumePeer`: its rooms, and the node that held it (a live node must let go). */
+export interface ResumedPeer {
+  rooms: string[];
+  /** The real node that held its connection, or undefined when it was away (no connection anywhere). */
+  fromNode?: string;
+}
+
+/** Where a registered peer is: connected to a node, or away within its resume window. */
+export type PeerState = 'connected' | 'away';
+
 /** An entry removed because its node stopped refreshing. */
 export interface ExpiredMember {
   room: string;
@@ -34,9 +54,19 @@ export interface ExpiredMember {
  *   that node can tell the rooms about the leave.
  * - `removeNode` drops every entry of a node at once (graceful shutdown).
  * - Empty rooms disappear from `rooms()`.
+ * - `add` with `onlyNew` adds nothing and resolves 0 when the room already has entries: the
+ *   check and the write are one step, so two nodes never both create a room of one name.
+ *
+ * Resumable peers (signaling): `claimPeer` registers a peer id, refusing one that is taken (the
+ * id's collision check). `detachPeer` (its connection closed), `removeNode` and the expiry of a
+ * dead node do not remove a registered peer's entries: they stay in every read, held by no
+ * node, for the peer's `windowMs` (from the close, or from its dead node's last refresh); within
+ * it `resumePeer` moves them to the resuming node — also from a node that still holds them,
+ * which must then let the peer go. After the window `expire()` hands them out like a dead
+ * node's (exactly once) and the registration is dropped. `releasePeer` forgets a peer that left.
  */
 export interface Presence {
-  add(room: string, member: PresenceMember): Promise<number>;
+  add(room: string, member: PresenceMember, options?: { onlyNew?: boolean }): Promise<number>;
   remove(room: string, clientId: string): Promise<boolean>;
   members(room: string): Promise<PresenceMember[]>;
   count(room: string): Promise<number>;
@@ -56,6 +86,16 @@ export interface Presence {
   markRestored(nodeId: string, entries: number): Promise<void>;
   expire(): Promise<ExpiredMember[]>;
   removeNode(nodeId: string): Promise<void>;
+  /** Registers a peer id; false (nothing written) when the id is registered already. */
+  claimPeer(clientId: string, peer: PeerRecord): Promise<boolean>;
+  /** The peer's connection closed: its entries (in `rooms`) wait for it for its window; false if it is not registered. */
+  detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean>;
+  /** Moves a registered peer of `userId` to `nodeId`; undefined when unknown, another user's, or its window is over. */
+  resumePeer(clientId: string, nodeId: string, userId: string): Promise<ResumedPeer | undefined>;
+  /** Where a peer is, or undefined when it is not registered (or its window is over). */
+  peerState(clientId: string): Promise<PeerState | undefined>;
+  /** Forgets a peer that left for good (its rooms were left first). */
+  releasePeer(clientId: string): Promise<void>;
   /**
    * A number no other call in the cluster got, ever: a counter that only grows and never
    * falls below the clock in seconds, so it keeps growing across restarts of the process or

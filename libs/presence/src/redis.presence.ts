@@ -1,7 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { createRedisClient, type RedisTarget } from '@switchboard/redis';
-import type { ExpiredMember, Presence, PresenceMember } from './presence';
+import type { ExpiredMember, PeerRecord, PeerState, Presence, PresenceMember, ResumedPeer } from './presence';
 
 /** Where Redis is (`url`, or `clusterNodes` for a Redis Cluster), and how presence keeps its entries. */
 export interface RedisPresenceOptions extends RedisTarget {
@@ -27,6 +27,12 @@ export interface RedisPresenceOptions extends RedisTarget {
  *   {P}:restored      HASH  nodeId → 1 once the node put its entries back (lost with them)
  *   {P}:node:<nodeId> SET   "<room>\0<clientId>" of every entry the node holds
  *   {P}:node-number   STRING the last node number handed out (INCR, never below Redis' clock in seconds)
+ *   {P}:peers         HASH  clientId → {node, user, window} of every resumable (signaling) peer
+ *   {P}:node-peers:<nodeId> SET clientIds of the registered peers the node holds
+ *
+ * A peer away from any node (its connection closed, or its node died) is held by a node of its
+ * own, `~peer:<clientId>`, whose heartbeat is set so that it dies when the peer's window ends:
+ * reads, expiry and the leave notices then work for it exactly as for a dead replica.
  *
  * Time is Redis's own (TIME inside the scripts), so replicas' clocks never disagree about a TTL.
  * A node is dead when its heartbeat is older than the TTL; reads leave its entries out at once,
@@ -76,14 +82,57 @@ local function dead_entries(t, only_room)
   end
   return out
 end
+local PEER = '~peer:'
+local function is_away(node) return string.sub(node, 1, #PEER) == PEER end
+-- moves one client's entries in rooms from node 'from' to node 'to' (the member JSON names its node)
+local function move(client, rooms, from, to)
+  for _, room in ipairs(rooms) do
+    local key = P .. ':room:' .. room
+    local json = redis.call('HGET', key, client)
+    if json then
+      local m = cjson.decode(json)
+      m.nodeId = to
+      redis.call('HSET', key, client, cjson.encode(m))
+      redis.call('SREM', P .. ':node:' .. from, room .. '\0' .. client)
+      redis.call('SADD', P .. ':node:' .. to, room .. '\0' .. client)
+    end
+  end
+end
+-- a registered peer lost its node: its entries wait, held by its own node, until base + its window (at least t)
+local function detach(client, from, rooms, base, t)
+  local json = redis.call('HGET', P .. ':peers', client)
+  if not json then return 0 end
+  local rec = cjson.decode(json)
+  local away = PEER .. client
+  move(client, rooms, from, away)
+  redis.call('SREM', P .. ':node-peers:' .. from, client)
+  rec.node = away
+  redis.call('HSET', P .. ':peers', client, cjson.encode(rec))
+  redis.call('ZADD', P .. ':hb', math.max(t, base + rec.window) - TTL, away)
+  return 1
+end
 local function live_count(t, room)
   local dead, n = dead_entries(t, room)[room] or {}, 0
   for _ in pairs(dead) do n = n + 1 end
   return redis.call('HLEN', P .. ':room:' .. room) - n
 end
--- drops every entry of a node; returns them as room, member JSON, room, member JSON...
-local function drop_node(node)
+-- drops every entry of a node but those of its registered peers (they wait for a resume);
+-- returns them as room, member JSON, room, member JSON...
+local function drop_node(node, t)
   local out = {}
+  local peers = redis.call('SMEMBERS', P .. ':node-peers:' .. node)
+  if #peers > 0 then
+    local rooms = {}
+    for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. node)) do
+      local room, client = split(entry)
+      rooms[client] = rooms[client] or {}
+      table.insert(rooms[client], room)
+    end
+    local base = tonumber(redis.call('ZSCORE', P .. ':hb', node) or t)
+    for _, client in ipairs(peers) do detach(client, node, rooms[client] or {}, base, t) end
+    redis.call('DEL', P .. ':node-peers:' .. node)
+  end
+  if is_away(node) then redis.call('HDEL', P .. ':peers', string.sub(node, #PEER + 1)) end
   redis.call('ZREM', P .. ':hb', node)
   redis.call('HDEL', P .. ':conns', node)
   redis.call('HDEL', P .. ':restored', node)
@@ -105,9 +154,10 @@ end
 
 /** Each script declares the keys it is sure to touch (KEYS[1] routes it); the rest share their hash tag. */
 const SCRIPTS = {
-  /** ARGV: P, TTL, room, clientId, member JSON, nodeId → live room size */
+  /** ARGV: P, TTL, room, clientId, member JSON, nodeId, '1' to add only to an empty room → live room size (0: refused) */
   add: `${LIB}
 local t = now()
+if ARGV[7] == '1' and redis.call('HLEN', KEYS[1]) > 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
 redis.call('SADD', P .. ':rooms', ARGV[3])
 redis.call('SADD', P .. ':node:' .. ARGV[6], ARGV[3] .. '\\0' .. ARGV[4])
@@ -160,20 +210,80 @@ return redis.call('HEXISTS', P .. ':restored', ARGV[3])`,
   nodes: `${LIB}
 local t, out = now(), {}
 for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], t - TTL, '+inf')) do
-  table.insert(out, node)
-  table.insert(out, redis.call('HGET', P .. ':conns', node) or '0')
+  if not is_away(node) then
+    table.insert(out, node)
+    table.insert(out, redis.call('HGET', P .. ':conns', node) or '0')
+  end
 end
 return out`,
   /** ARGV: P, TTL → room, member JSON, ... of every dead node, each handed out once */
   expire: `${LIB}
-local out = {}
-for _, node in ipairs(dead_nodes(now())) do
-  for _, v in ipairs(drop_node(node)) do table.insert(out, v) end
+local out, t = {}, now()
+for _, node in ipairs(dead_nodes(t)) do
+  for _, v in ipairs(drop_node(node, t)) do table.insert(out, v) end
 end
 return out`,
   /** ARGV: P, TTL, nodeId */
   removeNode: `${LIB}
-drop_node(ARGV[3])
+drop_node(ARGV[3], now())
+return 1`,
+  /** ARGV: P, TTL, clientId, nodeId, userId, window ms → 1 if registered, 0 if the id is taken */
+  claimPeer: `${LIB}
+local rec = cjson.encode({ node = ARGV[4], user = ARGV[5], window = tonumber(ARGV[6]) })
+if redis.call('HSETNX', KEYS[1], ARGV[3], rec) == 0 then return 0 end
+redis.call('SADD', P .. ':node-peers:' .. ARGV[4], ARGV[3])
+return 1`,
+  /** ARGV: P, TTL, clientId, room, room, ... → 1 if the peer was registered */
+  detachPeer: `${LIB}
+local json = redis.call('HGET', KEYS[1], ARGV[3])
+if not json then return 0 end
+local t = now()
+return detach(ARGV[3], cjson.decode(json).node, { unpack(ARGV, 4) }, t, t)`,
+  /** ARGV: P, TTL, clientId, nodeId, userId → false, or { previous node ('' when it was away), room, room, ... } */
+  resumePeer: `${LIB}
+local client, node = ARGV[3], ARGV[4]
+local json = redis.call('HGET', KEYS[1], client)
+if not json then return false end
+local rec, t = cjson.decode(json), now()
+if rec.user ~= ARGV[5] then return false end
+local from, rooms, prev = rec.node, {}, rec.node
+if is_away(from) then
+  local hb = redis.call('ZSCORE', P .. ':hb', from)
+  if not hb or tonumber(hb) < t - TTL then return false end
+  for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. from)) do table.insert(rooms, (split(entry))) end
+  redis.call('ZREM', P .. ':hb', from)
+  prev = ''
+else
+  for _, entry in ipairs(redis.call('SMEMBERS', P .. ':node:' .. from)) do
+    local room, c = split(entry)
+    if c == client then table.insert(rooms, room) end
+  end
+  redis.call('SREM', P .. ':node-peers:' .. from, client)
+end
+move(client, rooms, from, node)
+if is_away(from) then redis.call('DEL', P .. ':node:' .. from) end
+rec.node = node
+redis.call('HSET', KEYS[1], client, cjson.encode(rec))
+redis.call('SADD', P .. ':node-peers:' .. node, client)
+redis.call('ZADD', P .. ':hb', t, node)
+local out = { prev }
+for _, room in ipairs(rooms) do table.insert(out, room) end
+return out`,
+  /** ARGV: P, TTL, clientId → 'connected', 'away' or false */
+  peerState: `${LIB}
+local json = redis.call('HGET', KEYS[1], ARGV[3])
+if not json then return false end
+local node = cjson.decode(json).node
+if not is_away(node) then return 'connected' end
+local hb = redis.call('ZSCORE', P .. ':hb', node)
+if hb and tonumber(hb) >= now() - TTL then return 'away' end
+return false`,
+  /** ARGV: P, TTL, clientId */
+  releasePeer: `${LIB}
+local json = redis.call('HGET', KEYS[1], ARGV[3])
+if not json then return 0 end
+redis.call('SREM', P .. ':node-peers:' .. cjson.decode(json).node, ARGV[3])
+redis.call('HDEL', KEYS[1], ARGV[3])
 return 1`,
 } as const;
 
@@ -218,8 +328,8 @@ export class RedisPresence implements Presence {
     });
   }
 
-  async add(room: string, member: PresenceMember): Promise<number> {
-    return Number(await this.run('add', this.roomKey(room), room, member.clientId, JSON.stringify(member), member.nodeId));
+  async add(room: string, member: PresenceMember, options: { onlyNew?: boolean } = {}): Promise<number> {
+    return Number(await this.run('add', this.roomKey(room), room, member.clientId, JSON.stringify(member), member.nodeId, options.onlyNew ? '1' : ''));
   }
 
   async remove(room: string, clientId: string): Promise<boolean> {
@@ -264,6 +374,29 @@ export class RedisPresence implements Presence {
 
   async removeNode(nodeId: string): Promise<void> {
     await this.run('removeNode', this.key('hb'), nodeId);
+  }
+
+  async claimPeer(clientId: string, peer: PeerRecord): Promise<boolean> {
+    return Number(await this.run('claimPeer', this.key('peers'), clientId, peer.nodeId, peer.userId, String(peer.windowMs))) === 1;
+  }
+
+  async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
+    return Number(await this.run('detachPeer', this.key('peers'), clientId, ...rooms)) === 1;
+  }
+
+  async resumePeer(clientId: string, nodeId: string, userId: string): Promise<ResumedPeer | undefined> {
+    const out = (await this.run('resumePeer', this.key('peers'), clientId, nodeId, userId)) as string[] | null;
+    if (!out) return undefined;
+    const [from, ...rooms] = out;
+    return from === '' ? { rooms } : { rooms, fromNode: from };
+  }
+
+  async peerState(clientId: string): Promise<PeerState | undefined> {
+    return ((await this.run('peerState', this.key('peers'), clientId)) as PeerState | null) ?? undefined;
+  }
+
+  async releasePeer(clientId: string): Promise<void> {
+    await this.run('releasePeer', this.key('peers'), clientId);
   }
 
   async allocateNodeNumber(): Promise<number> {

@@ -15,6 +15,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** The credential was revoked (password changed, API key regenerated): authenticate again before reconnecting. */
   SessionRevoked: 4001,
+  /** Signaling: this peer was resumed on another connection (its resume token was used); this one is over. */
+  PeerResumedElsewhere: 4002,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -38,6 +40,10 @@ export const ErrorCode = {
   NoSuchRoom: 'no_such_room',
   /** The signaling peer addressed is not connected, or shares no room with the sender. */
   UnknownPeer: 'unknown_peer',
+  /** The signaling peer addressed lost its connection and may resume within its window: nothing was delivered, send again once it is back. */
+  PeerReconnecting: 'peer_reconnecting',
+  /** A signaling resume token is invalid, another user's, revoked, or its window is over: the connection goes on as a new peer. */
+  ResumeFailed: 'resume_failed',
   /** The target user has no connection anywhere in the cluster. */
   UserOffline: 'user_offline',
   /** Message rate over the per-connection limit; the frame was dropped. */

@@ -26,7 +26,9 @@ export type Command =
   /** Leave every room (signaling's `leave_room` without a `room_id`). */
   | { kind: 'leave_all' }
   /** Pass a WebRTC signaling message to peer `to` (a connection id) in a common room. */
-  | { kind: 'relay'; type: SignalType; to: string; data: unknown };
+  | { kind: 'relay'; type: SignalType; to: string; data: unknown }
+  /** Signaling: become again the peer a `resume_token` names (its id and rooms). */
+  | { kind: 'resume'; token: string };
 
 /** The signaling messages relayed between peers. */
 export type SignalType = 'offer' | 'answer' | 'ice_candidate';
@@ -37,7 +39,7 @@ export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;
 
 /** Every command kind, in a fixed order: a kind's index names its handler slot. */
-export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping', 'create_room', 'leave_all', 'relay'];
+export const COMMAND_KINDS: readonly CommandKind[] = ['join', 'leave', 'say', 'broadcast', 'private', 'list', 'ping', 'create_room', 'leave_all', 'relay', 'resume'];
 export const COMMAND_INDEX: ReadonlyMap<string, number> = new Map(COMMAND_KINDS.map((k, i) => [k, i]));
 
 /**
@@ -83,8 +85,10 @@ export type Reply =
   | { kind: 'left'; room: string; who: { id: string; name: string; email?: string } }
   | { kind: 'pong'; ts: number }
   | ({ kind: 'error'; code: ErrorCode; message: string } & ErrorSubject)
-  /** Signaling: the connection's id, on connect. */
-  | { kind: 'welcome'; clientId: string }
+  /** Signaling: the connection's id, on connect, and the token that resumes it after a lost connection. */
+  | { kind: 'welcome'; clientId: string; resumeToken?: string }
+  /** Signaling: a resume worked: the same id, its rooms (room ids) with their other peers, and a fresh token. */
+  | { kind: 'resumed'; clientId: string; rooms: Array<{ room: string; peers: string[] }>; resumeToken: string }
   | { kind: 'room_created'; room: string }
   /** Signaling: the room is joined; `peers` are the other members' connection ids, on every replica. */
   | { kind: 'room_joined'; room: string; peers: string[] };

@@ -106,6 +106,14 @@ export interface SignalRefusedEvent {
   ts: number;
 }
 
+/** On a peer's topic: the peer resumed on node `node`; any other node holding a connection of it closes that one. */
+export interface PeerMovedEvent {
+  kind: 'peer_moved';
+  peer: string;
+  node: string;
+  ts: number;
+}
+
 export type HubEvent =
   | RoomMessageEvent
   | PresenceEvent
@@ -113,7 +121,8 @@ export type HubEvent =
   | PrivateMessageEvent
   | LifecycleEvent
   | SignalEvent
-  | SignalRefusedEvent;
+  | SignalRefusedEvent
+  | PeerMovedEvent;
 
 export type HubEventKind = HubEvent['kind'];
 
@@ -130,6 +139,7 @@ const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
   'message_deleted',
   'signal',
   'signal_refused',
+  'peer_moved',
 ]);
 
 /** Whether a publication to a room is kept in its history: all but join/leave notices. */

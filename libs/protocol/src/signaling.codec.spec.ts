@@ -1,6 +1,6 @@
 import { ErrorCode } from './codes';
 import type { SignalEvent } from './events';
-import { signalingCodec as codec } from './signaling.codec';
+import { signalingCodec as codec, signalingRoom } from './signaling.codec';
 
 const frame = (text: string | undefined) => JSON.parse(text!);
 
@@ -68,10 +68,19 @@ describe('signaling codec', () => {
       re: 'offer',
     });
     expect(codec.read('{"type":"create_room"}')).toEqual({ type: 'create_room', command: { kind: 'create_room' } });
+    expect(codec.read('{"type":"resume","token":"abc"}').command).toEqual({ kind: 'resume', token: 'abc' });
+    expect(codec.read('{"type":"resume"}').command).toMatchObject({ kind: 'invalid', code: 'bad_field' });
   });
 
   it('renders replies with numeric ids', () => {
     expect(frame(codec.renderReply({ kind: 'welcome', clientId: '1048577' }))).toEqual({ type: 'welcome', client_id: 1048577 });
+    expect(frame(codec.renderReply({ kind: 'welcome', clientId: '7', resumeToken: 't' }))).toEqual({ type: 'welcome', client_id: 7, resume_token: 't' });
+    expect(frame(codec.renderReply({ kind: 'resumed', clientId: '7', resumeToken: 't2', rooms: [{ room: '5', peers: ['8'] }] }))).toEqual({
+      type: 'resumed',
+      client_id: 7,
+      resume_token: 't2',
+      rooms: [{ room_id: 5, peers: [8] }],
+    });
     expect(frame(codec.renderReply({ kind: 'room_created', room: '5' }))).toEqual({ type: 'room_created', room_id: 5 });
     expect(frame(codec.renderReply({ kind: 'room_joined', room: '5', peers: ['1', '2'] }))).toEqual({ type: 'room_joined', room_id: 5, peers: [1, 2] });
     expect(frame(codec.renderReply({ kind: 'pong', ts: 1 }))).toMatchObject({ type: 'pong' });
@@ -80,9 +89,11 @@ describe('signaling codec', () => {
 
   it('renders peer_joined / peer_left and relayed signals, and nothing of chat', () => {
     const from = { id: 'u', name: 'u' };
-    expect(frame(codec.render({ kind: 'join', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_joined', room_id: 5, client_id: 9 });
-    expect(frame(codec.render({ kind: 'leave', room: '5', from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_left', room_id: 5, client_id: 9 });
+    expect(frame(codec.render({ kind: 'join', room: signalingRoom('5'), from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_joined', room_id: 5, client_id: 9 });
+    expect(frame(codec.render({ kind: 'leave', room: signalingRoom('5'), from, clientId: '9', ts: 1 }))).toEqual({ type: 'peer_left', room_id: 5, client_id: 9 });
     expect(codec.render({ kind: 'join', room: 'lobby', from, clientId: '9', ts: 1 })).toBeUndefined();
+    // A chat room named like an id is another room: not a signaling one.
+    expect(codec.render({ kind: 'join', room: '5', from, clientId: '9', ts: 1 })).toBeUndefined();
     const signal: SignalEvent = { kind: 'signal', type: 'answer', from: '3', to: '9', rooms: ['5'], data: { sdp: 'x' }, ts: 1 };
     expect(frame(codec.render(signal))).toEqual({ type: 'answer', from: 3, data: { sdp: 'x' } });
     expect(codec.render({ kind: 'message', room: '5', from, content: 'hi', ts: 1 })).toBeUndefined();

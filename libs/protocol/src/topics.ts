@@ -1,6 +1,7 @@
 /**
- * Bus topic names: the only place they are built. Rooms, channels and signaling rooms
- * share one namespace (SPEC "Rooms are one namespace").
+ * Bus topic names: the only place they are built. Chat rooms and channels share one
+ * namespace (SPEC "Rooms are one namespace"); signaling rooms have their own room names
+ * (`signalingRoom`: `signaling/<id>`), so their topics never meet a chat room's.
  */
 const PREFIX = 'sb';
 const HEAD = `${PREFIX}:`;

@@ -3,8 +3,10 @@ import { PRESENCE, type Presence } from '@switchboard/presence';
 import { IdAllocator } from './id-allocator';
 
 /**
- * Connection ids (signaling's `client_id`) and signaling room ids: positive integers below
- * 2^53, unique across the cluster and across restarts, issued without a round trip.
+ * Connection ids: positive integers below 2^53, unique across the cluster and across
+ * restarts, issued without a round trip. They are predictable (a node number and a sequence),
+ * so nothing a client could abuse is named by them: signaling peers and rooms take
+ * unguessable ids instead (`randomId`, registered in presence).
  */
 @Injectable()
 export class ClientIdsService implements OnModuleInit {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { type ExpiredMember, PRESENCE, type Presence, type PresenceMember } from '@switchboard/presence';
+import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
 import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, type TopicKind, Topics } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
@@ -46,6 +46,8 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   private readonly unremoved = new Map<string, Set<string>>();
   private resyncTimer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
+  /** Whether a peer topic still has a local connection (signaling says). */
+  private peerWanted: (clientId: string) => boolean = () => false;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -81,6 +83,11 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   route(kind: RoutedKind, deliver: Delivery): void {
     if (this.routes[kind]) throw new Error(`${kind} topics are routed already`);
     this.routes[kind] = deliver;
+  }
+
+  /** Tells the node which peer topics are still wanted when their unsubscribe runs (a peer may come back to this replica). */
+  wantsPeers(check: (clientId: string) => boolean): void {
+    this.peerWanted = check;
   }
 
   /** The bus came back after an outage: events may have been missed meanwhile. */
@@ -168,11 +175,14 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     return this.publish(this.broadcastTopic, event);
   }
 
-  /** Adds a member to presence; returns the room's size cluster-wide. O(1) in the room's size. */
-  async addMember(room: string, conn: Connection): Promise<number> {
+  /**
+   * Adds a member to presence; returns the room's size cluster-wide. O(1) in the room's size.
+   * With `onlyNew` only into a room without entries (0: refused, nothing written).
+   */
+  async addMember(room: string, conn: Connection, onlyNew = false): Promise<number> {
     try {
-      const size = await this.presence.add(room, this.member(conn));
-      this.metrics.presenceSize.inc();
+      const size = await this.presence.add(room, this.member(conn), { onlyNew });
+      if (size > 0) this.metrics.presenceSize.inc();
       return size;
     } catch (err) {
       throw this.unavailable('presence add', err, PRESENCE_DOWN, { room });
@@ -202,6 +212,49 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
 
   connectionsChanged(): void {
     this.keeper.connectionsChanged();
+  }
+
+  /** Registers a resumable peer held here; false when the id is taken. Rejects with `unavailable` when presence is down. */
+  async claimPeer(clientId: string, userId: string, windowMs: number): Promise<boolean> {
+    try {
+      return await this.presence.claimPeer(clientId, { nodeId: this.nodeId, userId, windowMs });
+    } catch (err) {
+      throw this.unavailable('presence claimPeer', err, PRESENCE_DOWN);
+    }
+  }
+
+  /** The peer's connection closed: its entries wait for a resume (false: not registered, or presence down — logged). */
+  async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
+    try {
+      return await this.presence.detachPeer(clientId, rooms);
+    } catch (err) {
+      this.failed('presence detachPeer', err, { client: clientId });
+      return false;
+    }
+  }
+
+  /** Moves a peer of `userId` here; undefined when it cannot be resumed. Rejects with `unavailable` when presence is down. */
+  async resumePeer(clientId: string, userId: string): Promise<ResumedPeer | undefined> {
+    try {
+      return await this.presence.resumePeer(clientId, this.nodeId, userId);
+    } catch (err) {
+      throw this.unavailable('presence resumePeer', err, PRESENCE_DOWN);
+    }
+  }
+
+  /** Where a peer is; undefined when unknown, or when presence cannot say (logged). */
+  async peerState(clientId: string): Promise<PeerState | undefined> {
+    try {
+      return await this.presence.peerState(clientId);
+    } catch (err) {
+      this.failed('presence peerState', err, { client: clientId });
+      return undefined;
+    }
+  }
+
+  /** Forgets a peer that left for good (a failure is logged: the registration then lasts until this node's entries go). */
+  async releasePeer(clientId: string): Promise<void> {
+    await this.presence.releasePeer(clientId).catch((err: unknown) => this.failed('presence releasePeer', err, { client: clientId }));
   }
 
   // ---- PresenceKeeperHost ----------------------------------------------------------
@@ -283,8 +336,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     if (topic === this.broadcastTopic) return true;
     const parsed = Topics.parse(topic);
     if (parsed?.kind === 'room') return this.index.hasRoom(parsed.name);
-    // A peer topic is dropped once its connection is gone, and client ids are never reused.
-    if (parsed?.kind === 'peer') return false;
+    if (parsed?.kind === 'peer') return this.peerWanted(parsed.name);
     return this.index.hasUser(topic);
   }
 

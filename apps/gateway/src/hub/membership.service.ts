@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { HistoryRead } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { CloseCode, CommandError, ErrorCode, type JoinStyle, type PresenceEvent, type Reply, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type PresenceEvent, type Reply, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Connection } from '../transport/connection';
 import { LocalIndex } from './local-index';
@@ -16,6 +16,8 @@ import { sender } from './sender';
  */
 export interface JoinOptions {
   mustExist?: boolean;
+  /** Only into a room that has no members: a room being created under a fresh name (checked in the same presence write). */
+  onlyNew?: boolean;
   since?: StreamPosition;
   maxMembers?: number;
 }
@@ -64,10 +66,28 @@ export class MembershipService {
   }
 
   async disconnect(conn: Connection): Promise<void> {
-    const topic = userTopic(conn);
-    if (this.index.remove(conn, topic)) this.node.drop(topic);
-    this.node.connectionsChanged();
+    this.forget(conn);
     await Promise.all([...conn.rooms.keys()].map((room) => this.leaveRoom(conn, room)));
+  }
+
+  /**
+   * Forgets a connection on this replica only: its rooms' presence entries stay and nobody is
+   * told it left (a signaling peer that may resume, here or elsewhere, or that already did).
+   */
+  detach(conn: Connection): void {
+    this.forget(conn);
+    for (const [room, codec] of conn.rooms) this.leaveLocally(conn, room, codec);
+    conn.rooms.clear();
+  }
+
+  /**
+   * Makes a connection the local member of rooms whose presence entries it already holds (a
+   * resumed signaling peer): no presence write, no join notice — for everyone else it never
+   * left. Resolves once every room's subscription and roster are live.
+   */
+  async attach(conn: Connection, rooms: readonly string[], style: JoinStyle): Promise<void> {
+    const codec = conn.roomCodec(style);
+    await Promise.all(rooms.map((room) => this.enterLocally(conn, room, codec)));
   }
 
   /**
@@ -126,11 +146,11 @@ export class MembershipService {
    * `room_created` / `room_joined`): resolves once the membership is live cluster-wide, with
    * no history position and no member list to build.
    */
-  async enterRoom(conn: Connection, room: string, style: JoinStyle, { maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<void> {
+  async enterRoom(conn: Connection, room: string, style: JoinStyle, { maxMembers = this.config.limits.maxRoomMembers, mustExist = false, onlyNew = false }: JoinOptions = {}): Promise<boolean> {
     if (!roomAllowed(conn.identity.rooms, room)) throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
-    if (conn.rooms.has(room)) return;
+    if (conn.rooms.has(room)) return !onlyNew;
     try {
-      await this.enter(conn, room, style, maxMembers, mustExist);
+      return await this.enter(conn, room, style, maxMembers, mustExist, onlyNew);
     } catch (err) {
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
@@ -197,13 +217,15 @@ export class MembershipService {
     return this.recovery.lastDelivered(room) ?? (await this.node.history(room))?.position;
   }
 
-  private async enter(conn: Connection, room: string, style: JoinStyle, maxRoomMembers: number, mustExist: boolean): Promise<void> {
+  /** False (nothing written) when `onlyNew` and the room has members. */
+  private async enter(conn: Connection, room: string, style: JoinStyle, maxRoomMembers: number, mustExist: boolean, onlyNew = false): Promise<boolean> {
     const codec = conn.roomCodec(style);
     const { maxRoomsPerConnection } = this.config.limits;
     if (conn.rooms.size >= maxRoomsPerConnection) {
       throw new CommandError(ErrorCode.TooManyRooms, `too many rooms: a connection may be in ${maxRoomsPerConnection}`);
     }
-    const size = await this.node.addMember(room, conn);
+    const size = await this.node.addMember(room, conn, onlyNew);
+    if (size === 0) return false;
     if (size > maxRoomMembers) {
       await this.node.removeMember(room, conn.id);
       throw new CommandError(ErrorCode.RoomFull, `room full: "${room}" has ${maxRoomMembers} members`);
@@ -212,12 +234,8 @@ export class MembershipService {
       await this.node.removeMember(room, conn.id);
       throw new CommandError(ErrorCode.NoSuchRoom, `room ${room} does not exist`);
     }
-    conn.rooms.set(room, codec);
-    const first = this.index.join(room, codec, conn);
-    if (first) this.metrics.rooms.set(this.index.roomCount);
-    this.index.roster(room)!.add({ clientId: conn.id, username: conn.identity.username });
     try {
-      await (first ? this.loadRoster(room) : this.loading.get(room));
+      await this.enterLocally(conn, room, codec);
     } catch (err) {
       await this.leaveRoom(conn, room, false);
       throw err;
@@ -226,6 +244,33 @@ export class MembershipService {
     // Published before the joiner is confirmed, so a client that joins after this one was
     // confirmed never gets a notice about it (it is already in that client's member list).
     await this.node.publish(Topics.room(room), { kind: 'join', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
+    return true;
+  }
+
+  /** The local half of a join: the index, the roster, and (for a room new here) its subscription and roster read. */
+  private async enterLocally(conn: Connection, room: string, codec: Codec): Promise<void> {
+    conn.rooms.set(room, codec);
+    const first = this.index.join(room, codec, conn);
+    if (first) this.metrics.rooms.set(this.index.roomCount);
+    this.index.roster(room)!.add({ clientId: conn.id, username: conn.identity.username });
+    await (first ? this.loadRoster(room) : this.loading.get(room));
+  }
+
+  /** Registers nothing more for the connection here: its user topic goes when it was that user's last. */
+  private forget(conn: Connection): void {
+    const topic = userTopic(conn);
+    if (this.index.remove(conn, topic)) this.node.drop(topic);
+    this.node.connectionsChanged();
+  }
+
+  /** The local half of a leave; true if the room has no local member left. */
+  private leaveLocally(conn: Connection, room: string, codec: Codec): boolean {
+    this.recovery.cancel(room, conn);
+    if (!this.index.leave(room, codec, conn)) return false;
+    this.node.drop(Topics.room(room));
+    this.recovery.forgetRoom(room);
+    this.metrics.rooms.set(this.index.roomCount);
+    return true;
   }
 
   /** Subscribes to a room new on this replica, then reads its roster from presence once. */
@@ -266,14 +311,7 @@ export class MembershipService {
     const codec = conn.rooms.get(room);
     if (codec === undefined) return;
     conn.rooms.delete(room);
-    this.recovery.cancel(room, conn);
-    if (this.index.leave(room, codec, conn)) {
-      this.node.drop(Topics.room(room));
-      this.recovery.forgetRoom(room);
-      this.metrics.rooms.set(this.index.roomCount);
-    } else {
-      this.index.roster(room)?.remove(conn.id);
-    }
+    if (!this.leaveLocally(conn, room, codec)) this.index.roster(room)?.remove(conn.id);
     await this.node.removeMember(room, conn.id);
     if (announce) {
       await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);

@@ -13,5 +13,10 @@ export const signalingDialect: Dialect = {
   styles: { [SIGNALING_STYLE]: signalingCodec },
   credential: { required: true, apiKey: true },
   maxMessageSize: (config) => config.ws.signalingMaxMessageSize,
-  match: (path) => (path === '/signaling' ? {} : undefined),
+  match: (path, query) => {
+    if (path !== '/signaling') return undefined;
+    const resume = query.get('resume');
+    if (resume === null) return {};
+    return resume === '' || resume.length > 1024 ? { bad: 'resume must be the resume_token of a welcome' } : { resume };
+  },
 };

@@ -48,6 +48,11 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     this.signaling.relay(conn, cmd.type, cmd.to, cmd.data);
   }
 
+  @SubscribeMessage('resume')
+  resume(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'resume'>): Promise<Reply> {
+    return this.signaling.resumeCommand(conn, cmd.token);
+  }
+
   @SubscribeMessage('ping')
   ping(): Reply {
     return { kind: 'pong', ts: Date.now() };

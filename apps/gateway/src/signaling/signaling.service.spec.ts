@@ -2,7 +2,7 @@ import { MemoryBroker } from '@switchboard/bus';
 import { MemoryPresenceStore } from '@switchboard/presence';
 import { signalingCodec } from '@switchboard/protocol';
 import { sleep } from '@switchboard/testing';
-import type { ClientIdsService } from '../cluster/client-ids.service';
+import type { Authenticator } from '@switchboard/auth';
 import { type FakeConn, testReplica } from '../hub/testing';
 import { SignalingService } from './signaling.service';
 
@@ -12,13 +12,11 @@ interface Peer {
   errors: FakeConn['errors'];
 }
 
-let nextId = 100;
-
 /** A replica without sockets: the real signaling service, membership and node on the memory bus and presence. */
 function replica(broker: MemoryBroker, store: MemoryPresenceStore) {
   const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store);
-  const ids = { next: () => ++nextId } as unknown as ClientIdsService;
-  const signaling = new SignalingService(membership, node, ids, config, metrics);
+  const auth = { isSessionRevoked: () => false } as unknown as Authenticator;
+  const signaling = new SignalingService(membership, node, auth, config, metrics);
   const connect = async (): Promise<Peer> => {
     const conn = connection('peer', signalingCodec);
     await signaling.connect(conn);
@@ -49,6 +47,7 @@ describe('SignalingService relays across replicas', () => {
     const b = await two.connect();
     const room = ((await one.signaling.createRoom(a.conn)) as { room: string }).room;
     await two.signaling.joinRoom(b.conn, room);
+    b.conn.closeCode = 1000; // a goodbye: no resume window
 
     // b goes; its replica still holds b's topic until the unsubscribe batch runs, so the relay reaches it.
     void two.signaling.disconnect(b.conn);

@@ -29,7 +29,7 @@ interface Queued {
   about: ErrorSubject | undefined;
 }
 
-export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked';
+export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked' | 'replaced';
 
 const OPEN = 1;
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
@@ -61,6 +61,8 @@ export class Connection {
   backlogSince = 0;
   /** Why the server ended the connection, for metrics; undefined if the client did. */
   closeReason: DisconnectReason | undefined;
+  /** The close code of the closing handshake (1000: the client said goodbye), once closed. */
+  closeCode: number | undefined;
   readonly connectedAt: number;
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
@@ -82,8 +84,12 @@ export class Connection {
   private current: ErrorSubject | undefined;
 
   constructor(
-    /** Unique in the cluster and across restarts: a positive integer below 2^53, in decimal. */
-    readonly id: string,
+    /**
+     * Unique in the cluster and across restarts: a positive integer below 2^53, in decimal. A
+     * dialect may give the connection another id before it joins anything or subscribes for
+     * it (signaling: an unguessable peer id, or the id of the peer it resumes).
+     */
+    public id: string,
     readonly identity: Identity,
     /** The dialect of the endpoint the client connected to. */
     readonly codec: Codec,
@@ -94,6 +100,8 @@ export class Connection {
     private readonly ctx: ConnectionContext,
     /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
     readonly initialRoom?: { room: string; style: JoinStyle; since?: StreamPosition },
+    /** A resume token the client presented on connect (signaling `?resume=`), if any. */
+    readonly resumeToken?: string,
   ) {
     this.connectedAt = this.lastSeen = Date.now();
     this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);

@@ -14,6 +14,8 @@ export interface CredentialRule {
 export interface RouteParams {
   room?: string;
   style?: JoinStyle;
+  /** A session to resume, as the dialect reads it from the query (signaling `?resume=`). */
+  resume?: string;
 }
 
 /**

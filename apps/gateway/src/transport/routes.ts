@@ -16,6 +16,8 @@ export interface Route {
   style?: JoinStyle;
   /** `?since=&epoch=`: resume that room from there. */
   since?: StreamPosition;
+  /** A session to resume (signaling `?resume=`). */
+  resume?: string;
 }
 
 /** Matches a request to the first of `dialects` that claims its path; undefined for an unknown path (answered 404). */

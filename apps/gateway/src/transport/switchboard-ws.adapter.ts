@@ -57,7 +57,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     message: (this: Socket, data: Buffer, isBinary: boolean) => void;
     pong: (this: Socket) => void;
     error: (this: Socket, err: Error & { code?: string }) => void;
-    close: (this: Socket) => void;
+    close: (this: Socket, code: number) => void;
   };
 
   constructor(
@@ -78,8 +78,9 @@ export class SwitchboardWsAdapter extends WsAdapter {
       error(err) {
         this[CONN].closeReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'error';
       },
-      close() {
+      close(code) {
         const conn = this[CONN];
+        conn.closeCode = code;
         adapter.open -= 1;
         metrics.connections.labels(conn.codec.name).dec();
         metrics.disconnects.labels(conn.closeReason ?? 'client').inc();
@@ -179,7 +180,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
-    const { dialect, room, style, since } = verdict.route;
+    const { dialect, room, style, since, resume } = verdict.route;
     const server = this.servers.get(dialect.path);
     if (!server) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
     const id = this.deps.nextConnectionId();
@@ -188,7 +189,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
       const initial = room === undefined || style === undefined ? undefined : { room, style, since };
-      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial);
+      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial, resume);
       this.track(conn);
       this.deps.opened(conn);
       server.emit('connection', conn);

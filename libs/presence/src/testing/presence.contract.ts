@@ -139,6 +139,94 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(Object.keys(await b.nodes())).not.toContain('A');
     });
 
+    it('adds to an empty room only, with onlyNew, in the same step as the check', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      const [first, second] = await Promise.all([a.add('fresh', member('A', 1), { onlyNew: true }), b.add('fresh', member('B', 1), { onlyNew: true })]);
+      expect([first, second].sort()).toEqual([0, 1]);
+      expect(await a.count('fresh')).toBe(1);
+    });
+
+    it('registers a peer id once', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      expect(await a.claimPeer('p1', { nodeId: 'A', userId: 'u1', windowMs: 1000 })).toBe(true);
+      expect(await b.claimPeer('p1', { nodeId: 'B', userId: 'u2', windowMs: 1000 })).toBe(false);
+      expect(await b.peerState('p1')).toBe('connected');
+      await a.releasePeer('p1');
+      expect(await b.peerState('p1')).toBeUndefined();
+      expect(await b.claimPeer('p1', { nodeId: 'B', userId: 'u2', windowMs: 1000 })).toBe(true);
+    });
+
+    it('keeps a detached peer in its rooms for its window, lets only its user resume it elsewhere, and hands it out once after', async () => {
+      cluster = await makeCluster(3, 10_000);
+      const [a, b, c] = cluster.nodes;
+      await a.claimPeer('A:1', { nodeId: 'A', userId: 'u1', windowMs: 400 });
+      await a.add('r', member('A', 1));
+      await b.add('r', member('B', 1));
+      await a.setConnections('A', 1);
+      expect(await a.detachPeer('A:1', ['r'])).toBe(true);
+      expect(await c.peerState('A:1')).toBe('away');
+      expect((await c.members('r')).map((m) => m.clientId).sort()).toEqual(['A:1', 'B:1']);
+      expect(Object.keys(await c.nodes()).sort()).toEqual(['A', 'B']);
+      expect(await c.expire()).toEqual([]);
+      expect(await b.resumePeer('A:1', 'B', 'someone else')).toBeUndefined();
+      expect(await b.resumePeer('A:1', 'B', 'u1')).toEqual({ rooms: ['r'] });
+      expect(await c.peerState('A:1')).toBe('connected');
+      expect((await c.members('r')).find((m) => m.clientId === 'A:1')?.nodeId).toBe('B');
+
+      // Away again, and the window passes: one caller gets the entry, and the id is free.
+      expect(await b.detachPeer('A:1', ['r'])).toBe(true);
+      await sleep(500);
+      expect((await c.members('r')).map((m) => m.clientId)).toEqual(['B:1']);
+      expect(await c.peerState('A:1')).toBeUndefined();
+      expect(await a.resumePeer('A:1', 'A', 'u1')).toBeUndefined();
+      const [fromA, fromC] = await Promise.all([a.expire(), c.expire()]);
+      expect([...fromA, ...fromC].map((e) => `${e.room}/${e.member.clientId}`)).toEqual(['r/A:1']);
+      expect(await c.expire()).toEqual([]);
+      expect(await c.claimPeer('A:1', { nodeId: 'C', userId: 'u3', windowMs: 1 })).toBe(true);
+    });
+
+    it('keeps the registered peers of a dead node for their window from its last refresh, then expires them', async () => {
+      cluster = await makeCluster(2, 300);
+      const [a, b] = cluster.nodes;
+      await a.claimPeer('A:1', { nodeId: 'A', userId: 'u1', windowMs: 1200 });
+      await a.claimPeer('A:2', { nodeId: 'A', userId: 'u2', windowMs: 1200 });
+      await a.add('r', member('A', 1));
+      await a.add('r', member('A', 2));
+      await a.add('chat', member('A', 3));
+      // A dies; B refreshes past A's TTL and expires it: only A's plain entry leaves.
+      for (let i = 0; i < 4; i++) {
+        await sleep(120);
+        await b.refresh('B');
+      }
+      expect((await b.expire()).map((e) => `${e.room}/${e.member.clientId}`)).toEqual(['chat/A:3']);
+      expect((await b.members('r')).map((m) => m.clientId).sort()).toEqual(['A:1', 'A:2']);
+      expect(await b.peerState('A:1')).toBe('away');
+      // One resumes on B; the other does not come back within its window.
+      expect(await b.resumePeer('A:1', 'B', 'u1')).toEqual({ rooms: ['r'] });
+      let expired: string[] = [];
+      for (let i = 0; i < 12 && expired.length === 0; i++) {
+        await sleep(120);
+        await b.refresh('B');
+        expired = (await b.expire()).map((e) => `${e.room}/${e.member.clientId}`);
+      }
+      expect(expired).toEqual(['r/A:2']);
+      expect((await b.members('r')).map((m) => m.clientId)).toEqual(['A:1']);
+    });
+
+    it('moves a peer off a live node that still holds it, and says which node that was', async () => {
+      cluster = await makeCluster(2, 10_000);
+      const [a, b] = cluster.nodes;
+      await a.claimPeer('A:1', { nodeId: 'A', userId: 'u1', windowMs: 1000 });
+      await a.add('r', member('A', 1));
+      await a.add('r', member('A', 2));
+      expect(await b.resumePeer('A:1', 'B', 'u1')).toEqual({ rooms: ['r'], fromNode: 'A' });
+      // A's removal no longer touches it; its other entry goes.
+      await a.removeNode('A');
+      expect((await b.members('r')).map((m) => `${m.clientId}@${m.nodeId}`)).toEqual(['A:1@B']);
+    });
+
     it('hands out node numbers no other node got, each a positive safe integer', async () => {
       cluster = await makeCluster(2, 10_000);
       const [a, b] = cluster.nodes;
