@@ -8,7 +8,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type RootLogger = pino.Logger;
 
 /** What never reaches a log line: credentials in headers, bodies, query strings and our own fields. */
-const SECRET_FIELDS = ['password', 'old_password', 'new_password', 'token', 'access_token', 'api_key', 'apiKey', 'secret', 'authorization', 'cookie'];
+const SECRET_FIELDS = [
+  'password',
+  'old_password',
+  'new_password',
+  'token',
+  'access_token',
+  'resume_token',
+  'session_token',
+  'api_key',
+  'apiKey',
+  'secret',
+  'authorization',
+  'cookie',
+];
 export const REDACT_PATHS = [
   ...SECRET_FIELDS,
   ...SECRET_FIELDS.map((f) => `*.${f}`),
@@ -17,11 +30,32 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'res.headers["set-cookie"]',
 ];
-const SECRET_QUERY = /([?&](?:api_key|token|access_token|password)=)[^&#]*/gi;
 
-/** Query-string credentials (`?api_key=`, `?token=`) replaced in a URL before it is logged. */
+/**
+ * A query parameter whose value is a credential, by its name as the server reads it:
+ * percent-decoded, `+` as a space, any `[…]` suffix (`api_key[]`) and punctuation dropped,
+ * any case — so `api%5Fkey`, `to%6Ben`, `API-Key` and `api_key[0]` are all caught.
+ */
+const SECRET_PARAM = /(?:token|key|password|passwd|secret|jwt|authorization|auth)$/;
+
+/** Query-string credentials (`?api_key=`, `?token=`, however their names are written) replaced in a URL before it is logged. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0];
+      return isSecretParam(name) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
+
+function isSecretParam(raw: string): boolean {
+  // Byte-wise decoding never throws on a malformed escape, and names that matter are ASCII.
+  const name = raw.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return SECRET_PARAM.test(name.split('[', 1)[0].toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 
 /**
