@@ -1,4 +1,4 @@
-import { type AppProcess, startAppProcess, TestClient } from '@switchboard/testing';
+import { type AppProcess, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const SECRET = 'logging-test-secret-0123456789';
 const parse = (logs: string[]) => logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
@@ -53,6 +53,24 @@ describe('logs (pino)', () => {
     expect(requests[3].req.url).toBe('/auth/me?api_key=[redacted]&token=[redacted]');
     expect(requests[4].req.url).toBe('/auth/me?api%5Fkey=[redacted]&to%6Ben=[redacted]&api_key[]=[redacted]');
   }, 30000);
+
+  it('logs probes at debug only: a first start polled for readiness while its database opens writes no error and no request line', async () => {
+    proc = await startAppProcess('standalone', { LOG_LEVEL: 'info', JWT_SECRET: SECRET, DATA_DIR: 'memory://' });
+    const statuses: number[] = [];
+    await until('the standalone server ready', 30_000, async () => {
+      const status = (await fetch(`${proc!.http}/health/ready`)).status;
+      statuses.push(status);
+      return status === 200;
+    });
+    for (let i = 0; i < 3; i++) await fetch(`${proc.http}/metrics`);
+    await fetch(`${proc.http}/health/live`);
+    await fetch(`${proc.http}/nothing-here`); // an ordinary request, logged at info: the line the probes did not get
+    await until('the 404 logged', 5000, () => parse(proc!.logs).some((e) => e.msg === 'request completed'));
+    expect(statuses).toContain(503); // it was polled while the database opened
+    const entries = parse(proc.logs);
+    expect(entries.filter((e) => e.level === 'error' || e.level === 'fatal' || 'stack' in e || 'err' in e)).toEqual([]);
+    expect(entries.filter((e) => e.msg === 'request completed').map((e) => e.req.url)).toEqual(['/nothing-here']);
+  }, 45000);
 
   it('honours LOG_LEVEL: at warn it prints no info or debug lines, not even the one saying where it listens', async () => {
     proc = await startAppProcess('standalone', { LOG_LEVEL: 'warn', JWT_SECRET: SECRET, DATA_DIR: 'memory://' });

@@ -98,8 +98,14 @@ export class NestLogger extends PinoNestLogger {
   }
 }
 
-/** Probes and scrapes: logged at debug, not once every few seconds at info. */
-const QUIET_PATHS = /^\/(health\/|metrics)/;
+/**
+ * Probes and scrapes: logged at debug, not once every few seconds at info — a readiness 503
+ * too (while the database opens, or the bus is down), which is a state, not an error:
+ * `switchboard_ready` and `/health/ready`'s body say why.
+ */
+const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
+/** The error pino-http makes up for a 5xx without one: its stack points into pino-http, so it is left out. */
+const STATUS_ONLY = /^failed with status code \d+$/;
 
 @Module({})
 class LoggingRootModule {}
@@ -125,11 +131,12 @@ export function withLogging(root: DynamicModule, logger: RootLogger): DynamicMod
             return id;
           },
           customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) =>
-            err || res.statusCode >= 500 ? 'error' : QUIET_PATHS.test(req.url ?? '') ? 'debug' : 'info',
+            !err && QUIET_PATHS.test(req.url ?? '') ? 'debug' : err || res.statusCode >= 500 ? 'error' : 'info',
           customProps: () => ({ context: 'http' }),
           serializers: {
             req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remote: req.remoteAddress }),
             res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+            err: (err: { type?: string; message: string; stack?: string }) => (STATUS_ONLY.test(err.message) ? { message: err.message } : err),
           },
         },
       }),
