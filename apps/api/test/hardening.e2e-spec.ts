@@ -1,0 +1,24 @@
+import { type AppProcess, rest, startAppProcess } from '@switchboard/testing';
+
+const SECRET = 'hardening-test-secret-0123456789abcdef';
+
+/** Issue 20's edge findings on the api as its own process (PGlite in memory, memory bus). */
+describe('the api, hardened', () => {
+  let api: AppProcess;
+  let call: ReturnType<typeof rest>;
+
+  beforeAll(async () => {
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000' }, 30000);
+    call = rest(api.http);
+  }, 40000);
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+  });
+
+  it('answers an unknown path 404 naming the path, never echoing its query string', async () => {
+    const res = await call('GET', '/nothing-here?token=secret-in-query&api%5Fkey=key-in-query');
+    expect(res.status).toBe(404);
+    expect(JSON.stringify(res.body)).not.toMatch(/secret-in-query|key-in-query|\?/);
+    expect(res.body).toEqual({ success: false, error: { status: 404, code: 'not_found', message: 'Cannot GET /nothing-here' } });
+  });
+});
