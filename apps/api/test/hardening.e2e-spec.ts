@@ -15,6 +15,26 @@ describe('the api, hardened', () => {
     await api?.stop('SIGKILL');
   });
 
+  it('sends the security headers and no X-Powered-By on every response: docs, OpenAPI, body-parser errors, probes', async () => {
+    const requests: Array<[string, RequestInit]> = [
+      ['/docs', {}],
+      ['/openapi.json', {}],
+      ['/openapi.yaml', {}],
+      ['/health/ready', {}],
+      ['/metrics', {}],
+      ['/nothing-here', {}],
+      ['/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"username": ' }], // JSON the parser refuses
+      ['/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'x'.repeat(2 * 1024 * 1024) }) }], // 413
+    ];
+    for (const [path, init] of requests) {
+      const res = await fetch(`${api.http}${path}`, init);
+      const seen = { path, status: res.status, poweredBy: res.headers.get('x-powered-by'), nosniff: res.headers.get('x-content-type-options'), frames: res.headers.get('x-frame-options') };
+      expect(seen).toEqual({ ...seen, poweredBy: null, nosniff: 'nosniff', frames: 'SAMEORIGIN' });
+      expect(res.headers.get('content-security-policy')).toMatch(path === '/docs' ? /script-src 'self'/ : /^default-src 'none';frame-ancestors 'none'$/);
+      await res.arrayBuffer();
+    }
+  });
+
   it('answers an unknown path 404 naming the path, never echoing its query string', async () => {
     const res = await call('GET', '/nothing-here?token=secret-in-query&api%5Fkey=key-in-query');
     expect(res.status).toBe(404);

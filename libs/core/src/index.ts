@@ -2,4 +2,6 @@ export * from './core.module';
 export * from './readiness';
 export * from './health.controller';
 export * from './run-main';
+export * from './http-hardening';
 export * from './not-found.filter';
+export * from './security-headers';

@@ -1,15 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet from 'helmet';
-
-/**
- * Security headers on every api response (helmet): `X-Content-Type-Options: nosniff`,
- * `Referrer-Policy: no-referrer`, a CSP that allows nothing (the HTML page at `/` sets its
- * own), no `X-Powered-By`.
- */
-export const securityHeaders: RequestHandler = helmet({
-  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  referrerPolicy: { policy: 'no-referrer' },
-});
+import type { NextFunction, Request, Response } from 'express';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
