@@ -1,4 +1,4 @@
-import { type AppProcess, rest, startAppProcess } from '@switchboard/testing';
+import { type AppProcess, rawRequest, requestHead, rest, startAppProcess, statusOf, until } from '@switchboard/testing';
 
 const SECRET = 'hardening-test-secret-0123456789abcdef';
 
@@ -8,7 +8,7 @@ describe('the api, hardened', () => {
   let call: ReturnType<typeof rest>;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000' }, 30000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 30000);
     call = rest(api.http);
   }, 40000);
   afterAll(async () => {
@@ -41,4 +41,57 @@ describe('the api, hardened', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/secret-in-query|key-in-query|\?/);
     expect(res.body).toEqual({ success: false, error: { status: 404, code: 'not_found', message: 'Cannot GET /nothing-here' } });
   });
+
+  it('caps the bodies one address may be sending at once (429, connection closed), each address on its own', async () => {
+    const slowBody = requestHead('POST', '/auth/login', { 'Content-Type': 'application/json', 'Content-Length': 100_000 }) + '{"username":';
+    const slow = await Promise.all([1, 2, 3].map(() => rawRequest(api.port, slowBody, { drip: ' ', everyMs: 200 })));
+    const body = '{"username":"nobody-here","password":"not-the-password"}';
+    const whole = (localAddress?: string) =>
+      rawRequest(api.port, requestHead('POST', '/auth/login', { 'Content-Type': 'application/json', 'Content-Length': body.length }) + body, { localAddress }).then((r) => r.closed);
+    try {
+      const refused = await until('a fourth body from the same address refused', 10_000, async () => {
+        const answer = await whole();
+        return statusOf(answer) === 429 ? answer : undefined;
+      });
+      expect(refused).toMatch(/\r\nConnection: close\r\n/i);
+      expect(refused).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/i);
+      expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toMatchObject({ success: false, error: { status: 429, code: 'too_many_requests' } });
+      // Another address is not held up by this one's slow bodies.
+      expect(statusOf(await whole('127.0.0.2'))).toBe(401);
+      slow[0].stop();
+      await until('a slot free again once one slow body ended', 10_000, async () => statusOf(await whole()) === 401);
+      const metrics = await (await fetch(`${api.http}/metrics`)).text();
+      expect(metrics).toMatch(/^switchboard_http_refused_total\{reason="pending_bodies_per_ip"\} [1-9]/m);
+    } finally {
+      for (const r of slow) r.stop();
+    }
+  }, 30000);
+});
+
+describe('the api with short HTTP timeouts', () => {
+  let api: AppProcess;
+
+  beforeAll(async () => {
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' }, 30000);
+  }, 40000);
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+  });
+
+  it('cuts off a body that trickles in (HTTP_REQUEST_TIMEOUT) and a head that does (HTTP_HEADERS_TIMEOUT)', async () => {
+    const head = requestHead('POST', '/auth/login', { 'Content-Type': 'application/json', 'Content-Length': 100_000 });
+    const slowBody = await rawRequest(api.port, head + '{"username":', { drip: ' ', everyMs: 200 });
+    const slowHead = await rawRequest(api.port, 'GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n', { drip: 'X-Slow: a\r\n', everyMs: 200 });
+    let ended = 0;
+    for (const r of [slowBody, slowHead]) void r.closed.then(() => ended++);
+    try {
+      // Node's defaults would keep them 300 s and 60 s; 100 kB at 5 bytes a second would take hours.
+      await until('both slow requests cut off', 15_000, () => ended === 2);
+      expect(statusOf(slowHead.received())).toBe(408);
+      expect(statusOf(slowBody.received()) ?? 408).toBe(408);
+    } finally {
+      slowBody.stop();
+      slowHead.stop();
+    }
+  }, 30000);
 });
