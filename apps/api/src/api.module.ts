@@ -14,6 +14,7 @@ import { TokenService } from './auth/token.service';
 import { UsersService } from './auth/users.service';
 import { ClientPageController } from './http/client-page.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { refuseNul } from './http/nul-guard.middleware';
 import { requireJsonBody } from './http/security.middleware';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesService } from './messages/messages.service';
@@ -69,6 +70,7 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(refuseNul).forRoutes('*');
     consumer.apply(requireJsonBody).forRoutes({ path: 'auth/register', method: RequestMethod.POST }, { path: 'auth/login', method: RequestMethod.POST });
   }
 

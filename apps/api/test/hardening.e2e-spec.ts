@@ -1,4 +1,4 @@
-import { type AppProcess, rawRequest, requestHead, rest, startAppProcess, statusOf, until } from '@switchboard/testing';
+import { type AppProcess, bearer, rawRequest, requestHead, rest, startAppProcess, statusOf, until } from '@switchboard/testing';
 
 const SECRET = 'hardening-test-secret-0123456789abcdef';
 
@@ -40,6 +40,32 @@ describe('the api, hardened', () => {
     expect(res.status).toBe(404);
     expect(JSON.stringify(res.body)).not.toMatch(/secret-in-query|key-in-query|\?/);
     expect(res.body).toEqual({ success: false, error: { status: 404, code: 'not_found', message: 'Cannot GET /nothing-here' } });
+  });
+
+  it('answers a NUL character in a username, email, message, PATCH body, ?before= or id with 400 naming where, and logs no error', async () => {
+    expect((await call('POST', '/auth/register', { username: 'nul-user', password: 'secret-pass-123' })).status).toBe(201);
+    const token = (await call('POST', '/auth/login', { username: 'nul-user', password: 'secret-pass-123' })).body.access_token as string;
+    const created = await call('POST', '/api/v1/messages', { channel_id: 'nul-room', content: 'fine' }, bearer(token));
+    expect(created.status).toBe(201);
+    const id = created.body.data.id as string;
+    const logged = api.logs.length;
+    const cases: Array<[string, string, unknown, Record<string, string>, RegExp]> = [
+      ['POST', '/auth/login', { username: 'nul\u0000user', password: 'secret-pass-123' }, {}, /field "username"/],
+      ['POST', '/auth/register', { username: 'nul-two', password: 'secret-pass-123', email: 'a\u0000@example.com' }, {}, /"email"/],
+      ['POST', '/api/v1/messages', { channel_id: 'nul-room', content: 'a\u0000b' }, bearer(token), /field "content"/],
+      ['PATCH', `/api/v1/messages/${id}`, { content: '\u0000' }, bearer(token), /field "content"/],
+      ['GET', '/api/v1/channels/nul-room/messages?before=%00', undefined, bearer(token), /query parameter "before"/],
+      ['PATCH', '/api/v1/messages/x%00y', { content: 'edit' }, bearer(token), /the path/],
+      ['DELETE', '/api/v1/messages/%00', undefined, bearer(token), /the path/],
+    ];
+    for (const [method, path, body, headers, where] of cases) {
+      const res = await call(method, path, body, headers);
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 400 });
+      expect(res.body.error.message).toMatch(where);
+      expect(res.body.error.message).toMatch(/must not contain a NUL character/);
+    }
+    const lines = api.logs.slice(logged).join('\n');
+    expect(lines).not.toMatch(/"level":"(error|fatal)"|stack/);
   });
 
   it('caps the bodies one address may be sending at once (429, connection closed), each address on its own', async () => {
