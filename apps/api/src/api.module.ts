@@ -71,7 +71,14 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(refuseNul).forRoutes('*');
-    consumer.apply(requireJsonBody).forRoutes({ path: 'auth/register', method: RequestMethod.POST }, { path: 'auth/login', method: RequestMethod.POST });
+    consumer
+      .apply(requireJsonBody)
+      .forRoutes(
+        { path: 'auth/register', method: RequestMethod.POST },
+        { path: 'auth/login', method: RequestMethod.POST },
+        { path: 'api/v1/messages', method: RequestMethod.POST },
+        { path: 'api/v1/messages/:id', method: RequestMethod.PATCH },
+      );
   }
 
   /**

@@ -68,6 +68,21 @@ describe('the api, hardened', () => {
     expect(lines).not.toMatch(/"level":"(error|fatal)"|stack/);
   });
 
+  it('accepts only JSON bodies on POST and PATCH /api/v1/messages (415 for a form or text), and stores nothing else', async () => {
+    expect((await call('POST', '/auth/register', { username: 'form-user', password: 'secret-pass-123' })).status).toBe(201);
+    const token = (await call('POST', '/auth/login', { username: 'form-user', password: 'secret-pass-123' })).body.access_token as string;
+    const created = await call('POST', '/api/v1/messages', { channel_id: 'form-room', content: 'json' }, bearer(token));
+    expect(created.status).toBe(201);
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const post = await call('POST', '/api/v1/messages', 'channel_id=form-room&content=from-a-form', { ...bearer(token), 'Content-Type': type });
+      expect({ type, status: post.status, body: post.body }).toMatchObject({ type, status: 415, body: { success: false, error: { status: 415, code: 'unsupported_media_type' } } });
+      const patch = await call('PATCH', `/api/v1/messages/${created.body.data.id}`, 'content=from-a-form', { ...bearer(token), 'Content-Type': type });
+      expect({ type, status: patch.status }).toEqual({ type, status: 415 });
+    }
+    const history = await call('GET', '/api/v1/channels/form-room/messages', undefined, bearer(token));
+    expect(history.body.data.map((m: { content: string }) => m.content)).toEqual(['json']);
+  });
+
   it('caps the bodies one address may be sending at once (429, connection closed), each address on its own', async () => {
     const slowBody = requestHead('POST', '/auth/login', { 'Content-Type': 'application/json', 'Content-Length': 100_000 }) + '{"username":';
     const slow = await Promise.all([1, 2, 3].map(() => rawRequest(api.port, slowBody, { drip: ' ', everyMs: 200 })));

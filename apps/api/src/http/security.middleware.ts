@@ -4,7 +4,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * 415 unless the body is JSON. A cross-site HTML form can only send form-encoded or text
- * bodies, so endpoints that take credentials in the body accept JSON alone.
+ * bodies, so endpoints that take credentials in the body, or write on the caller's behalf
+ * (`/api/v1/messages`), accept JSON alone.
  */
 export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   if (JSON_TYPE.test(req.headers['content-type'] ?? '')) return next();
