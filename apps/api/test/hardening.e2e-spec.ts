@@ -8,7 +8,7 @@ describe('the api, hardened', () => {
   let call: ReturnType<typeof rest>;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 30000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', AUTH_RATE_LIMIT_PER_USERNAME: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 30000);
     call = rest(api.http);
   }, 40000);
   afterAll(async () => {
@@ -81,6 +81,20 @@ describe('the api, hardened', () => {
     }
     const history = await call('GET', '/api/v1/channels/form-room/messages', undefined, bearer(token));
     expect(history.body.data.map((m: { content: string }) => m.content)).toEqual(['json']);
+  });
+
+  it('gives an email to one user only (409, in any case) and takes only the form of an address', async () => {
+    expect((await call('POST', '/auth/register', { username: 'mail-one', password: 'secret-pass-123', email: 'Mail.Owner@example.com' })).status).toBe(201);
+    const taken = await call('POST', '/auth/register', { username: 'mail-two', password: 'secret-pass-123', email: 'mail.owner@EXAMPLE.com' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.message).toBe('email is already registered to another user');
+    for (const email of ['"quoted"@example.com', '<x>@example.com', 'a b@example.com', 'user@localhost', 'a@b', 'a@@example.com']) {
+      const res = await call('POST', '/auth/register', { username: 'mail-three', password: 'secret-pass-123', email });
+      expect({ email, status: res.status, message: res.body.error?.message }).toEqual({ email, status: 400, message: '"email" must be an email address' });
+    }
+    expect((await call('POST', '/auth/register', { username: 'mail-three', password: 'secret-pass-123', email: 'first.last+tag@sub.example.org' })).status).toBe(201);
+    expect((await call('POST', '/auth/register', { username: 'mail-four', password: 'secret-pass-123' })).status).toBe(201);
+    expect((await call('POST', '/auth/register', { username: 'mail-five', password: 'secret-pass-123' })).status).toBe(201);
   });
 
   it('caps the bodies one address may be sending at once (429, connection closed), each address on its own', async () => {

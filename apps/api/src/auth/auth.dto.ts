@@ -4,7 +4,8 @@ import { body, optional, text } from '../http/validation';
 import { newPassword, PASSWORD_MAX } from './password-policy';
 
 const username = text({ min: 3, max: 32, pattern: /^[A-Za-z0-9_.-]+$/, what: '3-32 letters, digits, _ . or -' });
-const email = text({ max: 254, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, what: 'an email address' });
+/** zod's email form (letters, digits and `_'+-.` before the @, a dotted domain): no quotes, spaces or angle brackets. Unique regardless of case. */
+const email = text({ max: 254, pattern: z.regexes.email, what: 'an email address' });
 
 export class RegisterDto extends createZodDto(body({ username, password: newPassword(), email: optional(email) })) {}
 

@@ -1,6 +1,7 @@
 import { Authenticator } from '@switchboard/auth';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Metrics } from '@switchboard/observability';
+import { DuplicateEmailError } from '../store/duplicate-email.error';
 import { DuplicateUsernameError } from '../store/duplicate-username.error';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey, newApiKey } from './api-keys';
@@ -39,6 +40,7 @@ export class UsersService {
       user = await this.users.create({ username, email, passwordHash: await this.passwords.hash(password), apiKeyHash: hashApiKey(apiKey) });
     } catch (err) {
       if (err instanceof DuplicateUsernameError) throw new ConflictException(`username "${username}" is taken`);
+      if (err instanceof DuplicateEmailError) throw new ConflictException('email is already registered to another user');
       throw err;
     }
     try {
