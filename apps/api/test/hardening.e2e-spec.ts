@@ -97,6 +97,32 @@ describe('the api, hardened', () => {
     expect((await call('POST', '/auth/register', { username: 'mail-five', password: 'secret-pass-123' })).status).toBe(201);
   });
 
+  it('replaces the API key on a password change when the request says rotate_api_key: true, and says so in the OpenAPI document', async () => {
+    const key = (username: string) => call('POST', '/auth/register', { username, password: 'secret-pass-123' }).then((r) => r.body.api_key as string);
+    const me = (apiKey: string) => call('GET', '/auth/me', undefined, { 'X-API-Key': apiKey }).then((r) => r.status);
+    const change = (apiKey: string, extra: Record<string, unknown>) =>
+      call('POST', '/auth/newpassword', { old_password: 'secret-pass-123', new_password: 'another-pass-456', ...extra }, { 'X-API-Key': apiKey });
+
+    const rotating = await key('rotating-user');
+    const rotated = await change(rotating, { rotate_api_key: true });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toEqual({ success: true, api_key: expect.any(String) });
+    expect(await me(rotating)).toBe(401);
+    expect(await me(rotated.body.api_key)).toBe(200);
+
+    const keeping = await key('keeping-user');
+    const kept = await change(keeping, {});
+    expect(kept.body).toEqual({ success: true });
+    expect(await me(keeping)).toBe(200);
+    expect((await change(keeping, { old_password: 'another-pass-456', rotate_api_key: 'yes' })).body.error.message).toBe('"rotate_api_key" must be true or false');
+
+    const doc = (await call('GET', '/openapi.json')).body;
+    const op = doc.paths['/auth/newpassword'].post;
+    const schema = doc.components.schemas[op.requestBody.content['application/json'].schema.$ref.split('/').pop()];
+    expect(schema.properties.rotate_api_key).toMatchObject({ type: 'boolean', description: expect.stringMatching(/API key is replaced/) });
+    expect(op.responses['200'].description).toMatch(/rotate_api_key/);
+  });
+
   it('caps the bodies one address may be sending at once (429, connection closed), each address on its own', async () => {
     const slowBody = requestHead('POST', '/auth/login', { 'Content-Type': 'application/json', 'Content-Length': 100_000 }) + '{"username":';
     const slow = await Promise.all([1, 2, 3].map(() => rawRequest(api.port, slowBody, { drip: ' ', everyMs: 200 })));
