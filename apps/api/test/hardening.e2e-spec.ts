@@ -1,4 +1,4 @@
-import { type AppProcess, bearer, rawRequest, requestHead, rest, startAppProcess, statusOf, until } from '@switchboard/testing';
+import { type AppProcess, bearer, rawRequest, requestHead, rest, signToken, startAppProcess, statusOf, until, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'hardening-test-secret-0123456789abcdef';
 
@@ -175,4 +175,43 @@ describe('the api with short HTTP timeouts', () => {
       slowHead.stop();
     }
   }, 30000);
+});
+
+describe('JWT_AUDIENCE, JWT_ISSUER, iat and crit on the api and a gateway', () => {
+  const env = { JWT_SECRET: SECRET, JWT_AUDIENCE: 'switchboard-test', JWT_ISSUER: 'https://issuer.test' };
+  let api: AppProcess;
+  let gw: AppProcess;
+
+  beforeAll(async () => {
+    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+  }, 40000);
+  afterAll(async () => {
+    await Promise.all([api?.stop('SIGKILL'), gw?.stop('SIGKILL')]);
+  });
+
+  it("issues tokens with aud and iss that both accept, and refuses others' tokens, future iat and crit with 401 saying why", async () => {
+    const call = rest(api.http);
+    expect((await call('POST', '/auth/register', { username: 'aud-user', password: 'secret-pass-123' })).status).toBe(201);
+    const issued = (await call('POST', '/auth/login', { username: 'aud-user', password: 'secret-pass-123' })).body.access_token as string;
+    expect(JSON.parse(Buffer.from(issued.split('.')[1], 'base64url').toString())).toMatchObject({ aud: 'switchboard-test', iss: 'https://issuer.test' });
+    expect((await call('GET', '/auth/me', undefined, bearer(issued))).status).toBe(200);
+    expect((await upgradeStatus(`${gw.url}/ws/auth?token=${issued}`)).status).toBe(101);
+
+    const now = Math.floor(Date.now() / 1000);
+    const good = { sub: 'hand-made', aud: 'switchboard-test', iss: 'https://issuer.test' };
+    const refused: Array<[string, string]> = [
+      [signToken({ ...good, aud: 'another-service' }, SECRET), 'token is for another audience (aud)'],
+      [signToken({ sub: 'hand-made', iss: 'https://issuer.test' }, SECRET), 'token is for another audience (aud)'],
+      [signToken({ ...good, iss: 'https://elsewhere.test' }, SECRET), 'token is from another issuer (iss)'],
+      [signToken({ ...good, iat: now + 3600 }, SECRET, 7200), 'token issued in the future (iat)'],
+      [signToken(good, SECRET, 3600, { crit: ['x-bind'], 'x-bind': 'tls' }), 'token header "crit" names extensions this server does not implement: x-bind'],
+    ];
+    for (const [token, reason] of refused) {
+      const me = await call('GET', '/auth/me', undefined, bearer(token));
+      expect({ reason, status: me.status, message: me.body.error?.message }).toEqual({ reason, status: 401, message: reason });
+      const upgrade = await upgradeStatus(`${gw.url}/ws/auth?token=${token}`);
+      expect({ reason, status: upgrade.status, error: JSON.parse(upgrade.body).error }).toEqual({ reason, status: 401, error: reason });
+    }
+    expect((await upgradeStatus(`${gw.url}/ws/auth?token=${signToken({ ...good, iat: now + 5 }, SECRET)}`)).status).toBe(101);
+  });
 });

@@ -249,7 +249,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtSigningAlgorithm,
     jwtAudience: r.optional('JWT_AUDIENCE'),
     jwtIssuer: r.optional('JWT_ISSUER'),
-    jwtClockSkewMs: r.duration('JWT_CLOCK_SKEW', '30s', 0),
+    // At least 1s: the api's tokens right after a password change carry the next second as iat.
+    jwtClockSkewMs: r.duration('JWT_CLOCK_SKEW', '30s', 1000),
   };
   if (auth.jwtClockSkewMs > 600_000) throw new ConfigError('JWT_CLOCK_SKEW', `must be at most 10m, got ${auth.jwtClockSkewMs}ms`);
 
