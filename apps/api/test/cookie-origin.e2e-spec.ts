@@ -62,6 +62,26 @@ describe('the token cookie on the REST api', () => {
     expect(me.body).toMatchObject({ username: 'victim', via: 'jwt' });
   });
 
+  it("counts the cookie only from the api's own scheme too: a page on http://host cannot use https://host's cookie, nor the reverse", async () => {
+    const otherScheme = api.http.replace('http://', 'https://');
+    const res = await call('GET', '/auth/me', undefined, { ...cookie(), Origin: otherScheme });
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toMatch(/token cookie counts only from an allowed origin/);
+  });
+
+  it('behind a trusted proxy, takes the scheme from X-Forwarded-Proto', async () => {
+    const proxied = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', TRUST_PROXY: 'true' }, 30000);
+    try {
+      const viaProxy = rest(proxied.http);
+      const host = new URL(proxied.http).host;
+      const me = (origin: string) => viaProxy('GET', '/auth/me', undefined, { ...cookie(), Origin: origin, 'X-Forwarded-Proto': 'https' }).then((r) => r.status);
+      expect(await me(`https://${host}`)).toBe(200);
+      expect(await me(`http://${host}`)).toBe(401);
+    } finally {
+      await proxied.stop('SIGKILL');
+    }
+  }, 40000);
+
   it('still takes a bearer token from any origin: a page must send it on purpose', async () => {
     const res = await call('POST', '/api/v1/messages', { channel_id: 'bearer-room', content: 'by header' }, { ...bearer(token), Origin: 'https://app.example' });
     expect(res.status).toBe(201);
