@@ -70,7 +70,7 @@ describe('the token cookie on the REST api', () => {
   });
 
   it('behind a trusted proxy, takes the scheme from X-Forwarded-Proto', async () => {
-    const proxied = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', TRUST_PROXY: 'true' }, 30000);
+    const proxied = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', TRUST_PROXY: 'true' }, 60000);
     try {
       const viaProxy = rest(proxied.http);
       const host = new URL(proxied.http).host;
@@ -80,7 +80,7 @@ describe('the token cookie on the REST api', () => {
     } finally {
       await proxied.stop('SIGKILL');
     }
-  }, 40000);
+  }, 70000);
 
   it('still takes a bearer token from any origin: a page must send it on purpose', async () => {
     const res = await call('POST', '/api/v1/messages', { channel_id: 'bearer-room', content: 'by header' }, { ...bearer(token), Origin: 'https://app.example' });

@@ -8,9 +8,9 @@ describe('the api, hardened', () => {
   let call: ReturnType<typeof rest>;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', AUTH_RATE_LIMIT_PER_USERNAME: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 30000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', AUTH_RATE_LIMIT_PER_USERNAME: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 60000);
     call = rest(api.http);
-  }, 40000);
+  }, 70000);
   afterAll(async () => {
     await api?.stop('SIGKILL');
   });
@@ -153,8 +153,8 @@ describe('the api with short HTTP timeouts', () => {
   let api: AppProcess;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' }, 30000);
-  }, 40000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' }, 60000);
+  }, 70000);
   afterAll(async () => {
     await api?.stop('SIGKILL');
   });
@@ -183,8 +183,10 @@ describe('JWT_AUDIENCE, JWT_ISSUER, iat and crit on the api and a gateway', () =
   let gw: AppProcess;
 
   beforeAll(async () => {
-    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
-  }, 40000);
+    // One after the other: a start that fails leaves nothing running that afterAll would not stop.
+    api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 60000);
+    gw = await startAppProcess('gateway', env);
+  }, 90000);
   afterAll(async () => {
     await Promise.all([api?.stop('SIGKILL'), gw?.stop('SIGKILL')]);
   });
