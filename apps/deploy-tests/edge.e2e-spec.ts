@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppProcess, freePorts, RedisServer, signToken, sleep, startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
+import { type AppProcess, freePorts, RedisServer, signToken, sleep, startAppProcess, TestClient, until, upgradeStatus } from '@switchboard/testing';
 import { appServices, loadCompose, serviceEnv } from './testing/compose';
 import { TEST_SECRETS } from './testing/env';
 import { repoPath } from './testing/files';
@@ -167,6 +167,29 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(page.headers['content-type']).toMatch(/text\/html/);
   });
 
+  it('logs paths without the credentials in their query strings (nginx access log)', async () => {
+    const username = `log-${suffix}`;
+    const reg = await call('POST', '/auth/register', { username, password: 'secret123' });
+    expect(reg.status).toBe(201);
+    const apiKey = reg.json.api_key as string;
+    const token = signToken({ sub: `log-${suffix}`, username }, TEST_SECRETS.JWT_SECRET);
+    const logFile = join(dir, 'access.log');
+    const start = readFileSync(logFile).length;
+    const ws = await connect(`/ws/auth/logged-${suffix}?token=${token}`);
+    await ws.next('user_list');
+    await ws.close(); // nginx logs a WebSocket request when it ends
+    expect((await call('GET', `/auth/me?api_key=${apiKey}&marker=a-${suffix}`)).status).toBe(200);
+    expect((await call('GET', `/auth/me?api%5Fkey=${apiKey}&marker=b-${suffix}`)).status).toBe(200);
+    expect((await call('GET', `/nothing-${suffix}?token=${token}`)).status).toBe(404);
+    const logged = () => readFileSync(logFile).subarray(start).toString().split('\n').filter(Boolean);
+    await until('the four requests in the access log', 5000, () => logged().length >= 4, () => logged().join('\n'));
+    const lines = logged();
+    for (const secret of [token, token.split('.')[2], apiKey]) expect(lines.join('\n')).not.toContain(secret);
+    expect(lines.some((l) => l.includes(`"GET /ws/auth/logged-${suffix} HTTP/1.1" 101 `))).toBe(true);
+    expect(lines.filter((l) => l.includes('"GET /auth/me HTTP/1.1" 200 '))).toHaveLength(2);
+    expect(lines.some((l) => l.includes(`"GET /nothing-${suffix} HTTP/1.1" 404 `))).toBe(true);
+  });
+
   it('refuses guests (401) and pages of other sites (403), as compose configures the gateways', async () => {
     expect((await upgradeStatus(wss('/ws/lobby?user_id=guest'), { ca })).status).toBe(401);
     const token = signToken({ sub: `origin-${suffix}` }, TEST_SECRETS.JWT_SECRET);
@@ -202,7 +225,7 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     // retries the handshake on another replica. No client sees the refusal.
     const fresh: TestClient[] = [];
     for (let i = 0; i < 6; i++) {
-      const c = await connect(`/ws/${room}?user_id=n${i}-${suffix}`);
+      const c = await connect(`/ws/${room}-fresh?user_id=n${i}-${suffix}`);
       await c.next('user_list');
       fresh.push(c);
     }
@@ -212,9 +235,8 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(await bounded(exited, 8000, 'still running')).toBe(0);
     // nginx logs a WebSocket request when it ends: close the new clients, then read the log.
     await Promise.all(fresh.map((c) => c.close()));
-    const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}?user_id=n`));
-    const until = Date.now() + 3000;
-    while (logged().length < fresh.length && Date.now() < until) await sleep(20);
+    const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}-fresh `));
+    await until('the fresh clients in the access log', 3000, () => logged().length >= fresh.length);
     const lines = logged();
     expect(lines).toHaveLength(fresh.length);
     expect(lines.filter((l) => /" 101 /.test(l))).toHaveLength(fresh.length);

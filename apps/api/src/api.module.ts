@@ -14,7 +14,8 @@ import { TokenService } from './auth/token.service';
 import { UsersService } from './auth/users.service';
 import { ClientPageController } from './http/client-page.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
-import { requireJsonBody, securityHeaders } from './http/security.middleware';
+import { refuseNul } from './http/nul-guard.middleware';
+import { requireJsonBody } from './http/security.middleware';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesService } from './messages/messages.service';
 import { OutboxPublisher } from './messages/outbox-publisher.service';
@@ -69,8 +70,15 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(securityHeaders).forRoutes('*');
-    consumer.apply(requireJsonBody).forRoutes({ path: 'auth/register', method: RequestMethod.POST }, { path: 'auth/login', method: RequestMethod.POST });
+    consumer.apply(refuseNul).forRoutes('*');
+    consumer
+      .apply(requireJsonBody)
+      .forRoutes(
+        { path: 'auth/register', method: RequestMethod.POST },
+        { path: 'auth/login', method: RequestMethod.POST },
+        { path: 'api/v1/messages', method: RequestMethod.POST },
+        { path: 'api/v1/messages/:id', method: RequestMethod.PATCH },
+      );
   }
 
   /**

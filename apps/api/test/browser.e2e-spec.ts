@@ -23,6 +23,8 @@ describe('the HTML test client at /', () => {
   const eventsText = () => page.locator('#events').innerText();
 
   it('registers, logs in, connects, pings, sends, edits and deletes messages, and shows stats', async () => {
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
     await page.goto(sa.http + '/');
     expect(await page.title()).toMatch(/Switchboard/);
 
@@ -38,6 +40,10 @@ describe('the HTML test client at /', () => {
     await page.click('#connect');
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected');
     await page.waitForFunction(() => document.getElementById('joined')!.textContent!.includes('general'));
+    // The token travelled in a cookie for the WebSocket path, not in the URL (URLs are logged),
+    // and the cookie is gone once the socket is open.
+    expect(sockets).toEqual([`${sa.url}/api/v1/ws?channel_id=general`]);
+    expect(await page.context().cookies()).toEqual([]);
 
     await page.click('#ping');
     await page.waitForFunction(() => document.getElementById('events')!.textContent!.includes('"type":"pong"'));

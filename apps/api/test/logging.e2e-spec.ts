@@ -1,4 +1,4 @@
-import { type AppProcess, startAppProcess, TestClient } from '@switchboard/testing';
+import { type AppProcess, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const SECRET = 'logging-test-secret-0123456789';
 const parse = (logs: string[]) => logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
@@ -24,6 +24,8 @@ describe('logs (pino)', () => {
     const token: string = (await login.json()).access_token;
     await fetch(`${proc.http}/auth/me`, { headers: { Authorization: `Bearer ${token}`, 'X-API-Key': reg.api_key, Cookie: `token=${token}` } });
     await fetch(`${proc.http}/auth/me?api_key=${reg.api_key}&token=${token}`);
+    // The names as the server decodes them: percent-encoded, or with brackets.
+    await fetch(`${proc.http}/auth/me?api%5Fkey=${reg.api_key}&to%6Ben=${token}&api_key[]=${reg.api_key}`);
     // Before the password change, which revokes the token.
     const ws = await TestClient.connect(`${proc.url}/ws/auth/lobby?token=${token}`);
     await ws.next('user_list');
@@ -32,7 +34,7 @@ describe('logs (pino)', () => {
     await post('/auth/login', { username: 'logged', password, extra: password }); // a 400 that echoes nothing
 
     const until = Date.now() + 5000;
-    while (requestsOf(proc.logs).length < 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (requestsOf(proc.logs).length < 7 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const text = proc.logs.join('\n');
     for (const secret of [password, 'Pw-New-Redact-77ab', token, reg.api_key, token.split('.')[2]]) expect(text).not.toContain(secret);
 
@@ -42,13 +44,33 @@ describe('logs (pino)', () => {
       'POST /auth/login 200',
       'GET /auth/me 200',
       'GET /auth/me 200',
+      'GET /auth/me 200',
       'POST /auth/newpassword 200',
       'POST /auth/login 400',
     ]);
     for (const e of requests) expect(e).toMatchObject({ level: 'info', app: 'standalone', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), req: { id: expect.any(String) } });
     expect(requests[1].req.id).toBe('req-from-client-1');
     expect(requests[3].req.url).toBe('/auth/me?api_key=[redacted]&token=[redacted]');
+    expect(requests[4].req.url).toBe('/auth/me?api%5Fkey=[redacted]&to%6Ben=[redacted]&api_key[]=[redacted]');
   }, 30000);
+
+  it('logs probes at debug only: a first start polled for readiness while its database opens writes no error and no request line', async () => {
+    proc = await startAppProcess('standalone', { LOG_LEVEL: 'info', JWT_SECRET: SECRET, DATA_DIR: 'memory://' });
+    const statuses: number[] = [];
+    await until('the standalone server ready', 30_000, async () => {
+      const status = (await fetch(`${proc!.http}/health/ready`)).status;
+      statuses.push(status);
+      return status === 200;
+    });
+    for (let i = 0; i < 3; i++) await fetch(`${proc.http}/metrics`);
+    await fetch(`${proc.http}/health/live`);
+    await fetch(`${proc.http}/nothing-here`); // an ordinary request, logged at info: the line the probes did not get
+    await until('the 404 logged', 5000, () => parse(proc!.logs).some((e) => e.msg === 'request completed'));
+    expect(statuses).toContain(503); // it was polled while the database opened
+    const entries = parse(proc.logs);
+    expect(entries.filter((e) => e.level === 'error' || e.level === 'fatal' || 'stack' in e || 'err' in e)).toEqual([]);
+    expect(entries.filter((e) => e.msg === 'request completed').map((e) => e.req.url)).toEqual(['/nothing-here']);
+  }, 45000);
 
   it('honours LOG_LEVEL: at warn it prints no info or debug lines, not even the one saying where it listens', async () => {
     proc = await startAppProcess('standalone', { LOG_LEVEL: 'warn', JWT_SECRET: SECRET, DATA_DIR: 'memory://' });

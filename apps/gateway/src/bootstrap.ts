@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '@switchboard/config';
+import { hardenHttp } from '@switchboard/core';
 import { Metrics, NestLogger, type RootLogger, withLogging } from '@switchboard/observability';
 import type { ErrorCode } from '@switchboard/protocol';
 import { DIALECTS } from './dialects';
@@ -39,6 +40,7 @@ export async function startGateway(
     bufferLogs: Boolean(logger),
   });
   if (logger) app.useLogger(app.get(NestLogger));
+  hardenHttp(app, config);
   const log = new Logger('Gateway');
   const metrics = app.get(Metrics);
   const ids = app.get(ClientIdsService);

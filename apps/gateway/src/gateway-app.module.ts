@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CoreModule } from '@switchboard/core';
+import { APP_FILTER } from '@nestjs/core';
+import { CoreModule, NotFoundFilter } from '@switchboard/core';
 import type { SwitchboardConfig } from '@switchboard/config';
 import { GatewayModule } from './gateway.module';
 
@@ -7,6 +8,7 @@ import { GatewayModule } from './gateway.module';
 @Module({})
 export class GatewayAppModule {
   static forRoot(config: SwitchboardConfig): DynamicModule {
-    return { module: GatewayAppModule, imports: [CoreModule.forRoot(config), GatewayModule] };
+    // A 404's body names the path, never the query string (it may hold ?token=).
+    return { module: GatewayAppModule, imports: [CoreModule.forRoot(config), GatewayModule], providers: [{ provide: APP_FILTER, useClass: NotFoundFilter }] };
   }
 }

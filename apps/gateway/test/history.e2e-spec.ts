@@ -47,14 +47,15 @@ describe('history and resume', () => {
     expect(joined).toMatchObject({ offset: 0, epoch: expect.any(String) });
     expect(joined).not.toHaveProperty('recovered');
     await byJoin.next('user_list');
-    expect(await byJoinRoom.next('user_list')).toMatchObject({ offset: 0, epoch: joined.epoch });
-    expect(await byChannel.next(confirmation)).toMatchObject({ channel_id: room, offset: 0, epoch: joined.epoch });
+    // An empty room's position names the moment it was read (Redis stores nothing for it).
+    expect(await byJoinRoom.next('user_list')).toMatchObject({ offset: 0, epoch: expect.any(String) });
+    expect(await byChannel.next(confirmation)).toMatchObject({ channel_id: room, offset: 0, epoch: expect.any(String) });
     await writer.next('user_list');
 
     for (const t of texts(0, 5)) say(writer, room, t);
     for (const c of [byPath, byJoin, byJoinRoom, byChannel]) await waitFor(c, room, 'm4');
     const at = lastPosition(byPath, room);
-    expect(at).toEqual({ offset: 5, epoch: joined.epoch });
+    expect(at).toEqual({ offset: 5, epoch: expect.any(String) });
     expect(seenIn(byChannel, room).map((s) => s.offset)).toEqual([1, 2, 3, 4, 5]);
 
     a.proc.kill('SIGTERM');
@@ -164,12 +165,14 @@ describe('history and resume', () => {
         expect(list).toMatchObject({ recovered: false, offset: 0 });
         expect(list.epoch).not.toBe(at.epoch);
         // The writer stayed connected through it: its replica tells it plainly that it may have missed events.
-        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ epoch: list.epoch });
+        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ offset: 0 });
         await back.none('message', 200);
         // The new history numbers from 1 under the new epoch.
         say(back, room, 'after');
         await waitFor(back, room, 'after');
-        expect(seenIn(back, room)).toEqual([{ offset: 1, epoch: list.epoch, text: 'after' }]);
+        const [after] = seenIn(back, room);
+        expect(after).toEqual({ offset: 1, epoch: expect.any(String), text: 'after' });
+        expect(after.epoch).not.toBe(at.epoch);
       }
     }
   }, 60_000);

@@ -117,6 +117,8 @@ describe('security of the gateway', () => {
         expect((await upgradeStatus(`${gw.url}/ws/auth/secret`, { headers: { ...cookie, Origin: 'null' } })).status).toBe(403);
         // The page the server itself serves, and clients that are not browsers (no Origin).
         expect((await upgradeStatus(`${gw.url}/ws/auth/secret`, { headers: { ...cookie, Origin: gw.http } })).status).toBe(101);
+        // The same host over another scheme is another origin: https://host is not this http server.
+        expect((await upgradeStatus(`${gw.url}/ws/auth/secret`, { headers: { ...cookie, Origin: gw.http.replace('http:', 'https:') } })).status).toBe(403);
         expect((await upgradeStatus(`${gw.url}/ws/auth/secret`, { headers: cookie })).status).toBe(101);
         // A token the page itself hands over (query, header) is not sent by the browser on its own: any origin may use it.
         expect((await upgradeStatus(`${gw.url}/ws/auth/secret?token=${token}`, { headers: { Origin: 'https://evil.example.com' } })).status).toBe(101);

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
+import { signToken } from '@switchboard/testing';
 import { JwtVerifier } from './jwt-verifier';
 
 const secret = 's'.repeat(32);
@@ -28,5 +29,33 @@ describe('JwtVerifier', () => {
     expect(verifier.verify(token).userId).toBe('u1');
     const confused = new JwtService({ secret: pem }).sign(claims, { algorithm: 'HS256', expiresIn: 60 });
     expect(() => verifier.verify(confused)).toThrow('invalid token');
+  });
+
+  it('checks aud and iss when an audience and an issuer are configured, and only then', () => {
+    const verifier = new JwtVerifier({ secret }, { audience: 'switchboard', issuer: 'https://id.example.com' });
+    const sign = (extra: Record<string, unknown>) => signToken({ sub: 'u1', ...extra }, secret);
+    expect(verifier.verify(sign({ aud: 'switchboard', iss: 'https://id.example.com' })).userId).toBe('u1');
+    expect(verifier.verify(sign({ aud: ['other', 'switchboard'], iss: 'https://id.example.com' })).userId).toBe('u1');
+    expect(() => verifier.verify(sign({ iss: 'https://id.example.com' }))).toThrow('token is for another audience (aud)');
+    expect(() => verifier.verify(sign({ aud: 'other', iss: 'https://id.example.com' }))).toThrow('token is for another audience (aud)');
+    expect(() => verifier.verify(sign({ aud: 'switchboard' }))).toThrow('token is from another issuer (iss)');
+    expect(() => verifier.verify(sign({ aud: 'switchboard', iss: 'https://evil.example.com' }))).toThrow('token is from another issuer (iss)');
+    expect(new JwtVerifier({ secret }).verify(sign({ aud: 'anything', iss: 'anyone' })).userId).toBe('u1');
+  });
+
+  it('refuses an iat further in the future than the clock skew', () => {
+    const verifier = new JwtVerifier({ secret }, { clockSkewMs: 30_000 });
+    const now = Math.floor(Date.now() / 1000);
+    expect(verifier.verify(signToken({ sub: 'u1', iat: now + 20 }, secret)).userId).toBe('u1');
+    expect(() => verifier.verify(signToken({ sub: 'u1', iat: now + 120 }, secret))).toThrow('token issued in the future (iat)');
+  });
+
+  it('refuses a token whose header has crit: it names an extension this server does not implement', () => {
+    const verifier = new JwtVerifier({ secret });
+    expect(() => verifier.verify(signToken({ sub: 'u1' }, secret, 60, { crit: ['exp-policy'], 'exp-policy': 'strict' }))).toThrow(
+      'token header "crit" names extensions this server does not implement: exp-policy',
+    );
+    expect(() => verifier.verify(signToken({ sub: 'u1' }, secret, 60, { crit: [] }))).toThrow(/"crit"/);
+    expect(verifier.verify(signToken({ sub: 'u1' }, secret, 60, { kid: 'k1' })).userId).toBe('u1');
   });
 });

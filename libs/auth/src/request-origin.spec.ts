@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { clientIp, cookieOriginAllowed } from './request-origin';
+import { clientIp, cookieOriginAllowed, requestScheme } from './request-origin';
 
 describe('cookieOriginAllowed', () => {
   it('lets a client without Origin (not a browser) use its cookie', () => {
@@ -27,10 +27,32 @@ describe('cookieOriginAllowed', () => {
     expect(cookieOriginAllowed(['*'], 'not a url', 'chat.example.com')).toBe(false);
   });
 
+  it('with * and the request scheme given, counts the cookie only from the same scheme too', () => {
+    expect(cookieOriginAllowed(['*'], 'https://chat.example.com', 'chat.example.com', 'https')).toBe(true);
+    expect(cookieOriginAllowed(['*'], 'http://chat.example.com', 'chat.example.com', 'https')).toBe(false);
+    expect(cookieOriginAllowed(['*'], 'https://chat.example.com', 'chat.example.com', 'http')).toBe(false);
+    expect(cookieOriginAllowed(['*'], 'http://127.0.0.1:8080', '127.0.0.1:8080', 'http')).toBe(true);
+    // A list names its schemes already.
+    expect(cookieOriginAllowed(['http://app.example.com'], 'http://app.example.com', 'api.example.com', 'https')).toBe(true);
+  });
+
   it('never counts Origin: null', () => {
     expect(cookieOriginAllowed(['*'], 'null', 'null')).toBe(false);
     expect(cookieOriginAllowed(['*'], 'null', 'chat.example.com')).toBe(false);
     expect(cookieOriginAllowed(['https://app.example.com'], 'null', 'chat.example.com')).toBe(false);
+  });
+});
+
+describe('requestScheme', () => {
+  const req = (headers: IncomingMessage['headers'], encrypted?: boolean) => ({ headers, socket: { encrypted } }) as unknown as Pick<IncomingMessage, 'headers' | 'socket'>;
+
+  it('is the socket\'s unless the proxy is trusted, then X-Forwarded-Proto\'s first entry', () => {
+    expect(requestScheme(req({ 'x-forwarded-proto': 'https' }), false)).toBe('http');
+    expect(requestScheme(req({}, true), false)).toBe('https');
+    expect(requestScheme(req({ 'x-forwarded-proto': 'HTTPS, http' }), true)).toBe('https');
+    expect(requestScheme(req({ 'x-forwarded-proto': 'http' }, true), true)).toBe('http');
+    expect(requestScheme(req({ 'x-forwarded-proto': 'gopher' }), true)).toBe('http');
+    expect(requestScheme(req({}), true)).toBe('http');
   });
 });
 

@@ -33,6 +33,9 @@ export type BusHandler = (topic: string, event: HubEvent) => void;
  * - `history(topic, since)` reads what was published after `since` in one read, in order,
  *   with the room's current position; `recovered` is false (and nothing is returned) when
  *   `since` names another epoch, lies beyond the current offset, or is older than what is kept.
+ * - The position of a room with no history (offset 0) resumes into the history begun after
+ *   it was read, from its first publication, when no earlier history can have come and gone
+ *   in between; past the ttl, `recovered` is false. Reading it stores nothing (Redis: no key).
  */
 export interface Bus {
   /** Random per start: tells this node's traffic apart from other replicas'. */

@@ -4,9 +4,10 @@ import type { HistoryOptions, HistoryRead } from './bus';
 import { newEpoch } from './memory-history';
 
 /**
- * Appends to a room's stream and publishes, atomically. The meta hash holds the epoch and
- * the last offset; a missing meta means the history was lost (expired, or Redis restarted
- * empty), so a new epoch starts. The payload gets its position spliced in front:
+ * Appends to a room's stream and publishes, atomically. The meta hash holds the epoch, the
+ * last offset and when the epoch began (`t`, server time in ms); a missing meta means the
+ * room has no history (never published, expired, or Redis restarted empty), so a new epoch
+ * starts. The payload gets its position spliced in front:
  * `{"o":offset,"p":"epoch",` + the rest of the envelope.
  * KEYS: meta, stream. ARGV: publish verb, topic, envelope without its `{`, fresh epoch, size, ttl ms.
  */
@@ -14,8 +15,9 @@ const PUBLISH_LUA = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[4]
+  local now = redis.call('TIME')
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 't', now[1] * 1000 + math.floor(now[2] / 1000))
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 local payload = '{"o":' .. offset .. ',"p":"' .. epoch .. '",' .. ARGV[3]
@@ -28,20 +30,53 @@ return redis.call(ARGV[1], ARGV[2], payload)
 /**
  * The room's position and, after offset `since` of epoch `sinceEpoch`, its kept payloads:
  * one XRANGE from the id after `since`. Replies {epoch, offset, recovered (0/1), payloads...}.
- * KEYS: meta, stream. ARGV: fresh epoch, ttl ms, since ('' for none), since epoch.
+ *
+ * A room with no history is read without writing anything (a key per room name anyone
+ * asks about would outlive the question by the ttl). Its position is offset 0 of an
+ * "empty" epoch, `~<server run id>.<server time ms>`: the history as it stood at that
+ * moment, on that Redis. Resuming from it recovers the history begun since, from offset 1,
+ * when that history began after the empty read and within the ttl of it (so no earlier
+ * history can have come and gone unseen in between), on the same Redis run or one restored
+ * from its append-only file (a restart without it loses histories without a trace); or,
+ * when the room is still empty, nothing, within the ttl.
+ * KEYS: meta, stream. ARGV: ttl ms, since ('' for none), since epoch.
  */
 const READ_LUA = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return t[1] * 1000 + math.floor(t[2] / 1000)
+end
+local function run_id()
+  return string.sub(string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'), 1, 12)
+end
+local function same_data(run)
+  return run == run_id() or string.match(redis.call('INFO', 'persistence'), 'aof_enabled:(%d)') == '1'
+end
+local ttl = tonumber(ARGV[1])
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local since = ARGV[2] ~= '' and tonumber(ARGV[2]) or nil
+local since_epoch = ARGV[3]
+local empty_at
+if since ~= nil and string.sub(since_epoch, 1, 1) == '~' then
+  local run, at = string.match(since_epoch, '^~(%x+)%.(%d+)$')
+  if run ~= nil and since == 0 and same_data(run) then empty_at = tonumber(at) end
+end
 if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  local now = now_ms()
+  local position = '~' .. run_id() .. '.' .. now
+  if since == nil then return {position, 0, 0} end
+  -- Still empty: nothing was missed, unless a whole history could have come and gone.
+  if empty_at ~= nil and empty_at <= now and now - empty_at <= ttl then return {position, 0, 1} end
+  return {position, 0, 0}
 end
 local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
-if ARGV[3] == '' then return {epoch, offset, 0} end
-local since = tonumber(ARGV[3])
-if ARGV[4] ~= epoch or since > offset then return {epoch, offset, 0} end
+if since == nil then return {epoch, offset, 0} end
+if empty_at ~= nil then
+  local began = tonumber(redis.call('HGET', KEYS[1], 't'))
+  if began == nil or began < empty_at or began - empty_at > ttl then return {epoch, offset, 0} end
+  since_epoch = epoch
+end
+if since_epoch ~= epoch or since > offset then return {epoch, offset, 0} end
 if since == offset then return {epoch, offset, 1} end
 local first = string.format('%d-0', since + 1)
 local entries = redis.call('XRANGE', KEYS[2], first, '+')
@@ -82,14 +117,7 @@ export class RedisHistory {
   /** Reads the room's position and what followed `since`; `parse` turns a payload back into its event (undefined: not one). */
   async read(topic: string, since: StreamPosition | undefined, parse: (payload: string) => HubEvent | undefined): Promise<HistoryRead> {
     const { meta, stream } = Topics.history(topic);
-    const reply = await (this.conn as unknown as Scripted).sbHistoryRead(
-      meta,
-      stream,
-      newEpoch(),
-      this.options.ttlMs,
-      since === undefined ? '' : since.offset,
-      since?.epoch ?? '',
-    );
+    const reply = await (this.conn as unknown as Scripted).sbHistoryRead(meta, stream, this.options.ttlMs, since === undefined ? '' : since.offset, since?.epoch ?? '');
     const position = { epoch: String(reply[0]), offset: Number(reply[1]) };
     if (Number(reply[2]) !== 1) return { position, recovered: false, events: [] };
     const events: HubEvent[] = [];

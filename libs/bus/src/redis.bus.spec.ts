@@ -140,6 +140,42 @@ describe('RedisBus on a single server', () => {
     expect(got).toEqual([['t:b', expect.objectContaining({ content: 'after restart' })]]);
   });
 
+  it('reads the history position of rooms nobody published to without writing a key', async () => {
+    const bus = new RedisBus({ url: server.url, logger: quietLogger(), history: { size: 10, ttlMs: 60_000 } });
+    closers.push(() => bus.close());
+    const raw = new Redis(server.url);
+    closers.push(() => raw.quit());
+    await bus.ready();
+    const rooms = Array.from({ length: 50 }, (_, i) => Topics.room(`never-published-${i}`));
+    const keys = () => raw.keys('*never-published*');
+    for (const room of rooms) expect(await bus.history(room)).toEqual({ position: { offset: 0, epoch: expect.stringMatching(/^~/) }, recovered: false, events: [] });
+    const first = (await bus.history(rooms[0]))!.position;
+    expect(await bus.history(rooms[0], first)).toMatchObject({ recovered: true });
+    expect(await keys()).toEqual([]);
+    await bus.publish(rooms[0], event('now it has one'));
+    expect((await keys()).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['without persistence does not resume it: what was published before the restart is gone', [], false],
+    ['restored from the append-only file resumes it: nothing was lost', ['--appendonly', 'yes', '--appendfsync', 'always'], true],
+  ] as const)('a position read while a room was empty, after a Redis restart %s', async (_, args, resumes) => {
+    const own = await RedisServer.start(args);
+    closers.push(() => own.destroy());
+    const bus = new RedisBus({ url: own.url, logger: quietLogger(), history: { size: 10, ttlMs: 60_000 } });
+    closers.push(() => bus.close());
+    await bus.ready();
+    const room = Topics.room('restarted');
+    const empty = (await bus.history(room))!.position;
+    await bus.publish(room, event('before the restart'));
+    await own.restart();
+    await bus.ready(5000);
+    await bus.publish(room, event('after the restart'));
+    const read = await bus.history(room, empty);
+    expect(read?.recovered).toBe(resumes);
+    expect(read?.events.map((e) => (e as { content: string }).content)).toEqual(resumes ? ['before the restart', 'after the restart'] : []);
+  });
+
   it('rejects a subscribe while Redis is down, without holding the topic', async () => {
     const own = await RedisServer.start();
     closers.push(() => own.destroy());

@@ -166,6 +166,28 @@ describe('loadConfig', () => {
     expect(loadConfig({}).api.statsRequireAuth).toBe(false);
   });
 
+  it('reads the HTTP timeouts and the per-IP cap on bodies still arriving, with sane defaults', () => {
+    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxPendingBodiesPerIp: 32 });
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT: '2s', HTTP_REQUEST_TIMEOUT: '5s', HTTP_MAX_PENDING_BODIES_PER_IP: '0' }).http).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      maxPendingBodiesPerIp: 0,
+    });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40s' })).toThrow(/HTTP_HEADERS_TIMEOUT must not be longer than HTTP_REQUEST_TIMEOUT/);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: 'soon' })).toThrow(/HTTP_REQUEST_TIMEOUT/);
+    expect(() => loadConfig({ HTTP_MAX_PENDING_BODIES_PER_IP: '-1' })).toThrow(/HTTP_MAX_PENDING_BODIES_PER_IP/);
+  });
+
+  it('reads the optional JWT audience and issuer, and the clock skew allowed for iat', () => {
+    expect(loadConfig({}).auth).toMatchObject({ jwtAudience: undefined, jwtIssuer: undefined, jwtClockSkewMs: 30_000 });
+    expect(loadConfig({ JWT_AUDIENCE: 'switchboard', JWT_ISSUER: 'https://id.example.com', JWT_CLOCK_SKEW: '5s' }).auth).toMatchObject({
+      jwtAudience: 'switchboard',
+      jwtIssuer: 'https://id.example.com',
+      jwtClockSkewMs: 5000,
+    });
+    expect(() => loadConfig({ JWT_CLOCK_SKEW: '1h' })).toThrow(/JWT_CLOCK_SKEW must be at most 10m/);
+  });
+
   it('requires a shared JWT secret or key in cluster mode', () => {
     expect(() => loadConfig({ BUS: 'redis' })).toThrow(/JWT_SECRET must be set/);
     expect(loadConfig({ BUS: 'redis', JWT_SECRET: 'x'.repeat(32) }).auth.ephemeralSecret).toBe(false);

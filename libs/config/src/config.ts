@@ -9,11 +9,25 @@ export interface SwitchboardConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Take the client address from X-Forwarded-For (only behind a trusted proxy). */
   trustProxy: boolean;
+  http: HttpConfig;
   ws: WebSocketConfig;
   limits: LimitsConfig;
   bus: BusConfig;
   auth: AuthConfig;
   api: ApiConfig;
+}
+
+/**
+ * Both apps' HTTP servers: how long a request may take to arrive, and how many bodies one
+ * client address may be sending at once. A WebSocket is a request only until its upgrade.
+ */
+export interface HttpConfig {
+  /** HTTP_HEADERS_TIMEOUT: a request whose head has not fully arrived by then is cut off (408). */
+  headersTimeoutMs: number;
+  /** HTTP_REQUEST_TIMEOUT: a request whose head and body have not fully arrived by then is cut off. */
+  requestTimeoutMs: number;
+  /** HTTP_MAX_PENDING_BODIES_PER_IP: request bodies one client IP may be sending at once; past it, 429. 0: no cap. */
+  maxPendingBodiesPerIp: number;
 }
 
 /** The REST app's settings. */
@@ -132,6 +146,12 @@ export interface AuthConfig {
   jwtPrivateKey?: string;
   /** The algorithm the private key signs with, from its type: ES256 (EC P-256) or RS256 (RSA). */
   jwtSigningAlgorithm?: 'ES256' | 'RS256';
+  /** JWT_AUDIENCE: when set, a token's `aud` must name it (and the api's tokens carry it). */
+  jwtAudience?: string;
+  /** JWT_ISSUER: when set, a token's `iss` must be it (and the api's tokens carry it). */
+  jwtIssuer?: string;
+  /** JWT_CLOCK_SKEW: how far in the future a token's `iat` may be (clocks differ a little); later is refused. */
+  jwtClockSkewMs: number;
 }
 
 /** Unsent-data bound, in write buffers: like a 1024-slot send queue of WRITE_BUFFER_SIZE each. */
@@ -237,7 +257,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ephemeralSecret,
     jwtPrivateKey,
     jwtSigningAlgorithm,
+    jwtAudience: r.optional('JWT_AUDIENCE'),
+    jwtIssuer: r.optional('JWT_ISSUER'),
+    // At least 1s: the api's tokens right after a password change carry the next second as iat.
+    jwtClockSkewMs: r.duration('JWT_CLOCK_SKEW', '30s', 1000),
   };
+  if (auth.jwtClockSkewMs > 600_000) throw new ConfigError('JWT_CLOCK_SKEW', `must be at most 10m, got ${auth.jwtClockSkewMs}ms`);
 
   const databaseUrl = r.optional('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -256,11 +281,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     statsRequireAuth: r.bool('STATS_REQUIRE_AUTH', false),
   };
 
+  const http: HttpConfig = {
+    headersTimeoutMs: r.duration('HTTP_HEADERS_TIMEOUT', '10s', 100),
+    requestTimeoutMs: r.duration('HTTP_REQUEST_TIMEOUT', '30s', 100),
+    maxPendingBodiesPerIp: r.int('HTTP_MAX_PENDING_BODIES_PER_IP', 32, 0),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT', `must not be longer than HTTP_REQUEST_TIMEOUT (${http.headersTimeoutMs}ms > ${http.requestTimeoutMs}ms)`);
+  }
+
   return {
     port: r.int('PORT', 8080, 0, 65535),
     host: r.string('HOST', '0.0.0.0'),
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     trustProxy: r.bool('TRUST_PROXY', false),
+    http,
     ws,
     limits,
     bus,

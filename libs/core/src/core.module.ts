@@ -31,7 +31,12 @@ export class CoreModule implements OnModuleInit {
       providers: [
         Readiness,
         { provide: Metrics, useValue: metrics },
-        { provide: JwtVerifier, useFactory: (c: SwitchboardConfig) => new JwtVerifier({ secret: c.auth.jwtSecret, publicKey: c.auth.jwtPublicKey }), inject: [CONFIG] },
+        {
+          provide: JwtVerifier,
+          useFactory: ({ auth }: SwitchboardConfig) =>
+            new JwtVerifier({ secret: auth.jwtSecret, publicKey: auth.jwtPublicKey }, { audience: auth.jwtAudience, issuer: auth.jwtIssuer, clockSkewMs: auth.jwtClockSkewMs }),
+          inject: [CONFIG],
+        },
         {
           provide: CREDENTIAL_DIRECTORY,
           useFactory: (c: SwitchboardConfig, m: Metrics) =>

@@ -8,7 +8,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type RootLogger = pino.Logger;
 
 /** What never reaches a log line: credentials in headers, bodies, query strings and our own fields. */
-const SECRET_FIELDS = ['password', 'old_password', 'new_password', 'token', 'access_token', 'api_key', 'apiKey', 'secret', 'authorization', 'cookie'];
+const SECRET_FIELDS = [
+  'password',
+  'old_password',
+  'new_password',
+  'token',
+  'access_token',
+  'resume_token',
+  'session_token',
+  'api_key',
+  'apiKey',
+  'secret',
+  'authorization',
+  'cookie',
+];
 export const REDACT_PATHS = [
   ...SECRET_FIELDS,
   ...SECRET_FIELDS.map((f) => `*.${f}`),
@@ -17,11 +30,32 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'res.headers["set-cookie"]',
 ];
-const SECRET_QUERY = /([?&](?:api_key|token|access_token|password)=)[^&#]*/gi;
 
-/** Query-string credentials (`?api_key=`, `?token=`) replaced in a URL before it is logged. */
+/**
+ * A query parameter whose value is a credential, by its name as the server reads it:
+ * percent-decoded, `+` as a space, any `[…]` suffix (`api_key[]`) and punctuation dropped,
+ * any case — so `api%5Fkey`, `to%6Ben`, `API-Key` and `api_key[0]` are all caught.
+ */
+const SECRET_PARAM = /(?:token|key|password|passwd|secret|jwt|authorization|auth)$/;
+
+/** Query-string credentials (`?api_key=`, `?token=`, however their names are written) replaced in a URL before it is logged. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0];
+      return isSecretParam(name) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
+
+function isSecretParam(raw: string): boolean {
+  // Byte-wise decoding never throws on a malformed escape, and names that matter are ASCII.
+  const name = raw.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return SECRET_PARAM.test(name.split('[', 1)[0].toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 
 /**
@@ -64,8 +98,14 @@ export class NestLogger extends PinoNestLogger {
   }
 }
 
-/** Probes and scrapes: logged at debug, not once every few seconds at info. */
-const QUIET_PATHS = /^\/(health\/|metrics)/;
+/**
+ * Probes and scrapes: logged at debug, not once every few seconds at info — a readiness 503
+ * too (while the database opens, or the bus is down), which is a state, not an error:
+ * `switchboard_ready` and `/health/ready`'s body say why.
+ */
+const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
+/** The error pino-http makes up for a 5xx without one: its stack points into pino-http, so it is left out. */
+const STATUS_ONLY = /^failed with status code \d+$/;
 
 @Module({})
 class LoggingRootModule {}
@@ -91,11 +131,12 @@ export function withLogging(root: DynamicModule, logger: RootLogger): DynamicMod
             return id;
           },
           customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) =>
-            err || res.statusCode >= 500 ? 'error' : QUIET_PATHS.test(req.url ?? '') ? 'debug' : 'info',
+            !err && QUIET_PATHS.test(req.url ?? '') ? 'debug' : err || res.statusCode >= 500 ? 'error' : 'info',
           customProps: () => ({ context: 'http' }),
           serializers: {
             req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remote: req.remoteAddress }),
             res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+            err: (err: { type?: string; message: string; stack?: string }) => (STATUS_ONLY.test(err.message) ? { message: err.message } : err),
           },
         },
       }),

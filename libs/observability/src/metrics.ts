@@ -11,6 +11,12 @@ export class Metrics {
   readonly connections = new Gauge({ name: 'switchboard_connections', help: 'Open WebSocket connections on this replica', labelNames: ['dialect'] as const, registers: [this.registry] });
   readonly connects = new Counter({ name: 'switchboard_connects_total', help: 'Accepted WebSocket connections', labelNames: ['dialect'] as const, registers: [this.registry] });
   readonly refused = new Counter({ name: 'switchboard_handshakes_refused_total', help: 'Upgrades answered with an HTTP error', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly httpRefused = new Counter({
+    name: 'switchboard_http_refused_total',
+    help: 'HTTP requests refused before any route ran, by reason (pending_bodies_per_ip: too many bodies still arriving from one address)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly connectionDuration = new Histogram({
     name: 'switchboard_connection_duration_seconds',

@@ -4,6 +4,7 @@ export * from './gateway-process';
 export * from './history';
 export * from './metrics';
 export * from './quiet-logger';
+export * from './raw-http';
 export * from './redis-server';
 export * from './rest';
 export * from './resuming-client';

@@ -3,7 +3,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiCredentials, ApiErrors } from '../http/openapi';
 import { ApiValidationPipe } from '../http/validation';
-import { ApiKeyDto, LoginDto, MeDto, NewPasswordDto, RegisterDto, RegisteredDto, SuccessDto, TokenDto } from './auth.dto';
+import { ApiKeyDto, LoginDto, MeDto, NewPasswordDto, PasswordChangedDto, RegisterDto, RegisteredDto, TokenDto } from './auth.dto';
 import { AuthGuard, CurrentPrincipal } from './auth.guard';
 import { AuthThrottlerGuard } from './auth-throttling';
 import type { Principal } from './credentials.service';
@@ -50,11 +50,14 @@ export class AuthController {
   @HttpCode(200)
   @UseGuards(AuthGuard, AuthThrottlerGuard)
   @ApiCredentials()
-  @ApiOkResponse({ type: SuccessDto })
+  @ApiOkResponse({
+    type: PasswordChangedDto,
+    description: 'every JWT issued before stops working; the API key is replaced only with rotate_api_key: true (the new one is in the answer)',
+  })
   @ApiErrors(400, 429)
   async newPassword(@CurrentPrincipal() principal: Principal, @Body() body: NewPasswordDto) {
-    await this.users.changePassword(principal.identity.userId, body.old_password, body.new_password);
-    return { success: true };
+    const rotated = await this.users.changePassword(principal.identity.userId, body.old_password, body.new_password, { rotateApiKey: body.rotate_api_key === true });
+    return rotated === undefined ? { success: true } : { success: true, api_key: rotated.api_key };
   }
 
   @Get('me')

@@ -19,7 +19,7 @@ export class AuthGuard implements CanActivate {
     const query = new URL(req.originalUrl ?? req.url, 'http://localhost').searchParams;
     let principal: Principal | undefined;
     try {
-      principal = await this.credentials.authenticate(req.headers, query);
+      principal = await this.credentials.authenticate(req, query);
     } catch (err) {
       if (err instanceof AuthError) throw new UnauthorizedException(err.message);
       throw err;

@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { Authenticator, AuthError, cookieOriginAllowed, findApiKey, findToken, type Identity, type KeyOwner, Permission } from '@switchboard/auth';
+import { Authenticator, AuthError, cookieOriginAllowed, findApiKey, findToken, type Identity, type KeyOwner, Permission, requestScheme } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey } from './api-keys';
@@ -19,12 +19,13 @@ export interface Principal {
  * checked against the session revocations too (a password change ends older tokens).
  * A browser sends the cookie with requests any site makes (a cross-site form post), so a
  * cookie counts only from an allowed origin (WEBSOCKET_ALLOWED_ORIGINS; with `*`, this
- * server's own), as on the gateway.
+ * server's own host and scheme), as on the gateway.
  */
 @Injectable()
 export class CredentialsService {
   private readonly serviceUsers: Set<string>;
   private readonly allowedOrigins: readonly string[];
+  private readonly trustProxy: boolean;
 
   constructor(
     private readonly auth: Authenticator,
@@ -33,10 +34,12 @@ export class CredentialsService {
   ) {
     this.serviceUsers = new Set(config.api.serviceUsers.map((u) => u.toLowerCase()));
     this.allowedOrigins = config.ws.allowedOrigins;
+    this.trustProxy = config.trustProxy;
   }
 
   /** Resolves the principal, undefined when the request has no credential; throws AuthError on a bad one. */
-  async authenticate(headers: IncomingHttpHeaders, query: URLSearchParams): Promise<Principal | undefined> {
+  async authenticate(req: Pick<IncomingMessage, 'headers' | 'socket'>, query: URLSearchParams): Promise<Principal | undefined> {
+    const { headers } = req;
     const apiKey = findApiKey(headers, query);
     if (apiKey !== undefined) {
       const user = await this.users.findByApiKeyHash(hashApiKey(apiKey));
@@ -45,7 +48,7 @@ export class CredentialsService {
     }
     const found = findToken(headers, query);
     if (found === undefined) return undefined;
-    if (found.source === 'cookie' && !cookieOriginAllowed(this.allowedOrigins, headers.origin, headers.host)) {
+    if (found.source === 'cookie' && !cookieOriginAllowed(this.allowedOrigins, headers.origin, headers.host, requestScheme(req, this.trustProxy))) {
       throw new AuthError('a token cookie counts only from an allowed origin; send the token as Authorization: Bearer');
     }
     return { identity: this.auth.verifyJwt(found.token), via: 'jwt' };

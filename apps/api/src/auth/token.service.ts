@@ -4,7 +4,7 @@ import { Authenticator } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import type { UserRecord } from '../store/user.store';
 
-/** Issues the JWTs the gateways accept: `sub`, `username`, `email`, `permissions`, `exp`. */
+/** Issues the JWTs the gateways accept: `sub`, `username`, `email`, `permissions`, `exp`, and `aud` / `iss` when JWT_AUDIENCE / JWT_ISSUER are set. */
 @Injectable()
 export class TokenService {
   private readonly jwt = new JwtService();
@@ -23,9 +23,10 @@ export class TokenService {
     const claims: Record<string, unknown> = { sub: user.id, username: user.username, iat: this.auth.issueTime(user.id) };
     if (user.email) claims.email = user.email;
     if (permissions.length > 0) claims.permissions = permissions;
-    const { jwtPrivateKey, jwtSigningAlgorithm, jwtSecret } = this.config.auth;
+    const { jwtPrivateKey, jwtSigningAlgorithm, jwtSecret, jwtAudience, jwtIssuer } = this.config.auth;
+    const common = { expiresIn: this.ttlSeconds, ...(jwtAudience && { audience: jwtAudience }), ...(jwtIssuer && { issuer: jwtIssuer }) };
     return jwtPrivateKey
-      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtSigningAlgorithm, expiresIn: this.ttlSeconds })
-      : this.jwt.sign(claims, { secret: jwtSecret, algorithm: 'HS256', expiresIn: this.ttlSeconds });
+      ? this.jwt.sign(claims, { privateKey: jwtPrivateKey, algorithm: jwtSigningAlgorithm, ...common })
+      : this.jwt.sign(claims, { secret: jwtSecret, algorithm: 'HS256', ...common });
   }
 }

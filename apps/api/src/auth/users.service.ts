@@ -1,6 +1,7 @@
 import { Authenticator } from '@switchboard/auth';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Metrics } from '@switchboard/observability';
+import { DuplicateEmailError } from '../store/duplicate-email.error';
 import { DuplicateUsernameError } from '../store/duplicate-username.error';
 import { USER_STORE, type UserRecord, type UserStore } from '../store/user.store';
 import { hashApiKey, newApiKey } from './api-keys';
@@ -39,6 +40,7 @@ export class UsersService {
       user = await this.users.create({ username, email, passwordHash: await this.passwords.hash(password), apiKeyHash: hashApiKey(apiKey) });
     } catch (err) {
       if (err instanceof DuplicateUsernameError) throw new ConflictException(`username "${username}" is taken`);
+      if (err instanceof DuplicateEmailError) throw new ConflictException('email is already registered to another user');
       throw err;
     }
     try {
@@ -61,24 +63,23 @@ export class UsersService {
 
   /** The old key stops counting on the gateways (directory) before the new one is stored, so a failure never leaves it valid there. */
   regenerate(userId: string): Promise<{ api_key: string }> {
-    return this.keyWrite(async () => {
-      const user = await this.get(userId);
-      const apiKey = newApiKey();
-      const keyHash = hashApiKey(apiKey);
-      await this.auth.publishKey(keyHash, this.credentials.ownerOf(user), user.apiKeyHash);
-      if (!(await this.users.setApiKeyHash(userId, keyHash))) throw new NotFoundException('user no longer exists');
-      return { api_key: apiKey };
-    });
+    return this.rotateKey(userId);
   }
 
-  /** Sessions end before the new password is stored, so a failure never leaves older JWTs valid under a changed password. */
-  async changePassword(userId: string, oldPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Sessions end (and, with `rotateApiKey`, the API key is replaced) before the new password
+   * is stored, so a failure never leaves older credentials valid under a changed password.
+   * Resolves the new key when it rotated one.
+   */
+  async changePassword(userId: string, oldPassword: string, newPassword: string, { rotateApiKey = false } = {}): Promise<{ api_key: string } | undefined> {
     const user = await this.get(userId);
     if (!(await this.passwords.verify(oldPassword, user.passwordHash))) throw new UnauthorizedException('old password is wrong');
     const newHash = await this.passwords.hash(newPassword);
     // Every JWT issued so far stops counting, here and on every gateway (whose open connections close with 4001).
     await this.auth.revokeSessions(userId);
+    const rotated = rotateApiKey ? await this.rotateKey(userId) : undefined;
     await this.users.setPasswordHash(userId, newHash);
+    return rotated;
   }
 
   /**
@@ -106,6 +107,19 @@ export class UsersService {
     const user = await this.users.findById(userId);
     if (!user) throw new NotFoundException('user no longer exists');
     return user;
+  }
+
+  /** A new API key: the directory drops the old one first, then the store takes the new one. */
+  private rotateKey(userId: string): Promise<{ api_key: string }> {
+    return this.keyWrite(async () => {
+      // Read inside the queue: a rotation that ran meanwhile changed the current hash.
+      const user = await this.get(userId);
+      const apiKey = newApiKey();
+      const keyHash = hashApiKey(apiKey);
+      await this.auth.publishKey(keyHash, this.credentials.ownerOf(user), user.apiKeyHash);
+      if (!(await this.users.setApiKeyHash(userId, keyHash))) throw new NotFoundException('user no longer exists');
+      return { api_key: apiKey };
+    });
   }
 
   /** Runs key rotations and the post-publish check one at a time, in this process. */

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { withoutQuery } from '@switchboard/core';
+import type { Request, Response } from 'express';
 
 /**
  * One JSON error shape for every failed request: `{success: false, error: {status, code, message}}`.
@@ -36,7 +37,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const e = err as Error;
       this.logger.error({ msg: 'request failed', error: e?.message, stack: e?.stack });
     }
-    res.status(status).json({ success: false, error: { status, code: codeOf(status), message } });
+    // Nest's 404 says `Cannot GET /path?query`: no body echoes a query string (it may hold ?token=).
+    const req = host.switchToHttp().getRequest<Request>();
+    res.status(status).json({ success: false, error: { status, code: codeOf(status), message: withoutQuery(message, req.originalUrl ?? req.url) } });
   }
 }
 

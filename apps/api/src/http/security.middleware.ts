@@ -1,21 +1,11 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet from 'helmet';
-
-/**
- * Security headers on every api response (helmet): `X-Content-Type-Options: nosniff`,
- * `Referrer-Policy: no-referrer`, a CSP that allows nothing (the HTML page at `/` sets its
- * own), no `X-Powered-By`.
- */
-export const securityHeaders: RequestHandler = helmet({
-  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  referrerPolicy: { policy: 'no-referrer' },
-});
+import type { NextFunction, Request, Response } from 'express';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * 415 unless the body is JSON. A cross-site HTML form can only send form-encoded or text
- * bodies, so endpoints that take credentials in the body accept JSON alone.
+ * bodies, so endpoints that take credentials in the body, or write on the caller's behalf
+ * (`/api/v1/messages`), accept JSON alone.
  */
 export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   if (JSON_TYPE.test(req.headers['content-type'] ?? '')) return next();

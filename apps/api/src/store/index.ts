@@ -3,6 +3,7 @@ export { createDatabase, type DatabaseConfig } from './database.factory';
 export { PgliteDatabase } from './pglite.database';
 export { PostgresDatabase, type PostgresDatabaseOptions } from './postgres.database';
 export { migrate, MIGRATIONS, type Migration } from './migrations';
+export { DuplicateEmailError } from './duplicate-email.error';
 export { DuplicateUsernameError } from './duplicate-username.error';
 export { USER_STORE, type NewUser, type UserRecord, type UserStore } from './user.store';
 export { SqlUserStore } from './sql.user.store';

@@ -80,6 +80,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO outbox_lease (id) VALUES (1)`,
     ],
   },
+  {
+    version: 5,
+    name: 'users_email_unique',
+    statements: [
+      // An email belongs to one user, regardless of case. Where earlier versions let several
+      // users register one email, the first to register keeps it; the others' is cleared.
+      `UPDATE users SET email = NULL WHERE id IN (
+        SELECT id FROM (
+          SELECT id, row_number() OVER (PARTITION BY lower(email) ORDER BY created_at, id) AS n FROM users WHERE email IS NOT NULL
+        ) ranked WHERE n > 1
+      )`,
+      `CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email))`,
+    ],
+  },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { migrate } from './migrations';
+import { migrate, MIGRATIONS } from './migrations';
 import { PostgresDatabase } from './postgres.database';
 import { SqlOutboxStore } from './sql.outbox.store';
 import { storeContract } from './testing/store.contract';
@@ -58,9 +58,29 @@ describe('PostgresDatabase', () => {
     const [a, b] = [await use(), await use()];
     await migrate(a);
     await a.query(`INSERT INTO outbox (topic, payload) VALUES ('only-in-a', '{}')`);
-    expect(await migrate(b)).toEqual([1, 2, 3, 4]);
+    expect(await migrate(b)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await b.query('SELECT topic FROM outbox')).toEqual([]);
     expect(await a.query('SELECT topic FROM outbox')).toEqual([{ topic: 'only-in-a' }]);
+  });
+
+  it('gives an email shared by earlier registrations to the first of them when it makes emails unique (migration 5)', async () => {
+    const db = await use();
+    await migrate(db, MIGRATIONS.filter((m) => m.version < 5));
+    const insert = (id: string, email: string | null, at: string) =>
+      db.query(`INSERT INTO users (id, username, email, password_hash, api_key_hash, created_at) VALUES ($1, $1, $2, 'p', $1, $3)`, [id, email, at]);
+    await insert('first', 'Shared@example.com', '2026-01-01T00:00:00Z');
+    await insert('second', 'shared@EXAMPLE.com', '2026-01-02T00:00:00Z');
+    await insert('third', 'shared@example.com', '2026-01-03T00:00:00Z');
+    await insert('alone', 'alone@example.com', '2026-01-04T00:00:00Z');
+    await insert('none', null, '2026-01-05T00:00:00Z');
+    expect(await migrate(db)).toEqual([5]);
+    expect(await db.query('SELECT id, email FROM users ORDER BY created_at')).toEqual([
+      { id: 'first', email: 'Shared@example.com' },
+      { id: 'second', email: null },
+      { id: 'third', email: null },
+      { id: 'alone', email: 'alone@example.com' },
+      { id: 'none', email: null },
+    ]);
   });
 
   it('still lands in its schema when the URL sets options of its own', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from './database';
+import { DuplicateEmailError } from './duplicate-email.error';
 import { DuplicateUsernameError } from './duplicate-username.error';
 import type { NewUser, UserRecord, UserStore } from './user.store';
 import { recordOf } from './record-of';
@@ -17,6 +18,8 @@ interface UserRow {
 const COLUMNS = 'id, username, email, password_hash, api_key_hash, permissions, created_at';
 /** The unique index that makes usernames case-insensitive (migration 1). */
 const USERNAME_INDEX = 'users_username_lower_key';
+/** The unique index that gives an email to one user, regardless of case (migration 5). */
+const EMAIL_INDEX = 'users_email_lower_key';
 
 /** UserStore over SQL; see `user.store.ts` for its guarantees. */
 export class SqlUserStore implements UserStore {
@@ -34,6 +37,7 @@ export class SqlUserStore implements UserStore {
       // The index decides, not a prior SELECT: two processes registering at once can't both win.
       const e = err as { code?: string; constraint?: string };
       if (e.code === '23505' && e.constraint === USERNAME_INDEX) throw new DuplicateUsernameError(user.username);
+      if (e.code === '23505' && e.constraint === EMAIL_INDEX) throw new DuplicateEmailError(user.email!);
       throw err;
     }
   }

@@ -27,6 +27,10 @@ export interface NewUser {
  * - Usernames are unique regardless of case: `create` rejects with
  *   `DuplicateUsernameError` when `alice` exists and `Alice` registers, even when both
  *   register at the same moment on different processes. `findByUsername` ignores case too.
+ * - An email belongs to at most one user, regardless of case: `create` rejects with
+ *   `DuplicateEmailError` when another user has it, under the same race guarantee (when
+ *   both the username and the email clash, either error may come). Users without an email
+ *   never clash.
  * - Every write is visible to every later read, on any process, once its promise resolves:
  *   after `setApiKeyHash` resolves the old hash finds nobody, at once.
  * - Lookups that find nothing resolve `undefined`; they never throw for an unknown or

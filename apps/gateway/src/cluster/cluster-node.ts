@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
-import { Metrics } from '@switchboard/observability';
+import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
 import { CommandError, ErrorCode, type HubEvent, type Sender, type StreamPosition, type TopicKind, Topics } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
@@ -33,6 +33,8 @@ export type RoutedKind = Exclude<TopicKind, 'guest'>;
 @Injectable()
 export class ClusterNode implements OnModuleInit, OnApplicationShutdown, PresenceKeeperHost {
   private readonly logger = new Logger('Node');
+  /** During an outage the same failure repeats per publish: one line per interval with a count. */
+  private readonly warnings = new LogCoalescer((entry) => this.logger.warn(entry));
   private readonly subscriptions: TopicSubscriptions;
   private readonly keeper: PresenceKeeper;
   private readonly broadcastTopic = Topics.broadcast();
@@ -355,6 +357,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   /** A failure the operator must see: logged with context and counted. */
   failed(what: string, err: unknown, context: Record<string, unknown> = {}): void {
     this.metrics.busErrors.labels(what).inc();
-    this.logger.warn({ msg: `${what} failed`, ...context, error: (err as Error).message });
+    const error = (err as Error).message;
+    this.warnings.log(`${what}: ${error}`, { msg: `${what} failed`, ...context, error });
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity } from '@switchboard/auth';
+import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity, requestScheme } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { roomAllowed } from '@switchboard/protocol';
 import { CLUSTER_READINESS, type ClusterReadiness } from './cluster-readiness';
@@ -100,7 +100,7 @@ export class HandshakeService {
     const found = findToken(req.headers, url.searchParams);
     let identity: Identity;
     if (found !== undefined) {
-      if (found.source === 'cookie' && !cookieOriginAllowed(this.config.ws.allowedOrigins, origin, req.headers.host)) {
+      if (found.source === 'cookie' && !cookieOriginAllowed(this.config.ws.allowedOrigins, origin, req.headers.host, requestScheme(req, this.config.trustProxy))) {
         return refuse(403, 'a token cookie counts only from an allowed origin; send the token as ?token= or Authorization: Bearer');
       }
       try {

@@ -216,6 +216,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     socket.end(
       `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n` +
         'Content-Type: application/json\r\n' +
+        'X-Content-Type-Options: nosniff\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         extra +
         'Connection: close\r\n\r\n' +

@@ -237,7 +237,12 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         expect(fresh).toEqual({ position: { offset: 0, epoch: expect.any(String) }, recovered: false, events: [] });
         for (let i = 1; i <= 4; i++) await a.publish(room, msg('h-read', `m${i}`));
         const now = await a.history(room);
-        expect(now?.position).toEqual({ offset: 4, epoch: fresh?.position.epoch });
+        expect(now?.position).toEqual({ offset: 4, epoch: expect.any(String) });
+        // The position a joiner got while the room was empty resumes into all that followed.
+        const fromEmpty = await a.history(room, fresh!.position);
+        expect(fromEmpty?.recovered).toBe(true);
+        expect(fromEmpty?.events.map(content)).toEqual(['m1', 'm2', 'm3', 'm4']);
+        expect(fromEmpty?.events.map(position)).toEqual([1, 2, 3, 4].map((offset) => ({ offset, epoch: now!.position.epoch })));
         const read = await a.history(room, { offset: 1, epoch: now!.position.epoch });
         expect(read?.recovered).toBe(true);
         expect(read?.events.map(content)).toEqual(['m2', 'm3', 'm4']);
@@ -279,9 +284,9 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         expect(after.position.epoch).not.toBe(before.epoch);
         expect(after.position.offset).toBe(0);
         await a.publish(room, msg('h-lost', 'after'));
-        expect((await a.history(room, { offset: 0, epoch: after.position.epoch }))?.events.map((e) => [content(e), position(e)])).toEqual([
-          ['after', { offset: 1, epoch: after.position.epoch }],
-        ]);
+        const current = (await a.history(room))!.position.epoch;
+        expect(current).not.toBe(before.epoch);
+        expect((await a.history(room, after.position))?.events.map((e) => [content(e), position(e)])).toEqual([['after', { offset: 1, epoch: current }]]);
       });
 
       it('loses a room history once it saw no publication for its ttl', async () => {
@@ -294,6 +299,18 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         const after = (await a.history(room, before))!;
         expect(after.recovered).toBe(false);
         expect(after.position.epoch).not.toBe(before.epoch);
+      });
+
+      it('resumes a position read while the room was empty: nothing missed while it stays empty, nothing once its ttl passed', async () => {
+        cluster = await makeCluster(1, { size: 5, ttlMs: 400 });
+        const [a] = cluster.nodes;
+        const room = Topics.room('h-empty');
+        const first = (await a.history(room))!.position;
+        expect(await a.history(room, first)).toEqual({ position: { offset: 0, epoch: expect.any(String) }, recovered: true, events: [] });
+        await quiet(900);
+        await a.publish(room, msg('h-empty', 'late'));
+        // Longer ago than the ttl: a whole history could have come and gone since.
+        expect(await a.history(room, first)).toMatchObject({ recovered: false, events: [] });
       });
 
       it('gives concurrent publishers of several nodes one gap-free sequence, delivered in offset order', async () => {

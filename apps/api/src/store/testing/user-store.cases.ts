@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DuplicateEmailError } from '../duplicate-email.error';
 import { DuplicateUsernameError } from '../duplicate-username.error';
 import type { StoreFixture } from './fixture';
 
@@ -41,6 +42,19 @@ export function userStoreCases(fixture: () => StoreFixture): void {
         await expect(attempt).rejects.toMatchObject({ code: 'DUPLICATE_USERNAME', username });
       }
       expect(await fixture().db.query('SELECT count(*) AS n FROM users')).toEqual([{ n: 1 }]);
+    });
+
+    it('rejects an email another user has with DuplicateEmailError, whatever its case; users without one never clash', async () => {
+      const { users } = fixture();
+      await users.create(alice);
+      for (const email of ['alice@example.com', 'ALICE@Example.com']) {
+        const attempt = users.create({ username: `other-${email}`, email, passwordHash: 'p', apiKeyHash: `k-${email}` });
+        await expect(attempt).rejects.toBeInstanceOf(DuplicateEmailError);
+        await expect(attempt).rejects.toMatchObject({ code: 'DUPLICATE_EMAIL', email });
+      }
+      await users.create({ username: 'no-email-1', passwordHash: 'p', apiKeyHash: 'n1' });
+      await users.create({ username: 'no-email-2', passwordHash: 'p', apiKeyHash: 'n2' });
+      expect(await fixture().db.query('SELECT count(*) AS n FROM users')).toEqual([{ n: 3 }]);
     });
 
     it('lets exactly one of several simultaneous registrations of one name win', async () => {
