@@ -67,7 +67,7 @@ export async function startGateway(
   new PendingHandshakes(app.getHttpServer(), {
     timeoutMs: config.ws.handshakeTimeoutMs,
     perAddress: config.trustProxy ? 0 : config.limits.connectBurst,
-    onCut: (status) => metrics.refused.labels(String(status)).inc(),
+    onCut: (status) => metrics.refused.labels(String(status), 'unknown').inc(),
   });
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;

@@ -17,7 +17,7 @@ import { ClientIdsService } from '../cluster/client-ids.service';
 import { ClusterNode } from '../cluster/cluster-node';
 import { MembershipService } from '../hub/membership.service';
 import type { Connection } from '../transport/connection';
-import { textFrame } from '../transport/frame';
+import { OutboundFrame } from '../transport/outbound-frame';
 
 /**
  * Signaling (seed 004) on top of room membership. A signaling room is a room like any other
@@ -128,10 +128,10 @@ export class SignalingService {
     // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
     if (!conn) return this.refuse(event, peer, true);
     if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
-    const frame = textFrame(signalingCodec.render(event)!);
-    if (conn.write(frame)) {
+    const text = signalingCodec.render(event)!;
+    if (conn.write(new OutboundFrame(text))) {
       this.metrics.framesOut.labels('signal').inc();
-      this.metrics.bytesOut.inc(frame.length);
+      this.metrics.bytesOut.inc(Buffer.byteLength(text));
     }
   }
 
