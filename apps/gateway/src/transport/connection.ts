@@ -28,6 +28,13 @@ interface Queued {
   about: ErrorSubject | undefined;
 }
 
+/** A room a connection joins as it opens, from `since` when it resumes. */
+export interface RoomOnConnect {
+  room: string;
+  style: JoinStyle;
+  since?: StreamPosition;
+}
+
 export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked';
 
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
@@ -92,7 +99,9 @@ export class Connection {
     private readonly wire: Wire,
     private readonly ctx: ConnectionContext,
     /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
-    readonly initialRoom?: { room: string; style: JoinStyle; since?: StreamPosition },
+    readonly initialRoom?: RoomOnConnect,
+    /** More rooms to join on connect, after it: those an SSE stream resumes (its Last-Event-ID). */
+    readonly resumeRooms: readonly RoomOnConnect[] = [],
   ) {
     this.connectedAt = this.lastSeen = Date.now();
     this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
