@@ -1,7 +1,7 @@
 /**
  * A load-generating process, forked by the orchestrator with an IPC channel. It opens its
- * share of clients, paced in batches — raw `ws` WebSockets, or `socket.io-client` sockets
- * (websocket transport only) — and on command has the room senders it holds send numbered,
+ * share of clients, paced in batches — raw `ws` WebSockets, SSE streams (read with node:http,
+ * sending by POST), or `socket.io-client` sockets (websocket transport only) — and on command has the room senders it holds send numbered,
  * timestamped messages, paced or as fast as backpressure allows. Every client checks what
  * it receives for loss, duplication, order and room, and records delivery latency.
  *
@@ -9,6 +9,7 @@
  * their leading bytes so the hot path never parses JSON (each client's first delivery is
  * parsed in full to check the frame's shape). Socket.IO hands over parsed objects.
  */
+import { request } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startsWith } from './frame-bytes';
@@ -266,8 +267,84 @@ function openSocketIo(plan: ClientPlan, cmd: ConnectCommand): Promise<string | t
   });
 }
 
+const EVENT_END = Buffer.from('\n\n');
+const DATA_FIELD = Buffer.from('\ndata: ');
+const DATA_LINE = Buffer.from('data: ');
+const SESSION_EVENT = Buffer.from('event: session\n');
+
+/**
+ * Opens one SSE client: reads the stream's events (each unnamed event's data is a frame, fed to
+ * the same frame handling as a WebSocket's), sends by POST to its session. Resolves as openWs.
+ */
+function openSse(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
+  return new Promise((resolve) => {
+    const client = new Client(plan.name, plan.room, cmd.rooms);
+    const url = new URL(plan.url);
+    let session: { session_id: string; session_token: string } | undefined;
+    let inFlight = 0;
+    const req = request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+    client.wire = {
+      send: (room, content) => {
+        if (!session) return;
+        inFlight++;
+        const body = JSON.stringify({ type: 'message', room, content });
+        const post = request(`${url.origin}/sse/session/${session.session_id}`, { method: 'POST', headers: { 'X-Session-Token': session.session_token, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+          inFlight--;
+          if (res.statusCode !== 202) {
+            errorFrames++;
+            firstError ??= `uplink answered ${res.statusCode}`;
+          }
+          res.resume();
+        });
+        post.on('error', () => inFlight--);
+        post.end(body);
+      },
+      buffered: () => inFlight * 1024,
+      terminate: () => req.destroy(),
+    };
+    const settle = opener(client, resolve, () => req.destroy());
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        settle(`HTTP ${res.statusCode}`);
+        return void res.resume();
+      }
+      let pending: Buffer = Buffer.alloc(0);
+      res.on('data', (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        let from = 0;
+        for (let end = pending.indexOf(EVENT_END, from); end >= 0; end = pending.indexOf(EVENT_END, from)) {
+          // An event: optional `id:` / `event:` / `retry:` lines, then one `data:` line.
+          const block = pending.subarray(from, end);
+          from = end + EVENT_END.length;
+          const at = dataAt(block);
+          if (at < 0) continue;
+          const fields = block.subarray(0, at);
+          const data = block.subarray(at + DATA_LINE.length);
+          if (fields.includes(SESSION_EVENT)) session = JSON.parse(data.toString()) as typeof session;
+          else if (!fields.includes('event:')) onFrame(client, data, () => settle(true));
+        }
+        pending = from === pending.length ? Buffer.alloc(0) : pending.subarray(from);
+      });
+      res.on('close', () => {
+        settle('stream ended before ready');
+        closedEarly(client, 'sse stream ended');
+      });
+    });
+    req.on('error', (err) => settle(err.message));
+    req.end();
+  });
+}
+
+/** Where the `data: ` line of one SSE event starts (it comes last: the server writes one per frame), or -1 for an event without data. */
+function dataAt(block: Buffer): number {
+  if (startsWith(block, DATA_LINE)) return 0;
+  const at = block.indexOf(DATA_FIELD);
+  return at < 0 ? -1 : at + 1;
+}
+
 function open(plan: ClientPlan, cmd: ConnectCommand, mode: ClientMode): Promise<string | true> {
-  return mode === 'socketio' ? openSocketIo(plan, cmd) : openWs(plan, cmd);
+  if (mode === 'socketio') return openSocketIo(plan, cmd);
+  return plan.sse ? openSse(plan, cmd) : openWs(plan, cmd);
 }
 
 async function connect(cmd: ConnectCommand): Promise<void> {

@@ -71,7 +71,8 @@ export class Connection {
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
 
-  private frames: Buffer[] | undefined;
+  /** Queued bytes: shared frames, and ASCII text of this connection's own (an SSE event id line), one byte per character. */
+  private frames: Array<Buffer | string> | undefined;
   private head = 0;
   private queuedBytes = 0;
   private scheduled = false;
@@ -254,10 +255,17 @@ export class Connection {
   /** Queues a pre-encoded frame for the end of this turn; false if the connection is not open. */
   write(frame: OutboundFrame): boolean {
     if (!this.wire.open) return false;
+    const head = this.wire.head?.(frame);
     const bytes = this.wire.bytes(frame);
-    (this.frames ??= []).push(bytes);
-    this.queuedBytes += bytes.length;
-    this.ctx.flow.queuedMore(bytes.length);
+    const frames = (this.frames ??= []);
+    let queued = bytes.length;
+    if (head !== undefined) {
+      frames.push(head);
+      queued += head.length;
+    }
+    if (bytes.length > 0) frames.push(bytes);
+    this.queuedBytes += queued;
+    this.ctx.flow.queuedMore(queued);
     if (!this.scheduled) {
       this.scheduled = true;
       this.ctx.batcher.add(this);
@@ -318,7 +326,8 @@ export class Connection {
       let end = this.head;
       let bytes = 0;
       while (end < frames.length && (bytes === 0 || bytes + frames[end].length <= CHUNK_BYTES)) bytes += frames[end++].length;
-      const chunk = end - this.head === 1 ? frames[this.head] : concat(frames, this.head, end, bytes);
+      const first = frames[this.head];
+      const chunk = end - this.head === 1 && typeof first !== 'string' ? first : concat(frames, this.head, end, bytes);
       this.head = end;
       this.queuedBytes -= bytes;
       this.ctx.flow.queuedLess(bytes);
@@ -349,9 +358,12 @@ export class Connection {
   }
 }
 
-function concat(frames: Buffer[], from: number, to: number, bytes: number): Buffer {
+function concat(frames: ReadonlyArray<Buffer | string>, from: number, to: number, bytes: number): Buffer {
   const chunk = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (let i = from; i < to; i++) offset += frames[i].copy(chunk, offset);
+  for (let i = from; i < to; i++) {
+    const frame = frames[i];
+    offset += typeof frame === 'string' ? chunk.write(frame, offset, 'latin1') : frame.copy(chunk, offset);
+  }
   return chunk;
 }

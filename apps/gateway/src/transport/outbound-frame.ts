@@ -16,6 +16,8 @@ export interface RoomMark {
 export class OutboundFrame {
   private websocketBytes: Buffer | undefined;
   private eventBytes: Buffer | undefined;
+  /** SSE event id lines of recipients whose ids this frame sets alike, by what the id says besides this frame's offset. */
+  private idLines: Map<string, Buffer> | undefined;
 
   constructor(
     readonly text: string,
@@ -30,6 +32,16 @@ export class OutboundFrame {
   /** The data lines of a Server-Sent Event and the blank line that ends it. */
   get event(): Buffer {
     return (this.eventBytes ??= eventData(this.text));
+  }
+
+  /** An SSE `id:` line already made for recipients whose ids, but for this frame's offset, say `key`. */
+  idLine(key: string): Buffer | undefined {
+    return this.idLines?.get(key);
+  }
+
+  /** Keeps the `id:` line of recipients with `key`, made once per frame. */
+  keepIdLine(key: string, line: Buffer): void {
+    (this.idLines ??= new Map()).set(key, line);
   }
 }
 

@@ -32,9 +32,11 @@ export interface Wire {
   /** Where the connection's queued bytes go. */
   readonly outlet: Outlet;
   /**
-   * The bytes of `frame` on this wire. A WebSocket gives the frame's shared bytes; an SSE
-   * stream the shared event, with its own event id in front when the frame moved it.
+   * What this connection writes before `frame` (an SSE stream's event id, when the frame moved
+   * it): bytes, ASCII text of its own, or undefined. Called before `bytes`, once per frame.
    */
+  head?(frame: OutboundFrame): Buffer | string | undefined;
+  /** The bytes of `frame` on this wire, the same for every connection of the transport (a WebSocket frame, an SSE event). */
   bytes(frame: OutboundFrame): Buffer;
   /**
    * A reply is about to be written to this client. An SSE stream follows join confirmations

@@ -106,3 +106,29 @@ describe('RoomMarks', () => {
     expect(marks.take()).toBe('1');
   });
 });
+
+describe('RoomMarks shared id lines', () => {
+  it('offers a key only while the session is in the publication\'s room alone, the same key for sessions alike', () => {
+    const one = marksOf(new Map([['lobby', 'chat']]));
+    const another = marksOf(new Map([['lobby', 'chat']]));
+    for (const m of [one, another]) {
+      m.confirmed('lobby', { offset: 1, epoch: 'e1' }, undefined);
+      m.take();
+      m.published({ room: 'lobby', offset: 2, epoch: 'e1' });
+    }
+    const key = one.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' });
+    expect(key).toBeDefined();
+    expect(another.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' })).toBe(key);
+    expect(one.idLine({ room: 'lobby', offset: 2, epoch: 'e1' })).toBe('id: 1,lobby~chat~e1~2\n');
+    expect(one.hasMoved).toBe(false);
+
+    const two = marksOf(new Map([['lobby', 'chat'], ['side', 'hub']]));
+    two.confirmed('lobby', { offset: 1, epoch: 'e1' }, undefined);
+    two.confirmed('side', { offset: 1, epoch: 'e2' }, undefined);
+    two.published({ room: 'lobby', offset: 2, epoch: 'e1' });
+    expect(two.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' })).toBeUndefined();
+    const hub = marksOf(new Map([['lobby', 'hub']]));
+    hub.confirmed('lobby', { offset: 2, epoch: 'e1' }, undefined);
+    expect(hub.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' })).not.toBe(key);
+  });
+});

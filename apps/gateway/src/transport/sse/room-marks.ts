@@ -25,7 +25,10 @@ const TOKEN = /^[A-Za-z0-9_.-]{1,512}$/;
  */
 export function formatEventId(rooms: Iterable<MarkedRoom>): string {
   let id = VERSION;
-  for (const r of rooms) id += `,${entryHead(r)}${r.position === undefined ? '' : r.position.offset}${r.token === undefined ? '' : `~${r.token}`}`;
+  for (const r of rooms) {
+    const e = entry(r, false);
+    id += e.offset === undefined ? e.head + e.tail : e.head + e.offset + e.tail;
+  }
   return id;
 }
 
@@ -58,14 +61,36 @@ export function parseEventId(text: string, styles: ReadonlySet<string>): MarkedR
   return rooms;
 }
 
-/** `room~style~` or `room~style~epoch~`: the part of an entry that stays while offsets move. */
-function entryHead(r: MarkedRoom): string {
-  return r.position === undefined ? `${r.room}~${r.style}` : `${r.room}~${r.style}~${r.position.epoch}~`;
-}
-
-interface Entry extends MarkedRoom {
+/** A room's mark, with the text of its entry in the id kept between moves. */
+interface Entry {
+  room: string;
+  style: JoinStyle;
+  epoch?: string;
+  offset?: number;
+  token?: string;
   /** Named by the Last-Event-ID the stream resumed from, and not yet joined again. */
   pending: boolean;
+  /** Written by a publication that came before the room's join confirmation. */
+  early: boolean;
+  /** `,room~style~epoch~` (or `,room~style` without a position): the entry's text up to its offset. */
+  head: string;
+  /** `~token`, or ''. */
+  tail: string;
+  /** `head` and `tail`: the id of a session in this room alone, but for its offset. */
+  key: string;
+}
+
+function entry(r: MarkedRoom, pending: boolean, early = false): Entry {
+  const e: Entry = { room: r.room, style: r.style, epoch: r.position?.epoch, offset: r.position?.offset, token: r.token, pending, early, head: '', tail: '', key: '' };
+  return reheaded(e);
+}
+
+/** Recomputes the cached text of an entry after its style, epoch or token changed. */
+function reheaded(e: Entry): Entry {
+  e.head = `,${e.room}~${e.style}${e.epoch === undefined ? '' : `~${e.epoch}~`}`;
+  e.tail = e.token === undefined ? '' : `~${e.token}`;
+  e.key = `${e.head}\n${e.tail}`;
+  return e;
 }
 
 /** What the stream's connection says about its rooms. */
@@ -82,18 +107,22 @@ export interface RoomsOfConnection {
  *
  * It follows what is written to the stream, in order: join confirmations (a plain join starts
  * at the confirmed position; a resume keeps where the client stood, since what it missed is
- * sent next), each kept room publication, and leaves.
+ * sent next), each kept room publication, and leaves. A publication moves one offset, so the
+ * id is rebuilt from each room's cached text (one concatenation per room).
  */
 export class RoomMarks {
   private readonly rooms = new Map<string, Entry>();
   /** Where a resuming join the client sent starts (its `since`), until its confirmation. */
   private readonly resuming = new Map<string, StreamPosition>();
   private moved = false;
+  /** Entries that may name a room the connection is not in (resumed, or written before a confirmation): checked when the id is built. */
+  private unsure = 0;
   private conn?: RoomsOfConnection;
 
   /** `resumed`: the rooms of the Last-Event-ID this stream resumes from, joined again as it opens. */
   constructor(resumed: readonly MarkedRoom[] = []) {
-    for (const r of resumed) this.rooms.set(r.room, { ...r, pending: true });
+    for (const r of resumed) this.rooms.set(r.room, entry(r, true));
+    this.unsure = resumed.length;
   }
 
   /** The connection whose rooms these are (set once it exists). */
@@ -109,21 +138,52 @@ export class RoomMarks {
   /** The current event id; the next event carries none unless something moves again. */
   take(): string {
     this.moved = false;
-    const kept: MarkedRoom[] = [];
-    for (const entry of this.rooms.values()) if (entry.pending || this.conn?.styleOf(entry.room) !== undefined) kept.push(entry);
-    return formatEventId(kept);
+    let id = VERSION;
+    for (const e of this.rooms.values()) {
+      if (this.unsure > 0 && !e.pending && e.early && this.conn?.styleOf(e.room) === undefined) continue;
+      id += e.offset === undefined ? e.head + e.tail : e.head + e.offset + e.tail;
+    }
+    return id;
+  }
+
+  /**
+   * When the session is in `mark`'s room alone and the mark moved it there, what its id says
+   * besides that offset: recipients with the same key share one id line per frame
+   * (`idLine`). Undefined otherwise (build the id with `take`).
+   */
+  sharedKey(mark: RoomMark): string | undefined {
+    if (this.rooms.size !== 1 || this.unsure > 0) return undefined;
+    const e = this.rooms.get(mark.room);
+    return e !== undefined && e.offset === mark.offset && e.epoch === mark.epoch ? e.key : undefined;
+  }
+
+  /** The id was written (a shared id line): nothing moved since. */
+  taken(): void {
+    this.moved = false;
+  }
+
+  /** The `id:` line of a session whose `sharedKey` is this one's: the id is taken. */
+  idLine(mark: RoomMark): string {
+    this.moved = false;
+    const e = this.rooms.get(mark.room)!;
+    return `id: ${VERSION}${e.head}${e.offset}${e.tail}\n`;
   }
 
   /** A kept publication of a room is being written. */
   published(mark: RoomMark): void {
-    const entry = this.rooms.get(mark.room);
-    if (entry === undefined) {
+    const e = this.rooms.get(mark.room);
+    if (e === undefined) {
       // A publication before the join's confirmation (live traffic during the join).
       const style = this.conn?.styleOf(mark.room);
       if (style === undefined) return;
-      this.rooms.set(mark.room, { room: mark.room, style, position: { offset: mark.offset, epoch: mark.epoch }, pending: false });
-    } else if (entry.position === undefined || entry.position.epoch !== mark.epoch || mark.offset > entry.position.offset) {
-      entry.position = { offset: mark.offset, epoch: mark.epoch };
+      this.rooms.set(mark.room, entry({ room: mark.room, style, position: { offset: mark.offset, epoch: mark.epoch } }, false, true));
+      this.unsure++;
+    } else if (e.epoch !== mark.epoch) {
+      e.epoch = mark.epoch;
+      e.offset = mark.offset;
+      reheaded(e);
+    } else if (e.offset === undefined || mark.offset > e.offset) {
+      e.offset = mark.offset;
     } else {
       return;
     }
@@ -144,33 +204,38 @@ export class RoomMarks {
   confirmed(room: string, position: StreamPosition | undefined, recovered: boolean | undefined, token?: string): void {
     const style = this.conn?.styleOf(room);
     if (style === undefined) return;
-    const entry = this.rooms.get(room);
-    const known = entry?.position ?? this.resuming.get(room);
+    const e = this.rooms.get(room);
+    const known = e?.epoch !== undefined ? { epoch: e.epoch, offset: e.offset! } : this.resuming.get(room);
     let at = position;
     if (position === undefined || (recovered === true && known !== undefined)) at = known;
     else if (recovered === undefined && known !== undefined && known.epoch === position.epoch && known.offset > position.offset) at = known;
     this.resuming.delete(room);
-    const next: Entry = { room, style, pending: false };
-    if (at !== undefined) next.position = { ...at };
-    const keptToken = token ?? entry?.token;
-    if (keptToken !== undefined) next.token = keptToken;
-    this.rooms.set(room, next);
+    if (e !== undefined) this.forget(e);
+    this.rooms.set(room, entry({ room, style, position: at, token: token ?? e?.token }, false));
     this.moved = true;
   }
 
   /** The client left `room`. */
   left(room: string): void {
     this.resuming.delete(room);
-    if (this.rooms.delete(room)) this.moved = true;
+    const e = this.rooms.get(room);
+    if (e === undefined) return;
+    this.forget(e);
+    this.rooms.delete(room);
+    this.moved = true;
   }
 
   /** The stream's resuming joins are done: a room of the Last-Event-ID that was not joined again (refused) is forgotten. */
   settled(): void {
-    for (const [room, entry] of this.rooms) {
-      if (entry.pending) {
-        this.rooms.delete(room);
-        this.moved = true;
-      }
+    for (const [room, e] of this.rooms) {
+      if (!e.pending) continue;
+      this.forget(e);
+      this.rooms.delete(room);
+      this.moved = true;
     }
+  }
+
+  private forget(e: Entry): void {
+    if (e.pending || e.early) this.unsure--;
   }
 }

@@ -22,12 +22,17 @@ export const RECONNECT_MS = 1000;
 /** The smallest uplink body limit, whatever the endpoints' frame limits. */
 const MIN_BODY_BYTES = 64 * 1024;
 
-const STREAM_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  // Neither a cache nor a proxy may keep or rewrite (compress) the stream; nginx must not buffer it.
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-};
+/**
+ * The head of a stream, written to the socket as it is: the body is every event until the
+ * connection ends (no chunked framing, so events are written as WebSocket frames are). Neither a
+ * cache nor a proxy may keep or rewrite (compress) it, and nginx must not buffer it.
+ */
+const STREAM_HEAD =
+  'HTTP/1.1 200 OK\r\n' +
+  'Content-Type: text/event-stream; charset=utf-8\r\n' +
+  'Cache-Control: no-cache, no-transform\r\n' +
+  'X-Accel-Buffering: no\r\n' +
+  'Connection: close\r\n\r\n';
 
 /** What the endpoint needs from the rest of the gateway. */
 export interface SseEndpointDeps {
@@ -104,20 +109,19 @@ export class SseEndpoint {
     if (!Array.isArray(resumed)) return this.refuse(res, resumed);
     const id = deps.nextConnectionId();
     if (id === undefined) return this.refuse(res, { ok: false, status: 503, reason: 'no client ids available on this replica yet; retry shortly' });
-    if (res.destroyed) return;
+    const { socket } = req;
+    if (socket.destroyed) return;
 
     // The path's room first, then the other rooms of the Last-Event-ID, each from where its client stands.
     const pathRoom = resumed.find((r) => r.room === room);
     const initial = room === undefined || style === undefined ? undefined : { room, style: pathRoom?.style ?? style, since: pathRoom ? pathRoom.position : since };
     const others = resumed.filter((r) => r.room !== room).map((r) => ({ room: r.room, style: r.style, since: r.position }));
     const marks = new RoomMarks(resumed);
-    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new SseWire(res, marks), deps.context, initial, others);
+    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new SseWire(socket, marks), deps.context, initial, others);
     const styleNames = new Map(Object.entries(dialect.styles).map(([name, codec]) => [codec, name]));
     marks.attach({ styleOf: (r) => styleNames.get(conn.rooms.get(r)!) });
 
-    res.removeHeader('X-Powered-By');
-    res.writeHead(200, STREAM_HEADERS);
-    res.flushHeaders();
+    socket.write(STREAM_HEAD);
     const session = this.sessions.open(conn, deps.maxMessageSize(dialect.path));
     conn.onClose(() => {
       this.sessions.close(session.id);
@@ -130,7 +134,7 @@ export class SseEndpoint {
       return conn.close(CloseCode.TryAgainLater, 'message bus unavailable', 'error');
     }
     if (!conn.open) return;
-    res.write(`retry: ${RECONNECT_MS}\nevent: ${Sse.event.session}\ndata: ${JSON.stringify({ session_id: session.id, session_token: session.token })}\n\n`);
+    socket.write(`retry: ${RECONNECT_MS}\nevent: ${Sse.event.session}\ndata: ${JSON.stringify({ session_id: session.id, session_token: session.token })}\n\n`);
     deps.connections.adopt(conn, dialect.path);
     // After the joins the stream resumed (queued by the gateway): forget rooms that were refused.
     conn.run(() => {

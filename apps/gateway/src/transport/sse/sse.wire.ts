@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Command, type Reply, Sse } from '@switchboard/protocol';
 import type { OutboundFrame } from '../outbound-frame';
 import type { Outlet, TransportName, Wire } from '../wire';
@@ -8,13 +8,14 @@ import type { RoomMarks } from './room-marks';
 const PING_EVENT = Buffer.from(`event: ${Sse.event.ping}\ndata: {}\n\n`);
 
 /**
- * An SSE stream (`text/event-stream` on an HTTP response) as a connection's wire: each frame
- * is one event whose data is the frame's JSON, the same bytes for every SSE recipient; the
- * stream's own event id (RoomMarks) goes in front of an event when it moved. Client frames
- * do not come through here but as POSTs to the session (SseEndpoint); so there is nothing to
- * pause, and a ping is answered by a POST.
+ * An SSE stream (`text/event-stream`, its body the rest of the connection) as a connection's
+ * wire: each frame is one event whose data is the frame's JSON, the same bytes for every SSE
+ * recipient, written to the socket as a WebSocket's frames are; the stream's own event id
+ * (RoomMarks) goes in front of an event when it moved. Client frames do not come through here
+ * but as POSTs to the session (SseEndpoint); so there is nothing to pause, and a ping is
+ * answered by a POST.
  *
- * A close writes a `close` event `{code, reason}` and ends the response; the client's
+ * A close writes a `close` event `{code, reason}` and ends the connection; the client's
  * EventSource then reconnects by itself, which is what 1012 (drain) asks for.
  */
 export class SseWire implements Wire {
@@ -23,31 +24,38 @@ export class SseWire implements Wire {
   private readonly closeListeners: Array<() => void> = [];
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly socket: Socket,
     readonly marks: RoomMarks,
   ) {
-    res.once('close', () => this.ended());
+    socket.once('close', () => this.ended());
   }
 
   get outlet(): Outlet {
-    return this.res as unknown as Outlet;
+    return this.socket;
   }
 
   get open(): boolean {
     return this.state === 'open';
   }
 
+  /**
+   * The stream's event id, when this frame (or a reply or leave before it) moved it; a frame
+   * without text is the id alone. Sessions in the frame's room alone share one id line per frame.
+   */
+  head(frame: OutboundFrame): Buffer | string | undefined {
+    const { mark } = frame;
+    if (mark !== undefined) this.marks.published(mark);
+    if (!this.marks.hasMoved) return undefined;
+    const key = mark === undefined ? undefined : this.marks.sharedKey(mark);
+    if (key === undefined) return frame.text.length === 0 ? `id: ${this.marks.take()}\n\n` : `id: ${this.marks.take()}\n`;
+    let line = frame.idLine(key);
+    if (line === undefined) frame.keepIdLine(key, (line = Buffer.from(this.marks.idLine(mark!), 'latin1')));
+    else this.marks.taken();
+    return line;
+  }
+
   bytes(frame: OutboundFrame): Buffer {
-    if (frame.mark !== undefined) this.marks.published(frame.mark);
-    const idOnly = frame.text.length === 0;
-    if (!this.marks.hasMoved) return idOnly ? EMPTY : frame.event;
-    const head = `id: ${this.marks.take()}\n`;
-    if (idOnly) return Buffer.from(`${head}\n`);
-    const event = frame.event;
-    const bytes = Buffer.allocUnsafe(head.length + event.length);
-    bytes.write(head, 0, 'latin1');
-    event.copy(bytes, head.length);
-    return bytes;
+    return frame.text.length === 0 ? EMPTY : frame.event;
   }
 
   noteReply(reply: Reply): boolean {
@@ -63,21 +71,21 @@ export class SseWire implements Wire {
     if (command.kind === 'join' && command.since !== undefined) this.marks.joining(command.room, command.since);
   }
 
-  /** Written straight to the response: an event may go between queued events, which are whole events too. */
+  /** Written straight to the socket: an event may go between queued events, which are whole events too. */
   ping(): void {
-    if (this.state === 'open') this.res.write(PING_EVENT);
+    if (this.state === 'open') this.socket.write(PING_EVENT);
   }
 
   close(code: number, reason: string): void {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    this.res.end(`event: ${Sse.event.close}\ndata: ${JSON.stringify({ code, reason })}\n\n`);
+    this.socket.end(`event: ${Sse.event.close}\ndata: ${JSON.stringify({ code, reason })}\n\n`);
   }
 
   terminate(): void {
     if (this.state === 'closed') return;
     this.state = 'closing';
-    this.res.destroy();
+    this.socket.destroy();
   }
 
   pause(): void {}
