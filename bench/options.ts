@@ -122,7 +122,8 @@ Scenarios:
              (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
   sse-2r     fanout-2r twice in one run, its receivers on WebSockets then on SSE streams
              (the sender a WebSocket client both times): server CPU per delivery and p99; and
-             --uplink-samples ping round trips over a WebSocket, over SSE POSTing to the
+             --uplink-samples round trips (ping, and a chat message back through the bus)
+             over a WebSocket, over SSE POSTing to the
              stream's replica, and POSTing to the other replica (forwarded over the bus)
 Size scenarios (run only when named in --scenarios):
   fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis

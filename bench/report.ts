@@ -118,8 +118,8 @@ export function clusterTable(results: RunResult[]): string {
 /** The ping round trips of each uplink path (sse-2r). */
 export function uplinkTable(u: UplinkResult): string {
   return table(
-    ['path', 'round trips', 'p50 ms', 'p99 ms', 'max ms'],
-    u.paths.map((p) => [p.path, int(p.samples), fixed(p.p50, 2), fixed(p.p99, 2), fixed(p.max, 2)]),
+    ['frame', 'path', 'round trips', 'p50 ms', 'p99 ms', 'max ms'],
+    u.paths.map((p) => [p.frame, p.path, int(p.samples), fixed(p.p50, 2), fixed(p.p99, 2), fixed(p.max, 2)]),
   );
 }
 
@@ -207,16 +207,16 @@ function usable(r: RunResult): boolean {
 
 /** sse-2r: each SSE uplink path's p99 round trip against the WebSocket frame's of the same run. */
 function uplinkAims(uplinks: UplinkResult[]): string[][] {
-  return uplinks.flatMap((u) => {
-    const ws = u.paths.find((p) => p.path === 'websocket');
-    if (!ws) return [];
-    return u.paths
-      .filter((p) => p !== ws)
-      .map((p) => {
+  return uplinks.flatMap((u) =>
+    u.paths
+      .filter((p) => p.path !== 'websocket')
+      .flatMap((p) => {
+        const ws = u.paths.find((w) => w.path === 'websocket' && w.frame === p.frame);
+        if (!ws) return [];
         const ratio = p.p99 / ws.p99;
-        return [`uplink round trip p99 ≤ ${AIMS.uplinkP99VsWebSocket}× a WebSocket frame's (${p.path})`, 'switchboard', `${fixed(p.p99, 2)} vs ${fixed(ws.p99, 2)} ms (${fixed(ratio, 2)}×)`, verdict(ratio <= AIMS.uplinkP99VsWebSocket)];
-      });
-  });
+        return [[`uplink round trip p99 ≤ ${AIMS.uplinkP99VsWebSocket}× a WebSocket frame's (${p.frame}, ${p.path})`, 'switchboard', `${fixed(p.p99, 2)} vs ${fixed(ws.p99, 2)} ms (${fixed(ratio, 2)}×)`, verdict(ratio <= AIMS.uplinkP99VsWebSocket)]];
+      }),
+  );
 }
 
 /** One row per aim and target that was measured. */

@@ -218,7 +218,7 @@ async function main(): Promise<number> {
         }
         const u = await measureUplink(o);
         results.uplink.push(u);
-        log(`${name} uplink: ${u.paths.map((p) => `${p.path} p99 ${p.p99.toFixed(2)} ms`).join('; ')}`);
+        log(`${name} uplink: ${u.paths.map((p) => `${p.frame} ${p.path} p99 ${p.p99.toFixed(2)} ms`).join('; ')}`);
       } else if (scenario === 'signaling-2r') {
         const r = await signalingRun(o, runCapMs(o), undefined, target);
         results.signaling.push(r);
@@ -368,7 +368,9 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   if (sse2r.length || r.uplink.length) {
     out.push(`Fan-out over SSE against WebSocket (sse-2r): ${o.clients} clients in one room across ${REPLICAS} replicas × ${o.messages} messages × ${o.payloadBytes} B, the sender a WebSocket client on replica 1 (${clusterNote})`);
     if (sse2r.length) out.push(clusterTable(sse2r), '');
-    for (const u of r.uplink) out.push(`Uplink round trips (sse-2r): ${u.samples} pings per path, one at a time, interleaved; send → pong read by the client`, uplinkTable(u), '');
+    for (const u of r.uplink) {
+      out.push(`Uplink round trips (sse-2r): ${u.samples} per frame and path, one at a time, interleaved; send → the pong, or the client's own chat message back through the bus, read by the client`, uplinkTable(u), '');
+    }
   }
   const rooms2r = r.cluster.filter((x) => x.scenario === 'rooms-2r');
   if (rooms2r.length) {
