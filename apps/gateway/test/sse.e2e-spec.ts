@@ -95,11 +95,15 @@ describe('SSE + HTTP transport', () => {
     expect(await streamStatus(`${g1.http}/sse/signaling`)).toBe(401);
     // A token cookie counts only from an allowed origin.
     expect(await streamStatus(`${g1.http}/sse/ws/auth`, { Cookie: `token=${jwt('eve')}`, Origin: 'https://evil.example.com' })).toBe(403);
+    // Another site's <img> or <script>: no Origin, but the browser says it is cross-site.
+    expect(await streamStatus(`${g1.http}/sse/ws/auth`, { Cookie: `token=${jwt('eve')}`, 'Sec-Fetch-Site': 'cross-site' })).toBe(403);
+    expect(await streamStatus(`${g1.http}/sse/ws/auth`, { Cookie: `token=${jwt('eve')}`, 'Sec-Fetch-Site': 'same-origin' })).toBe(200);
     expect(await streamStatus(`${g1.http}/sse/ws/auth/secret`, { Authorization: `Bearer ${signToken({ sub: 'r', rooms: ['open'] })}` })).toBe(403);
     expect(await streamStatus(`${g1.http}/sse/nowhere`)).toBe(404);
     expect(await streamStatus(`${g1.http}/sse/api/v1/ws?channel_id=bad%20id&token=${jwt('x')}`)).toBe(400);
     expect(await streamStatus(`${g1.http}/sse/ws/lobby?user_id=x`, { 'Last-Event-ID': '9,garbage' })).toBe(400);
     expect(await metric(g1, 'switchboard_handshakes_refused_total{status="401",transport="sse"}')).toBe(4);
+    expect(await metric(g1, 'switchboard_handshakes_refused_total{status="403",transport="sse"}')).toBe(3);
   });
 
   it('answers bad uplinks with a 4xx or an error event, and the session and its replica keep working', async () => {

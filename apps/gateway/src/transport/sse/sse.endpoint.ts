@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
+import { findToken } from '@switchboard/auth';
 import type { Metrics } from '@switchboard/observability';
 import { CloseCode, Sse } from '@switchboard/protocol';
 import getRawBody from 'raw-body';
@@ -16,6 +17,18 @@ import { SESSION_ID, proofOf, SseSessions } from './sse-sessions';
 import { SseWire } from './sse.wire';
 import { framesOf, sessionIdOf } from './uplink-body';
 import type { UplinkAnswer, UplinkRelay } from './uplink-relay';
+
+/**
+ * A browser's cross-site subresource request (`<img>`, `<script>`) sends no `Origin`, so the
+ * handshake's cookie rule (a `token` cookie counts only from an allowed origin; no `Origin`:
+ * not a browser) would let another site open a stream as the cookie's user, unread but joined.
+ * A WebSocket always has an `Origin`; for a stream, `Sec-Fetch-Site` says where it came from.
+ */
+function crossSiteCookie(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (req.headers.origin !== undefined || site === undefined || site === 'same-origin' || site === 'none') return false;
+  return findToken(req.headers, new URL(req.url ?? '/', 'http://localhost').searchParams)?.source === 'cookie';
+}
 
 /** How long an EventSource waits before it reconnects (the stream's `retry:`). */
 export const RECONNECT_MS = 1000;
@@ -101,6 +114,7 @@ export class SseEndpoint {
 
   private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { deps } = this;
+    if (crossSiteCookie(req)) return this.refuse(res, { ok: false, status: 403, reason: 'a token cookie counts only from an allowed origin; send the token as ?token= or Authorization: Bearer' });
     const admitted = deps.handshake.admit(req, deps.connections.openConnections);
     const verdict = admitted instanceof Promise ? await admitted : admitted;
     if (!verdict.ok) return this.refuse(res, verdict);
