@@ -76,6 +76,7 @@ export async function startGateway(
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const stop = async () => {
     await app.get(DrainService).drain();
+    sse.close();
     await app.close();
   };
   return { app, port, stop };

@@ -14,6 +14,7 @@ import { refusalAnswer } from '../refusal';
 import { matchRoute } from '../routes';
 import { type MarkedRoom, parseEventId, RoomMarks } from './room-marks';
 import { SESSION_ID, proofOf, SseSessions } from './sse-sessions';
+import { KeepAlive } from './keep-alive';
 import { SseWire } from './sse.wire';
 import { framesOf, sessionIdOf } from './uplink-body';
 import type { UplinkAnswer, UplinkRelay } from './uplink-relay';
@@ -78,6 +79,7 @@ export interface SseEndpointDeps {
  */
 export class SseEndpoint {
   private readonly sessions: SseSessions;
+  private readonly keepAlive = new KeepAlive();
   private readonly maxBodyBytes: number;
   private readonly logger = new Logger('Sse');
   /** Uplinks waiting for flow control to resume. */
@@ -90,6 +92,11 @@ export class SseEndpoint {
       for (const go of this.paused.splice(0)) go();
     });
     this.maxBodyBytes = Math.max(MIN_BODY_BYTES, 4 * Math.max(...deps.dialects.map((d) => deps.maxMessageSize(d.path))));
+  }
+
+  /** Stops the keep-alive timer (the app is closing). */
+  close(): void {
+    this.keepAlive.close();
   }
 
   /** Express middleware: takes the SSE requests, passes everything else on. */
@@ -131,13 +138,16 @@ export class SseEndpoint {
     const initial = room === undefined || style === undefined ? undefined : { room, style: pathRoom?.style ?? style, since: pathRoom ? pathRoom.position : since };
     const others = resumed.filter((r) => r.room !== room).map((r) => ({ room: r.room, style: r.style, since: r.position }));
     const marks = new RoomMarks(resumed);
-    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new SseWire(socket, marks), deps.context, initial, others);
+    const wire = new SseWire(socket, marks);
+    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, wire, deps.context, initial, others);
     const styleNames = new Map(Object.entries(dialect.styles).map(([name, codec]) => [codec, name]));
     marks.attach({ styleOf: (r) => styleNames.get(conn.rooms.get(r)!) });
 
     socket.write(STREAM_HEAD);
     const session = this.sessions.open(conn, deps.maxMessageSize(dialect.path));
+    this.keepAlive.add(wire);
     conn.onClose(() => {
+      this.keepAlive.delete(wire);
       this.sessions.close(session.id);
       deps.relay.close(session.id);
     });

@@ -71,6 +71,11 @@ export class SseWire implements Wire {
     if (command.kind === 'join' && command.since !== undefined) this.marks.joining(command.room, command.since);
   }
 
+  /** A keep-alive comment, straight to the socket as a ping. */
+  comment(bytes: Buffer): void {
+    if (this.state === 'open') this.socket.write(bytes);
+  }
+
   /** Written straight to the socket: an event may go between queued events, which are whole events too. */
   ping(): void {
     if (this.state === 'open') this.socket.write(PING_EVENT);
