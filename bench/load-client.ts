@@ -14,6 +14,7 @@ import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
+import { postFrame, readSseStream, type SseSession } from './sse-stream';
 import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 import { sleep } from '@switchboard/testing';
@@ -267,11 +268,6 @@ function openSocketIo(plan: ClientPlan, cmd: ConnectCommand): Promise<string | t
   });
 }
 
-const EVENT_END = Buffer.from('\n\n');
-const DATA_FIELD = Buffer.from('\ndata: ');
-const DATA_LINE = Buffer.from('data: ');
-const SESSION_EVENT = Buffer.from('event: session\n');
-
 /**
  * Opens one SSE client: reads the stream's events (each unnamed event's data is a frame, fed to
  * the same frame handling as a WebSocket's), sends by POST to its session. Resolves as openWs.
@@ -280,24 +276,19 @@ function openSse(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> 
   return new Promise((resolve) => {
     const client = new Client(plan.name, plan.room, cmd.rooms);
     const url = new URL(plan.url);
-    let session: { session_id: string; session_token: string } | undefined;
+    let session: SseSession | undefined;
     let inFlight = 0;
     const req = request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
     client.wire = {
       send: (room, content) => {
         if (!session) return;
         inFlight++;
-        const body = JSON.stringify({ type: 'message', room, content });
-        const post = request(`${url.origin}/sse/session/${session.session_id}`, { method: 'POST', headers: { 'X-Session-Token': session.session_token, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        postFrame(url.origin, session, { type: 'message', room, content }, (status) => {
           inFlight--;
-          if (res.statusCode !== 202) {
-            errorFrames++;
-            firstError ??= `uplink answered ${res.statusCode}`;
-          }
-          res.resume();
+          if (status === 202) return;
+          errorFrames++;
+          firstError ??= `uplink answered ${status}`;
         });
-        post.on('error', () => inFlight--);
-        post.end(body);
       },
       buffered: () => inFlight * 1024,
       terminate: () => req.destroy(),
@@ -308,23 +299,7 @@ function openSse(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> 
         settle(`HTTP ${res.statusCode}`);
         return void res.resume();
       }
-      let pending: Buffer = Buffer.alloc(0);
-      res.on('data', (chunk: Buffer) => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        let from = 0;
-        for (let end = pending.indexOf(EVENT_END, from); end >= 0; end = pending.indexOf(EVENT_END, from)) {
-          // An event: optional `id:` / `event:` / `retry:` lines, then one `data:` line.
-          const block = pending.subarray(from, end);
-          from = end + EVENT_END.length;
-          const at = dataAt(block);
-          if (at < 0) continue;
-          const fields = block.subarray(0, at);
-          const data = block.subarray(at + DATA_LINE.length);
-          if (fields.includes(SESSION_EVENT)) session = JSON.parse(data.toString()) as typeof session;
-          else if (!fields.includes('event:')) onFrame(client, data, () => settle(true));
-        }
-        pending = from === pending.length ? Buffer.alloc(0) : pending.subarray(from);
-      });
+      readSseStream(res, (s) => (session = s), (data) => onFrame(client, data, () => settle(true)));
       res.on('close', () => {
         settle('stream ended before ready');
         closedEarly(client, 'sse stream ended');
@@ -333,13 +308,6 @@ function openSse(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> 
     req.on('error', (err) => settle(err.message));
     req.end();
   });
-}
-
-/** Where the `data: ` line of one SSE event starts (it comes last: the server writes one per frame), or -1 for an event without data. */
-function dataAt(block: Buffer): number {
-  if (startsWith(block, DATA_LINE)) return 0;
-  const at = block.indexOf(DATA_FIELD);
-  return at < 0 ? -1 : at + 1;
 }
 
 function open(plan: ClientPlan, cmd: ConnectCommand, mode: ClientMode): Promise<string | true> {
