@@ -1,7 +1,7 @@
 /**
  * A load-generating process, forked by the orchestrator with an IPC channel. It opens its
- * share of clients, paced in batches — raw `ws` WebSockets, or `socket.io-client` sockets
- * (websocket transport only) — and on command has the room senders it holds send numbered,
+ * share of clients, paced in batches — raw `ws` WebSockets, SSE streams (read with node:http,
+ * sending by POST), or `socket.io-client` sockets (websocket transport only) — and on command has the room senders it holds send numbered,
  * timestamped messages, paced or as fast as backpressure allows. Every client checks what
  * it receives for loss, duplication, order and room, and records delivery latency.
  *
@@ -9,10 +9,12 @@
  * their leading bytes so the hot path never parses JSON (each client's first delivery is
  * parsed in full to check the frame's shape). Socket.IO hands over parsed objects.
  */
+import { request } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
+import { postFrame, readSseStream, type SseSession } from './sse-stream';
 import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 import { sleep } from '@switchboard/testing';
@@ -266,8 +268,51 @@ function openSocketIo(plan: ClientPlan, cmd: ConnectCommand): Promise<string | t
   });
 }
 
+/**
+ * Opens one SSE client: reads the stream's events (each unnamed event's data is a frame, fed to
+ * the same frame handling as a WebSocket's), sends by POST to its session. Resolves as openWs.
+ */
+function openSse(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
+  return new Promise((resolve) => {
+    const client = new Client(plan.name, plan.room, cmd.rooms);
+    const url = new URL(plan.url);
+    let session: SseSession | undefined;
+    let inFlight = 0;
+    const req = request(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+    client.wire = {
+      send: (room, content) => {
+        if (!session) return;
+        inFlight++;
+        postFrame(url.origin, session, { type: 'message', room, content }, (status) => {
+          inFlight--;
+          if (status === 202) return;
+          errorFrames++;
+          firstError ??= `uplink answered ${status}`;
+        });
+      },
+      buffered: () => inFlight * 1024,
+      terminate: () => req.destroy(),
+    };
+    const settle = opener(client, resolve, () => req.destroy());
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        settle(`HTTP ${res.statusCode}`);
+        return void res.resume();
+      }
+      readSseStream(res, (s) => (session = s), (data) => onFrame(client, data, () => settle(true)));
+      res.on('close', () => {
+        settle('stream ended before ready');
+        closedEarly(client, 'sse stream ended');
+      });
+    });
+    req.on('error', (err) => settle(err.message));
+    req.end();
+  });
+}
+
 function open(plan: ClientPlan, cmd: ConnectCommand, mode: ClientMode): Promise<string | true> {
-  return mode === 'socketio' ? openSocketIo(plan, cmd) : openWs(plan, cmd);
+  if (mode === 'socketio') return openSocketIo(plan, cmd);
+  return plan.sse ? openSse(plan, cmd) : openWs(plan, cmd);
 }
 
 async function connect(cmd: ConnectCommand): Promise<void> {

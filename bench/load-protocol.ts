@@ -20,6 +20,8 @@ export interface ClientPlan {
   room: number;
   /** `socketio` only: the handshake query (room to join, user id). */
   query?: Record<string, string>;
+  /** `ws` mode only: `url` is an SSE stream (`http://…/sse/…`) this client reads instead of opening a WebSocket; it sends by POST. */
+  sse?: boolean;
 }
 
 /** What the orchestrator asks a load-client process to do (over the fork IPC channel). */

@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | ScaleScenario;
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | 'sse-2r' | ScaleScenario;
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'sse-2r'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
 export type ScaleScenario = 'fill-room' | 'idle-many';
@@ -37,6 +37,8 @@ export interface BenchOptions {
   signalingPairs: number;
   /** signaling-2r: pairs started per second (0: all at once, a burst). */
   signalingRate: number;
+  /** sse-2r: ping round trips measured on each uplink path. */
+  uplinkSamples: number;
   /** Load-client processes sharing the clients. */
   clientProcesses: number;
   /** Connections opened at once (across processes). */
@@ -76,6 +78,7 @@ const FULL = {
   idleClients: 5000,
   roomSize: 100,
   signalingPairs: 500,
+  uplinkSamples: 1000,
   deadlineSeconds: 240,
   fillClients: 10_000,
   idleManyClients: 18_000,
@@ -91,6 +94,7 @@ const QUICK = {
   idleClients: 500,
   roomSize: 50,
   signalingPairs: 50,
+  uplinkSamples: 200,
   deadlineSeconds: 90,
   fillClients: 1000,
   idleManyClients: 2000,
@@ -99,10 +103,10 @@ const QUICK = {
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
        [--rate MSG_PER_S]
        [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
-       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S]
+       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S] [--uplink-samples N]
        [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,sse-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
        [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
@@ -116,6 +120,11 @@ Scenarios:
   signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
              an answer and 10 ICE candidates, --signaling-rate pairs starting per second
              (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
+  sse-2r     fanout-2r twice in one run, its receivers on WebSockets then on SSE streams
+             (the sender a WebSocket client both times): server CPU per delivery and p99; and
+             --uplink-samples round trips (ping, and a chat message back through the bus)
+             over a WebSocket, over SSE POSTing to the
+             stream's replica, and POSTing to the other replica (forwarded over the bus)
 Size scenarios (run only when named in --scenarios):
   fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis
              commands per join, one message to all, user_list; beside ws-reference (connect
@@ -185,6 +194,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     roomSize: int('room-size', base.roomSize),
     signalingPairs: int('signaling-pairs', base.signalingPairs),
     signalingRate: int('signaling-rate', 200, 0),
+    uplinkSamples: int('uplink-samples', base.uplinkSamples),
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),
     targets: list('targets', TARGETS),

@@ -1,4 +1,5 @@
 import type { FanOutResult, IdleResult, RunResult } from './scenarios';
+import type { UplinkResult } from './sse-uplink';
 
 /** The aims the gateway is held to; each is printed with the measured figure and PASS/MISS. */
 export const AIMS = {
@@ -9,6 +10,10 @@ export const AIMS = {
   cpuVsSocketIo: 3,
   /** rooms-2r (paced): the gateway's p99 latency below this, at every write delay (issue 9). */
   roomsP99Ms: 5,
+  /** sse-2r: server CPU per delivery to SSE receivers at most this many times a WebSocket receiver's (issue 19). */
+  sseCpuVsWebSocket: 1.5,
+  /** sse-2r: an SSE uplink round trip's p99 at most this many times a WebSocket frame's (issue 19). */
+  uplinkP99VsWebSocket: 2,
 };
 
 const MB = 1024 * 1024;
@@ -110,8 +115,17 @@ export function clusterTable(results: RunResult[]): string {
   );
 }
 
-/** The target, with the gateway's write delay when the run set one (rooms-2r). */
+/** The ping round trips of each uplink path (sse-2r). */
+export function uplinkTable(u: UplinkResult): string {
+  return table(
+    ['frame', 'path', 'round trips', 'p50 ms', 'p99 ms', 'max ms'],
+    u.paths.map((p) => [p.frame, p.path, int(p.samples), fixed(p.p50, 2), fixed(p.p99, 2), fixed(p.max, 2)]),
+  );
+}
+
+/** The target, with the gateway's write delay when the run set one (rooms-2r) and the receivers' transport (sse-2r). */
 function label(r: RunResult): string {
+  if (r.receivers !== undefined) return `${r.target} (${r.receivers} receivers)`;
   const history = r.scenario === 'fanout-2r-nohistory' ? ' (history off)' : '';
   return r.writeDelayMs === undefined ? r.target + history : `${r.target}${history} (write delay ${r.writeDelayMs} ms)`;
 }
@@ -158,6 +172,15 @@ export function clusterAims(results: RunResult[], roomsRate: number): string[][]
       rows.push([aim, who, `${fixed(sb.cpuPerDeliveryMicros, 3)} vs ${fixed(sio.cpuPerDeliveryMicros, 3)} µs (${fixed(ratio, 1)}×)`, verdict(ratio >= AIMS.cpuVsSocketIo)]);
     }
   }
+  const overWs = results.find((r) => r.scenario === 'sse-2r' && r.receivers === 'websocket');
+  const overSse = results.find((r) => r.scenario === 'sse-2r' && r.receivers === 'sse');
+  if (overWs && overSse) {
+    const ok = usable(overWs) && usable(overSse);
+    const ratio = overSse.cpuPerDeliveryMicros / overWs.cpuPerDeliveryMicros;
+    const measured = `${fixed(overSse.cpuPerDeliveryMicros, 3)} vs ${fixed(overWs.cpuPerDeliveryMicros, 3)} µs (${fixed(ratio, 2)}×)`;
+    rows.push([`SSE server CPU per delivery ≤ ${AIMS.sseCpuVsWebSocket}× WebSocket's (sse-2r)`, 'switchboard', measured, ok ? verdict(ratio <= AIMS.sseCpuVsWebSocket) : 'n/a']);
+    rows.push(["SSE fan-out p99 beside WebSocket's (sse-2r)", 'switchboard', `${fixed(overSse.latencyMs.p99, 1)} vs ${fixed(overWs.latencyMs.p99, 1)} ms`, 'info']);
+  }
   const sio = find('rooms-2r', 'socketio');
   const gateways = results.filter((r) => r.scenario === 'rooms-2r' && r.target === 'switchboard');
   // The floor: plain `ws` holding every client in one process (no bus), one ws.send per delivery.
@@ -182,8 +205,22 @@ function usable(r: RunResult): boolean {
   return r.deliveries > 0 && Number.isFinite(r.cpuPerDeliveryMicros);
 }
 
+/** sse-2r: each SSE uplink path's p99 round trip against the WebSocket frame's of the same run. */
+function uplinkAims(uplinks: UplinkResult[]): string[][] {
+  return uplinks.flatMap((u) =>
+    u.paths
+      .filter((p) => p.path !== 'websocket')
+      .flatMap((p) => {
+        const ws = u.paths.find((w) => w.path === 'websocket' && w.frame === p.frame);
+        if (!ws) return [];
+        const ratio = p.p99 / ws.p99;
+        return [[`uplink round trip p99 ≤ ${AIMS.uplinkP99VsWebSocket}× a WebSocket frame's (${p.frame}, ${p.path})`, 'switchboard', `${fixed(p.p99, 2)} vs ${fixed(ws.p99, 2)} ms (${fixed(ratio, 2)}×)`, verdict(ratio <= AIMS.uplinkP99VsWebSocket)]];
+      }),
+  );
+}
+
 /** One row per aim and target that was measured. */
-export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[], cluster: RunResult[] = [], roomsRate = 0): string {
+export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[], cluster: RunResult[] = [], roomsRate = 0, uplinks: UplinkResult[] = []): string {
   const rows: string[][] = [];
   for (const r of fanOut) {
     rows.push([`server CPU per delivery ≤ ${AIMS.cpuPerDeliveryMicros} µs`, r.target, `${fixed(r.cpuPerDeliveryMicros, 3)} µs`, verdict(r.cpuPerDeliveryMicros <= AIMS.cpuPerDeliveryMicros)]);
@@ -196,7 +233,7 @@ export function aimsTable(fanOut: FanOutResult[], idle: IdleResult[], cluster: R
     const what = r.scenario === 'idle-room' ? ` (rooms of ${r.roomSize})` : '';
     rows.push([`idle RSS per connection ≤ ${AIMS.idleKBPerConnection} KB${what}`, r.target, `${fixed(r.rssPerConnectionKB, 2)} KB`, verdict(r.rssPerConnectionKB <= AIMS.idleKBPerConnection)]);
   }
-  rows.push(...clusterAims(cluster, roomsRate));
+  rows.push(...clusterAims(cluster, roomsRate), ...uplinkAims(uplinks));
   return table(['aim', 'target', 'measured', 'verdict'], rows);
 }
 

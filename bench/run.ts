@@ -9,6 +9,8 @@
  *   idle       K idle connections: server RSS per connection (no room, and in rooms).
  *   fanout-2r-nohistory  fanout-2r with room history off: what history costs per delivery.
  *   resume     clients resuming 100 missed messages each: resumes/s, CPU per resume.
+ *   sse-2r     fanout-2r with WebSocket receivers, then SSE receivers, in one run; and ping
+ *              round trips over a WebSocket and over SSE POSTs (to either replica).
  *
  * Every server, client and redis-server is its own process; all of them are killed when the
  * bench ends, however it ends (done, error, SIGINT/SIGTERM/SIGHUP, hard stop). Scenarios that cannot start before the deadline are skipped, so a run is
@@ -21,7 +23,7 @@ import { killAll, killChildrenOnExit } from './children';
 import { measureResume, type ResumeResult } from './resume';
 import { hottest } from './cpu-profile';
 import { type BenchOptions, parseOptions } from './options';
-import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable } from './report';
+import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable, uplinkTable } from './report';
 import {
   clusterFanOutShape,
   clusterRoomsShape,
@@ -33,7 +35,9 @@ import {
   REPLICAS,
   type RunResult,
   type RunScenario,
+  sseFanOutShape,
 } from './scenarios';
+import { measureUplink, type UplinkResult } from './sse-uplink';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
 import { relayRate, SIGNALING_CANDIDATES, type SignalingResult, signalingRun, signalingTable } from './signaling';
 // --- size scenarios (issue 9) ---
@@ -145,6 +149,8 @@ interface Results {
   idleMany: IdleManyResult[];
   resume: ResumeResult[];
   signaling: SignalingResult[];
+  /** sse-2r: uplink round trips per path. */
+  uplink: UplinkResult[];
   /** Hottest functions per profiled gateway process, and the window the profile covers. */
   profiles: Array<{ label: string; window: string; profile: ReturnType<typeof hottest> }>;
   skipped: string[];
@@ -155,7 +161,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], uplink: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -203,6 +209,16 @@ async function main(): Promise<number> {
           `${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery${redis}, ` +
             `p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`,
         );
+      } else if (scenario === 'sse-2r') {
+        // The same room twice in one run: receivers on WebSockets, then on SSE streams.
+        for (const sse of [false, true]) {
+          const r = await measureRun(target, sseFanOutShape(o, sse), o, runCapMs(o));
+          results.cluster.push(r);
+          log(`${name} (${r.receivers} receivers): ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.cpuPerDeliveryMicros.toFixed(3)} µs server CPU per delivery, p99 ${r.latencyMs.p99.toFixed(1)} ms, lost ${r.lost}, dup ${r.duplicated}`);
+        }
+        const u = await measureUplink(o);
+        results.uplink.push(u);
+        log(`${name} uplink: ${u.paths.map((p) => `${p.frame} ${p.path} p99 ${p.p99.toFixed(2)} ms`).join('; ')}`);
       } else if (scenario === 'signaling-2r') {
         const r = await signalingRun(o, runCapMs(o), undefined, target);
         results.signaling.push(r);
@@ -308,6 +324,7 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
     'signaling-2r': ['switchboard', 'ws-reference'],
+    'sse-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
   };
@@ -346,6 +363,14 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   if (fanOut2r.length) {
     out.push(`Fan-out across ${REPLICAS} replicas (fanout-2r): ${o.clients} clients in one room × ${o.messages} messages × ${o.payloadBytes} B, sender on replica 1 (${clusterNote})`);
     out.push(clusterTable(fanOut2r), '');
+  }
+  const sse2r = r.cluster.filter((x) => x.scenario === 'sse-2r');
+  if (sse2r.length || r.uplink.length) {
+    out.push(`Fan-out over SSE against WebSocket (sse-2r): ${o.clients} clients in one room across ${REPLICAS} replicas × ${o.messages} messages × ${o.payloadBytes} B, the sender a WebSocket client on replica 1 (${clusterNote})`);
+    if (sse2r.length) out.push(clusterTable(sse2r), '');
+    for (const u of r.uplink) {
+      out.push(`Uplink round trips (sse-2r): ${u.samples} per frame and path, one at a time, interleaved; send → the pong, or the client's own chat message back through the bus, read by the client`, uplinkTable(u), '');
+    }
   }
   const rooms2r = r.cluster.filter((x) => x.scenario === 'rooms-2r');
   if (rooms2r.length) {
@@ -387,7 +412,7 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
   }
   if (r.idleMany.length) out.push(idleManyNote(o.idleManyClients), idleManyTable(r.idleMany), '');
   if (r.fillRoom.length || r.idleMany.length) out.push('Size aims', scaleAimsTable(r.fillRoom, r.idleMany), '');
-  if (r.fanOut.length || r.cluster.length || r.idle.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate), '');
+  if (r.fanOut.length || r.cluster.length || r.idle.length || r.uplink.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate, r.uplink), '');
   const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);
   if (o.quick) warnings.push('--quick: too few deliveries for stable per-delivery figures (CPU is read in 10 ms ticks); a smoke run only');
   if (warnings.length) out.push('Warnings', ...warnings.map((w) => `  ${w}`), '');

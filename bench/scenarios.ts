@@ -12,13 +12,15 @@ const SETTLE_MS = 300;
 export const REPLICAS = 2;
 
 /** The scenarios that send messages and count deliveries. */
-export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r';
+export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'sse-2r';
 
 export interface RunResult {
   scenario: RunScenario;
   target: Target;
   /** The gateway's WEBSOCKET_WRITE_DELAY in ms, when the run set it (rooms-2r). */
   writeDelayMs?: number;
+  /** sse-2r: how the receivers were connected (the sender is a WebSocket client either way). */
+  receivers?: 'websocket' | 'sse';
   /** Server processes (1: BUS=memory gateway or the ws reference; 2: on one Redis). */
   replicas: number;
   clients: number;
@@ -113,6 +115,8 @@ interface RunShape {
   rate: number;
   /** Extra gateway environment. */
   env?: Record<string, string>;
+  /** sse-2r: every client but the senders reads an SSE stream (false: a WebSocket, for the same run's comparison). */
+  sseReceivers?: boolean;
 }
 
 /** fanout: clients in one room on one server; one sends as fast as it may. */
@@ -124,6 +128,11 @@ export function fanOutShape(o: BenchOptions): RunShape {
 export function clusterFanOutShape(o: BenchOptions, history = true): RunShape {
   const shape = { replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate };
   return history ? { scenario: 'fanout-2r', ...shape } : { scenario: 'fanout-2r-nohistory', ...shape, env: { WEBSOCKET_HISTORY_SIZE: '0' } };
+}
+
+/** sse-2r: fanout-2r's room, its receivers on SSE streams (`sse`) or WebSockets; the sender is a WebSocket client either way. */
+export function sseFanOutShape(o: BenchOptions, sse: boolean): RunShape {
+  return { scenario: 'sse-2r', replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate, sseReceivers: sse };
 }
 
 /** rooms-2r: many rooms, each spread evenly over two replicas, messages round-robin over them at a total rate. */
@@ -207,6 +216,7 @@ export async function measureRun(
       const roomName = plan.rooms[room].name;
       if (target === 'socketio') return { url: `http://127.0.0.1:${server.port}`, room, query: { room: roomName, user_id: name } };
       if (target === 'ws-reference') return { url: `ws://127.0.0.1:${server.port}/?user_id=${name}&room=${roomName}`, room };
+      if (shape.sseReceivers && plan.rooms[room].sender !== name) return { url: `http://127.0.0.1:${server.port}/sse/ws/${roomName}?user_id=${name}`, room, sse: true };
       return { url: `ws://127.0.0.1:${server.port}/ws/${roomName}?user_id=${name}`, room };
     };
     const conn = await pool.connect({
@@ -250,6 +260,7 @@ export async function measureRun(
       scenario: shape.scenario,
       target,
       writeDelayMs: delayEnv.WEBSOCKET_WRITE_DELAY === undefined ? undefined : writeDelayMs,
+      receivers: shape.sseReceivers === undefined ? undefined : shape.sseReceivers ? 'sse' : 'websocket',
       replicas,
       clients: shape.clients,
       rooms: shape.rooms.length,

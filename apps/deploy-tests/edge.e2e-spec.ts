@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AppProcess, freePorts, RedisServer, signToken, sleep, startAppProcess, TestClient, until, upgradeStatus } from '@switchboard/testing';
-import { appServices, loadCompose, serviceEnv } from './testing/compose';
+import { type AppProcess, signToken, sleep, TestClient, until, upgradeStatus } from '@switchboard/testing';
+import { type Edge, startEdge } from './testing/edge';
 import { TEST_SECRETS } from './testing/env';
-import { repoPath } from './testing/files';
-import { checkNginxConf, nginxBinary, type NginxProcess, renderTestNginxConf, startNginx } from './testing/nginx';
-import { httpsRequest, makeSelfSignedCert } from './testing/tls';
+import { httpsRequest } from './testing/tls';
 
 /** `p`, or `fallback` after `ms` (the timer is cleared either way). */
 function bounded<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
@@ -24,12 +19,10 @@ function bounded<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
  * Needs `nginx` and `openssl` installed and `npm run build` done.
  */
 describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', () => {
-  let dir: string;
+  let edge: Edge | undefined;
   let ca: Buffer;
-  let redis: RedisServer | undefined;
   let api: AppProcess | undefined;
   let gws: AppProcess[] = [];
-  let nginx: NginxProcess | undefined;
   let https = 0;
   let http = 0;
   const clients: TestClient[] = [];
@@ -53,52 +46,9 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
   };
 
   beforeAll(async () => {
-    const bin = nginxBinary(); // fails here, with how to install it, when nginx is missing
-    dir = mkdtempSync(join(tmpdir(), 'sb-edge-'));
-    chmodSync(dir, 0o755); // nginx workers run as an unprivileged user when the test is root
-    ({ pem: ca } = makeSelfSignedCert(dir));
-    redis = await RedisServer.start();
-
-    // docker-compose.yml's environment for each app, with the addresses of this machine.
-    const compose = loadCompose({ ...TEST_SECRETS });
-    const local = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url };
-    const gatewayEnv = {
-      ...serviceEnv(compose.services[appServices(compose, 'gateway')[0]]),
-      ...local,
-      WEBSOCKET_DRAIN_TIMEOUT: '2s',
-      WEBSOCKET_HEARTBEAT_INTERVAL: '250ms',
-      WEBSOCKET_CONNECTION_TIMEOUT: '2s',
-    };
-    const { DATABASE_URL: _pg, ...apiEnv } = serviceEnv(compose.services.api);
-    const started = await Promise.allSettled([
-      startAppProcess('api', { ...apiEnv, ...local, DATA_DIR: join(dir, 'pglite'), SERVICE_USERS: `ops-${suffix}` }, 30_000),
-      ...appServices(compose, 'gateway').map(() => startAppProcess('gateway', gatewayEnv, 20_000)),
-    ]);
-    const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await Promise.all(up.map((p) => p.stop('SIGKILL')));
-      throw failed.reason;
-    }
-    [api, ...gws] = up as [AppProcess, ...AppProcess[]];
-    [https, http] = await freePorts(2);
-    const conf = renderTestNginxConf(readFileSync(repoPath('deploy', 'nginx', 'nginx.conf'), 'utf8'), { https, http, gateways: gws.map((g) => g.port), api: api.port }, dir);
-    mkdirSync(join(dir, 'tmp'));
-    writeFileSync(join(dir, 'nginx.conf'), conf);
-    copyFileSync(repoPath('deploy', 'nginx', 'switchboard-routes.conf'), join(dir, 'switchboard-routes.conf'));
-    checkNginxConf(bin, dir, join(dir, 'nginx.conf'));
-    nginx = startNginx(bin, dir, join(dir, 'nginx.conf'));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${http}/nginx-health`);
-        if (res.status === 200) break;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline || nginx.proc.exitCode !== null) throw new Error(`nginx did not start:\n${nginx.logs.join('\n')}`);
-      await sleep(50);
-    }
+    edge = await startEdge({ api: true });
+    ({ ca, https, http, api } = edge);
+    gws = edge.gws;
   }, 60_000);
 
   afterEach(async () => {
@@ -106,10 +56,7 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
   });
 
   afterAll(async () => {
-    await nginx?.stop();
-    await Promise.all([api, ...gws].map((p) => p?.stop('SIGKILL')));
-    await redis?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await edge?.stop();
   }, 20_000);
 
   it('speaks WSS with the certificate; three clients land on three gateways (least_conn) and chat across them', async () => {
@@ -173,15 +120,14 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(reg.status).toBe(201);
     const apiKey = reg.json.api_key as string;
     const token = signToken({ sub: `log-${suffix}`, username }, TEST_SECRETS.JWT_SECRET);
-    const logFile = join(dir, 'access.log');
-    const start = readFileSync(logFile).length;
+    const start = edge!.accessLog().length;
     const ws = await connect(`/ws/auth/logged-${suffix}?token=${token}`);
     await ws.next('user_list');
     await ws.close(); // nginx logs a WebSocket request when it ends
     expect((await call('GET', `/auth/me?api_key=${apiKey}&marker=a-${suffix}`)).status).toBe(200);
     expect((await call('GET', `/auth/me?api%5Fkey=${apiKey}&marker=b-${suffix}`)).status).toBe(200);
     expect((await call('GET', `/nothing-${suffix}?token=${token}`)).status).toBe(404);
-    const logged = () => readFileSync(logFile).subarray(start).toString().split('\n').filter(Boolean);
+    const logged = () => edge!.accessLog().slice(start);
     await until('the four requests in the access log', 5000, () => logged().length >= 4, () => logged().join('\n'));
     const lines = logged();
     for (const secret of [token, token.split('.')[2], apiKey]) expect(lines.join('\n')).not.toContain(secret);
@@ -235,7 +181,7 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(await bounded(exited, 8000, 'still running')).toBe(0);
     // nginx logs a WebSocket request when it ends: close the new clients, then read the log.
     await Promise.all(fresh.map((c) => c.close()));
-    const logged = () => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(`/ws/${room}-fresh `));
+    const logged = () => edge!.accessLog().filter((l) => l.includes(`/ws/${room}-fresh `));
     await until('the fresh clients in the access log', 3000, () => logged().length >= fresh.length);
     const lines = logged();
     expect(lines).toHaveLength(fresh.length);

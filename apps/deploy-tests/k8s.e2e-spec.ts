@@ -228,7 +228,7 @@ describe('k8s/ (kubectl apply -k)', () => {
       return target?.metadata.name ?? `service ${route.service} selects no Deployment`;
     };
 
-    it.each(ROUTES.gateway)('%s (WebSocket) goes to the gateway pods', (path) => expect(backendOf(path)).toBe('gateway'));
+    it.each(ROUTES.gateway)('%s (WebSocket or SSE) goes to the gateway pods', (path) => expect(backendOf(path)).toBe('gateway'));
     it.each(ROUTES.api)('%s (REST) goes to the api pods', (path) => expect(backendOf(path)).toBe('api'));
     it.each(ROUTES.none)('%s is not published', (path) => expect(backendOf(path)).toBe('none'));
 
@@ -247,6 +247,19 @@ describe('k8s/ (kubectl apply -k)', () => {
         expect(Number(a['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(10 * pingS);
         expect(a['nginx.ingress.kubernetes.io/proxy-next-upstream']).toContain('http_503');
       }
+    });
+
+    it('streams SSE unbuffered, takes uplink bodies, and pins no client to a pod', () => {
+      const route = matchIngress(ingressRoutes(objects), '/sse/session/abc')!;
+      const a = one(objects, 'Ingress', route.ingress).metadata.annotations ?? {};
+      expect(a['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+      expect(a['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('256k');
+      for (const ing of find(objects, 'Ingress')) {
+        const keys = Object.keys(ing.metadata.annotations ?? {});
+        expect(keys.filter((k) => /affinity|upstream-hash-by|session-cookie/.test(k))).toEqual([]);
+      }
+      const svc = one(objects, 'Service', route.service);
+      expect(svc.spec.sessionAffinity ?? 'None').toBe('None');
     });
   });
 

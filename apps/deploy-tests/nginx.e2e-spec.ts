@@ -30,7 +30,7 @@ describe('deploy/nginx: the compose edge', () => {
     throw new Error(`${path}: location ${loc?.args.join(' ')} neither proxies to a known upstream nor answers 404`);
   };
 
-  it.each(ROUTES.gateway)('%s (WebSocket) goes to the gateways', (path) => expect(destination(path)).toBe('gateway'));
+  it.each(ROUTES.gateway)('%s (WebSocket or SSE) goes to the gateways', (path) => expect(destination(path)).toBe('gateway'));
   it.each(ROUTES.api)('%s (REST) goes to the api', (path) => expect(destination(path)).toBe('api'));
   it.each(ROUTES.none)('%s is not published (404 at the edge)', (path) => expect(destination(path)).toBe('none'));
 
@@ -58,6 +58,27 @@ describe('deploy/nginx: the compose edge', () => {
       expect(nginxDurationMs(child(loc.block, d).args[0])).toBeGreaterThanOrEqual(10 * pingMs);
     }
     expect(child(loc.block, 'proxy_buffering').args).toEqual(['off']);
+  });
+
+  it('streams SSE: no Upgrade passed on, no buffering, cache or gzip, timeouts far above the ping period, room for uplink bodies, no affinity', () => {
+    const compose = loadCompose({ ...TEST_SECRETS });
+    const config = loadConfig(serviceEnv(compose.services[appServices(compose, 'gateway')[0]]));
+    for (const path of ['/sse/ws/lobby', '/sse/session/abc']) {
+      const loc = matchLocation(tls, path)!;
+      expect(loc.args).toEqual(['^~', '/sse/']);
+      const headers = proxyHeaders(loc);
+      expect(headers.upgrade).toBeUndefined();
+      expect(headers.connection).toBe('');
+      expect(headers['x-forwarded-for']).toBe('$remote_addr');
+      for (const [d, v] of [['proxy_buffering', 'off'], ['proxy_cache', 'off'], ['gzip', 'off'], ['proxy_http_version', '1.1']]) expect({ d, v: child(loc.block, d)?.args[0] }).toEqual({ d, v });
+      for (const d of ['proxy_read_timeout', 'proxy_send_timeout']) expect(nginxDurationMs(child(loc.block, d).args[0])).toBeGreaterThanOrEqual(10 * config.ws.pingPeriodMs);
+      // At least the gateways' own uplink limit: 4x the largest frame limit (signaling's).
+      expect(Number(/^(\d+)k$/.exec(child(loc.block, 'client_max_body_size').args[0])![1]) * 1024).toBeGreaterThanOrEqual(4 * config.ws.signalingMaxMessageSize);
+      expect(child(loc.block, 'proxy_next_upstream').args).toEqual(expect.arrayContaining(['http_503']));
+    }
+    const gw = children(http, 'upstream').find((u) => u.args[0] === 'switchboard_gateway')!;
+    for (const sticky of ['ip_hash', 'hash', 'sticky']) expect(child(gw.block, sticky)).toBeUndefined();
+    expect(Number(child(gw.block, 'keepalive').args[0])).toBeGreaterThan(0);
   });
 
   it('retries an upgrade refused 503 (draining or full replica) on another gateway', () => {

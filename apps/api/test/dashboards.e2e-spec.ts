@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { startAppProcess, TestClient } from '@switchboard/testing';
+import { startAppProcess, TestClient, until } from '@switchboard/testing';
 import { type Standalone, startStandalone } from './support/standalone';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -37,9 +37,10 @@ describe('Grafana dashboard and PrometheusRule', () => {
   let exported: Set<string>;
   beforeAll(async () => {
     sa = await startStandalone();
-    // Embedded PGlite opens in the background: wait until every readiness check is up.
-    const until = Date.now() + 20000;
-    while ((await fetch(`${sa.http}/health/ready`)).status !== 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    // Embedded PGlite opens in the background: wait until every readiness check is up. Opening
+    // it blocks this process (server and test alike) for a while, so a kept-alive socket the
+    // server timed out meanwhile can be reset under the next poll: that poll counts as not ready.
+    await until('the standalone server to be ready', 25000, async () => (await fetch(`${sa.http}/health/ready`).catch(() => undefined))?.status === 200);
     exported = exportedNames(await (await fetch(`${sa.http}/metrics`)).text());
   }, 30000);
   afterAll(async () => {

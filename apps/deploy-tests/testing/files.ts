@@ -34,7 +34,7 @@ export function entrySource(command: readonly string[]): string | undefined {
 
 /** The public paths of the edge, by where they must go (SPEC "Wire dialects", "REST"). */
 export const ROUTES = {
-  gateway: ['/ws', '/ws/lobby', '/ws/auth', '/ws/auth/lobby', '/api/v1/ws', '/signaling'],
+  gateway: ['/ws', '/ws/lobby', '/ws/auth', '/ws/auth/lobby', '/api/v1/ws', '/signaling', '/sse/ws/lobby', '/sse/api/v1/ws', '/sse/signaling', '/sse/session/abc'],
   api: [
     '/',
     '/auth/register',
@@ -53,7 +53,7 @@ export const ROUTES = {
     '/broadcast',
   ],
   /** Not published by the edge: scraped / probed on the pods directly. */
-  none: ['/metrics', '/health/live', '/health/ready', '/wsx', '/signalingx'],
+  none: ['/metrics', '/health/live', '/health/ready', '/wsx', '/signalingx', '/ssex'],
 } as const;
 
 export type Destination = keyof typeof ROUTES;

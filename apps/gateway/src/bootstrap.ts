@@ -13,8 +13,11 @@ import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 import { PendingHandshakes } from './transport/pending-handshakes';
+import type { ConnectionContext } from './transport/connection';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { FlowControl } from './transport/flow-control';
+import { SseEndpoint } from './transport/sse/sse.endpoint';
+import { UPLINK_RELAY } from './transport/sse/uplink-relay';
 import { WriteBatcher } from './transport/write-batcher';
 
 export interface RunningGateway {
@@ -45,36 +48,37 @@ export async function startGateway(
   const metrics = app.get(Metrics);
   const ids = app.get(ClientIdsService);
   const heartbeat = app.get(HeartbeatService);
-  const adapter = new SwitchboardWsAdapter(app, {
-    handshake: app.get(HandshakeService),
-    metrics,
-    maxMessageSize: (path) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
-    nextConnectionId: () => ids.next()?.toString(),
-    opened: (conn) => heartbeat.welcome(conn),
-    context: {
-      batcher: new WriteBatcher(config.ws.writeDelayMs),
-      flow: app.get(FlowControl),
-      maxPendingBytes: config.ws.maxPendingBytes,
-      messageRate: config.limits.messageRate,
-      messageBurst: config.limits.messageBurst,
-      rateLimitStrikes: config.limits.rateLimitStrikes,
-      onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
-      onInternalError: (err, conn) => {
-        log.error({ msg: 'command failed', client: conn.id, error: (err as Error).message, stack: (err as Error).stack });
-      },
+  const maxMessageSize = (path: string) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize;
+  const nextConnectionId = () => ids.next()?.toString();
+  const context: ConnectionContext = {
+    batcher: new WriteBatcher(config.ws.writeDelayMs),
+    flow: app.get(FlowControl),
+    maxPendingBytes: config.ws.maxPendingBytes,
+    messageRate: config.limits.messageRate,
+    messageBurst: config.limits.messageBurst,
+    rateLimitStrikes: config.limits.rateLimitStrikes,
+    onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
+    onInternalError: (err, conn) => {
+      log.error({ msg: 'command failed', client: conn.id, transport: conn.transport, error: (err as Error).message, stack: (err as Error).stack });
     },
-  });
+  };
+  const handshake = app.get(HandshakeService);
+  const adapter = new SwitchboardWsAdapter(app, { handshake, metrics, maxMessageSize, nextConnectionId, opened: (conn) => heartbeat.welcome(conn), context });
   app.useWebSocketAdapter(adapter);
+  // Before Nest's own middleware and routes: SSE streams and uplinks are not REST requests.
+  const sse = new SseEndpoint({ handshake, connections: adapter, relay: app.get(UPLINK_RELAY), dialects: DIALECTS, metrics, context, flow: context.flow, maxMessageSize, nextConnectionId });
+  app.use(sse.handle);
   prepare?.(app);
   new PendingHandshakes(app.getHttpServer(), {
     timeoutMs: config.ws.handshakeTimeoutMs,
     perAddress: config.trustProxy ? 0 : config.limits.connectBurst,
-    onCut: (status) => metrics.refused.labels(String(status)).inc(),
+    onCut: (status) => metrics.refused.labels(String(status), 'unknown').inc(),
   });
   await app.listen(config.port, config.host);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const stop = async () => {
     await app.get(DrainService).drain();
+    sse.close();
     await app.close();
   };
   return { app, port, stop };

@@ -3,6 +3,7 @@ import { Readiness } from '@switchboard/core';
 import { ClientIdsService } from './cluster/client-ids.service';
 import { ClusterNode } from './cluster/cluster-node';
 import { LOCAL_INTEREST } from './cluster/local-interest';
+import { UplinkRelayService } from './cluster/uplink-relay.service';
 import { DIALECTS } from './dialects';
 import { Broadcaster } from './hub/broadcaster';
 import { LocalIndex } from './hub/local-index';
@@ -17,6 +18,7 @@ import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 import { SessionCloserService } from './transport/session-closer.service';
+import { UPLINK_RELAY } from './transport/sse/uplink-relay';
 
 /** The gateway: the dialects, membership and messaging, the cluster node, heartbeats and drain. Needs CoreModule. */
 @Module({
@@ -27,6 +29,8 @@ import { SessionCloserService } from './transport/session-closer.service';
     ClusterNode,
     { provide: CLUSTER_READINESS, useExisting: ClusterNode },
     ClientIdsService,
+    UplinkRelayService,
+    { provide: UPLINK_RELAY, useExisting: UplinkRelayService },
     Broadcaster,
     { provide: RoomRecovery, useFactory: (broadcaster: Broadcaster) => new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event)), inject: [Broadcaster] },
     MembershipService,
@@ -40,7 +44,7 @@ import { SessionCloserService } from './transport/session-closer.service';
     // Each dialect's gateway and services, once (several dialects may share them).
     ...new Set(DIALECTS.flatMap((d) => [d.gateway, ...(d.providers ?? [])])),
   ],
-  exports: [MembershipService, MessagingService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl],
+  exports: [MembershipService, MessagingService, ClusterNode, ClientIdsService, CONNECTIONS, HandshakeService, DrainService, FlowControl, UPLINK_RELAY],
 })
 export class GatewayModule implements OnModuleInit {
   constructor(

@@ -92,7 +92,7 @@ describe('bad input and limits', () => {
       expect(await live.ask({ type: 'ping' }, 'pong')).toBeDefined();
       await live.close();
       const metrics = await (await fetch(`${gw.http}/metrics`)).text();
-      expect(metrics).toMatch(/switchboard_disconnects_total\{reason="timeout"\} 1/);
+      expect(metrics).toMatch(/switchboard_disconnects_total\{reason="timeout",transport="websocket"\} 1/);
     } finally {
       await gw.app.close();
     }
@@ -219,7 +219,7 @@ describe('bad input and limits', () => {
       expect(stalled.frames.length).toBeLessThan(total / chunk.length / 4);
       await sleep(100);
       const metrics = await (await fetch(`${gwp.http}/metrics`)).text();
-      expect(metrics).toMatch(/switchboard_disconnects_total\{reason="slow_consumer"\} 1/);
+      expect(metrics).toMatch(/switchboard_disconnects_total\{reason="slow_consumer",transport="websocket"\} 1/);
       await sender.close();
     }, 60000);
   });

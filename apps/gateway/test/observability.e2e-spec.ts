@@ -22,7 +22,7 @@ describe('health, metrics and start-up', () => {
       const res = await fetch(`${gw.http}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
       const text = await res.text();
-      expect(text).toMatch(/switchboard_connections\{dialect="rooms-chat"\} 1/);
+      expect(text).toMatch(/switchboard_connections\{dialect="rooms-chat",transport="websocket"\} 1/);
       expect(text).toMatch(/switchboard_frames_in_total\{type="say"\} 1/);
       expect(text).toMatch(/switchboard_frames_out_total\{type="message"\} 1/);
       expect(text).toMatch(/switchboard_errors_total\{kind="bad_json"\} 1/);

@@ -8,16 +8,32 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly connections = new Gauge({ name: 'switchboard_connections', help: 'Open WebSocket connections on this replica', labelNames: ['dialect'] as const, registers: [this.registry] });
-  readonly connects = new Counter({ name: 'switchboard_connects_total', help: 'Accepted WebSocket connections', labelNames: ['dialect'] as const, registers: [this.registry] });
-  readonly refused = new Counter({ name: 'switchboard_handshakes_refused_total', help: 'Upgrades answered with an HTTP error', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly connections = new Gauge({
+    name: 'switchboard_connections',
+    help: 'Open client connections on this replica, by dialect and transport (websocket, sse)',
+    labelNames: ['dialect', 'transport'] as const,
+    registers: [this.registry],
+  });
+  readonly connects = new Counter({ name: 'switchboard_connects_total', help: 'Accepted client connections, by dialect and transport', labelNames: ['dialect', 'transport'] as const, registers: [this.registry] });
+  readonly refused = new Counter({
+    name: 'switchboard_handshakes_refused_total',
+    help: 'Upgrades and SSE streams answered with an HTTP error, by status and transport (unknown: cut off before its request head was complete)',
+    labelNames: ['status', 'transport'] as const,
+    registers: [this.registry],
+  });
+  readonly disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections by reason and transport', labelNames: ['reason', 'transport'] as const, registers: [this.registry] });
+  readonly uplinks = new Counter({
+    name: 'switchboard_sse_uplinks_total',
+    help: 'SSE uplink POSTs by how they were answered: local (the session is here), forwarded (over the bus to its replica), or the refusal status',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly httpRefused = new Counter({
     name: 'switchboard_http_refused_total',
     help: 'HTTP requests refused before any route ran, by reason (pending_bodies_per_ip: too many bodies still arriving from one address)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly disconnects = new Counter({ name: 'switchboard_disconnects_total', help: 'Closed connections by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly connectionDuration = new Histogram({
     name: 'switchboard_connection_duration_seconds',
     help: 'How long connections stayed open',
@@ -27,7 +43,7 @@ export class Metrics {
   readonly framesIn = new Counter({ name: 'switchboard_frames_in_total', help: 'Client frames received by type', labelNames: ['type'] as const, registers: [this.registry] });
   readonly framesOut = new Counter({ name: 'switchboard_frames_out_total', help: 'Frames sent to clients by event type', labelNames: ['type'] as const, registers: [this.registry] });
   readonly bytesIn = new Counter({ name: 'switchboard_bytes_in_total', help: 'Payload bytes received from clients', registers: [this.registry] });
-  readonly bytesOut = new Counter({ name: 'switchboard_bytes_out_total', help: 'Frame bytes written to clients', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'switchboard_bytes_out_total', help: 'Frame payload bytes (the JSON text) queued to clients', registers: [this.registry] });
   readonly errors = new Counter({ name: 'switchboard_errors_total', help: 'Errors by kind (error frames sent, closes, bus failures)', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly joins = new Counter({ name: 'switchboard_joins_total', help: 'Room joins that took effect, by how the room was joined (chat, hub, channel, signaling)', labelNames: ['style'] as const, registers: [this.registry] });
   readonly rooms = new Gauge({ name: 'switchboard_rooms', help: 'Rooms with at least one member on this replica', registers: [this.registry] });

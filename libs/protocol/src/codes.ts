@@ -5,6 +5,8 @@
  * 4001 means "get a new credential first".
  */
 export const CloseCode = {
+  /** Never sent: the connection ended without a closing handshake (lost, or an SSE stream that ended). */
+  Abnormal: 1006,
   /** Policy violation: the client kept sending over its message rate limit. */
   PolicyViolation: 1008,
   /** A frame larger than the endpoint's limit (sent by the ws library itself, listed for clients). */

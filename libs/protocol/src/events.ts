@@ -114,6 +114,33 @@ export interface PeerMovedEvent {
   ts: number;
 }
 
+/**
+ * Client frames POSTed to an SSE session on a replica that does not hold its stream, on their
+ * way (on the session's topic) to the one that does, which answers on `replyTo`'s node topic.
+ */
+export interface UplinkEvent {
+  kind: 'uplink';
+  session: string;
+  /** SHA-256 of the session token the request presented (base64url): the holder compares it with its own. */
+  proof: string;
+  /** The client frames, each a JSON text, in the order the client sent them. */
+  frames: string[];
+  /** The bus node id of the replica that took the POST, and its number for the request. */
+  replyTo: string;
+  request: number;
+  ts: number;
+}
+
+/** How the replica holding an SSE session took a forwarded uplink: an HTTP status for the POST (202, 403, 404, 413). */
+export interface UplinkAnswerEvent {
+  kind: 'uplink_answer';
+  request: number;
+  status: number;
+  /** Why, when refused. */
+  reason?: string;
+  ts: number;
+}
+
 export type HubEvent =
   | RoomMessageEvent
   | PresenceEvent
@@ -122,7 +149,9 @@ export type HubEvent =
   | LifecycleEvent
   | SignalEvent
   | SignalRefusedEvent
-  | PeerMovedEvent;
+  | PeerMovedEvent
+  | UplinkEvent
+  | UplinkAnswerEvent;
 
 export type HubEventKind = HubEvent['kind'];
 
@@ -140,11 +169,27 @@ const KINDS: ReadonlySet<string> = new Set<HubEventKind>([
   'signal',
   'signal_refused',
   'peer_moved',
+  'uplink',
+  'uplink_answer',
 ]);
 
 /** Whether a publication to a room is kept in its history: all but join/leave notices. */
 export function isKept(event: HubEvent): boolean {
   return event.kind !== 'join' && event.kind !== 'leave';
+}
+
+/** Checks the fields of an uplink that arrived from the bus (isHubEvent checked kind and ts). */
+export function isUplink(event: HubEvent): event is UplinkEvent {
+  const e = event as Partial<UplinkEvent>;
+  return (
+    e.kind === 'uplink' &&
+    typeof e.session === 'string' &&
+    typeof e.proof === 'string' &&
+    typeof e.replyTo === 'string' &&
+    Number.isSafeInteger(e.request) &&
+    Array.isArray(e.frames) &&
+    e.frames.every((f) => typeof f === 'string')
+  );
 }
 
 /** Checks the shape of an event that arrived from outside the process (the bus). */

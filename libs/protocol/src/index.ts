@@ -8,3 +8,4 @@ export * from './since';
 export * from './rooms.codec';
 export * from './channels.codec';
 export * from './signaling.codec';
+export * from './sse';

@@ -6,9 +6,9 @@
 const PREFIX = 'sb';
 const HEAD = `${PREFIX}:`;
 
-/** What a topic addresses: a room's members, a user's or a guest's connections, one peer, everyone. */
-export type TopicKind = 'room' | 'user' | 'guest' | 'peer' | 'all';
-const KINDS: ReadonlySet<string> = new Set<TopicKind>(['room', 'user', 'guest', 'peer', 'all']);
+/** What a topic addresses: a room's members, a user's or a guest's connections, one peer, one SSE session, one replica, everyone. */
+export type TopicKind = 'room' | 'user' | 'guest' | 'peer' | 'session' | 'node' | 'all';
+const KINDS: ReadonlySet<string> = new Set<TopicKind>(['room', 'user', 'guest', 'peer', 'session', 'node', 'all']);
 
 export const Topics = {
   /** Every event addressed to the members of one room, on every replica. */
@@ -23,6 +23,13 @@ export const Topics = {
   guest: (userId: string): string => `${PREFIX}:guest:${userId}`,
   /** Signaling messages addressed to one connection (a peer), wherever it is. */
   peer: (clientId: string): string => `${PREFIX}:peer:${clientId}`,
+  /**
+   * Client frames POSTed to one SSE session, forwarded by whichever replica the POST reached
+   * to the one replica that holds the session's stream (it alone subscribes).
+   */
+  session: (sessionId: string): string => `${PREFIX}:session:${sessionId}`,
+  /** Answers addressed to one replica (by its bus node id): how a forwarded SSE uplink was taken. */
+  node: (nodeId: string): string => `${PREFIX}:node:${nodeId}`,
   /** Events addressed to every connection in the cluster. */
   broadcast: (): string => `${PREFIX}:all`,
   /**

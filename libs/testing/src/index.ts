@@ -11,4 +11,6 @@ export * from './resuming-client';
 export * from './tcp-balancer';
 export * from './token';
 export * from './until';
+export * from './frame-log';
+export * from './sse-client';
 export * from './ws-client';

@@ -38,6 +38,8 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   private readonly subscriptions: TopicSubscriptions;
   private readonly keeper: PresenceKeeper;
   private readonly broadcastTopic = Topics.broadcast();
+  /** Answers addressed to this replica alone (forwarded SSE uplinks). */
+  private readonly ownTopic: string;
   private broadcastRetry?: NodeJS.Timeout;
   private readonly routes: Partial<Record<RoutedKind, Delivery>> = {};
   private readonly recoveredListeners: Array<() => void> = [];
@@ -65,6 +67,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       (held) => metrics.subscriptions.set(held),
       (err, topics) => this.failed('unsubscribe', err, { topics: topics.length }),
     );
+    this.ownTopic = Topics.node(bus.nodeId);
     this.heartbeatMs = config.ws.heartbeatIntervalMs;
     this.keeper = new PresenceKeeper(presence, bus, this, this.heartbeatMs, (what, err) => this.failed(what, err));
     flow.onResume(() => this.releaseHeld());
@@ -106,7 +109,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     return this.start();
   }
 
-  /** Starts receiving: presence heartbeat, the broadcast topic. */
+  /** Starts receiving: presence heartbeat, the broadcast topic and this replica's own. */
   async start(): Promise<void> {
     this.bus.setHandler((topic, event) => this.onBusEvent(topic, event));
     await this.keeper.start();
@@ -323,10 +326,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     this.held = i === this.held.length ? [] : this.held.slice(i);
   }
 
-  /** Every replica hears broadcasts; if the bus is not up yet, keep trying (readiness stays false). */
+  /** Every replica hears broadcasts and its own topic; if the bus is not up yet, keep trying (readiness stays false). */
   private async subscribeBroadcast(): Promise<void> {
     try {
-      await this.subscriptions.want(this.broadcastTopic);
+      await Promise.all([this.subscriptions.want(this.broadcastTopic), this.subscriptions.want(this.ownTopic)]);
     } catch (err) {
       this.logger.warn({ msg: 'bus not reachable; retrying', error: (err as Error).message });
       this.broadcastRetry = setTimeout(() => void this.subscribeBroadcast(), 1000);
@@ -335,10 +338,12 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   }
 
   private wants(topic: string): boolean {
-    if (topic === this.broadcastTopic) return true;
+    if (topic === this.broadcastTopic || topic === this.ownTopic) return true;
     const parsed = Topics.parse(topic);
     if (parsed?.kind === 'room') return this.index.hasRoom(parsed.name);
     if (parsed?.kind === 'peer') return this.peerWanted(parsed.name);
+    // An SSE session topic is dropped once its connection is gone, and session ids are never reused.
+    if (parsed?.kind === 'session') return false;
     return this.index.hasUser(topic);
   }
 

@@ -1,6 +1,7 @@
 import { Metrics } from '@switchboard/observability';
 import type { Codec, HubEvent } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
+import type { OutboundFrame } from '../transport/outbound-frame';
 import { Broadcaster } from './broadcaster';
 
 /** A codec that counts its renders; `silent` renders nothing. */
@@ -19,13 +20,13 @@ function codec(name: string, silent = false): Codec & { renders: number } {
   return c;
 }
 
-function conn(id: string, c: Codec, open = true): Connection & { out: Buffer[] } {
-  const out: Buffer[] = [];
-  return { id, codec: c, out, write: (f: Buffer) => open && out.push(f) > 0 } as unknown as Connection & { out: Buffer[] };
+function conn(id: string, c: Codec, open = true): Connection & { out: OutboundFrame[] } {
+  const out: OutboundFrame[] = [];
+  return { id, codec: c, out, write: (f: OutboundFrame) => open && out.push(f) > 0 } as unknown as Connection & { out: OutboundFrame[] };
 }
 
 const event: HubEvent = { kind: 'message', room: 'r', from: { id: 'u', name: 'u' }, content: 'hi', ts: 1 };
-const text = (b: Buffer) => b.toString('utf8', 2); // skip the 2-byte WebSocket header of a short frame
+const text = (f: OutboundFrame) => f.websocket.toString('utf8', 2); // skip the 2-byte WebSocket header of a short frame
 
 describe('Broadcaster', () => {
   it('renders once per codec and writes the same frame to every member, skipping one connection', () => {
@@ -62,5 +63,15 @@ describe('Broadcaster', () => {
     expect(new Broadcaster(new Metrics()).toEach(conns, event)).toBe(3);
     expect(chat.renders + hub.renders).toBe(2);
     expect(conns[0].out[0]).toBe(conns[2].out[0]);
+  });
+
+  it('marks a kept room publication with its room position, and nothing else', () => {
+    const chat = codec('chat');
+    const a = conn('a', chat);
+    const broadcaster = new Broadcaster(new Metrics());
+    broadcaster.toGroups(new Map([[chat as Codec, new Set([a])]]) as never, { ...event, offset: 7, epoch: 'e1' });
+    broadcaster.toGroups(new Map([[chat as Codec, new Set([a])]]) as never, event);
+    broadcaster.toOne(a, chat, { ...event, offset: 8, epoch: 'e1' });
+    expect(a.out.map((f) => f.mark)).toEqual([{ room: 'r', offset: 7, epoch: 'e1' }, undefined, { room: 'r', offset: 8, epoch: 'e1' }]);
   });
 });

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { Metrics } from '@switchboard/observability';
 import type { Codec, HubEvent } from '@switchboard/protocol';
 import type { Connection } from '../transport/connection';
-import { textFrame } from '../transport/frame';
+import { OutboundFrame, type RoomMark } from '../transport/outbound-frame';
 import type { CodecGroups } from './local-index';
 
 /**
  * Turns an event into frames and hands them to the transport: rendered once per codec,
- * framed once, and the same bytes queued on every recipient — never one render or one
- * encode per recipient.
+ * framed once per transport, and the same bytes queued on every recipient — never one
+ * render or one encode per recipient.
  */
 @Injectable()
 export class Broadcaster {
@@ -24,7 +24,7 @@ export class Broadcaster {
     for (const [codec, members] of groups) {
       const text = codec.render(event);
       if (text === undefined) continue;
-      const frame = textFrame(text);
+      const frame = new OutboundFrame(text, markOf(event));
       let n = 0;
       if (except !== undefined) {
         for (const conn of members) if (conn.id !== skip && !except.has(conn) && conn.write(frame)) n++;
@@ -34,7 +34,7 @@ export class Broadcaster {
         for (const conn of members) if (conn.id !== skip && conn.write(frame)) n++;
       }
       sent += n;
-      bytes += n * frame.length;
+      bytes += n * Buffer.byteLength(text);
     }
     this.count(event, sent, bytes);
     return sent;
@@ -44,24 +44,23 @@ export class Broadcaster {
   toOne(conn: Connection, codec: Codec, event: HubEvent): void {
     const text = codec.render(event);
     if (text === undefined) return;
-    const frame = textFrame(text);
-    if (conn.write(frame)) this.count(event, 1, frame.length);
+    if (conn.write(new OutboundFrame(text, markOf(event)))) this.count(event, 1, Buffer.byteLength(text));
   }
 
   /** For a few connections that may speak different dialects (one user's). */
   toEach(conns: Iterable<Connection>, event: HubEvent): number {
-    const frames = new Map<Codec, Buffer | null>();
+    const frames = new Map<Codec, OutboundFrame | null>();
     let sent = 0;
     let bytes = 0;
     for (const conn of conns) {
       let frame = frames.get(conn.codec);
       if (frame === undefined) {
         const text = conn.codec.render(event);
-        frames.set(conn.codec, (frame = text === undefined ? null : textFrame(text)));
+        frames.set(conn.codec, (frame = text === undefined ? null : new OutboundFrame(text)));
       }
       if (frame && conn.write(frame)) {
         sent++;
-        bytes += frame.length;
+        bytes += Buffer.byteLength(frame.text);
       }
     }
     this.count(event, sent, bytes);
@@ -72,4 +71,10 @@ export class Broadcaster {
     this.metrics.framesOut.labels(event.kind).inc(sent);
     this.metrics.bytesOut.inc(bytes);
   }
+}
+
+/** Where a kept room publication stands in its room's history, if it is one. */
+function markOf(event: HubEvent): RoomMark | undefined {
+  if (!('offset' in event) || event.offset === undefined || event.epoch === undefined || event.room === undefined) return undefined;
+  return { room: event.room, offset: event.offset, epoch: event.epoch };
 }

@@ -15,6 +15,7 @@ export abstract class DialectGateway implements OnGatewayConnection, OnGatewayDi
     conn.run(() => this.membership.connect(conn));
     const initial = conn.initialRoom;
     if (initial !== undefined) conn.run(() => this.membership.join(conn, initial.room, initial.style, { since: initial.since }));
+    for (const r of conn.resumeRooms) conn.run(() => this.membership.join(conn, r.room, r.style, { since: r.since }));
   }
 
   handleDisconnect(conn: Connection): void {

@@ -7,6 +7,7 @@ import { channelsCodec, type Codec, type Reply, roomsChatCodec, roomsHubCodec, s
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Connection } from '../transport/connection';
 import { FlowControl } from '../transport/flow-control';
+import type { OutboundFrame } from '../transport/outbound-frame';
 import { Broadcaster } from './broadcaster';
 import { LocalIndex } from './local-index';
 import { MembershipService } from './membership.service';
@@ -47,7 +48,7 @@ export function testReplica(broker: MemoryBroker, store: MemoryPresenceStore, en
       rooms: new Map<string, Codec>(),
       got,
       errors,
-      write: (frame: Buffer) => got.push(JSON.parse(frame.toString('utf8', frame[1] === 126 ? 4 : 2))) > 0,
+      write: (frame: OutboundFrame) => got.push(JSON.parse(frame.text)) > 0,
       reply: (reply: Reply) => {
         const text = codec.renderReply(reply);
         if (text !== undefined) got.push(JSON.parse(text));

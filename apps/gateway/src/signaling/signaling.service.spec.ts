@@ -47,7 +47,7 @@ describe('SignalingService relays across replicas', () => {
     const b = await two.connect();
     const room = ((await one.signaling.createRoom(a.conn)) as { room: string }).room;
     await two.signaling.joinRoom(b.conn, room);
-    b.conn.closeCode = 1000; // a goodbye: no resume window
+    Object.assign(b.conn, { closeCode: 1000 }); // a goodbye: no resume window
 
     // b goes; its replica still holds b's topic until the unsubscribe batch runs, so the relay reaches it.
     void two.signaling.disconnect(b.conn);

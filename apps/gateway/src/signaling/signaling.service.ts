@@ -20,13 +20,11 @@ import { ClusterNode } from '../cluster/cluster-node';
 import { randomId } from '../cluster/random-id';
 import { MembershipService } from '../hub/membership.service';
 import type { Connection } from '../transport/connection';
-import { textFrame } from '../transport/frame';
+import { OutboundFrame } from '../transport/outbound-frame';
 import { ResumeTokens } from './resume-tokens';
 
 /** Fresh ids tried before giving up: a collision in 2^53 is already rare, several in a row mean presence is wrong. */
 const ID_ATTEMPTS = 5;
-/** The close code of a connection that ended without a closing handshake (lost, not closed). */
-const ABNORMAL_CLOSURE = 1006;
 
 /**
  * Signaling (seed 004) on top of room membership. Signaling rooms are rooms of their own
@@ -110,7 +108,7 @@ export class SignalingService {
     }
     // A client that sent a close frame said goodbye: it gets no window. A lost connection, a
     // silent one (heartbeat) or a draining replica's does.
-    const goodbye = conn.closeReason === undefined && conn.closeCode !== ABNORMAL_CLOSURE;
+    const goodbye = conn.closeReason === undefined && conn.closeCode !== CloseCode.Abnormal;
     if (this.windowMs > 0 && !goodbye && conn.closeReason !== 'revoked' && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
       this.membership.detach(conn);
       return;
@@ -256,10 +254,10 @@ export class SignalingService {
     // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
     if (!conn) return this.refuse(event, peer, true);
     if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
-    const frame = textFrame(signalingCodec.render(event)!);
-    if (conn.write(frame)) {
+    const text = signalingCodec.render(event)!;
+    if (conn.write(new OutboundFrame(text))) {
       this.metrics.framesOut.labels('signal').inc();
-      this.metrics.bytesOut.inc(frame.length);
+      this.metrics.bytesOut.inc(Buffer.byteLength(text));
     }
   }
 

@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '@switchboard/auth';
 import { CommandError, ErrorCode, roomsChatCodec } from '@switchboard/protocol';
 import { Connection, type ConnectionContext } from './connection';
-import { textFrame } from './frame';
+import { OutboundFrame } from './outbound-frame';
+import { WebSocketWire } from './websocket.wire';
 import { WriteBatcher } from './write-batcher';
 
 const identity: Identity = { userId: 'u1', username: 'alice', permissions: [], authenticated: true };
@@ -28,10 +29,11 @@ function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
     onInternalError: () => undefined,
     ...overrides,
   };
-  const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, ws as unknown as WebSocket, socket as unknown as Duplex, ctx);
+  const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, new WebSocketWire(ws as unknown as WebSocket, socket as unknown as Duplex), ctx);
   return { conn, writes, closed, errors, socket, drains };
 }
 
+const frame = (text: string) => new OutboundFrame(text);
 const frames = (writes: Buffer[]) => Buffer.concat(writes).toString('latin1');
 
 /** The texts of unmasked server frames under 64 KiB, in order. */
@@ -105,33 +107,33 @@ describe('Connection', () => {
 
   it('writes every frame queued in one turn with one socket write', async () => {
     const { conn, writes } = setup();
-    const a = textFrame('{"a":1}');
-    const b = textFrame('{"b":2}');
+    const a = frame('{"a":1}');
+    const b = frame('{"b":2}');
     expect(conn.write(a)).toBe(true);
     expect(conn.write(b)).toBe(true);
     expect(writes).toEqual([]);
     await turn();
     expect(writes).toHaveLength(1);
-    expect(writes[0]).toEqual(Buffer.concat([a, b]));
+    expect(writes[0]).toEqual(Buffer.concat([a.websocket, b.websocket]));
     expect(conn.pendingBytes).toBe(0);
   });
 
   it('sheds a client whose unsent data passes its bound (1013) and writes nothing more to it', async () => {
     const { conn, closed, socket, writes, drains } = setup({}, false);
-    const first = textFrame('x'.repeat(100));
+    const first = frame('x'.repeat(100));
     conn.write(first);
     await turn(); // the socket pushed back: the rest waits for drain
     socket.writableLength = 600;
-    conn.write(textFrame('y'.repeat(600)));
+    conn.write(frame('y'.repeat(600)));
     await turn();
     expect(closed).toEqual([[1013, 'slow consumer']]);
     expect(conn.closeReason).toBe('slow_consumer');
     // Nothing after the shed reaches the socket: not the backlog, not a later frame, not on drain.
-    expect(conn.write(textFrame('z'))).toBe(false);
+    expect(conn.write(frame('z'))).toBe(false);
     socket.writableLength = 0;
     for (const drained of drains.splice(0)) drained();
     await turn();
-    expect(writes).toEqual([first]);
+    expect(writes).toEqual([first.websocket]);
     expect(conn.pendingBytes).toBe(0);
   });
 

@@ -1,10 +1,9 @@
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
 import type { Identity } from '@switchboard/auth';
-import { CloseCode, type Codec, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
+import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
-import { PING_FRAME, textFrame } from './frame';
+import { OutboundFrame } from './outbound-frame';
 import { TokenBucket } from './token-bucket';
+import type { TransportName, Wire } from './wire';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
@@ -29,16 +28,33 @@ interface Queued {
   about: ErrorSubject | undefined;
 }
 
+/** A room a connection joins as it opens, from `since` when it resumes. */
+export interface RoomOnConnect {
+  room: string;
+  style: JoinStyle;
+  since?: StreamPosition;
+}
+
+/** What a connection does as it opens, as its request asked. */
+export interface Opening {
+  /** Room to join on connect (`/ws/{room}`, `?channel_id=`). */
+  initialRoom?: RoomOnConnect;
+  /** More rooms to join after it: those an SSE stream resumes (its Last-Event-ID). */
+  resumeRooms?: readonly RoomOnConnect[];
+  /** A resume token the client presented on connect (signaling `?resume=`). */
+  resumeToken?: string;
+}
+
 export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked' | 'replaced';
 
-const OPEN = 1;
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
 const CHUNK_BYTES = 4 * 1024;
 
 /**
- * One client connection: its identity, dialect, rooms, limits and outbound path.
+ * One client connection: its identity, dialect, rooms, limits and outbound path, over a
+ * WebSocket or an SSE stream (its `wire`); nothing outside the transport can tell which.
  *
- * Outbound, frames are pre-encoded once per event by the caller and only referenced here:
+ * Outbound, frames are pre-encoded once per event per transport and only referenced here:
  * a connection queues references during the event-loop turn, and at its end (WriteBatcher)
  * copies them into one chunk per socket write, as much as the kernel takes; the rest waits
  * for `drain` as references, so a backlog costs 8 bytes per frame, not a buffer each.
@@ -61,13 +77,18 @@ export class Connection {
   backlogSince = 0;
   /** Why the server ended the connection, for metrics; undefined if the client did. */
   closeReason: DisconnectReason | undefined;
-  /** The close code of the closing handshake (1000: the client said goodbye), once closed. */
-  closeCode: number | undefined;
   readonly connectedAt: number;
+  /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
+  readonly initialRoom: RoomOnConnect | undefined;
+  /** More rooms to join after it: those an SSE stream resumes. */
+  readonly resumeRooms: readonly RoomOnConnect[];
+  /** A resume token the client presented on connect (signaling `?resume=`), if any. */
+  readonly resumeToken: string | undefined;
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
 
-  private frames: Buffer[] | undefined;
+  /** Queued bytes: shared frames, and ASCII text of this connection's own (an SSE event id line), one byte per character. */
+  private frames: Array<Buffer | string> | undefined;
   private head = 0;
   private queuedBytes = 0;
   private scheduled = false;
@@ -95,16 +116,16 @@ export class Connection {
     readonly codec: Codec,
     /** The codec that renders room events to this client, by join style (the dialect's `styles`). */
     private readonly styles: Readonly<Record<JoinStyle, Codec>>,
-    readonly ws: WebSocket,
-    private readonly socket: Duplex,
+    /** How the client is reached: a WebSocket or an SSE stream. */
+    private readonly wire: Wire,
     private readonly ctx: ConnectionContext,
-    /** Room to join on connect (`/ws/{room}`, `?channel_id=`), if any. */
-    readonly initialRoom?: { room: string; style: JoinStyle; since?: StreamPosition },
-    /** A resume token the client presented on connect (signaling `?resume=`), if any. */
-    readonly resumeToken?: string,
+    opening: Opening = {},
   ) {
     this.connectedAt = this.lastSeen = Date.now();
     this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
+    this.initialRoom = opening.initialRoom;
+    this.resumeRooms = opening.resumeRooms ?? [];
+    this.resumeToken = opening.resumeToken;
   }
 
   /** The codec for room events of a room joined in `style`; the endpoint's own codec for a style its dialect does not name. */
@@ -113,7 +134,31 @@ export class Connection {
   }
 
   get open(): boolean {
-    return this.ws.readyState === OPEN;
+    return this.wire.open;
+  }
+
+  /** The transport under this connection, for metrics and logs. */
+  get transport(): TransportName {
+    return this.wire.transport;
+  }
+
+  /** Once closed, the code it closed with (1000: the client said goodbye; 1006: lost without a word). */
+  get closeCode(): number | undefined {
+    return this.wire.closeCode;
+  }
+
+  /** Runs once the connection has closed, whichever side closed it. */
+  onClose(listener: () => void): void {
+    this.wire.onClose(listener);
+  }
+
+  /** Stops reading the client's frames (replica-wide flow control) until `resumeReading`. */
+  pauseReading(): void {
+    this.wire.pause();
+  }
+
+  resumeReading(): void {
+    this.wire.resume();
   }
 
   // ---- commands ---------------------------------------------------------------------
@@ -133,7 +178,10 @@ export class Connection {
   reply(reply: Reply): void {
     if (reply.kind === 'error') this.ctx.onErrorFrame(reply.code);
     const text = this.codec.renderReply(reply);
+    // An SSE stream follows join confirmations and leaves: its event id says which rooms to resume.
+    const mustMark = this.wire.noteReply?.(reply) ?? false;
     if (text !== undefined) this.send(text);
+    else if (mustMark) this.write(new OutboundFrame(''));
   }
 
   /** An error frame; `about` names the client frame it answers, when there is one. */
@@ -144,6 +192,11 @@ export class Connection {
   /** An error answering the command running now (a gateway handler refused it). */
   refuse(code: ErrorCode, message: string): void {
     this.error(code, message, this.current);
+  }
+
+  /** A decoded command is about to be queued (an SSE stream notes where a resuming join starts). */
+  noteCommand(command: Command): void {
+    this.wire.noteCommand?.(command);
   }
 
   /** The client frame the command running now answers, kept by a handler that reports an error after it returned. */
@@ -221,15 +274,23 @@ export class Connection {
 
   /** Unsent bytes held for this connection in the process. */
   get pendingBytes(): number {
-    return this.queuedBytes + this.socket.writableLength;
+    return this.queuedBytes + this.wire.outlet.writableLength;
   }
 
   /** Queues a pre-encoded frame for the end of this turn; false if the connection is not open. */
-  write(frame: Buffer): boolean {
-    if (this.ws.readyState !== OPEN) return false;
-    (this.frames ??= []).push(frame);
-    this.queuedBytes += frame.length;
-    this.ctx.flow.queuedMore(frame.length);
+  write(frame: OutboundFrame): boolean {
+    if (!this.wire.open) return false;
+    const head = this.wire.head?.(frame);
+    const bytes = this.wire.bytes(frame);
+    const frames = (this.frames ??= []);
+    let queued = bytes.length;
+    if (head !== undefined) {
+      frames.push(head);
+      queued += head.length;
+    }
+    if (bytes.length > 0) frames.push(bytes);
+    this.queuedBytes += queued;
+    this.ctx.flow.queuedMore(queued);
     if (!this.scheduled) {
       this.scheduled = true;
       this.ctx.batcher.add(this);
@@ -239,22 +300,18 @@ export class Connection {
 
   /** Encodes and queues one text frame to this connection only. */
   send(text: string): boolean {
-    return this.write(textFrame(text));
+    return this.write(new OutboundFrame(text));
   }
 
-  /**
-   * Pings the client (heartbeat): one constant frame written straight to the socket. A control
-   * frame may go between data frames, so it does not wait behind queued ones; ws's own
-   * `ping()` would frame a fresh buffer per call and write it in two parts.
-   */
+  /** Pings the client (heartbeat); its answer refreshes `lastSeen`. */
   ping(): void {
-    if (this.ws.readyState === OPEN) this.socket.write(PING_FRAME);
+    this.wire.ping();
   }
 
   /** End of the turn (WriteBatcher): hand the socket what it takes, shed a client too far behind. */
   flush(): void {
     this.scheduled = false;
-    if (this.ws.readyState !== OPEN) return this.dropFrames();
+    if (!this.wire.open) return this.dropFrames();
     if (!this.waitingDrain) this.pump(false);
     this.checkBacklog();
   }
@@ -267,16 +324,16 @@ export class Connection {
 
   /** Closes after whatever was already queued for the client, so the close frame comes last. */
   close(code: number, reason: string, why: DisconnectReason): void {
-    if (this.ws.readyState !== OPEN) return;
+    if (!this.wire.open) return;
     this.closeReason ??= why;
     this.pump(true);
-    this.ws.close(code, reason);
+    this.wire.close(code, reason);
   }
 
   terminate(why: DisconnectReason): void {
     this.closeReason ??= why;
     this.dropFrames();
-    this.ws.terminate();
+    this.wire.terminate();
   }
 
   private checkBacklog(): void {
@@ -294,13 +351,14 @@ export class Connection {
       let end = this.head;
       let bytes = 0;
       while (end < frames.length && (bytes === 0 || bytes + frames[end].length <= CHUNK_BYTES)) bytes += frames[end++].length;
-      const chunk = end - this.head === 1 ? frames[this.head] : concat(frames, this.head, end, bytes);
+      const first = frames[this.head];
+      const chunk = end - this.head === 1 && typeof first !== 'string' ? first : concat(frames, this.head, end, bytes);
       this.head = end;
       this.queuedBytes -= bytes;
       this.ctx.flow.queuedLess(bytes);
-      if (!this.socket.write(chunk) && !force) {
+      if (!this.wire.outlet.write(chunk) && !force) {
         this.waitingDrain = true;
-        this.socket.once('drain', (this.onDrain ??= () => this.drained()));
+        this.wire.outlet.once('drain', (this.onDrain ??= () => this.drained()));
         break;
       }
     }
@@ -312,7 +370,7 @@ export class Connection {
 
   private drained(): void {
     this.waitingDrain = false;
-    if (this.ws.readyState !== OPEN) return this.dropFrames();
+    if (!this.wire.open) return this.dropFrames();
     this.pump(false);
     this.checkBacklog();
   }
@@ -325,9 +383,12 @@ export class Connection {
   }
 }
 
-function concat(frames: Buffer[], from: number, to: number, bytes: number): Buffer {
+function concat(frames: ReadonlyArray<Buffer | string>, from: number, to: number, bytes: number): Buffer {
   const chunk = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (let i = from; i < to; i++) offset += frames[i].copy(chunk, offset);
+  for (let i = from; i < to; i++) {
+    const frame = frames[i];
+    offset += typeof frame === 'string' ? chunk.write(frame, offset, 'latin1') : frame.copy(chunk, offset);
+  }
   return chunk;
 }

@@ -1,15 +1,15 @@
 import { loadConfig } from '@switchboard/config';
 import { FlowControl, type Pausable } from './flow-control';
 
-const fakeSocket = () => {
-  const s = { paused: false, pause: () => void (s.paused = true), resume: () => void (s.paused = false) };
+const fakeConnection = () => {
+  const s = { paused: false, pauseReading: () => void (s.paused = true), resumeReading: () => void (s.paused = false) };
   return s;
 };
 
 describe('FlowControl', () => {
   it('pauses every connection past the high mark and resumes them (and its listeners) below half of it', () => {
-    const sockets = [fakeSocket(), fakeSocket()];
-    const registry = { all: () => sockets.map((ws) => ({ ws }) as unknown as Pausable) };
+    const sockets = [fakeConnection(), fakeConnection()];
+    const registry = { all: (): Pausable[] => sockets };
     const flow = new FlowControl(loadConfig({ WEBSOCKET_MAX_QUEUED_BYTES: String(100 * 1024) }), registry);
     let resumed = 0;
     flow.onResume(() => resumed++);

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { WebSocket } from 'ws';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { CONNECTIONS } from './connection-registry';
 
-/** The sockets flow control pauses and resumes. */
+/** The connections flow control pauses and resumes. */
 export interface Pausable {
-  readonly ws: WebSocket;
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /**
@@ -50,7 +50,7 @@ export class FlowControl {
     this.queued += bytes;
     if (!this.paused && this.queued > this.high) {
       this.paused = true;
-      for (const c of this.connections.all()) c.ws.pause();
+      for (const c of this.connections.all()) c.pauseReading();
     }
   }
 
@@ -58,7 +58,7 @@ export class FlowControl {
     this.queued -= bytes;
     if (this.paused && this.queued < this.low) {
       this.paused = false;
-      for (const c of this.connections.all()) c.ws.resume();
+      for (const c of this.connections.all()) c.resumeReading();
       for (const listener of this.resumed) listener();
     }
   }

@@ -5,19 +5,13 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Observable } from 'rxjs';
-import { CloseCode, COMMAND_INDEX, ErrorCode, subjectOf } from '@switchboard/protocol';
+import { COMMAND_INDEX } from '@switchboard/protocol';
 import type { Metrics } from '@switchboard/observability';
 import { Connection, type ConnectionContext } from './connection';
+import { FrameIntake } from './frame-intake';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
-
-const STATUS_TEXT: Record<Refusal['status'], string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
+import { refusalAnswer } from './refusal';
+import { WebSocketWire } from './websocket.wire';
 
 /** What the adapter needs from the rest of the gateway. */
 export interface AdapterDeps {
@@ -35,6 +29,9 @@ export interface AdapterDeps {
 /** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
 const CONN = Symbol('connection');
 type Socket = WebSocket & { [CONN]: Connection };
+/** The `ws` socket of a WebSocket connection (SSE connections have none). */
+const SOCKET = Symbol('socket');
+type WithSocket = Connection & { [SOCKET]?: Socket };
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -47,10 +44,13 @@ function destroyOnError(this: Duplex): void {
  * decodes frames with the connection's codec and hands commands to the gateway's
  * `@SubscribeMessage(kind)` handlers, one at a time per connection.
  *
- * Gateways receive a `Connection` as their client, never a raw socket.
+ * Gateways receive a `Connection` as their client, never a raw socket. Connections of other
+ * transports (SSE) are handed to the same gateways through `adopt`, so a dialect serves
+ * them all alike.
  */
 export class SwitchboardWsAdapter extends WsAdapter {
   private readonly servers = new Map<string, WebSocketServer>();
+  private readonly intake: FrameIntake;
   private upgradeBound = false;
   private open = 0;
   private readonly listeners: {
@@ -65,12 +65,13 @@ export class SwitchboardWsAdapter extends WsAdapter {
     private readonly deps: AdapterDeps,
   ) {
     super(app);
+    this.intake = new FrameIntake(deps.metrics);
     // One set of listeners for every socket; each finds its Connection on the socket.
     const adapter = this;
-    const { metrics } = deps;
+    const { intake } = this;
     this.listeners = {
       message(data, isBinary) {
-        adapter.onFrame(this[CONN], data, isBinary);
+        intake.take(this[CONN], data, isBinary, data.length);
       },
       pong() {
         this[CONN].lastSeen = Date.now();
@@ -78,15 +79,50 @@ export class SwitchboardWsAdapter extends WsAdapter {
       error(err) {
         this[CONN].closeReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'error';
       },
-      close(code) {
-        const conn = this[CONN];
-        conn.closeCode = code;
-        adapter.open -= 1;
-        metrics.connections.labels(conn.codec.name).dec();
-        metrics.disconnects.labels(conn.closeReason ?? 'client').inc();
-        metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
+      close() {
+        adapter.closed(this[CONN]);
       },
     };
+  }
+
+  /** Open connections of every transport on this replica (WEBSOCKET_MAX_CONNECTIONS counts them all). */
+  get openConnections(): number {
+    return this.open;
+  }
+
+  /** Client frames of every transport go through here: rate limit, decoding, the gateway's handler. */
+  get frames(): FrameIntake {
+    return this.intake;
+  }
+
+  /**
+   * Hands an open connection of another transport (SSE) to the gateway of its dialect, as an
+   * upgrade does: counted, registered with the heartbeat, `handleConnection`, and
+   * `handleDisconnect` once it closes. False when no gateway serves `path`.
+   */
+  adopt(conn: Connection, path: string): boolean {
+    const server = this.servers.get(path);
+    if (!server) return false;
+    this.counted(conn);
+    conn.onClose(() => this.closed(conn));
+    this.deps.opened(conn);
+    server.emit('connection', conn);
+    return true;
+  }
+
+  private counted(conn: Connection): void {
+    this.open += 1;
+    this.deps.metrics.connects.labels(conn.codec.name, conn.transport).inc();
+    this.deps.metrics.connections.labels(conn.codec.name, conn.transport).inc();
+    if (this.deps.context.flow.isPaused) conn.pauseReading();
+  }
+
+  private closed(conn: Connection): void {
+    const { metrics } = this.deps;
+    this.open -= 1;
+    metrics.connections.labels(conn.codec.name, conn.transport).dec();
+    metrics.disconnects.labels(conn.closeReason ?? 'client', conn.transport).inc();
+    metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
   }
 
   override create(_port: number, options: { path?: string } = {}): WebSocketServer {
@@ -107,7 +143,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
   }
 
   override bindClientDisconnect(conn: Connection, callback: () => void): void {
-    conn.ws.on('close', callback);
+    conn.onClose(callback);
   }
 
   override bindMessageHandlers(
@@ -119,48 +155,11 @@ export class SwitchboardWsAdapter extends WsAdapter {
       const index = COMMAND_INDEX.get(h.message as string);
       if (index !== undefined) conn.handlers[index] = h.callback as never;
     }
-    conn.ws.on('message', this.listeners.message as never);
+    (conn as WithSocket)[SOCKET]?.on('message', this.listeners.message as never);
   }
 
   override async close(server: WebSocketServer): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private onFrame(conn: Connection, data: Buffer, isBinary: boolean): void {
-    const { metrics } = this.deps;
-    metrics.bytesIn.inc(data.length);
-    if (conn.closeReason !== undefined) return;
-    const admitted = conn.admitFrame(Date.now());
-    if (admitted !== 'ok') {
-      metrics.framesIn.labels('rate_limited').inc();
-      if (admitted === 'close') {
-        // After the commands already accepted have been answered.
-        conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
-      } else if (conn.firstStrike) {
-        // Decoded only to name the dropped frame (`re`), once per run of drops.
-        const about = isBinary ? undefined : subjectOf(conn.codec.read(data.toString()));
-        conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected', about);
-      }
-      return;
-    }
-    if (isBinary) {
-      metrics.framesIn.labels('binary').inc();
-      return conn.error(ErrorCode.Binary, 'binary frames are not supported; send JSON text frames');
-    }
-    const decoded = conn.codec.read(data.toString());
-    const { command } = decoded;
-    if (command.kind === 'invalid') {
-      metrics.framesIn.labels('invalid').inc();
-      return conn.error(command.code, command.message, { re: decoded.type });
-    }
-    const about = subjectOf(decoded);
-    const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];
-    if (!handler) {
-      metrics.framesIn.labels('invalid').inc();
-      return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`, about);
-    }
-    metrics.framesIn.labels(command.kind).inc();
-    conn.run(() => handler(command as never, command.kind) as never, about);
   }
 
   private bindUpgrade(): void {
@@ -189,38 +188,26 @@ export class SwitchboardWsAdapter extends WsAdapter {
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
       const initial = room === undefined || style === undefined ? undefined : { room, style, since };
-      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, ws, socket, this.deps.context, initial, resume);
-      this.track(conn);
+      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new WebSocketWire(ws, socket), this.deps.context, { initialRoom: initial, resumeToken: resume });
+      this.track(conn, ws as Socket);
       this.deps.opened(conn);
       server.emit('connection', conn);
     });
   }
 
-  private track(conn: Connection): void {
-    const ws = conn.ws as Socket;
+  private track(conn: Connection, ws: Socket): void {
     ws[CONN] = conn;
-    this.open += 1;
-    this.deps.metrics.connects.labels(conn.codec.name).inc();
-    this.deps.metrics.connections.labels(conn.codec.name).inc();
+    (conn as WithSocket)[SOCKET] = ws;
+    this.counted(conn);
     ws.on('pong', this.listeners.pong as never);
     ws.on('error', this.listeners.error as never);
     ws.once('close', this.listeners.close as never);
-    if (this.deps.context.flow.isPaused) ws.pause();
   }
 
   private refuse(socket: Duplex, refusal: Refusal): void {
-    this.deps.metrics.refused.labels(String(refusal.status)).inc();
-    const body = JSON.stringify({ error: refusal.reason, status: refusal.status });
-    const extra =
-      refusal.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : refusal.status === 429 || refusal.status === 503 ? 'Retry-After: 1\r\n' : '';
-    socket.end(
-      `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n` +
-        'Content-Type: application/json\r\n' +
-        'X-Content-Type-Options: nosniff\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        extra +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
+    this.deps.metrics.refused.labels(String(refusal.status), 'websocket').inc();
+    const { status, statusText, headers, body } = refusalAnswer(refusal);
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${status} ${statusText}\r\n${head}Connection: close\r\n\r\n${body}`);
   }
 }
