@@ -14,7 +14,7 @@ function setup(overrides: Partial<ConnectionContext> = {}, socketTakes = true) {
   const writes: Buffer[] = [];
   const closed: Array<[number, string]> = [];
   // Like ws: close() leaves OPEN for CLOSING at once.
-  const ws = { readyState: 1, close: (code: number, reason: string) => (closed.push([code, reason]), (ws.readyState = 2)), terminate: () => undefined };
+  const ws = { readyState: 1, close: (code: number, reason: string) => (closed.push([code, reason]), (ws.readyState = 2)), terminate: () => undefined, once: () => ws };
   const drains: Array<() => void> = [];
   const socket = { writableLength: 0, write: (b: Buffer) => (writes.push(b), socketTakes), once: (_event: 'drain', listener: () => void) => drains.push(listener) };
   const errors: string[] = [];
