@@ -364,8 +364,7 @@ function probeFigures(data: Awaited<ReturnType<ScalePool['report']>>['probeLaten
 async function probeRoom(server: ServerUnderTest, pool: ScalePool, o: BenchOptions): Promise<ProbeFigures> {
   const base = `ws://127.0.0.1:${server.port}`;
   const plans = Array.from({ length: PROBE_MEMBERS }, (_, i) => ({ url: `${base}/ws/auth/${PROBE_ROOM}?token=${benchToken(`p${i}`, [PROBE_ROOM])}` }));
-  const opened = pool.next(pool.size - 1, 'opened', 30_000);
-  pool.send(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: ['127.0.0.1'], window: PROBE_MEMBERS, readyOn: 'user_list' });
+  const opened = pool.ask(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: ['127.0.0.1'], window: PROBE_MEMBERS, readyOn: 'user_list' }, 'opened', 30_000);
   const probe = await opened;
   if (probe.connected < PROBE_MEMBERS) throw new Error(`probe room: ${probe.failed} of ${PROBE_MEMBERS} failed (${probe.firstFailure})`);
   return probeFigures((await sendProbe(pool, o)).probeLatency);
@@ -373,8 +372,7 @@ async function probeRoom(server: ServerUnderTest, pool: ScalePool, o: BenchOptio
 
 async function sendProbe(pool: ScalePool, o: BenchOptions) {
   pool.broadcast({ cmd: 'reset' });
-  const probed = pool.next(pool.size - 1, 'probed', 60_000);
-  pool.send(pool.size - 1, { cmd: 'probe', sender: 0, room: PROBE_ROOM, messages: PROBE_MESSAGES, rate: PROBE_RATE, payloadBytes: o.payloadBytes });
+  const probed = pool.ask(pool.size - 1, { cmd: 'probe', sender: 0, room: PROBE_ROOM, messages: PROBE_MESSAGES, rate: PROBE_RATE, payloadBytes: o.payloadBytes }, 'probed', 60_000);
   await probed;
   await sleep(500);
   return pool.report();
