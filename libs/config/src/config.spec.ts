@@ -80,6 +80,7 @@ describe('loadConfig', () => {
       signalingMaxMessageSize: 64 * 1024,
       signalingResumeWindowMs: 30_000,
       writeDelayMs: 0,
+      noticeDelayMs: 50,
     });
   });
 
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HEARTBEAT_INTERVAL', '2m'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', '1h'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', 'soon'],
+    ['WEBSOCKET_PRESENCE_NOTICE_DELAY', '2s'],
     ['PORT', '70000'],
     ['BUS', 'kafka'],
     ['REDIS_URL', 'http://localhost'],
