@@ -1,4 +1,4 @@
-import { type AppProcess, bearer, type Frame, type FrameLog, RedisServer, rest, signToken, sleep, SseTestClient, startAppProcess, TestClient, until } from '@switchboard/testing';
+import { type AppProcess, bearer, type Frame, type FrameLog, processCluster, signToken, sleep, SseTestClient, TestClient, until } from '@switchboard/testing';
 
 const SECRET = 'token-refresh-secret-0123456789';
 
@@ -44,27 +44,13 @@ const closedWith = async (c: Client) => {
  * with 4003 unless the client sent `refresh` with a fresh token of the same subject first.
  */
 describe('token refresh on every dialect (api + two gateways on Redis)', () => {
-  let redis: RedisServer;
-  let api: AppProcess;
-  let gws: AppProcess[];
-  let call: ReturnType<typeof rest>;
+  const cluster = processCluster(2, { JWT_SECRET: SECRET });
   const clients: Client[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: SECRET, WEBSOCKET_CONNECT_BURST: '1000' };
-    [api, ...gws] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env), startAppProcess('gateway', env)]);
-    call = rest(api.http);
-  }, 60000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
-  afterAll(async () => {
-    await Promise.all([api, ...(gws ?? [])].map((p) => p?.stop('SIGKILL')));
-    await redis?.destroy();
-  });
 
-  const open = async (way: Way, token: string, room: string, gw = gws[0]) => {
+  const open = async (way: Way, token: string, room: string, gw = cluster.gws[0]) => {
     const c = await way.open(gw, token, room);
     clients.push(c);
     await c.next(way.ready);
@@ -107,7 +93,7 @@ describe('token refresh on every dialect (api + two gateways on Redis)', () => {
 
   it.each(WAYS.map((w) => [w.name, w]))('%s: a refresh for another subject, or an invalid token, gets an error and close 4001', async (_name, way) => {
     const user = `swap-${WAYS.indexOf(way)}`;
-    const [a, b] = [await open(way, token(user, 60), `swap-${WAYS.indexOf(way)}`), await open(way, token(user, 60), `swap-${WAYS.indexOf(way)}`, gws[1])];
+    const [a, b] = [await open(way, token(user, 60), `swap-${WAYS.indexOf(way)}`), await open(way, token(user, 60), `swap-${WAYS.indexOf(way)}`, cluster.gws[1])];
     a.send({ type: 'refresh', token: token('someone-else', 60) });
     b.send({ type: 'refresh', token: `${token(user, 60)}x` });
     for (const c of [a, b]) {
@@ -119,7 +105,7 @@ describe('token refresh on every dialect (api + two gateways on Redis)', () => {
 
   it.each(WAYS.map((w) => [w.name, w]))('%s: revocation still closes a refreshed connection at once (4001), and a revoked token refreshes nothing', async (_name, way) => {
     const username = `revoke-${WAYS.indexOf(way)}`;
-    const registered = await call('POST', '/auth/register', { username, password: 'secret123' });
+    const registered = await cluster.call('POST', '/auth/register', { username, password: 'secret123' });
     expect(registered.status).toBe(201);
     const sub = registered.body.user_id as string;
     const before = token(sub, 60);
@@ -127,13 +113,13 @@ describe('token refresh on every dialect (api + two gateways on Redis)', () => {
     c.send({ type: 'refresh', token: token(sub, 60) });
     await c.next('refreshed');
 
-    const login = (await call('POST', '/auth/login', { username, password: 'secret123' })).body.access_token as string;
-    expect((await call('POST', '/auth/newpassword', { old_password: 'secret123', new_password: 'newsecret456' }, bearer(login))).status).toBe(200);
+    const login = (await cluster.call('POST', '/auth/login', { username, password: 'secret123' })).body.access_token as string;
+    expect((await cluster.call('POST', '/auth/newpassword', { old_password: 'secret123', new_password: 'newsecret456' }, bearer(login))).status).toBe(200);
     expect(await closedWith(c)).toEqual({ code: 4001, reason: 'session revoked' });
 
     // A token issued after the revocation opens; refreshing it with one from before is refused.
     const after = token(sub, 60, { iat: Math.floor(Date.now() / 1000) + 2 });
-    const d = await open(way, after, username, gws[1]);
+    const d = await open(way, after, username, cluster.gws[1]);
     d.send({ type: 'refresh', token: before });
     expect(await d.next('error')).toMatchObject({ re: 'refresh' });
     expect(await closedWith(d)).toMatchObject({ code: 4001 });
