@@ -1,4 +1,4 @@
-import { bearer, type Frame, processCluster, signToken, TEST_SECRET, TestClient } from '@switchboard/testing';
+import { bearer, type Frame, processCluster, signToken, SseTestClient, TEST_SECRET, TestClient } from '@switchboard/testing';
 
 /**
  * Acknowledged, idempotent publishing (issue 17) with real processes on a real Redis: the api
@@ -6,7 +6,7 @@ import { bearer, type Frame, processCluster, signToken, TEST_SECRET, TestClient 
  * the same id from the same user in the same room is published once, whichever replica gets it.
  */
 describe('acknowledged publish across two replicas (api + two gateways on Redis)', () => {
-  const cluster = processCluster(2, { JWT_SECRET: TEST_SECRET });
+  const cluster = processCluster(2, { JWT_SECRET: TEST_SECRET, WEBSOCKET_MESSAGE_RATE: '50', WEBSOCKET_MESSAGE_BURST: '40' });
   const clients: TestClient[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -81,5 +81,37 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
     for (const w of watchers) expect(w.frames.filter((f) => f.type === 'new_message').map((f) => (f.data as { content: string }).content)).toEqual(['hello once', 'no key']);
     const history = await call('GET', '/api/v1/channels/idem/messages', undefined, bearer(token));
     expect(history.body.data.map((m: { content: string }) => m.content)).toEqual(['no key', 'hello once']);
+  });
+
+  it('announces its limits as the first frame on ?limits=1, or when asked with a limits frame; seed clients never see them', async () => {
+    const expected = { type: 'limits', max_message_size: expect.any(Number), message_rate: 50, message_burst: 40, max_publish_id_length: 64 };
+    const rooms = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=lim&limits=1`);
+    const signaling = await TestClient.connect(`${cluster.gws[1].url}/signaling?limits=1`, { headers: bearer(signToken({ sub: 'sig' })) });
+    const seed = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=seed`);
+    const stream = await SseTestClient.open(`${cluster.gws[1].http}/sse/ws/lim?user_id=streamer&limits=1`);
+    clients.push(rooms, signaling, seed);
+    try {
+      for (const c of [rooms, signaling, stream]) await c.next(c === signaling ? 'welcome' : 'user_list');
+      const [roomsLimits, signalingLimits, streamLimits] = [rooms.frames[0], signaling.frames[0], stream.frames[0]];
+      expect(roomsLimits).toEqual(expected);
+      expect(streamLimits).toEqual(roomsLimits);
+      expect(signalingLimits).toEqual({ ...expected, max_message_size: 64 * 1024 });
+      await seed.next('user_list');
+      expect(seed.frames[0].type).toBe('user_list');
+      expect(await seed.ask({ type: 'limits' }, 'limits')).toEqual(roomsLimits);
+
+      // The announced size is the real one: a frame of exactly that many bytes is taken, one more closes 1009.
+      const max = roomsLimits.max_message_size as number;
+      const frameOf = (bytes: number) => {
+        const head = JSON.stringify({ type: 'message', room: 'lim', content: '', id: 'size' });
+        return head.replace('"content":""', `"content":"${'x'.repeat(bytes - head.length)}"`);
+      };
+      rooms.ws.send(frameOf(max));
+      expect(await rooms.next('ack')).toMatchObject({ id: 'size' });
+      rooms.ws.send(frameOf(max + 1));
+      expect(await rooms.closed).toBe(1009);
+    } finally {
+      await stream.close();
+    }
   });
 });
