@@ -135,7 +135,7 @@ export class LoadPool {
    * showed a new delivery for `stallMs`. A process that does not report at all is busy (a
    * saturated client blocks its event loop for seconds), not stalled: only the cap ends that.
    */
-  async run(total: number, payloadBytes: number, rate: number, stallMs: number, capMs: number): Promise<RunOutcome> {
+  async run(total: number, payloadBytes: number, rate: number, stallMs: number, capMs: number, ids = false): Promise<RunOutcome> {
     const armedAt = Date.now();
     for (const p of this.procs) {
       p.lastReportAt = p.lastProgressAt = armedAt;
@@ -143,7 +143,7 @@ export class LoadPool {
     }
     // Paced senders in several processes keep one schedule from a common start.
     const startAt = nowMs() + (rate > 0 ? 100 : 0);
-    const sends = this.procs.map((p) => p.ask({ cmd: 'send', total, payloadBytes, rate, startAt }, 'sent', capMs));
+    const sends = this.procs.map((p) => p.ask({ cmd: 'send', total, payloadBytes, rate, startAt, ids }, 'sent', capMs));
     const started = Date.now();
     let sentEvents: Array<EventOf<'sent'>> | undefined;
     const allSent = Promise.all(sends);
@@ -192,7 +192,7 @@ export class LoadPool {
     for (const r of rs) latency.merge(r.latency);
     const firstDeliveries = rs.map((r) => r.firstDeliveryAt).filter((at) => at > 0);
     return {
-      ...sumCounts(rs, ['clients', 'deliveries', 'expected', 'lost', 'duplicated', 'reordered', 'lossyClients', 'shapeErrors', 'errorFrames', 'cpuMicros']),
+      ...sumCounts(rs, ['clients', 'deliveries', 'expected', 'lost', 'duplicated', 'reordered', 'lossyClients', 'shapeErrors', 'acks', 'errorFrames', 'cpuMicros']),
       firstLoss: firstOf(rs.map((r) => r.firstLoss)),
       firstError: firstOf(rs.map((r) => r.firstError)),
       unexpectedCloses: sumByKey(rs.map((r) => r.unexpectedCloses)),

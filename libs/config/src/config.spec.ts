@@ -79,6 +79,7 @@ describe('loadConfig', () => {
       maxQueuedBytes: 32 * 1024 * 1024,
       signalingMaxMessageSize: 64 * 1024,
       signalingResumeWindowMs: 30_000,
+      publishDedupWindowMs: 120_000,
       writeDelayMs: 0,
       noticeDelayMs: 50,
     });
@@ -96,6 +97,9 @@ describe('loadConfig', () => {
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', '1h'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', 'soon'],
     ['WEBSOCKET_PRESENCE_NOTICE_DELAY', '2s'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', 'a while'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '500ms'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '25h'],
     ['PORT', '70000'],
     ['BUS', 'kafka'],
     ['REDIS_URL', 'http://localhost'],

@@ -8,7 +8,7 @@ import type { Observable } from 'rxjs';
 import { COMMAND_INDEX } from '@switchboard/protocol';
 import type { Metrics } from '@switchboard/observability';
 import { Connection, type ConnectionContext } from './connection';
-import { FrameIntake } from './frame-intake';
+import { FrameIntake, type SessionFrames } from './frame-intake';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
 import { refusalAnswer } from './refusal';
 import { WebSocketWire } from './websocket.wire';
@@ -22,8 +22,12 @@ export interface AdapterDeps {
   maxMessageSize(path: string): number;
   /** Cluster-unique connection ids; undefined while none can be issued (answered 503). */
   nextConnectionId(): string | undefined;
-  /** A connection opened (the heartbeat's newcomer queue). */
+  /** A connection opened (the heartbeat's newcomer queue, token expiry). */
   opened(conn: Connection): void;
+  /** A connection closed, whichever side closed it. */
+  ended?(conn: Connection): void;
+  /** Answers `refresh` and `limits` frames (without: they are refused as unsupported). */
+  session?: SessionFrames;
 }
 
 /** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
@@ -65,7 +69,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     private readonly deps: AdapterDeps,
   ) {
     super(app);
-    this.intake = new FrameIntake(deps.metrics);
+    this.intake = new FrameIntake(deps.metrics, deps.session);
     // One set of listeners for every socket; each finds its Connection on the socket.
     const adapter = this;
     const { intake } = this;
@@ -123,6 +127,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     metrics.connections.labels(conn.codec.name, conn.transport).dec();
     metrics.disconnects.labels(conn.closeReason ?? 'client', conn.transport).inc();
     metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
+    this.deps.ended?.(conn);
   }
 
   override create(_port: number, options: { path?: string } = {}): WebSocketServer {
@@ -179,7 +184,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
-    const { dialect, room, style, since, resume } = verdict.route;
+    const { dialect, room, style, since, resume, limits } = verdict.route;
     const server = this.servers.get(dialect.path);
     if (!server) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
     const id = this.deps.nextConnectionId();
@@ -188,7 +193,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
       const initial = room === undefined || style === undefined ? undefined : { room, style, since };
-      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new WebSocketWire(ws, socket), this.deps.context, { initialRoom: initial, resumeToken: resume });
+      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new WebSocketWire(ws, socket), this.deps.context, { initialRoom: initial, resumeToken: resume, limits });
       this.track(conn, ws as Socket);
       this.deps.opened(conn);
       server.emit('connection', conn);
