@@ -83,6 +83,11 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
     return { userId, username, email, permissions, authenticated: true, via: 'api_key', keyHash };
   }
 
+  /** Whether the api registered a user of this id (one directory read; rejects when the directory is unreachable). */
+  isRegistered(userId: string): Promise<boolean> {
+    return this.directory.isRegistered(userId);
+  }
+
   /** Makes a key (by hash) valid everywhere; `replaces` stops the previous one everywhere. */
   publishKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void> {
     return this.directory.putKey(keyHash, owner, replaces);

@@ -23,11 +23,13 @@ export interface RedisCredentialDirectoryOptions extends RedisTarget {
  *   {P}:key:<sha256>   STRING  owner JSON
  *   {P}:sessions       HASH    userId → validFrom (unix seconds)
  *   {P}:revoked-keys   ZSET    key_revoked change JSON → when (ms); kept for the retention
+ *   {P}:users          SET     the id of every user with a key (registered by the api)
  *   {P}:loaded         STRING  set once the api put every key in (gone with the data)
  * Changes are published on the channel `{P}:changes` as JSON CredentialChange.
  */
 const PUT_KEY = `
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[6])
 if KEYS[2] ~= KEYS[1] and redis.call('DEL', KEYS[2]) == 1 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
@@ -98,16 +100,22 @@ export class RedisCredentialDirectory implements CredentialDirectory {
     const now = Date.now();
     await this.redis.eval(
       PUT_KEY,
-      3,
+      4,
       this.keyOf(keyHash),
       this.keyOf(replaces ?? keyHash),
       `${this.prefix}:revoked-keys`,
+      `${this.prefix}:users`,
       JSON.stringify(owner),
       this.channel,
       JSON.stringify(change),
       String(now),
       String(now - this.options.retentionMs),
+      owner.userId,
     );
+  }
+
+  async isRegistered(userId: string): Promise<boolean> {
+    return (await this.redis.sismember(`${this.prefix}:users`, userId)) === 1;
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {

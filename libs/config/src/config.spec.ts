@@ -71,6 +71,7 @@ describe('loadConfig', () => {
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
       requireAuth: true,
       guestRooms: ['*'],
+      guestIdNamespace: false,
       handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
@@ -164,6 +165,12 @@ describe('loadConfig', () => {
     expect(c.ws.handshakeTimeoutMs).toBe(2000);
     expect(c.api.statsRequireAuth).toBe(true);
     expect(loadConfig({}).api.statsRequireAuth).toBe(false);
+  });
+
+  it('keeps guest ids in their own namespace only when asked, and names the variable when it is not a boolean', () => {
+    expect(loadConfig({}).ws.guestIdNamespace).toBe(false);
+    expect(loadConfig({ WEBSOCKET_GUEST_ID_NAMESPACE: 'true' }).ws.guestIdNamespace).toBe(true);
+    expect(() => loadConfig({ WEBSOCKET_GUEST_ID_NAMESPACE: 'guest:' })).toThrow(/WEBSOCKET_GUEST_ID_NAMESPACE/);
   });
 
   it('reads the HTTP timeouts and the per-IP cap on bodies still arriving, with sane defaults', () => {

@@ -80,6 +80,12 @@ export interface WebSocketConfig {
   requireAuth: boolean;
   /** WEBSOCKET_GUEST_ROOMS: room names or `*` patterns a guest (no credential) may join. */
   guestRooms: string[];
+  /**
+   * WEBSOCKET_GUEST_ID_NAMESPACE: every guest id is `guest:<id>` (a guest's `?user_id=x` makes it
+   * `guest:x`), and only `guest:` ids reach guests. For tokens of an outside identity provider,
+   * whose subjects the api never registered: a guest can then never take a user's id.
+   */
+  guestIdNamespace: boolean;
   /** WEBSOCKET_HANDSHAKE_TIMEOUT: a connection that has not sent a complete request head by then is cut off. */
   handshakeTimeoutMs: number;
   /** WEBSOCKET_HEARTBEAT_INTERVAL: how often a replica refreshes its presence entries. */
@@ -173,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: r.list('WEBSOCKET_ALLOWED_ORIGINS', ['*']),
     requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
     guestRooms: r.list('WEBSOCKET_GUEST_ROOMS', ['*']),
+    guestIdNamespace: r.bool('WEBSOCKET_GUEST_ID_NAMESPACE', false),
     handshakeTimeoutMs: r.duration('WEBSOCKET_HANDSHAKE_TIMEOUT', '10s', 100),
     // A few seconds: a dead replica's peers and members must leave soon (a refresh is one O(1) script).
     heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '2s'),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
+import { Authenticator } from '@switchboard/auth';
+import { BUS, type Bus, type HistoryRead, publishToUser, type UserRouting } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
@@ -50,6 +51,8 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   private readonly unremoved = new Map<string, Set<string>>();
   private resyncTimer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
+  /** Whether a user id may reach a guest (WEBSOCKET_GUEST_ID_NAMESPACE, registered users). */
+  private readonly userRouting: UserRouting;
   /** Whether a peer topic still has a local connection (signaling says). */
   private peerWanted: (clientId: string) => boolean = () => false;
 
@@ -60,7 +63,9 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     @Inject(LOCAL_INTEREST) private readonly index: LocalInterest,
     private readonly metrics: Metrics,
     private readonly flow: FlowControl,
+    auth: Authenticator,
   ) {
+    this.userRouting = { guestIdNamespace: config.ws.guestIdNamespace, isRegistered: (userId) => auth.isRegistered(userId) };
     this.subscriptions = new TopicSubscriptions(
       bus,
       (topic) => this.wants(topic),
@@ -164,10 +169,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     }
   }
 
-  /** Reaches every connection of `to`: an authenticated user, else a guest of that name. */
+  /** Reaches every connection of `to`: an authenticated user, else a guest of that name unless `to` is a registered user's id (see publishToUser). */
   async publishToUser(to: string, event: HubEvent): Promise<number> {
     try {
-      const n = await publishToUser(this.bus, to, event);
+      const n = await publishToUser(this.bus, to, event, this.userRouting);
       this.metrics.busPublished.inc();
       return n;
     } catch (err) {

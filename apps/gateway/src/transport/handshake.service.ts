@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity, requestScheme } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
-import { roomAllowed } from '@switchboard/protocol';
+import { GUEST_ID_PREFIX, roomAllowed } from '@switchboard/protocol';
 import { CLUSTER_READINESS, type ClusterReadiness } from './cluster-readiness';
 import { DIALECT_TABLE, type Dialect } from './dialect';
 import { matchRoute, type Route } from './routes';
@@ -20,7 +20,7 @@ export interface Admission {
 /** An upgrade refused with an HTTP answer, before any WebSocket exists. */
 export interface Refusal {
   ok: false;
-  status: 400 | 401 | 403 | 404 | 429 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 429 | 503;
   reason: string;
 }
 
@@ -28,7 +28,8 @@ export type Verdict = Admission | Refusal;
 
 /**
  * Decides every upgrade before it happens: path, drain state, bus state, origin, per-IP connect rate,
- * replica connection cap, credential, room permission. Knows nothing of sockets.
+ * replica connection cap, credential (a guest's `?user_id=` may not be a registered user's), room
+ * permission. Knows nothing of sockets.
  *
  * Credentials: a JWT (header, `?token=`, `token` cookie) is checked in memory; an API key
  * (on routes that accept one) costs one credential-directory read, so that verdict comes
@@ -111,7 +112,23 @@ export class HandshakeService {
     } else if (route.authRequired || this.config.ws.requireAuth) {
       return refuse(401, 'authentication required: send a JWT as Authorization: Bearer, ?token= or a token cookie, or an API key as X-API-Key or ?api_key=');
     } else {
-      identity = guest(url.searchParams.get('user_id'), this.guestRooms);
+      identity = guest(url.searchParams.get('user_id'), this.guestRooms, this.config.ws.guestIdNamespace);
+      // A guest's own name may be a registered user's id: one directory read decides (anonymous and `guest:` ids cannot be).
+      if (identity.userId === url.searchParams.get('user_id')) return this.admitNamedGuest(route, identity, ip);
+    }
+    return this.admitIdentity(route, identity, ip);
+  }
+
+  /** A guest that named itself with `?user_id=`: refused (409) when a registered user has that id. */
+  private async admitNamedGuest(route: Route, identity: Identity, ip: string): Promise<Verdict> {
+    let registered: boolean;
+    try {
+      registered = await this.auth.isRegistered(identity.userId);
+    } catch {
+      return refuse(503, 'credential store unavailable; retry shortly');
+    }
+    if (registered) {
+      return refuse(409, `user_id "${identity.userId}" belongs to a registered user: authenticate as that user, or connect with another user_id`);
     }
     return this.admitIdentity(route, identity, ip);
   }
@@ -126,12 +143,14 @@ export class HandshakeService {
 
 /**
  * A guest: no credential. Seed 002's `?user_id=` names it (only here: never on a connection
- * with a token, never when auth is required); otherwise it is anonymous. Every frame from or
- * about it says `guest: true`, and it may join only WEBSOCKET_GUEST_ROOMS.
+ * with a token, never when auth is required; never a registered user's id); otherwise it is
+ * anonymous. With WEBSOCKET_GUEST_ID_NAMESPACE its id is always `guest:<id>`. Every frame from
+ * or about it says `guest: true`, and it may join only WEBSOCKET_GUEST_ROOMS.
  */
-function guest(userId: string | null, rooms: string[] | undefined): Identity {
+function guest(userId: string | null, rooms: string[] | undefined, namespace: boolean): Identity {
   const valid = userId !== null && /^[\w.@:-]{1,64}$/.test(userId);
-  const id = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
+  const name = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
+  const id = namespace ? `${GUEST_ID_PREFIX}${name}` : name;
   return { userId: id, username: id, rooms, permissions: NO_PERMISSIONS, authenticated: false };
 }
 

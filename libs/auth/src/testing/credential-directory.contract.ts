@@ -58,6 +58,16 @@ export function credentialDirectoryContract(name: string, create: DirectoryFacto
       }
     });
 
+    it('knows every user with a key as registered, on every node, and nobody else', async () => {
+      const [api, gateway] = await nodes(2);
+      expect(await gateway.isRegistered('u-alice')).toBe(false);
+      await api.putKey('hash-1', alice);
+      await api.putKey('hash-2', alice, 'hash-1');
+      expect(await gateway.isRegistered('u-alice')).toBe(true);
+      expect(await api.isRegistered('u-alice')).toBe(true);
+      expect(await gateway.isRegistered('u-bob')).toBe(false);
+    });
+
     it('says whether every key was loaded, on every node', async () => {
       const [a, b] = await nodes(2);
       expect(await b.keysLoaded()).toBe(false);
