@@ -72,6 +72,8 @@ describe('loadConfig', () => {
       requireAuth: true,
       guestRooms: ['*'],
       guestIdNamespace: false,
+      maxConnectionsPerIp: 0,
+      maxConnectionsPerUser: 0,
       handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
@@ -165,6 +167,12 @@ describe('loadConfig', () => {
     expect(c.ws.handshakeTimeoutMs).toBe(2000);
     expect(c.api.statsRequireAuth).toBe(true);
     expect(loadConfig({}).api.statsRequireAuth).toBe(false);
+  });
+
+  it('caps connections per IP and per user only when asked, and names a bad value', () => {
+    expect(loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_IP: '20', WEBSOCKET_MAX_CONNECTIONS_PER_USER: '5' }).ws).toMatchObject({ maxConnectionsPerIp: 20, maxConnectionsPerUser: 5 });
+    expect(() => loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_IP: '-1' })).toThrow(/WEBSOCKET_MAX_CONNECTIONS_PER_IP/);
+    expect(() => loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_USER: 'many' })).toThrow(/WEBSOCKET_MAX_CONNECTIONS_PER_USER/);
   });
 
   it('keeps guest ids in their own namespace only when asked, and names the variable when it is not a boolean', () => {

@@ -60,8 +60,12 @@ export interface AuthRateLimitConfig {
 export interface WebSocketConfig {
   /** WEBSOCKET_ENABLED: when false every upgrade is answered 503. */
   enabled: boolean;
-  /** WEBSOCKET_MAX_CONNECTIONS: open connections per replica; past it, 503. */
+  /** WEBSOCKET_MAX_CONNECTIONS: open connections (and handshakes under way) per replica; past it, 503. */
   maxConnections: number;
+  /** WEBSOCKET_MAX_CONNECTIONS_PER_IP: open connections (and handshakes under way) per client IP on a replica; 0: no cap. Past it, 429. */
+  maxConnectionsPerIp: number;
+  /** WEBSOCKET_MAX_CONNECTIONS_PER_USER: open connections per authenticated user across the cluster (presence); 0: no cap. Past it, 429. */
+  maxConnectionsPerUser: number;
   /** WEBSOCKET_READ_BUFFER_SIZE: the sockets' read high-water mark in bytes. */
   readBufferSize: number;
   /** WEBSOCKET_WRITE_BUFFER_SIZE: the unit of the slow-consumer bound (a connection may hold SEND_QUEUE_BUFFERS of them unsent). */
@@ -170,6 +174,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const ws: WebSocketConfig = {
     enabled: r.bool('WEBSOCKET_ENABLED', true),
     maxConnections: r.int('WEBSOCKET_MAX_CONNECTIONS', 10000, 1),
+    maxConnectionsPerIp: r.int('WEBSOCKET_MAX_CONNECTIONS_PER_IP', 0, 0),
+    maxConnectionsPerUser: r.int('WEBSOCKET_MAX_CONNECTIONS_PER_USER', 0, 0),
     readBufferSize: r.int('WEBSOCKET_READ_BUFFER_SIZE', 1024, 128, 16 * 1024 * 1024),
     writeBufferSize,
     maxMessageSize: r.int('WEBSOCKET_MAX_MESSAGE_SIZE', 512, 16, 64 * 1024 * 1024),

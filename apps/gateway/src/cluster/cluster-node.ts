@@ -252,6 +252,20 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     }
   }
 
+  /** Counts a connection of `userId` held here against its cluster-wide cap; false at the cap. Rejects when presence is down (logged). */
+  async countUserConnection(userId: string, connectionId: string, cap: number): Promise<boolean> {
+    try {
+      return await this.presence.addUserConnection(userId, connectionId, this.nodeId, cap);
+    } catch (err) {
+      throw this.unavailable('presence addUserConnection', err, PRESENCE_DOWN);
+    }
+  }
+
+  /** The connection is gone; when presence is down it is logged (its entry stops counting once this node dies). */
+  uncountUserConnection(userId: string, connectionId: string): void {
+    this.presence.removeUserConnection(userId, connectionId).catch((err: unknown) => this.failed('presence removeUserConnection', err));
+  }
+
   /** Where a peer is; undefined when unknown, or when presence cannot say (logged). */
   async peerState(clientId: string): Promise<PeerState | undefined> {
     try {

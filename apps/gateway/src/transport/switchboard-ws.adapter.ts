@@ -85,7 +85,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     };
   }
 
-  /** Open connections of every transport on this replica (WEBSOCKET_MAX_CONNECTIONS counts them all). */
+  /** Open connections of every transport on this replica (WEBSOCKET_MAX_CONNECTIONS counts them, and handshakes under way: HandshakeService). */
   get openConnections(): number {
     return this.open;
   }
@@ -170,13 +170,18 @@ export class SwitchboardWsAdapter extends WsAdapter {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError);
-    const verdict = this.deps.handshake.admit(req, this.open);
-    // An API key needs a directory read; everything else is decided at once.
+    const verdict = this.deps.handshake.admit(req);
+    // An API key, a guest's chosen id or the per-user cap needs a store; everything else is decided at once.
     if (verdict instanceof Promise) void verdict.then((v) => this.upgrade(req, socket, head, v));
     else this.upgrade(req, socket, head, verdict);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
+    if (verdict.ok) {
+      // Its places under the caps are held until the socket closes, whatever happens from here.
+      if (socket.destroyed) return verdict.release();
+      socket.once('close', verdict.release);
+    }
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
     const { dialect, room, style, since, resume } = verdict.route;
