@@ -86,11 +86,6 @@ export class HandshakeService {
     this.connectLimiter.prune();
   }
 
-  /** Open connections and handshakes under way on this replica (what WEBSOCKET_MAX_CONNECTIONS counts). */
-  get heldSlots(): number {
-    return this.slots.count;
-  }
-
   /**
    * The verdict on a handshake; an admission holds places under the caps until its `release`.
    * Synchronous unless the credential or the caps need a store (an API key, a guest's chosen

@@ -52,7 +52,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private readonly servers = new Map<string, WebSocketServer>();
   private readonly intake: FrameIntake;
   private upgradeBound = false;
-  private open = 0;
   private readonly listeners: {
     message: (this: Socket, data: Buffer, isBinary: boolean) => void;
     pong: (this: Socket) => void;
@@ -85,11 +84,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
     };
   }
 
-  /** Open connections of every transport on this replica (WEBSOCKET_MAX_CONNECTIONS counts them, and handshakes under way: HandshakeService). */
-  get openConnections(): number {
-    return this.open;
-  }
-
   /** Client frames of every transport go through here: rate limit, decoding, the gateway's handler. */
   get frames(): FrameIntake {
     return this.intake;
@@ -111,7 +105,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
   }
 
   private counted(conn: Connection): void {
-    this.open += 1;
     this.deps.metrics.connects.labels(conn.codec.name, conn.transport).inc();
     this.deps.metrics.connections.labels(conn.codec.name, conn.transport).inc();
     if (this.deps.context.flow.isPaused) conn.pauseReading();
@@ -119,7 +112,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
 
   private closed(conn: Connection): void {
     const { metrics } = this.deps;
-    this.open -= 1;
     metrics.connections.labels(conn.codec.name, conn.transport).dec();
     metrics.disconnects.labels(conn.closeReason ?? 'client', conn.transport).inc();
     metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
