@@ -53,6 +53,8 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   private readonly heartbeatMs: number;
   /** Whether a user id may reach a guest (WEBSOCKET_GUEST_ID_NAMESPACE, registered users). */
   private readonly userRouting: UserRouting;
+  /** connectionId → userId of every connection here counted against its user's cap (put back when presence lost them). */
+  private readonly counted = new Map<string, string>();
   /** Whether a peer topic still has a local connection (signaling says). */
   private peerWanted: (clientId: string) => boolean = () => false;
 
@@ -255,7 +257,9 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   /** Counts a connection of `userId` held here against its cluster-wide cap; false at the cap. Rejects when presence is down (logged). */
   async countUserConnection(userId: string, connectionId: string, cap: number): Promise<boolean> {
     try {
-      return await this.presence.addUserConnection(userId, connectionId, this.nodeId, cap);
+      const ok = await this.presence.addUserConnection(userId, connectionId, this.nodeId, cap);
+      if (ok) this.counted.set(connectionId, userId);
+      return ok;
     } catch (err) {
       throw this.unavailable('presence addUserConnection', err, PRESENCE_DOWN);
     }
@@ -263,6 +267,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
 
   /** The connection is gone; when presence is down it is logged (its entry stops counting once this node dies). */
   uncountUserConnection(userId: string, connectionId: string): void {
+    this.counted.delete(connectionId);
     this.presence.removeUserConnection(userId, connectionId).catch((err: unknown) => this.failed('presence removeUserConnection', err));
   }
 
@@ -285,6 +290,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
 
   *memberships(): IterableIterator<[string, PresenceMember]> {
     for (const conn of this.index.all()) for (const room of conn.rooms.keys()) yield [room, this.member(conn)];
+  }
+
+  *userConnections(): IterableIterator<[string, string]> {
+    for (const [connectionId, userId] of this.counted) yield [userId, connectionId];
   }
 
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {
