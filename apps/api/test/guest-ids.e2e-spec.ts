@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type AppProcess, bearer, RedisServer, rest, signToken, startAppProcess, TestClient, upgradeStatus } from '@switchboard/testing';
+import { type AppProcess, bearer, RedisServer, rest, signToken, startAppProcess, TestClient, until, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'guest-ids-test-secret-0123456789abcdef';
 const BASE_ENV = { JWT_SECRET: SECRET, DATA_DIR: 'memory://', WEBSOCKET_CONNECT_BURST: '1000' };
@@ -105,6 +105,18 @@ describe.each([
     expect(await guest.next('private_message')).toMatchObject({ content: 'over ws', user_id: `pm-${suffix}` });
     await sender.none('error', 100);
   });
+
+  it('never lets a guest take a registered id while the store is being rebuilt (Redis restarted empty): 503 until the api put the users back, then 409', async () => {
+    await redis?.restart();
+    const seen = new Set<number>();
+    await until('the api put the registered users back', 20000, async () => {
+      const status = (await upgradeStatus(`${gws[0].url}/ws?user_id=${victim.id}`)).status;
+      seen.add(status);
+      return status === 409;
+    });
+    expect(seen).not.toContain(101);
+    expect([...seen].every((s) => s === 409 || s === 503)).toBe(true);
+  }, 30000);
 });
 
 /**

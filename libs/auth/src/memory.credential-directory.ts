@@ -39,8 +39,8 @@ export class MemoryCredentialDirectory implements CredentialDirectory {
     this.store.users.add(owner.userId);
   }
 
-  async isRegistered(userId: string): Promise<boolean> {
-    return this.store.users.has(userId);
+  async isRegistered(userId: string): Promise<boolean | undefined> {
+    return this.store.users.has(userId) || (this.store.keysLoaded ? false : undefined);
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {

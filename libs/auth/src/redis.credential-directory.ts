@@ -44,6 +44,12 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
+/** 1: registered; 0: not, and every user is in; -1: not in, but the users may have been lost (not loaded). */
+const IS_REGISTERED = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return -1`;
+
 /** The CredentialDirectory on Redis (cluster mode); see the interface for its guarantees. */
 export class RedisCredentialDirectory implements CredentialDirectory {
   private readonly redis: Redis | Cluster;
@@ -114,8 +120,9 @@ export class RedisCredentialDirectory implements CredentialDirectory {
     );
   }
 
-  async isRegistered(userId: string): Promise<boolean> {
-    return (await this.redis.sismember(`${this.prefix}:users`, userId)) === 1;
+  async isRegistered(userId: string): Promise<boolean | undefined> {
+    const answer = Number(await this.redis.eval(IS_REGISTERED, 2, `${this.prefix}:users`, `${this.prefix}:loaded`, userId));
+    return answer === 1 ? true : answer === 0 ? false : undefined;
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {
