@@ -1,7 +1,7 @@
 import { UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { CommandOf } from '@switchboard/protocol';
-import { DialectGateway } from '../hub/dialect.gateway';
+import { ChatGateway } from '../hub/chat.gateway';
 import { MembershipService } from '../hub/membership.service';
 import { MessagingService } from '../hub/messaging.service';
 import type { Connection } from '../transport/connection';
@@ -15,16 +15,8 @@ import { CommandErrorFilter } from '../transport/command-error.filter';
  */
 @WebSocketGateway({ path: '/api/v1/ws' })
 @UseFilters(CommandErrorFilter)
-export class ChannelsGateway extends DialectGateway {
-  constructor(
-    membership: MembershipService,
-    private readonly messaging: MessagingService,
-  ) {
-    super(membership);
-  }
-
-  @SubscribeMessage('say')
-  say(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'say'>): void {
-    this.messaging.say(conn, cmd.room, cmd.content, cmd.data, cmd.id);
+export class ChannelsGateway extends ChatGateway {
+  constructor(membership: MembershipService, messaging: MessagingService) {
+    super(membership, messaging);
   }
 }

@@ -5,7 +5,7 @@ import { MembershipService } from '../hub/membership.service';
 import { MessagingService } from '../hub/messaging.service';
 import { CommandErrorFilter } from '../transport/command-error.filter';
 import type { Connection } from '../transport/connection';
-import { DialectGateway } from '../hub/dialect.gateway';
+import { ChatGateway } from '../hub/chat.gateway';
 
 /**
  * The rooms dialect (seeds 001 and 002) on `/ws`, `/ws/{room}`, `/ws/auth`, `/ws/auth/{room}`:
@@ -13,17 +13,9 @@ import { DialectGateway } from '../hub/dialect.gateway';
  */
 @WebSocketGateway({ path: '/ws' })
 @UseFilters(CommandErrorFilter)
-export class RoomsGateway extends DialectGateway {
-  constructor(
-    membership: MembershipService,
-    private readonly messaging: MessagingService,
-  ) {
-    super(membership);
-  }
-
-  @SubscribeMessage('say')
-  say(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'say'>): void {
-    this.messaging.say(conn, cmd.room, cmd.content, cmd.data, cmd.id);
+export class RoomsGateway extends ChatGateway {
+  constructor(membership: MembershipService, messaging: MessagingService) {
+    super(membership, messaging);
   }
 
   @SubscribeMessage('broadcast')
