@@ -1,4 +1,4 @@
-import { type AppProcess, type FrameLog, isMessageIn, redisGatewayEnv, RedisServer, SseTestClient, seenIn, sleep, startAppProcess, TEST_SECRET, TestClient, until } from '@switchboard/testing';
+import { type AppProcess, type FrameLog, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, SseTestClient, seenIn, sinceQuery, sleep, startAppProcess, TEST_SECRET, TestClient, tokenOf, until } from '@switchboard/testing';
 
 /** Sends `count` numbered messages to `room` at `perSecond`, as `sender`; resolves when all are sent. */
 async function pace(sender: TestClient, room: string, count: number, perSecond: number, label = 'm'): Promise<string[]> {
@@ -103,12 +103,8 @@ describe('SSE sessions resume', () => {
     const room = 'moving';
     const sender = track(await TestClient.connect(`${g2.url}/ws/${room}?user_id=sender`));
     await sender.next('user_list');
-    // A hand-written client that switches transports and resumes by offset, as the client library will.
-    const since = (c: FrameLog) => {
-      const seen = seenIn(c, room);
-      const last = seen[seen.length - 1];
-      return `since=${last.offset}&epoch=${last.epoch}`;
-    };
+    // A hand-written client that switches transports and resumes by offset with its newest resume token, as the client library will.
+    const since = (c: FrameLog) => sinceQuery({ ...lastPosition(c, room), ...tokenOf(c, room) });
     const viaWs = track(await TestClient.connect(`${g1.url}/ws/${room}?user_id=mover`));
     await viaWs.next('user_list');
     const sending = pace(sender, room, 150, 50);

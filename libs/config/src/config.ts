@@ -133,6 +133,8 @@ export interface BusConfig {
   historySize: number;
   /** WEBSOCKET_HISTORY_TTL: how long a room's history lives after its last publication, in ms. */
   historyTtlMs: number;
+  /** WEBSOCKET_HISTORY_PUBLIC: true lets any joiner replay the history (`since` without a resume token); false (default): only what that client missed. */
+  historyPublic: boolean;
 }
 
 export interface AuthConfig {
@@ -229,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
     historySize: r.int('WEBSOCKET_HISTORY_SIZE', 100, 0, 1_000_000),
     historyTtlMs: r.duration('WEBSOCKET_HISTORY_TTL', '300s', 1000),
+    historyPublic: r.bool('WEBSOCKET_HISTORY_PUBLIC', false),
   };
   if (!/^rediss?:\/\//.test(bus.redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');

@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { HistoryRead } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type PresenceEvent, type Reply, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinPosition, type JoinStyle, type PresenceEvent, type Reply, type ResumeFrom, type ResumeGap, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Connection } from '../transport/connection';
+import { HistoryTokens, historySubject } from './history-tokens';
 import { LocalIndex } from './local-index';
 import { RoomRecovery } from './room-recovery';
 import { sender } from './sender';
@@ -18,7 +19,7 @@ export interface JoinOptions {
   mustExist?: boolean;
   /** Only into a room that has no members: a room being created under a fresh name (checked in the same presence write). */
   onlyNew?: boolean;
-  since?: StreamPosition;
+  since?: ResumeFrom;
   maxMembers?: number;
 }
 
@@ -36,6 +37,8 @@ export class MembershipService {
   /** Rooms whose roster is being read from presence: later joiners wait for it. */
   private readonly loading = new Map<string, Promise<void>>();
   private readonly listCap: number;
+  /** Signs and checks history resume tokens; undefined without a shared secret (JWT_PUBLIC_KEY only): then only public history replays. */
+  private readonly tokens: HistoryTokens | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -45,6 +48,9 @@ export class MembershipService {
     private readonly metrics: Metrics,
   ) {
     this.listCap = config.limits.presenceEventsMaxMembers;
+    // Tokens need a secret every replica shares; with only JWT_PUBLIC_KEY there is none.
+    const secret = config.auth.jwtPublicKey === undefined || config.auth.jwtSecret !== undefined ? config.auth.jwtSecret : undefined;
+    this.tokens = secret === undefined ? undefined : new HistoryTokens(secret);
     node.onRecovered(() => this.resyncRosters());
     node.onRostersStale(() => this.resyncRosters());
   }
@@ -99,7 +105,7 @@ export class MembershipService {
    */
   async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number; mustExist?: boolean }): Promise<Reply>;
   async join(conn: Connection, room: string, style: JoinStyle, options: JoinOptions): Promise<Reply | undefined>;
-  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
+  async join(conn: Connection, room: string, style: JoinStyle, { since: asked, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
@@ -114,6 +120,9 @@ export class MembershipService {
       }
       return this.confirmation(conn, room, await this.position(room));
     }
+    // Only what this client missed: from where its resume token lets it, else nothing.
+    const resume = asked === undefined ? undefined : this.resumeFrom(conn, room, asked);
+    const since = resume !== undefined && 'gap' in resume ? undefined : resume;
     // Resuming: from now on the room's live events wait for the replay.
     if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read: HistoryRead | undefined;
@@ -121,24 +130,52 @@ export class MembershipService {
     try {
       await this.enter(conn, room, style, maxMembers, mustExist);
       if (since === undefined) position = await this.position(room);
-      else position = (read = await this.node.history(room, since))?.position;
+      else position = (read = notBefore(await this.node.history(room, since.read), since.notBefore))?.position;
     } catch (err) {
       this.recovery.cancel(room, conn);
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
     }
     this.recovery.noteJoined(room, position);
-    const confirmation = await this.confirmation(conn, room, position, since && (read?.recovered ?? false));
-    if (since === undefined) return confirmation;
+    if (resume !== undefined && 'gap' in resume) {
+      this.metrics.resumes.labels('refused').inc();
+      return this.confirmation(conn, room, position, { recovered: false, gap: resume.gap });
+    }
+    if (since === undefined) return this.confirmation(conn, room, position);
+    const recovered = read?.recovered ?? false;
+    // What the replay skips: up to where the client stands when the read began before it (a token of an empty room's epoch).
+    const skip = asked!.epoch !== since.read.epoch && asked!.epoch === read?.position.epoch ? { offset: asked!.offset, epoch: asked!.epoch } : since.read;
+    // A resumed client's next token starts where this replay does, so a replay cut short can be resumed again.
+    const confirmation = await this.confirmation(conn, room, position, { recovered }, recovered ? skip : position);
     // The client left or went away meanwhile: nothing to resume.
     if (conn.rooms.get(room) !== codec) return undefined;
     // The confirmation, then the replay, then live traffic: written here, in that order.
     conn.reply(confirmation);
-    this.recovery.finish(room, conn, since, read);
-    const recovered = read?.recovered ?? false;
+    this.recovery.finish(room, conn, skip, read);
     this.metrics.resumes.labels(String(recovered)).inc();
     if (recovered) this.metrics.replayed.inc(read!.events.length);
     return undefined;
+  }
+
+  /**
+   * Where a resume may read the history from: the client's `since`, but no earlier than its
+   * resume token's position, and only with a token issued to this subject for this room;
+   * with WEBSOCKET_HISTORY_PUBLIC=true, `since` as given. Else why not (`gap`).
+   *
+   * A token of a room that had no history yet (`~<run>.<ms>`, offset 0) lets the client read
+   * any history begun after that moment (`notBefore`: the history's `began` decides), so a
+   * client that joined an empty room resumes from where it stands in the history begun since.
+   */
+  private resumeFrom(conn: Connection, room: string, asked: ResumeFrom): { read: StreamPosition; notBefore?: number } | { gap: ResumeGap } {
+    const since = { offset: asked.offset, epoch: asked.epoch };
+    if (this.config.bus.historyPublic) return { read: since };
+    if (asked.token === undefined) return { gap: 'resume_token_missing' };
+    const granted = this.tokens?.read(asked.token, room, historySubject(conn.identity));
+    if (granted === undefined) return { gap: 'resume_token_invalid' };
+    if (granted.epoch === since.epoch) return { read: { offset: Math.max(since.offset, granted.offset), epoch: since.epoch } };
+    const emptyAt = /^~[0-9a-f]+\.(\d+)$/.exec(granted.epoch)?.[1];
+    if (emptyAt !== undefined && granted.offset === 0 && !since.epoch.startsWith('~')) return { read: since, notBefore: Number(emptyAt) };
+    return { read: granted };
   }
 
   /**
@@ -200,10 +237,12 @@ export class MembershipService {
 
   /**
    * The join confirmation in the dialect's own way: the member list (rooms) or a `joined`
-   * reply (channels), with the room's history position.
+   * reply (channels), with the room's history position and a resume token for it (or for
+   * `tokenAt`, where a replay begins).
    */
-  private async confirmation(conn: Connection, room: string, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
-    const at = recovered === undefined ? { position } : { position, recovered };
+  private async confirmation(conn: Connection, room: string, position?: StreamPosition, outcome: Omit<JoinPosition, 'position'> = {}, tokenAt = position): Promise<Reply> {
+    const at: JoinPosition = { position, ...outcome };
+    if (tokenAt !== undefined && this.tokens !== undefined) at.resumeToken = this.tokens.issue(room, historySubject(conn.identity), tokenAt);
     if (!conn.codec.listsMembersOnJoin) return { kind: 'joined', room, who: sender(conn), ...at };
     return { ...(await this.userList(room)), ...at };
   }
@@ -317,6 +356,12 @@ export class MembershipService {
       await this.node.publish(Topics.room(room), { kind: 'leave', room, from: sender(conn), clientId: conn.id, ts: Date.now() }).catch(noticeLost);
     }
   }
+}
+
+/** A read of a history begun before `at` (a token of an empty room's moment cannot reach it) recovers nothing. */
+function notBefore(read: HistoryRead | undefined, at: number | undefined): HistoryRead | undefined {
+  if (read === undefined || at === undefined || (read.began !== undefined && read.began >= at)) return read;
+  return { ...read, recovered: false, events: [] };
 }
 
 /** A join/leave notice the bus refused was already logged and counted by the node; the membership itself stands. */

@@ -1,5 +1,5 @@
 import type { Identity } from '@switchboard/auth';
-import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
+import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type ResumeFrom } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
 import { OutboundFrame } from './outbound-frame';
 import { TokenBucket } from './token-bucket';
@@ -32,7 +32,7 @@ interface Queued {
 export interface RoomOnConnect {
   room: string;
   style: JoinStyle;
-  since?: StreamPosition;
+  since?: ResumeFrom;
 }
 
 /** What a connection does as it opens, as its request asked. */
