@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { HistoryRead } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { CloseCode, type Codec, CommandError, ErrorCode, type JoinPosition, type JoinStyle, type PresenceEvent, type Reply, type ResumeFrom, type ResumeGap, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinPosition, type JoinStyle, type PresenceEvent, type Reply, type ResumeFrom, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Connection } from '../transport/connection';
-import { HistoryTokens, historySubject } from './history-tokens';
 import { LocalIndex } from './local-index';
+import { notBefore, ResumeGrants } from './resume-grants';
 import { RoomRecovery } from './room-recovery';
 import { sender } from './sender';
 
@@ -36,9 +36,11 @@ export interface JoinOptions {
 export class MembershipService {
   /** Rooms whose roster is being read from presence: later joiners wait for it. */
   private readonly loading = new Map<string, Promise<void>>();
+  /** `user_list` of rooms this replica has no member in, read from presence: reused for WEBSOCKET_USER_LIST_CACHE, one read at a time. */
+  private readonly remoteLists = new Map<string, { until: number; list: Promise<Reply> }>();
   private readonly listCap: number;
-  /** Signs and checks history resume tokens; undefined without a shared secret (JWT_PUBLIC_KEY only): then only public history replays. */
-  private readonly tokens: HistoryTokens | undefined;
+  /** Who may replay what: resume tokens issued and checked. */
+  private readonly grants: ResumeGrants;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -48,9 +50,7 @@ export class MembershipService {
     private readonly metrics: Metrics,
   ) {
     this.listCap = config.limits.presenceEventsMaxMembers;
-    // Tokens need a secret every replica shares; with only JWT_PUBLIC_KEY there is none.
-    const secret = config.auth.jwtPublicKey === undefined || config.auth.jwtSecret !== undefined ? config.auth.jwtSecret : undefined;
-    this.tokens = secret === undefined ? undefined : new HistoryTokens(secret);
+    this.grants = new ResumeGrants(config);
     node.onRecovered(() => this.resyncRosters());
     node.onRostersStale(() => this.resyncRosters());
   }
@@ -121,7 +121,7 @@ export class MembershipService {
       return this.confirmation(conn, room, await this.position(room));
     }
     // Only what this client missed: from where its resume token lets it, else nothing.
-    const resume = asked === undefined ? undefined : this.resumeFrom(conn, room, asked);
+    const resume = asked === undefined ? undefined : this.grants.grant(room, conn.identity, asked);
     const since = resume !== undefined && 'gap' in resume ? undefined : resume;
     // Resuming: from now on the room's live events wait for the replay.
     if (since !== undefined) this.recovery.begin(room, conn, codec);
@@ -151,31 +151,13 @@ export class MembershipService {
     if (conn.rooms.get(room) !== codec) return undefined;
     // The confirmation, then the replay, then live traffic: written here, in that order.
     conn.reply(confirmation);
+    const before = conn.bytesWritten;
     this.recovery.finish(room, conn, skip, read);
+    // The replay counts against what this client's requests may make the server send (WEBSOCKET_REPLY_RATE).
+    conn.chargeReplies(conn.bytesWritten - before);
     this.metrics.resumes.labels(String(recovered)).inc();
     if (recovered) this.metrics.replayed.inc(read!.events.length);
     return undefined;
-  }
-
-  /**
-   * Where a resume may read the history from: the client's `since`, but no earlier than its
-   * resume token's position, and only with a token issued to this subject for this room;
-   * with WEBSOCKET_HISTORY_PUBLIC=true, `since` as given. Else why not (`gap`).
-   *
-   * A token of a room that had no history yet (`~<run>.<ms>`, offset 0) lets the client read
-   * any history begun after that moment (`notBefore`: the history's `began` decides), so a
-   * client that joined an empty room resumes from where it stands in the history begun since.
-   */
-  private resumeFrom(conn: Connection, room: string, asked: ResumeFrom): { read: StreamPosition; notBefore?: number } | { gap: ResumeGap } {
-    const since = { offset: asked.offset, epoch: asked.epoch };
-    if (this.config.bus.historyPublic) return { read: since };
-    if (asked.token === undefined) return { gap: 'resume_token_missing' };
-    const granted = this.tokens?.read(asked.token, room, historySubject(conn.identity));
-    if (granted === undefined) return { gap: 'resume_token_invalid' };
-    if (granted.epoch === since.epoch) return { read: { offset: Math.max(since.offset, granted.offset), epoch: since.epoch } };
-    const emptyAt = /^~[0-9a-f]+\.(\d+)$/.exec(granted.epoch)?.[1];
-    if (emptyAt !== undefined && granted.offset === 0 && !since.epoch.startsWith('~')) return { read: since, notBefore: Number(emptyAt) };
-    return { read: granted };
   }
 
   /**
@@ -215,11 +197,36 @@ export class MembershipService {
       const names = roster.list(this.listCap);
       return roster.total > names.length ? { kind: 'user_list', room, names, total: roster.total } : { kind: 'user_list', room, names };
     }
-    // A room this replica is not in: ask presence (on request only, never per join).
+    // A room this replica is not in: ask presence (on request only, never per join), once per
+    // WEBSOCKET_USER_LIST_CACHE however many ask — requests for a big remote room cost one read.
+    const now = Date.now();
+    const cached = this.remoteLists.get(room);
+    if (cached !== undefined && cached.until > now) return cached.list;
+    const list = this.readList(room);
+    const cacheMs = this.config.limits.userListCacheMs;
+    if (cacheMs > 0) {
+      if (this.remoteLists.size >= REMOTE_LISTS_KEPT) this.pruneLists(now);
+      this.remoteLists.set(room, { until: now + cacheMs, list });
+      // A failed read is not kept: the next request tries again.
+      list.catch(() => this.remoteLists.delete(room));
+    }
+    return list;
+  }
+
+  private async readList(room: string): Promise<Reply> {
     const members = await this.node.members(room);
     const all = [...new Set(members.map((m) => m.username))];
     const names = all.slice(0, this.listCap);
     return all.length > names.length ? { kind: 'user_list', room, names, total: all.length } : { kind: 'user_list', room, names };
+  }
+
+  /** Forgets expired lists; past the bound, the oldest too (a client asking about many rooms). */
+  private pruneLists(now: number): void {
+    for (const [room, entry] of this.remoteLists) if (entry.until <= now) this.remoteLists.delete(room);
+    for (const room of this.remoteLists.keys()) {
+      if (this.remoteLists.size < REMOTE_LISTS_KEPT) break;
+      this.remoteLists.delete(room);
+    }
   }
 
   /**
@@ -242,7 +249,7 @@ export class MembershipService {
    */
   private async confirmation(conn: Connection, room: string, position?: StreamPosition, outcome: Omit<JoinPosition, 'position'> = {}, tokenAt = position): Promise<Reply> {
     const at: JoinPosition = { position, ...outcome };
-    if (tokenAt !== undefined && this.tokens !== undefined) at.resumeToken = this.tokens.issue(room, historySubject(conn.identity), tokenAt);
+    if (tokenAt !== undefined) at.resumeToken = this.grants.issue(room, conn.identity, tokenAt);
     if (!conn.codec.listsMembersOnJoin) return { kind: 'joined', room, who: sender(conn), ...at };
     return { ...(await this.userList(room)), ...at };
   }
@@ -358,11 +365,8 @@ export class MembershipService {
   }
 }
 
-/** A read of a history begun before `at` (a token of an empty room's moment cannot reach it) recovers nothing. */
-function notBefore(read: HistoryRead | undefined, at: number | undefined): HistoryRead | undefined {
-  if (read === undefined || at === undefined || (read.began !== undefined && read.began >= at)) return read;
-  return { ...read, recovered: false, events: [] };
-}
+/** How many rooms' presence-read `user_list` are kept at most. */
+const REMOTE_LISTS_KEPT = 1000;
 
 /** A join/leave notice the bus refused was already logged and counted by the node; the membership itself stands. */
 function noticeLost(): void {}

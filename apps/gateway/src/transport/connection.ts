@@ -14,10 +14,22 @@ export interface ConnectionContext {
   messageRate: number;
   messageBurst: number;
   rateLimitStrikes: number;
+  /** What costly frames take from the rate limit, and the cap on reply bytes; absent: every frame costs 1, no cap. */
+  costs?: CostLimits;
   /** An error frame was sent (metrics). */
   onErrorFrame(code: ErrorCode): void;
   /** A command failed unexpectedly: log it with context. */
   onInternalError(err: unknown, conn: Connection): void;
+}
+
+/** WEBSOCKET_JOIN_COST / _RESUME_COST / _USER_LIST_COST, WEBSOCKET_REPLY_RATE / _BURST. */
+export interface CostLimits {
+  join: number;
+  resume: number;
+  userList: number;
+  /** Bytes per second of replies; 0: no cap. */
+  replyRate: number;
+  replyBurst: number;
 }
 
 type ReplyOrNothing = Reply | undefined | void;
@@ -98,6 +110,10 @@ export class Connection {
   /** WEBSOCKET_MESSAGE_RATE / _BURST: frames the client may send. */
   private readonly bucket: TokenBucket;
   private strikes = 0;
+  /** WEBSOCKET_REPLY_RATE / _BURST: bytes of replies the client's requests may make the server send. */
+  private readonly replies: TokenBucket | undefined;
+  /** Bytes queued for this connection since it opened (replays are measured by it). */
+  private written = 0;
 
   private backlog: Queued[] | undefined;
   private busy = false;
@@ -123,6 +139,7 @@ export class Connection {
   ) {
     this.connectedAt = this.lastSeen = Date.now();
     this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
+    if (ctx.costs !== undefined && ctx.costs.replyRate > 0) this.replies = new TokenBucket(ctx.costs.replyBurst, this.connectedAt);
     this.initialRoom = opening.initialRoom;
     this.resumeRooms = opening.resumeRooms ?? [];
     this.resumeToken = opening.resumeToken;
@@ -180,7 +197,10 @@ export class Connection {
     const text = this.codec.renderReply(reply);
     // An SSE stream follows join confirmations and leaves: its event id says which rooms to resume.
     const mustMark = this.wire.noteReply?.(reply) ?? false;
-    if (text !== undefined) this.send(text);
+    if (text !== undefined) {
+      this.chargeReplies(text.length);
+      this.send(text);
+    }
     else if (mustMark) this.write(new OutboundFrame(''));
   }
 
@@ -252,13 +272,62 @@ export class Connection {
     this.refuse(ErrorCode.Internal, 'internal error; the request was not completed');
   }
 
-  /** Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error) or 'close'. */
+  /**
+   * Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error)
+   * or 'close'. Once decoded, `admitCommand` takes the rest of a costly frame's price.
+   */
   admitFrame(now: number): 'ok' | 'drop' | 'close' {
     this.lastSeen = now;
-    if (this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst)) {
-      this.strikes = 0;
-      return 'ok';
-    }
+    if (this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst)) return 'ok';
+    return this.strike();
+  }
+
+  /**
+   * The rest of what a decoded frame costs: a join, a resume or a `user_list` takes more
+   * tokens (WEBSOCKET_*_COST). A refusal counts as a strike, as a dropped frame does.
+   */
+  admitCommand(now: number, command: Command): 'ok' | 'drop' | 'close' {
+    const extra = this.costOf(command);
+    if (extra !== undefined && extra > 0 && !this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst, extra)) return this.strike();
+    this.strikes = 0;
+    return 'ok';
+  }
+
+  /** True for a join, a resume or a `user_list`: what makes the server send much in reply. */
+  costly(command: Command): boolean {
+    return this.costOf(command) !== undefined;
+  }
+
+  /**
+   * Whether a costly request may run now: not while the replies this client's requests made
+   * the server send are over WEBSOCKET_REPLY_RATE (checked as it runs, after the requests
+   * before it were answered and counted). A refusal counts as a strike.
+   */
+  admitReplies(now: number): 'ok' | 'drop' | 'close' {
+    const { costs } = this.ctx;
+    return this.replies?.spent(now, costs!.replyRate, costs!.replyBurst) ? this.strike() : 'ok';
+  }
+
+  /** Counts `bytes` the client's own requests made the server send (replies, replays) against WEBSOCKET_REPLY_RATE. */
+  chargeReplies(bytes: number): void {
+    this.replies?.spend(Date.now(), this.ctx.costs!.replyRate, this.ctx.costs!.replyBurst, bytes);
+  }
+
+  /** Bytes queued for this connection since it opened. */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** Tokens a costly command takes beyond the frame's own one; undefined for a command that is not costly. */
+  private costOf(command: Command): number | undefined {
+    const { costs } = this.ctx;
+    if (costs === undefined) return undefined;
+    if (command.kind === 'join') return (command.since === undefined ? costs.join : costs.resume) - 1;
+    if (command.kind === 'list') return costs.userList - 1;
+    return undefined;
+  }
+
+  private strike(): 'drop' | 'close' {
     this.strikes += 1;
     if (this.strikes < this.ctx.rateLimitStrikes) return 'drop';
     this.closeReason = 'rate_limit';
@@ -290,6 +359,7 @@ export class Connection {
     }
     if (bytes.length > 0) frames.push(bytes);
     this.queuedBytes += queued;
+    this.written += queued;
     this.ctx.flow.queuedMore(queued);
     if (!this.scheduled) {
       this.scheduled = true;
