@@ -262,7 +262,8 @@ describe('history and resume', () => {
         expect(list).toMatchObject({ recovered: false, offset: 0 });
         expect(list.epoch).not.toBe(at.epoch);
         // The writer stayed connected through it: its replica tells it plainly that it may have missed events.
-        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ offset: 0 });
+        // With a fresh resume token: the writer's own names the history that is gone.
+        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ offset: 0, resume_token: expect.any(String) });
         await back.none('message', 200);
         // The new history numbers from 1 under the new epoch.
         say(back, room, 'after');
@@ -270,6 +271,16 @@ describe('history and resume', () => {
         const [after] = seenIn(back, room);
         expect(after).toEqual({ offset: 1, epoch: expect.any(String), text: 'after' });
         expect(after.epoch).not.toBe(at.epoch);
+        // The writer resumes the new history with that token.
+        await waitFor(writer, room, 'after');
+        const writerAt = resumePoint(writer, room);
+        await writer.close();
+        say(back, room, 'later');
+        await waitFor(back, room, 'later');
+        const writerBack = await connect(`${gw.url}/ws/${room}?user_id=writer&${sinceQuery(writerAt)}`);
+        expect(await writerBack.next('user_list')).toMatchObject({ recovered: true, offset: 2 });
+        await waitFor(writerBack, room, 'later');
+        expect(seenIn(writerBack, room).map((m) => m.text)).toEqual(['later']);
       }
     }
   }, 60_000);

@@ -189,6 +189,11 @@ export class MembershipService {
     return this.userList(room);
   }
 
+  /** A resume token for `conn` in `room` from `position` (a confirmation sent outside a join carries one too). */
+  resumeToken(conn: Connection, room: string, position: StreamPosition): string | undefined {
+    return this.grants.issue(room, conn.identity, position);
+  }
+
   /** At most WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names, plus `total` when there are more. */
   async userList(room: string): Promise<Reply> {
     const roster = this.index.roster(room);
