@@ -1,35 +1,20 @@
 import type { Identity } from '@switchboard/auth';
 import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type ResumeFrom } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
+import { type BudgetLimits, FrameBudget, type Verdict } from './frame-budget';
 import { OutboundFrame } from './outbound-frame';
-import { TokenBucket } from './token-bucket';
 import type { TransportName, Wire } from './wire';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
-export interface ConnectionContext {
+export interface ConnectionContext extends BudgetLimits {
   batcher: WriteBatcher;
   flow: FlowControl;
   maxPendingBytes: number;
-  messageRate: number;
-  messageBurst: number;
-  rateLimitStrikes: number;
-  /** What costly frames take from the rate limit, and the cap on reply bytes; absent: every frame costs 1, no cap. */
-  costs?: CostLimits;
   /** An error frame was sent (metrics). */
   onErrorFrame(code: ErrorCode): void;
   /** A command failed unexpectedly: log it with context. */
   onInternalError(err: unknown, conn: Connection): void;
-}
-
-/** WEBSOCKET_JOIN_COST / _RESUME_COST / _USER_LIST_COST, WEBSOCKET_REPLY_RATE / _BURST. */
-export interface CostLimits {
-  join: number;
-  resume: number;
-  userList: number;
-  /** Bytes per second of replies; 0: no cap. */
-  replyRate: number;
-  replyBurst: number;
 }
 
 type ReplyOrNothing = Reply | undefined | void;
@@ -96,6 +81,8 @@ export class Connection {
   readonly resumeRooms: readonly RoomOnConnect[];
   /** A resume token the client presented on connect (signaling `?resume=`), if any. */
   readonly resumeToken: string | undefined;
+  /** What the client may make the server do: the message rate (by cost), strikes, reply bytes. */
+  readonly budget: FrameBudget;
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
 
@@ -107,11 +94,6 @@ export class Connection {
   private waitingDrain = false;
   private onDrain: (() => void) | undefined;
 
-  /** WEBSOCKET_MESSAGE_RATE / _BURST: frames the client may send. */
-  private readonly bucket: TokenBucket;
-  private strikes = 0;
-  /** WEBSOCKET_REPLY_RATE / _BURST: bytes of replies the client's requests may make the server send. */
-  private readonly replies: TokenBucket | undefined;
   /** Bytes queued for this connection since it opened (replays are measured by it). */
   private written = 0;
 
@@ -138,8 +120,7 @@ export class Connection {
     opening: Opening = {},
   ) {
     this.connectedAt = this.lastSeen = Date.now();
-    this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
-    if (ctx.costs !== undefined && ctx.costs.replyRate > 0) this.replies = new TokenBucket(ctx.costs.replyBurst, this.connectedAt);
+    this.budget = new FrameBudget(ctx, this.connectedAt);
     this.initialRoom = opening.initialRoom;
     this.resumeRooms = opening.resumeRooms ?? [];
     this.resumeToken = opening.resumeToken;
@@ -200,8 +181,7 @@ export class Connection {
     if (text !== undefined) {
       this.chargeReplies(text.length);
       this.send(text);
-    }
-    else if (mustMark) this.write(new OutboundFrame(''));
+    } else if (mustMark) this.write(new OutboundFrame(''));
   }
 
   /** An error frame; `about` names the client frame it answers, when there is one. */
@@ -272,71 +252,31 @@ export class Connection {
     this.refuse(ErrorCode.Internal, 'internal error; the request was not completed');
   }
 
-  /**
-   * Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error)
-   * or 'close'. Once decoded, `admitCommand` takes the rest of a costly frame's price.
-   */
-  admitFrame(now: number): 'ok' | 'drop' | 'close' {
+  /** Counts a client frame against the rate limit (see FrameBudget); the rest of a costly frame's price is judged once it is decoded. */
+  admitFrame(now: number): Verdict {
     this.lastSeen = now;
-    if (this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst)) return 'ok';
-    return this.strike();
+    return this.judged(this.budget.admitFrame(now));
   }
 
-  /**
-   * The rest of what a decoded frame costs: a join, a resume or a `user_list` takes more
-   * tokens (WEBSOCKET_*_COST). A refusal counts as a strike, as a dropped frame does.
-   */
-  admitCommand(now: number, command: Command): 'ok' | 'drop' | 'close' {
-    const extra = this.costOf(command);
-    if (extra !== undefined && extra > 0 && !this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst, extra)) return this.strike();
-    this.strikes = 0;
-    return 'ok';
+  /** A budget's verdict on this client's frame; 'close' ends the connection for the rate limit (no later frame is taken). */
+  judged(verdict: Verdict): Verdict {
+    if (verdict === 'close') this.closeReason = 'rate_limit';
+    return verdict;
   }
 
-  /** True for a join, a resume or a `user_list`: what makes the server send much in reply. */
-  costly(command: Command): boolean {
-    return this.costOf(command) !== undefined;
-  }
-
-  /**
-   * Whether a costly request may run now: not while the replies this client's requests made
-   * the server send are over WEBSOCKET_REPLY_RATE (checked as it runs, after the requests
-   * before it were answered and counted). A refusal counts as a strike.
-   */
-  admitReplies(now: number): 'ok' | 'drop' | 'close' {
-    const { costs } = this.ctx;
-    return this.replies?.spent(now, costs!.replyRate, costs!.replyBurst) ? this.strike() : 'ok';
+  /** True for the first dropped frame of a run, so the client gets one error, not one per frame. */
+  get firstStrike(): boolean {
+    return this.budget.firstStrike;
   }
 
   /** Counts `bytes` the client's own requests made the server send (replies, replays) against WEBSOCKET_REPLY_RATE. */
   chargeReplies(bytes: number): void {
-    this.replies?.spend(Date.now(), this.ctx.costs!.replyRate, this.ctx.costs!.replyBurst, bytes);
+    this.budget.chargeReplies(bytes);
   }
 
   /** Bytes queued for this connection since it opened. */
   get bytesWritten(): number {
     return this.written;
-  }
-
-  /** Tokens a costly command takes beyond the frame's own one; undefined for a command that is not costly. */
-  private costOf(command: Command): number | undefined {
-    const { costs } = this.ctx;
-    if (costs === undefined) return undefined;
-    if (command.kind === 'join') return (command.since === undefined ? costs.join : costs.resume) - 1;
-    if (command.kind === 'list') return costs.userList - 1;
-    return undefined;
-  }
-
-  private strike(): 'drop' | 'close' {
-    this.strikes += 1;
-    if (this.strikes < this.ctx.rateLimitStrikes) return 'drop';
-    this.closeReason = 'rate_limit';
-    return 'close';
-  }
-
-  /** True for the first dropped frame of a run, so the client gets one error, not one per frame. */
-  get firstStrike(): boolean {
-    return this.strikes === 1;
   }
 
   // ---- outbound ---------------------------------------------------------------------

@@ -35,7 +35,7 @@ export class FrameIntake {
     }
     const about = subjectOf(decoded);
     // A join, a resume or a user_list takes more of the rate limit.
-    const paid = conn.admitCommand(now, command);
+    const paid = conn.judged(conn.budget.admitCommand(now, command));
     if (paid !== 'ok') return this.refuse(conn, paid, () => about);
     const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];
     if (!handler) {
@@ -45,10 +45,10 @@ export class FrameIntake {
     metrics.framesIn.labels(command.kind).inc();
     conn.noteCommand(command);
     const task = () => handler(command as never, command.kind) as never;
-    if (!conn.costly(command)) return conn.run(task, about);
+    if (!conn.budget.costly(command)) return conn.run(task, about);
     // A costly request waits while this client's replies are over their rate (checked as it runs).
     conn.run(() => {
-      const allowed = conn.admitReplies(Date.now());
+      const allowed = conn.judged(conn.budget.admitReplies(Date.now()));
       return allowed === 'ok' ? task() : this.refuse(conn, allowed, () => about);
     }, about);
   }
