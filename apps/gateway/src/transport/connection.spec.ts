@@ -154,35 +154,4 @@ describe('Connection', () => {
     expect(conn.admitFrame(t + 1000)).toBe('ok');
     expect(conn.admitFrame(t + 1000)).toBe('drop');
   });
-
-  it('weighs joins, resumes and user_list by their cost, and counts a refusal as a strike', () => {
-    const { conn } = setup({ messageBurst: 10, rateLimitStrikes: 3, costs: { join: 2, resume: 5, userList: 4, replyRate: 0, replyBurst: 1024 } });
-    const t = Date.now();
-    const resume = { kind: 'join' as const, room: 'r', style: 'chat', since: { offset: 0, epoch: 'e' } };
-    // 10 tokens: a resume (5) and a user_list (4) pass; the last token admits a frame, not a second resume.
-    expect(conn.admitFrame(t)).toBe('ok');
-    expect(conn.budget.admitCommand(t, resume)).toBe('ok');
-    expect(conn.admitFrame(t)).toBe('ok');
-    expect(conn.budget.admitCommand(t, { kind: 'list', room: 'r' })).toBe('ok');
-    expect(conn.admitFrame(t)).toBe('ok');
-    expect(conn.budget.admitCommand(t, resume)).toBe('drop');
-    expect(conn.firstStrike).toBe(true);
-    expect(conn.admitFrame(t)).toBe('drop');
-    expect(conn.admitFrame(t)).toBe('close');
-    expect(conn.closeReason).toBe('rate_limit');
-    expect(conn.budget.admitCommand(t + 10_000, { kind: 'ping' })).toBe('ok');
-  });
-
-  it('refuses costly requests while the replies they made the server send are over WEBSOCKET_REPLY_RATE', () => {
-    const { conn } = setup({ messageBurst: 100, rateLimitStrikes: 5, costs: { join: 1, resume: 1, userList: 1, replyRate: 1000, replyBurst: 2000 } });
-    const t = Date.now();
-    expect(conn.budget.costly({ kind: 'list', room: 'r' })).toBe(true);
-    expect(conn.budget.costly({ kind: 'ping' })).toBe(false);
-    expect(conn.budget.admitReplies(t)).toBe('ok');
-    conn.chargeReplies(2500);
-    expect(conn.budget.admitReplies(t)).toBe('drop');
-    expect(conn.firstStrike).toBe(true);
-    // Refilled (1000 bytes/s): allowed again.
-    expect(conn.budget.admitReplies(Date.now() + 1000)).toBe('ok');
-  });
 });
