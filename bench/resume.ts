@@ -28,10 +28,12 @@ export interface ResumeResult {
 /**
  * resume: one gateway on Redis; `MISSED` messages are published into each of 10 rooms, then
  * `--clients` clients resume from offset 0 (`/ws/{room}?since=0&epoch=`), `CONCURRENCY` at a
- * time, each waiting for `user_list` (recovered) and every missed message.
+ * time, each waiting for `user_list` (recovered) and every missed message. The history is
+ * public (WEBSOCKET_HISTORY_PUBLIC=true): the clients hold no resume tokens, and the cost
+ * measured is the replay's.
  */
 export async function measureResume(o: BenchOptions): Promise<ResumeResult> {
-  const cluster = await startCluster('switchboard', 1);
+  const cluster = await startCluster('switchboard', 1, () => ({ WEBSOCKET_HISTORY_PUBLIC: 'true' }));
   const [gw] = cluster.replicas;
   const rooms = Array.from({ length: 10 }, (_, i) => `resume-${i}`);
   const bus = new RedisBus({ url: cluster.redis.url, history: { size: MISSED, ttlMs: 300_000 }, logger: { log: () => undefined, warn: () => undefined, error: () => undefined } });

@@ -1,4 +1,4 @@
-import { type AppProcess, bearer, confirmation, RedisServer, rest, startAppProcess, TestClient, until } from '@switchboard/testing';
+import { type AppProcess, bearer, confirmation, RedisServer, rest, sinceQuery, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const SECRET = 'outbox-resume-secret-0123456789abcdef';
 
@@ -40,7 +40,7 @@ describe('outbox publishes into the history while clients are away', () => {
     await stays.next(confirmation);
     const leaves = await connect('');
     const joined = await leaves.next(confirmation);
-    const at = { offset: joined.offset as number, epoch: joined.epoch as string };
+    const at = { offset: joined.offset as number, epoch: joined.epoch as string, resume_token: joined.resume_token as string };
     await leaves.close();
 
     await redis.stop();
@@ -62,7 +62,7 @@ describe('outbox publishes into the history while clients are away', () => {
     expect(got.map((f) => f.epoch)).toEqual([epoch, epoch, epoch]);
     await stays.none('new_message', 300);
 
-    const back = await connect(`&since=${at.offset}&epoch=${at.epoch}`);
+    const back = await connect(`&${sinceQuery(at)}`);
     expect(await back.next(confirmation)).toMatchObject({ recovered: true, epoch, offset: at.offset + 3 });
     const replayed = [await back.next('new_message'), await back.next('new_message'), await back.next('new_message')];
     expect(replayed.map((f) => [(f.data as { id: string }).id, f.offset])).toEqual(ids.map((id, i) => [id, at.offset + 1 + i]));

@@ -59,6 +59,7 @@ export async function startGateway(
     messageRate: config.limits.messageRate,
     messageBurst: config.limits.messageBurst,
     rateLimitStrikes: config.limits.rateLimitStrikes,
+    costs: { ...config.limits.frameCosts, replyRate: config.limits.replyRate, replyBurst: config.limits.replyBurst },
     onErrorFrame: (code: ErrorCode) => metrics.errors.labels(code).inc(),
     onInternalError: (err, conn) => {
       log.error({ msg: 'command failed', client: conn.id, transport: conn.transport, error: (err as Error).message, stack: (err as Error).stack });

@@ -26,6 +26,8 @@ describe('fuzzing a running gateway', () => {
       WEBSOCKET_MAX_MESSAGE_SIZE: '65536',
       WEBSOCKET_MESSAGE_RATE: '1000000',
       WEBSOCKET_MESSAGE_BURST: '1000000',
+      // And no cap on the bytes its requests make the server send: the fuzzer asks as fast as it can.
+      WEBSOCKET_REPLY_RATE: '0',
       WEBSOCKET_CONNECT_BURST: '1000',
     });
   }, 30_000);

@@ -1,4 +1,4 @@
-import { type AppProcess, confirmation, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, seenIn, signToken, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus, waitFor } from '@switchboard/testing';
+import { type AppProcess, confirmation, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, resumePoint, seenIn, signToken, sinceQuery, tokenOf, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus, waitFor } from '@switchboard/testing';
 
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
@@ -24,6 +24,16 @@ describe('history and resume', () => {
     return r;
   };
   const say = (c: TestClient, room: string, content: string) => c.send({ type: 'message', room, content });
+  /** The reader sees `first`, leaves, and misses `missed`: where it stood, to resume from. */
+  const missOne = async (writer: TestClient, reader: TestClient, room: string) => {
+    say(writer, room, 'first');
+    await waitFor(reader, room, 'first');
+    const at = resumePoint(reader, room);
+    await reader.close();
+    say(writer, room, 'missed');
+    await waitFor(writer, room, 'missed');
+    return at;
+  };
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -63,13 +73,14 @@ describe('history and resume', () => {
     for (const t of texts(5, 25)) say(writer, room, t);
     await waitFor(writer, room, 'm24');
 
-    const path = await connect(`${b.url}/ws/${room}?user_id=ann&since=${at.offset}&epoch=${at.epoch}`);
+    // Each presents its own resume token (from its join confirmation) with where it stood.
+    const path = await connect(`${b.url}/ws/${room}?user_id=ann&${sinceQuery(resumePoint(byPath, room))}`);
     const join = await connect(`${b.url}/ws?user_id=bob`);
-    join.send({ type: 'join', room, since: at });
+    join.send({ type: 'join', room, since: resumePoint(byJoin, room) });
     const joinRoom = await connect(`${b.url}/ws?user_id=dan`);
-    joinRoom.send({ type: 'join_room', data: room, since: at });
+    joinRoom.send({ type: 'join_room', data: room, since: resumePoint(byJoinRoom, room) });
     const channel = await connect(`${b.url}/api/v1/ws?token=${token}`);
-    channel.send({ type: 'join_channel', channel_id: room, since: at });
+    channel.send({ type: 'join_channel', channel_id: room, since: resumePoint(byChannel, room) });
     expect(await path.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await join.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
     expect(await joinRoom.next('user_list')).toMatchObject({ recovered: true, offset: 25, epoch: at.epoch });
@@ -82,6 +93,94 @@ describe('history and resume', () => {
       const firstMessage = c.frames.findIndex((f) => isMessageIn(f, room));
       expect(c.frames.findIndex(confirmation)).toBeLessThan(firstMessage);
     }
+  }, 30_000);
+
+  it('history only for whom it belongs to: a stranger with since: {offset: 0} gets nothing, a member that left gets exactly what it missed, another subject\'s token is refused (two replicas on Redis)', async () => {
+    const r = await redis();
+    const [a, b] = await Promise.all([gateway(r), gateway(r)]);
+    const room = 'history-private';
+    const member = await connect(`${a.url}/ws/${room}?user_id=member`);
+    const writer = await connect(`${b.url}/ws/${room}?user_id=writer`);
+    expect(await member.next('user_list')).toMatchObject({ offset: 0, resume_token: expect.any(String) });
+    await writer.next('user_list');
+    for (const t of texts(0, 3)) say(writer, room, t);
+    await waitFor(member, room, 'm2');
+    const at = resumePoint(member, room);
+    await member.close();
+    for (const t of texts(3, 6)) say(writer, room, t);
+    await waitFor(writer, room, 'm5');
+    await writer.close();
+    const probe = await connect(`${a.url}/ws?user_id=probe`);
+    await until('everyone left the room', 5000, async () => {
+      probe.send({ type: 'user_list', room });
+      return ((await probe.next('user_list')).data as string[]).length === 0;
+    });
+
+    // The attack: a guest that was never a member joins after everyone left and asks for everything.
+    const stranger = await connect(`${b.url}/ws?user_id=stranger`);
+    stranger.send({ type: 'join', room, since: { offset: 0, epoch: at.epoch } });
+    expect(await stranger.next('user_list')).toMatchObject({ recovered: false, gap: 'resume_token_missing', offset: 6, resume_token: expect.any(String) });
+    const byPath = await connect(`${a.url}/ws/${room}?user_id=stranger2&since=0&epoch=${at.epoch}`);
+    expect(await byPath.next('user_list')).toMatchObject({ recovered: false, gap: 'resume_token_missing', offset: 6 });
+    // Someone else's token (the member's) is not the stranger's, nor is a forged one.
+    const thief = await connect(`${a.url}/ws?user_id=thief`);
+    thief.send({ type: 'join', room, since: { offset: 0, epoch: at.epoch, resume_token: at.resume_token } });
+    expect(await thief.next('user_list')).toMatchObject({ recovered: false, gap: 'resume_token_invalid', offset: 6 });
+    const forged = `${Buffer.from(JSON.stringify({ e: at.epoch, o: 0 })).toString('base64url')}.${at.resume_token!.split('.')[1]}`;
+    const forger = await connect(`${b.url}/ws/${room}?user_id=member&since=0&epoch=${at.epoch}&resume_token=${forged}`);
+    expect(await forger.next('user_list')).toMatchObject({ recovered: false, gap: 'resume_token_invalid' });
+    for (const c of [stranger, byPath, thief, forger]) await c.none((f) => isMessageIn(f, room), 300);
+
+    // The member, back on the other replica with its own token: exactly what it missed.
+    const back = await connect(`${b.url}/ws/${room}?user_id=member&${sinceQuery(at)}`);
+    expect(await back.next('user_list')).toMatchObject({ recovered: true, offset: 6, resume_token: expect.any(String) });
+    await waitFor(back, room, 'm5');
+    expect(seenIn(back, room).map((m) => m.text)).toEqual(texts(3, 6));
+    // Its new token starts where that replay did (offset 3): a since before it replays no earlier.
+    const early = await connect(`${a.url}/ws?user_id=member`);
+    early.send({ type: 'join', room, since: { offset: 0, epoch: at.epoch, ...tokenOf(back, room) } });
+    expect(await early.next('user_list')).toMatchObject({ recovered: true, offset: 6 });
+    await waitFor(early, room, 'm5');
+    expect(seenIn(early, room).map((m) => m.text)).toEqual(texts(3, 6));
+    const metrics = await (await fetch(`${b.http}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_resumes_total\{recovered="refused"\} 2\b/);
+  }, 30_000);
+
+  it('a registered user\'s token is refused to a guest of the same id, and the channels dialect carries the token too', async () => {
+    const r = await redis();
+    const [a, b] = await Promise.all([gateway(r), gateway(r)]);
+    const room = 'history-subjects';
+    const token = signToken({ sub: 'erin', username: 'erin' });
+    const erin = await connect(`${a.url}/api/v1/ws?channel_id=${room}&token=${token}`);
+    expect(await erin.next(confirmation)).toMatchObject({ offset: 0, resume_token: expect.any(String) });
+    const writer = await connect(`${b.url}/ws/${room}?user_id=writer`);
+    await writer.next('user_list');
+    const at = await missOne(writer, erin, room);
+    const guest = await connect(`${b.url}/ws/${room}?user_id=erin&${sinceQuery(at)}`);
+    expect(await guest.next('user_list')).toMatchObject({ recovered: false, gap: 'resume_token_invalid' });
+    const back = await connect(`${b.url}/api/v1/ws?token=${token}`);
+    back.send({ type: 'join_channel', channel_id: room, since: at });
+    expect(await back.next(confirmation)).toMatchObject({ recovered: true, offset: 2 });
+    await waitFor(back, room, 'missed');
+    expect(seenIn(back, room).map((m) => m.text)).toEqual(['missed']);
+    await guest.none((f) => isMessageIn(f, room), 200);
+  }, 30_000);
+
+  it('WEBSOCKET_HISTORY_PUBLIC=true: any joiner replays the history with since alone, as before', async () => {
+    const r = await redis();
+    const [a, b] = await Promise.all([gateway(r, { WEBSOCKET_HISTORY_PUBLIC: 'true' }), gateway(r, { WEBSOCKET_HISTORY_PUBLIC: 'true' })]);
+    const room = 'history-public';
+    const writer = await connect(`${a.url}/ws/${room}?user_id=writer`);
+    const first = await writer.next('user_list');
+    for (const t of texts(0, 3)) say(writer, room, t);
+    await waitFor(writer, room, 'm2');
+    await writer.close();
+    const stranger = await connect(`${b.url}/ws?user_id=stranger`);
+    stranger.send({ type: 'join', room, since: { offset: 0, epoch: lastPosition(writer, room).epoch } });
+    expect(await stranger.next('user_list')).toMatchObject({ recovered: true, offset: 3 });
+    await waitFor(stranger, room, 'm2');
+    expect(seenIn(stranger, room).map((m) => m.text)).toEqual(texts(0, 3));
+    expect(first).toHaveProperty('resume_token');
   }, 30_000);
 
   it('a joiner that is not resuming gets the room\'s current position, on a replica already in the room and on one new to it', async () => {
@@ -118,9 +217,10 @@ describe('history and resume', () => {
     for (const t of texts(0, 8)) say(writer, room, t);
     await waitFor(writer, room, 'm7');
 
-    const late = await connect(`${gw.url}/ws/${room}?user_id=late&since=${at.offset}&epoch=${at.epoch}`);
+    // The writer's own resume token (from its join, at offset 0): another connection of the same guest id presents it.
+    const late = await connect(`${gw.url}/ws/${room}?user_id=writer&${sinceQuery({ ...at, ...tokenOf(writer, room) })}`);
     expect(await late.next('user_list')).toMatchObject({ recovered: false, offset: 9, epoch: at.epoch });
-    const edge = await connect(`${gw.url}/ws/${room}?user_id=edge&since=4&epoch=${at.epoch}`);
+    const edge = await connect(`${gw.url}/ws/${room}?user_id=writer&${sinceQuery({ ...at, offset: 4, ...tokenOf(writer, room) })}`);
     expect(await edge.next('user_list')).toMatchObject({ recovered: true, offset: 9 });
     await waitFor(edge, room, 'm7');
     expect(seenIn(edge, room).map((s) => s.text)).toEqual(texts(3, 8));
@@ -128,6 +228,8 @@ describe('history and resume', () => {
     // A since that is not one: 400 on the path, an error frame in a join (the connection stays).
     expect(await upgradeStatus(`${gw.url}/ws/${room}?since=soon&epoch=${at.epoch}`)).toMatchObject({ status: 400, body: expect.stringContaining('since') });
     late.send({ type: 'join_room', data: 'other', since: { offset: -3, epoch: at.epoch } });
+    expect(await late.next('error')).toMatchObject({ data: { code: 'bad_field' } });
+    late.send({ type: 'join_room', data: 'other', since: { offset: 1, epoch: at.epoch, resume_token: 7 } });
     expect(await late.next('error')).toMatchObject({ data: { code: 'bad_field' } });
     const metrics = await (await fetch(`${gw.http}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_resumes_total\{recovered="false"\} 1\b/);
@@ -144,17 +246,12 @@ describe('history and resume', () => {
       const reader = await connect(`${gw.url}/ws/${room}?user_id=reader`);
       await writer.next('user_list');
       await reader.next('user_list');
-      say(writer, room, 'first');
-      await waitFor(reader, room, 'first');
-      const at = lastPosition(reader, room);
-      await reader.close();
-      say(writer, room, 'missed');
-      await waitFor(writer, room, 'missed');
+      const at = await missOne(writer, reader, room);
 
       await r.stop(true);
       await r.start();
       await until('the gateway ready again', 15_000, async () => (await fetch(`${gw.http}/health/ready`)).status === 200);
-      const back = await connect(`${gw.url}/ws/${room}?user_id=reader&since=${at.offset}&epoch=${at.epoch}`);
+      const back = await connect(`${gw.url}/ws/${room}?user_id=reader&${sinceQuery(at)}`);
       const list = await back.next('user_list');
       if (aof) {
         expect(list).toMatchObject({ recovered: true, epoch: at.epoch, offset: 2 });
@@ -165,7 +262,8 @@ describe('history and resume', () => {
         expect(list).toMatchObject({ recovered: false, offset: 0 });
         expect(list.epoch).not.toBe(at.epoch);
         // The writer stayed connected through it: its replica tells it plainly that it may have missed events.
-        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ offset: 0 });
+        // With a fresh resume token: the writer's own names the history that is gone.
+        expect(await writer.next((f) => f.type === 'user_list' && f.room === room && f.recovered === false, 5000)).toMatchObject({ offset: 0, resume_token: expect.any(String) });
         await back.none('message', 200);
         // The new history numbers from 1 under the new epoch.
         say(back, room, 'after');
@@ -173,6 +271,16 @@ describe('history and resume', () => {
         const [after] = seenIn(back, room);
         expect(after).toEqual({ offset: 1, epoch: expect.any(String), text: 'after' });
         expect(after.epoch).not.toBe(at.epoch);
+        // The writer resumes the new history with that token.
+        await waitFor(writer, room, 'after');
+        const writerAt = resumePoint(writer, room);
+        await writer.close();
+        say(back, room, 'later');
+        await waitFor(back, room, 'later');
+        const writerBack = await connect(`${gw.url}/ws/${room}?user_id=writer&${sinceQuery(writerAt)}`);
+        expect(await writerBack.next('user_list')).toMatchObject({ recovered: true, offset: 2 });
+        await waitFor(writerBack, room, 'later');
+        expect(seenIn(writerBack, room).map((m) => m.text)).toEqual(['later']);
       }
     }
   }, 60_000);
@@ -189,7 +297,7 @@ describe('history and resume', () => {
       for (const c of [...readers, ...writers]) await c.next('user_list');
       rooms.forEach((room, i) => say(writers[i], room, 'before'));
       for (const [i, room] of rooms.entries()) await waitFor(readers[i], room, 'before');
-      const at = rooms.map((room, i) => lastPosition(readers[i], room));
+      const at = rooms.map((room, i) => resumePoint(readers[i], room));
 
       a.proc.kill('SIGTERM');
       await Promise.all(readers.map((c) => c.closed));
@@ -197,7 +305,7 @@ describe('history and resume', () => {
       for (const [i, room] of rooms.entries()) await waitFor(writers[i], room, 'x3');
 
       for (const [i, room] of rooms.entries()) {
-        const back = await connect(`${b.url}/ws/${room}?user_id=r-${room}&since=${at[i].offset}&epoch=${at[i].epoch}`);
+        const back = await connect(`${b.url}/ws/${room}?user_id=r-${room}&${sinceQuery(at[i])}`);
         expect(await back.next('user_list')).toMatchObject({ recovered: true, offset: at[i].offset + 3 });
         await waitFor(back, room, 'x3');
         expect(seenIn(back, room).map((s) => s.text)).toEqual(['x1', 'x2', 'x3']);
@@ -226,8 +334,7 @@ describe('history and resume', () => {
       await until('the writer to send 20 messages while the readers are away', 10_000, () => n >= away + 20);
       const resumed = await Promise.all(
         readers.map((c, i) => {
-          const at = lastPosition(c, room);
-          return connect(`${b.url}/ws/${room}?user_id=r${i}&since=${at.offset}&epoch=${at.epoch}`);
+          return connect(`${b.url}/ws/${room}?user_id=r${i}&${sinceQuery(resumePoint(c, room))}`);
         }),
       );
       for (const c of resumed) expect(await c.next('user_list')).toMatchObject({ recovered: true });

@@ -17,7 +17,8 @@ describe('signaling resume, ids and namespace', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = redisGatewayEnv(redis.url, TEST_SECRET, { WEBSOCKET_SIGNALING_RESUME_WINDOW: `${WINDOW_MS}ms` });
+    // A join costs one frame here: the id-guessing test probes 80 rooms as fast as it can.
+    const env = redisGatewayEnv(redis.url, TEST_SECRET, { WEBSOCKET_SIGNALING_RESUME_WINDOW: `${WINDOW_MS}ms`, WEBSOCKET_JOIN_COST: '1' });
     api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' });
     gws = await Promise.all([startAppProcess('gateway', env, 30000), startAppProcess('gateway', env, 30000)]);
     call = rest(api.http);

@@ -1,4 +1,4 @@
-import { type AppProcess, type FrameLog, isMessageIn, redisGatewayEnv, RedisServer, SseTestClient, seenIn, sleep, startAppProcess, TEST_SECRET, TestClient, until } from '@switchboard/testing';
+import { type AppProcess, type FrameLog, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, SseTestClient, seenIn, sinceQuery, sleep, startAppProcess, TEST_SECRET, TestClient, tokenOf, until } from '@switchboard/testing';
 
 /** Sends `count` numbered messages to `room` at `perSecond`, as `sender`; resolves when all are sent. */
 async function pace(sender: TestClient, room: string, count: number, perSecond: number, label = 'm'): Promise<string[]> {
@@ -75,6 +75,38 @@ describe('SSE sessions resume', () => {
     expect(second.frames.some((f) => f.type === 'message' && f.room === 'r-b')).toBe(false);
   }, 30_000);
 
+  it('a stream whose rooms had no history yet resumes them with the tokens its id carries; an id stripped of them replays nothing', async () => {
+    const [g1, g2] = gws;
+    const first = track(await SseTestClient.open(`${g1.http}/sse/ws/q-a?user_id=quiet`));
+    expect(await first.next('user_list')).toMatchObject({ offset: 0, epoch: expect.stringMatching(/^~/), resume_token: expect.any(String) });
+    await first.send({ type: 'join', room: 'q-b' });
+    await first.next((f) => f.type === 'user_list' && f.room === 'q-b');
+    await until('an event id naming both rooms', 5000, () => (first.lastEventId ?? '').includes('q-b'));
+    await first.close();
+    const sender = track(await TestClient.connect(`${g2.url}/ws?user_id=sender`));
+    for (const room of ['q-a', 'q-b']) {
+      sender.send({ type: 'join', room });
+      await sender.next((f) => f.type === 'user_list' && f.room === room);
+      sender.send({ type: 'message', room, content: `missed in ${room}` });
+    }
+    await until('both sent', 5000, () => seenIn(sender, 'q-b').length === 1);
+    // An id without its tokens (as another client could forge one): the rooms are joined, nothing replayed.
+    const stripped = track(await SseTestClient.open(`${g2.http}/sse/ws/q-a?user_id=quiet`, { lastEventId: first.lastEventId!.replace(/~[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?=,|$)/g, '') }));
+    const refused = [await stripped.next('user_list'), await stripped.next('user_list')];
+    expect(refused.map((f) => [f.room, f.recovered, f.gap])).toEqual([
+      ['q-a', false, 'resume_token_missing'],
+      ['q-b', false, 'resume_token_missing'],
+    ]);
+    await stripped.close();
+    const second = track(await first.reopen(`${g2.http}/sse/ws/q-a?user_id=quiet`));
+    await until('both missed messages', 5000, () => seenIn(second, 'q-a').length === 1 && seenIn(second, 'q-b').length === 1);
+    expect(second.frames.filter((f) => f.type === 'user_list').map((f) => [f.room, f.recovered])).toEqual([
+      ['q-a', true],
+      ['q-b', true],
+    ]);
+    expect(seenIn(stripped, 'q-a')).toEqual([]);
+  }, 30_000);
+
   it('a drained replica ends its streams with 1012; reopened elsewhere from Last-Event-ID, every message arrives once, in order', async () => {
     const [g1] = gws;
     const doomed = await startAppProcess('gateway', env());
@@ -103,12 +135,8 @@ describe('SSE sessions resume', () => {
     const room = 'moving';
     const sender = track(await TestClient.connect(`${g2.url}/ws/${room}?user_id=sender`));
     await sender.next('user_list');
-    // A hand-written client that switches transports and resumes by offset, as the client library will.
-    const since = (c: FrameLog) => {
-      const seen = seenIn(c, room);
-      const last = seen[seen.length - 1];
-      return `since=${last.offset}&epoch=${last.epoch}`;
-    };
+    // A hand-written client that switches transports and resumes by offset with its newest resume token, as the client library will.
+    const since = (c: FrameLog) => sinceQuery({ ...lastPosition(c, room), ...tokenOf(c, room) });
     const viaWs = track(await TestClient.connect(`${g1.url}/ws/${room}?user_id=mover`));
     await viaWs.next('user_list');
     const sending = pace(sender, room, 150, 50);

@@ -23,6 +23,8 @@ describe('SSE + HTTP transport', () => {
       WEBSOCKET_DRAIN_TIMEOUT: '200ms',
       WEBSOCKET_MESSAGE_BURST: '20',
       WEBSOCKET_RATE_LIMIT_STRIKES: '50',
+      // The rate-limit test probes with user_list, as one frame among others.
+      WEBSOCKET_USER_LIST_COST: '1',
     });
   const jwt = (sub: string) => signToken({ sub, username: sub });
   const stream = async (gw: AppProcess, path: string, sub?: string) => {

@@ -90,6 +90,8 @@ export interface HistoryRead {
   recovered: boolean;
   /** The kept events after `since`, in offset order (empty without `since` or when not recovered). */
   events: HubEvent[];
+  /** When the room's current history began, by the store's clock (ms; Redis: its TIME, the clock an empty epoch `~<run>.<ms>` names); absent with no history. */
+  began?: number;
 }
 
 /** How much room history the bus keeps; size 0 turns it off. */

@@ -9,6 +9,8 @@ interface RoomHistory {
   events: HubEvent[];
   /** When the last publication happened: the history is lost `ttlMs` after it. */
   touchedAt: number;
+  /** When this epoch's first publication came (absent before it, as Redis keeps nothing then). */
+  began?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export class MemoryHistory {
     const room = this.current(topic);
     room.offset += 1;
     room.touchedAt = Date.now();
+    room.began ??= room.touchedAt;
     const positioned = { ...event, offset: room.offset, epoch: room.epoch } as HubEvent;
     room.events.push(positioned);
     if (room.events.length > this.options.size) room.events.shift();
@@ -40,11 +43,12 @@ export class MemoryHistory {
   read(topic: string, since?: StreamPosition): HistoryRead {
     const room = this.current(topic);
     const position = { epoch: room.epoch, offset: room.offset };
-    if (since === undefined) return { position, recovered: false, events: [] };
-    if (since.epoch !== room.epoch || since.offset > room.offset) return { position, recovered: false, events: [] };
+    const began = room.began === undefined ? {} : { began: room.began };
+    if (since === undefined) return { position, recovered: false, events: [], ...began };
+    if (since.epoch !== room.epoch || since.offset > room.offset) return { position, recovered: false, events: [], ...began };
     const first = room.offset - room.events.length + 1;
-    if (since.offset + 1 < first) return { position, recovered: false, events: [] };
-    return { position, recovered: true, events: room.events.slice(since.offset + 1 - first) };
+    if (since.offset + 1 < first) return { position, recovered: false, events: [], ...began };
+    return { position, recovered: true, events: room.events.slice(since.offset + 1 - first), ...began };
   }
 
   /** Forgets every room's history, as a store restarted empty would. */

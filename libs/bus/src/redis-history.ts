@@ -60,7 +60,8 @@ return {1, position}
 
 /**
  * The room's position and, after offset `since` of epoch `sinceEpoch`, its kept payloads:
- * one XRANGE from the id after `since`. Replies {epoch, offset, recovered (0/1), payloads...}.
+ * one XRANGE from the id after `since`. Replies {epoch, offset, recovered (0/1), began (ms, 0 for
+ * none), payloads...}.
  *
  * A room with no history is read without writing anything (a key per room name anyone
  * asks about would outlive the question by the ttl). Its position is offset 0 of an
@@ -95,24 +96,24 @@ end
 if not epoch then
   local now = now_ms()
   local position = '~' .. run_id() .. '.' .. now
-  if since == nil then return {position, 0, 0} end
+  if since == nil then return {position, 0, 0, 0} end
   -- Still empty: nothing was missed, unless a whole history could have come and gone.
-  if empty_at ~= nil and empty_at <= now and now - empty_at <= ttl then return {position, 0, 1} end
-  return {position, 0, 0}
+  if empty_at ~= nil and empty_at <= now and now - empty_at <= ttl then return {position, 0, 1, 0} end
+  return {position, 0, 0, 0}
 end
 local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
-if since == nil then return {epoch, offset, 0} end
+local began = tonumber(redis.call('HGET', KEYS[1], 't')) or 0
+if since == nil then return {epoch, offset, 0, began} end
 if empty_at ~= nil then
-  local began = tonumber(redis.call('HGET', KEYS[1], 't'))
-  if began == nil or began < empty_at or began - empty_at > ttl then return {epoch, offset, 0} end
+  if began == 0 or began < empty_at or began - empty_at > ttl then return {epoch, offset, 0, began} end
   since_epoch = epoch
 end
-if since_epoch ~= epoch or since > offset then return {epoch, offset, 0} end
-if since == offset then return {epoch, offset, 1} end
+if since_epoch ~= epoch or since > offset then return {epoch, offset, 0, began} end
+if since == offset then return {epoch, offset, 1, began} end
 local first = string.format('%d-0', since + 1)
 local entries = redis.call('XRANGE', KEYS[2], first, '+')
-if #entries == 0 or entries[1][1] ~= first then return {epoch, offset, 0} end
-local out = {epoch, offset, 1}
+if #entries == 0 or entries[1][1] ~= first then return {epoch, offset, 0, began} end
+local out = {epoch, offset, 1, began}
 for _, entry in ipairs(entries) do out[#out + 1] = entry[2][2] end
 return out
 `;
@@ -163,14 +164,15 @@ export class RedisHistory {
     const { meta, stream } = Topics.history(topic);
     const reply = await (this.conn as unknown as Scripted).sbHistoryRead(meta, stream, this.options.ttlMs, since === undefined ? '' : since.offset, since?.epoch ?? '');
     const position = { epoch: String(reply[0]), offset: Number(reply[1]) };
-    if (Number(reply[2]) !== 1) return { position, recovered: false, events: [] };
+    const began = Number(reply[3]) > 0 ? { began: Number(reply[3]) } : {};
+    if (Number(reply[2]) !== 1) return { position, recovered: false, events: [], ...began };
     const events: HubEvent[] = [];
-    for (let i = 3; i < reply.length; i++) {
+    for (let i = 4; i < reply.length; i++) {
       const event = parse(String(reply[i]));
       // An entry that cannot be read is a gap: say so rather than skip it.
-      if (event === undefined) return { position, recovered: false, events: [] };
+      if (event === undefined) return { position, recovered: false, events: [], ...began };
       events.push(event);
     }
-    return { position, recovered: since !== undefined, events };
+    return { position, recovered: since !== undefined, events, ...began };
   }
 }

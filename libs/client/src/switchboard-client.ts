@@ -113,6 +113,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private readonly joined = new Set<string>();
   /** The last position seen in each joined room (from confirmations and messages). */
   private readonly positions = new Map<string, StreamPosition>();
+  /** The `resume_token` of each joined room's newest confirmation: a resume presents it (the server replays only with it). */
+  private readonly resumeTokens = new Map<string, string>();
   /** Rooms whose join is waiting for its confirmation. */
   private readonly joining = new Set<string>();
   private readonly channels: boolean;
@@ -149,11 +151,13 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.joining.add(room);
     let reply: ServerFrame;
     try {
-      reply = await this.ask(since ? { ...frame, since } : frame, room, this.confirms(room, true));
+      const token = this.resumeTokens.get(room);
+      reply = await this.ask(since ? { ...frame, since: token === undefined ? since : { ...since, resume_token: token } } : frame, room, this.confirms(room, true));
     } finally {
       this.joining.delete(room);
     }
     this.joined.add(room);
+    this.keepToken(room, reply);
     const position = positionOf(reply);
     if (since && reply.recovered !== true) this.emit('gap', { room, after: since, position });
     // Resumed: the replay continues from `since`. Otherwise the room goes on from its
@@ -171,6 +175,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   async leave(room: string): Promise<void> {
     this.joined.delete(room);
     this.positions.delete(room);
+    this.resumeTokens.delete(room);
     this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
   }
 
@@ -251,6 +256,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       if (result.status === 'fulfilled') return void back.push(room);
       this.joined.delete(room);
       this.positions.delete(room);
+      this.resumeTokens.delete(room);
       this.emit('rejoin_failed', { room, error: result.reason as Error });
     });
     this.emit('rejoined', back);
@@ -302,6 +308,12 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     const position = positionOf(frame);
     this.emit('gap', { room, after: this.positions.get(room), position });
     if (position) this.positions.set(room, position);
+    this.keepToken(room, frame);
+  }
+
+  /** Keeps the resume token a confirmation carries (the newest one is the one to present). */
+  private keepToken(room: string, confirmation: ServerFrame): void {
+    if (typeof confirmation.resume_token === 'string') this.resumeTokens.set(room, confirmation.resume_token);
   }
 
   /** Records a room message's position; false for one already seen (nothing passes twice). */

@@ -12,8 +12,8 @@ describe('client error matching (real gateway)', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    // Five frames at once, then about one a minute; rooms of one member.
-    const limits = { WEBSOCKET_MESSAGE_BURST: '5', WEBSOCKET_MESSAGE_RATE: '0.02', WEBSOCKET_MAX_ROOM_MEMBERS: '1' };
+    // Five frames at once (a join counting as one), then about one a minute; rooms of one member.
+    const limits = { WEBSOCKET_MESSAGE_BURST: '5', WEBSOCKET_MESSAGE_RATE: '0.02', WEBSOCKET_JOIN_COST: '1', WEBSOCKET_MAX_ROOM_MEMBERS: '1' };
     gateway = await startAppProcess('gateway', redisGatewayEnv(redis.url, TEST_SECRET, limits));
   }, 60000);
   afterAll(async () => {

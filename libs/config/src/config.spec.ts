@@ -113,6 +113,7 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HISTORY_SIZE', 'lots'],
     ['WEBSOCKET_HISTORY_TTL', 'forever'],
     ['WEBSOCKET_HISTORY_TTL', '10ms'],
+    ['WEBSOCKET_HISTORY_PUBLIC', 'sometimes'],
     ['WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', '64k'],
     ['WEBSOCKET_SIGNALING_MAX_PEERS', '1'],
     ['WEBSOCKET_WRITE_DELAY', '5 ms'],
@@ -138,6 +139,11 @@ describe('loadConfig', () => {
 
   it('reads the history window, and lets size 0 turn history off', () => {
     expect(loadConfig({ WEBSOCKET_HISTORY_SIZE: '0', WEBSOCKET_HISTORY_TTL: '2m' }).bus).toMatchObject({ historySize: 0, historyTtlMs: 120_000 });
+  });
+
+  it('keeps the history for whom it belongs to unless WEBSOCKET_HISTORY_PUBLIC=true', () => {
+    expect(loadConfig({}).bus.historyPublic).toBe(false);
+    expect(loadConfig({ WEBSOCKET_HISTORY_PUBLIC: 'true' }).bus.historyPublic).toBe(true);
   });
 
   it('gives signaling its own frame size limit and peer cap', () => {

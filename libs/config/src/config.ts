@@ -139,6 +139,24 @@ export interface LimitsConfig {
   signalingMaxPeers: number;
   /** WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS: above this many members a room gets no join/leave notices and `user_list` is capped. */
   presenceEventsMaxMembers: number;
+  /** What costly frames take from the message rate limit (a plain frame takes 1). */
+  frameCosts: FrameCosts;
+  /** WEBSOCKET_REPLY_RATE: bytes per second of replies a connection's own requests may make the server send (join confirmations, replays, `user_list`, errors); 0: no cap. */
+  replyRate: number;
+  /** WEBSOCKET_REPLY_BURST: bytes of replies a connection may have sent before the rate applies. */
+  replyBurst: number;
+  /** WEBSOCKET_USER_LIST_CACHE: how long a `user_list` read from presence (a room this replica has no member in) is reused, in ms; 0: every request reads. */
+  userListCacheMs: number;
+}
+
+/** Rate-limit tokens a frame takes, by what it costs the server. */
+export interface FrameCosts {
+  /** WEBSOCKET_JOIN_COST: a join without `since`. */
+  join: number;
+  /** WEBSOCKET_RESUME_COST: a join with `since` (a history read and a replay). */
+  resume: number;
+  /** WEBSOCKET_USER_LIST_COST: a `user_list` request. */
+  userList: number;
 }
 
 export interface BusConfig {
@@ -150,6 +168,8 @@ export interface BusConfig {
   historySize: number;
   /** WEBSOCKET_HISTORY_TTL: how long a room's history lives after its last publication, in ms. */
   historyTtlMs: number;
+  /** WEBSOCKET_HISTORY_PUBLIC: true lets any joiner replay the history (`since` without a resume token); false (default): only what that client missed. */
+  historyPublic: boolean;
 }
 
 export interface AuthConfig {
@@ -249,7 +269,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     connectBurst: r.int('WEBSOCKET_CONNECT_BURST', 100, 1),
     signalingMaxPeers: r.int('WEBSOCKET_SIGNALING_MAX_PEERS', 16, 2),
     presenceEventsMaxMembers: r.int('WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS', 1000, 1),
+    frameCosts: {
+      join: r.int('WEBSOCKET_JOIN_COST', 2, 1),
+      resume: r.int('WEBSOCKET_RESUME_COST', 4, 1),
+      userList: r.int('WEBSOCKET_USER_LIST_COST', 4, 1),
+    },
+    replyRate: r.int('WEBSOCKET_REPLY_RATE', 64 * 1024, 0),
+    replyBurst: r.int('WEBSOCKET_REPLY_BURST', 512 * 1024, 1024),
+    userListCacheMs: r.duration('WEBSOCKET_USER_LIST_CACHE', '1s', 0),
   };
+  for (const [variable, cost] of [
+    ['WEBSOCKET_JOIN_COST', limits.frameCosts.join],
+    ['WEBSOCKET_RESUME_COST', limits.frameCosts.resume],
+    ['WEBSOCKET_USER_LIST_COST', limits.frameCosts.userList],
+  ] as const) {
+    if (cost > limits.messageBurst) throw new ConfigError(variable, `must be at most WEBSOCKET_MESSAGE_BURST (${limits.messageBurst}), or such a frame could never pass; got ${cost}`);
+  }
 
   const bus: BusConfig = {
     kind: r.oneOf('BUS', 'memory', ['memory', 'redis'] as const),
@@ -257,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
     historySize: r.int('WEBSOCKET_HISTORY_SIZE', 100, 0, 1_000_000),
     historyTtlMs: r.duration('WEBSOCKET_HISTORY_TTL', '300s', 1000),
+    historyPublic: r.bool('WEBSOCKET_HISTORY_PUBLIC', false),
   };
   if (!/^rediss?:\/\//.test(bus.redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');

@@ -72,7 +72,7 @@ export class Metrics {
   readonly busDropped = new Counter({ name: 'switchboard_bus_dropped_total', help: 'Malformed bus input dropped', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly subscriptions = new Gauge({ name: 'switchboard_bus_subscriptions', help: 'Bus topics this replica subscribes to', registers: [this.registry] });
   readonly signalingResumes = new Counter({ name: 'switchboard_signaling_resumes_total', help: 'Signaling peers that resumed their id and rooms after a lost connection', registers: [this.registry] });
-  readonly resumes = new Counter({ name: 'switchboard_resumes_total', help: 'Joins with since, by whether the missed messages could be replayed', labelNames: ['recovered'] as const, registers: [this.registry] });
+  readonly resumes = new Counter({ name: 'switchboard_resumes_total', help: 'Joins with since, by whether the missed messages could be replayed (true, false), or refused for want of a valid resume token', labelNames: ['recovered'] as const, registers: [this.registry] });
   readonly replayed = new Counter({ name: 'switchboard_replayed_total', help: 'Missed room events sent to resuming clients from the history', registers: [this.registry] });
   readonly presenceSize = new Gauge({ name: 'switchboard_presence_members', help: 'Room memberships this replica holds in presence', registers: [this.registry] });
 

@@ -110,6 +110,8 @@ function membership(joined: boolean, room: string, who: Sender, timestamp: strin
     epoch: at?.position?.epoch,
     offset: at?.position?.offset,
     recovered: at?.recovered,
+    resume_token: at?.resumeToken,
+    gap: at?.gap,
   });
 }
 

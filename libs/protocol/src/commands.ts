@@ -1,5 +1,5 @@
 import type { ErrorCode } from './codes';
-import type { StreamPosition } from './events';
+import type { ResumeFrom, StreamPosition } from './events';
 
 /**
  * Commands: what a client asked for, decoded from any dialect. The hub acts on these and
@@ -8,9 +8,9 @@ import type { StreamPosition } from './events';
 export type Command =
   /**
    * Enter a room; `style` records how the client spoke, so replies come back in kind.
-   * With `since` (the last offset and epoch the client saw) it resumes: what it missed follows.
+   * With `since` (the last offset and epoch the client saw, and its resume token) it resumes: what it missed follows.
    */
-  | { kind: 'join'; room: string; style: JoinStyle; since?: StreamPosition }
+  | { kind: 'join'; room: string; style: JoinStyle; since?: ResumeFrom }
   | { kind: 'leave'; room: string }
   /**
    * Say something to a room the client is in. With `id` (client-chosen, 1-64 characters) it is
@@ -72,7 +72,14 @@ export interface DecodeError {
 export interface JoinPosition {
   position?: StreamPosition;
   recovered?: boolean;
+  /** Signed: lets this client (and no other) resume the room from `position` later (`resume_token`). */
+  resumeToken?: string;
+  /** Why a resume replayed nothing although the history may hold it: its resume token was missing or invalid. */
+  gap?: ResumeGap;
 }
+
+/** `gap` of a join confirmation: a resume refused for want of a valid `resume_token`. */
+export type ResumeGap = 'resume_token_missing' | 'resume_token_invalid';
 
 /**
  * What an error answers, when the gateway knows it: `re` is the `type` of the client frame

@@ -26,6 +26,15 @@ export interface StreamPosition {
   epoch: string;
 }
 
+/**
+ * Where a resuming client stands in a room (`since`), with the `resume_token` of the newest
+ * join confirmation it got there: without a valid token nothing is replayed (unless
+ * WEBSOCKET_HISTORY_PUBLIC=true).
+ */
+export interface ResumeFrom extends StreamPosition {
+  token?: string;
+}
+
 /** Set by the bus on a kept room publication (see `isKept`). */
 export interface Positioned {
   offset?: number;

@@ -1,7 +1,7 @@
 import { invalid, renderSessionReply, TypedCodec, withPublishId } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, CommandOf, DecodeError, JoinStyle, Reply } from './commands';
-import { guest, type HubEvent, type Positioned, type Sender, type StreamPosition } from './events';
+import { guest, type HubEvent, type Positioned, type ResumeFrom, type Sender, type StreamPosition } from './events';
 import { isRoomName } from './room-name';
 import { withSince } from './since';
 
@@ -93,7 +93,7 @@ export class RoomsCodec extends TypedCodec {
   renderReply(reply: Reply): string | undefined {
     switch (reply.kind) {
       case 'user_list': {
-        // As JSON.stringify of {type, room, data, total, timestamp, epoch, offset, recovered},
+        // As JSON.stringify of {type, room, data, total, timestamp, epoch, offset, recovered, resume_token, gap},
         // with `data` (up to WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names) rendered once per list.
         const head = `{"type":"user_list","room":${JSON.stringify(reply.room)},"data":${namesJson(reply.names)}`;
         const rest = JSON.stringify({
@@ -102,6 +102,8 @@ export class RoomsCodec extends TypedCodec {
           epoch: reply.position?.epoch,
           offset: reply.position?.offset,
           recovered: reply.recovered,
+          resume_token: reply.resumeToken,
+          gap: reply.gap,
         });
         return `${head},${rest.slice(1)}`;
       }
@@ -130,7 +132,7 @@ function namesJson(names: readonly string[]): string {
 export const roomsChatCodec = new RoomsCodec('chat');
 export const roomsHubCodec = new RoomsCodec('hub');
 
-function join(room: string, style: JoinStyle, since: StreamPosition | undefined): Command {
+function join(room: string, style: JoinStyle, since: ResumeFrom | undefined): Command {
   return since === undefined ? { kind: 'join', room, style } : { kind: 'join', room, style, since };
 }
 

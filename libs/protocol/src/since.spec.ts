@@ -11,6 +11,13 @@ describe('since in join frames', () => {
     expect(channelsCodec.read(JSON.stringify({ type: 'join_channel', channel_id: 'c1', since })).command).toEqual({ kind: 'join', room: 'c1', style: 'channel', since });
   });
 
+  it('decodes the resume_token beside the position', () => {
+    const withToken = { ...since, resume_token: 'eyJlIjoiYSJ9.sig-_' };
+    expect(roomsChatCodec.read(JSON.stringify({ type: 'join', room: 'room1', since: withToken })).command).toEqual({ kind: 'join', room: 'room1', style: 'chat', since: { ...since, token: 'eyJlIjoiYSJ9.sig-_' } });
+    expect(sinceFromQuery(new URLSearchParams('since=41&epoch=a1b2c3d4&resume_token=ab.cd'))).toEqual({ ...since, token: 'ab.cd' });
+    expect(sinceFromQuery(new URLSearchParams('since=41&epoch=a1b2c3d4&resume_token=a%20b'))).toEqual({ bad: expect.stringContaining('resume_token') });
+  });
+
   it('joins without since when there is none', () => {
     expect(roomsChatCodec.read('{"type":"join","room":"room1"}').command).not.toHaveProperty('since');
     expect(channelsCodec.read('{"type":"join_channel","channel_id":"c1","since":null}').command).not.toHaveProperty('since');
@@ -28,6 +35,8 @@ describe('since in join frames', () => {
     ['an empty epoch', { offset: 5, epoch: '' }],
     ['a numeric epoch', { offset: 5, epoch: 7 }],
     ['a very long epoch', { offset: 5, epoch: 'e'.repeat(65) }],
+    ['a numeric resume_token', { offset: 5, epoch: 'e', resume_token: 5 }],
+    ['a resume_token with spaces', { offset: 5, epoch: 'e', resume_token: 'a b' }],
   ])('refuses since as %s with a bad_field error', (_, value) => {
     for (const frame of [
       { type: 'join', room: 'r', since: value },
@@ -74,6 +83,8 @@ describe('positions in frames', () => {
     expect(list).toMatchObject({ type: 'user_list', room: 'r', data: ['ann'], epoch: 'ep1', offset: 7, recovered: true });
     const joined = JSON.parse(channelsCodec.renderReply({ kind: 'joined', room: 'c', who: { id: 'u1', name: 'ann' }, position, recovered: false })!);
     expect(joined).toMatchObject({ type: 'channel_joined', channel_id: 'c', epoch: 'ep1', offset: 7, recovered: false });
+    const refused = JSON.parse(roomsChatCodec.renderReply({ kind: 'user_list', room: 'r', names: [], position, recovered: false, resumeToken: 't.s', gap: 'resume_token_missing' })!);
+    expect(refused).toMatchObject({ recovered: false, resume_token: 't.s', gap: 'resume_token_missing' });
     const plain = JSON.parse(roomsHubCodec.renderReply({ kind: 'user_list', room: 'r', names: [], position })!);
     expect(plain).toMatchObject({ epoch: 'ep1', offset: 7 });
     expect(plain).not.toHaveProperty('recovered');

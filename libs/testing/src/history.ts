@@ -35,6 +35,30 @@ export function lastPosition(client: FrameLog, room: string): { offset: number; 
   return { offset: last.offset, epoch: last.epoch };
 }
 
+/** Where a client stands in `room` to resume it: its last message's position and the resume token of its newest join confirmation there. */
+export interface ResumePoint {
+  offset: number;
+  epoch: string;
+  resume_token?: string;
+}
+
+/** `lastPosition` with the client's newest resume token for `room`: what a resume presents (as `since`, or `sinceQuery` on a path). */
+export function resumePoint(client: FrameLog, room: string): ResumePoint {
+  return { ...lastPosition(client, room), ...tokenOf(client, room) };
+}
+
+/** The resume token of the client's newest join confirmation in `room`, as `{resume_token}` (or nothing). */
+export function tokenOf(client: FrameLog, room: string): { resume_token?: string } {
+  const confirmations = client.frames.filter((f) => confirmation(f) && (f.room === room || f.channel_id === room) && typeof f.resume_token === 'string');
+  const last = confirmations[confirmations.length - 1];
+  return last === undefined ? {} : { resume_token: last.resume_token as string };
+}
+
+/** `since=&epoch=&resume_token=` for a path that resumes from `at`. */
+export function sinceQuery(at: ResumePoint): string {
+  return `since=${at.offset}&epoch=${encodeURIComponent(at.epoch)}${at.resume_token === undefined ? '' : `&resume_token=${at.resume_token}`}`;
+}
+
 /** The first frame of a type, if any (e.g. the join confirmation). */
 export function firstOf(client: FrameLog, type: string): Frame | undefined {
   return client.frames.find((f) => f.type === type);

@@ -9,7 +9,7 @@ export interface Received {
 
 /**
  * A rooms client that resumes by itself: on close it reconnects to a replica `pick` names,
- * with `?since=&epoch=` from the last message it got, and keeps every message it receives.
+ * with `?since=&epoch=&resume_token=` from the last message and confirmation it got, and keeps every message it receives.
  * What a real client does on 1012; tests read `received` and `resumes`.
  */
 export class ResumingClient {
@@ -17,6 +17,8 @@ export class ResumingClient {
   /** How each reconnect's join was answered. */
   readonly resumes: Array<{ recovered: boolean | undefined; code: number }> = [];
   private position?: { offset: number; epoch: string };
+  /** The resume token of the newest join confirmation: presented on every resume. */
+  private token?: string;
   private ws?: WebSocket;
   private stopped = false;
   private joined!: Promise<void>;
@@ -40,7 +42,7 @@ export class ResumingClient {
 
   private open(onJoined?: () => void, closeCode = 0): void {
     if (this.stopped) return;
-    const since = this.position ? `&since=${this.position.offset}&epoch=${this.position.epoch}` : '';
+    const since = this.position ? `&since=${this.position.offset}&epoch=${this.position.epoch}${this.token ? `&resume_token=${this.token}` : ''}` : '';
     const ws = new WebSocket(`${this.pick()}/ws/${this.room}?user_id=${this.userId}${since}`);
     this.ws = ws;
     let opened = false;
@@ -50,6 +52,7 @@ export class ResumingClient {
       if (f.type === 'user_list' && f.room === this.room) {
         if (closeCode !== 0) this.resumes.push({ recovered: f.recovered as boolean | undefined, code: closeCode });
         if (this.position === undefined) this.position = { offset: f.offset as number, epoch: f.epoch as string };
+        if (typeof f.resume_token === 'string') this.token = f.resume_token;
         onJoined?.();
       } else if (f.type === 'message' && f.room === this.room) {
         const got = { offset: f.offset as number, epoch: f.epoch as string, content: f.content as string };

@@ -93,6 +93,36 @@ describe('membership and messaging (two replicas on the memory bus)', () => {
   });
 });
 
+describe('user_list of a room with no member here', () => {
+  /** Presence that counts its member reads. */
+  class CountingPresence extends MemoryPresence {
+    reads = 0;
+    override members(room: string) {
+      this.reads += 1;
+      return super.members(room);
+    }
+  }
+  const broker = new MemoryBroker();
+  const store = new MemoryPresenceStore();
+  const presence = new CountingPresence(60_000, store);
+  const [a, b] = started(replica(broker, store), replica(broker, store, { WEBSOCKET_USER_LIST_CACHE: '60s' }, presence));
+
+  it('reads presence once per WEBSOCKET_USER_LIST_CACHE however many ask, and a local roster not at all', async () => {
+    const erin = await a.connect('erin');
+    await a.membership.join(erin, 'remote', 'chat');
+    const asker = await b.connect('asker');
+    const before = presence.reads;
+    const lists = await Promise.all(Array.from({ length: 50 }, () => b.membership.list(asker, 'remote')));
+    expect(lists.map(names)).toEqual(Array.from({ length: 50 }, () => ['erin']));
+    expect(presence.reads - before).toBe(1);
+    // A room this replica is in answers from its own roster.
+    await b.membership.join(asker, 'here', 'chat');
+    const atJoin = presence.reads;
+    for (let i = 0; i < 20; i++) expect(names(await b.membership.list(asker, 'here'))).toEqual(['asker']);
+    expect(presence.reads).toBe(atJoin);
+  });
+});
+
 describe('membership when presence is down', () => {
   /** Presence whose Redis refuses every command. */
   class DownPresence extends MemoryPresence {

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { HistoryRead } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { CloseCode, type Codec, CommandError, ErrorCode, type JoinStyle, type PresenceEvent, type Reply, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
+import { CloseCode, type Codec, CommandError, ErrorCode, type JoinPosition, type JoinStyle, type PresenceEvent, type Reply, type ResumeFrom, roomAllowed, type StreamPosition, Topics } from '@switchboard/protocol';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Connection } from '../transport/connection';
 import { LocalIndex } from './local-index';
+import { notBefore, ResumeGrants } from './resume-grants';
 import { RoomRecovery } from './room-recovery';
 import { sender } from './sender';
 
@@ -18,7 +19,7 @@ export interface JoinOptions {
   mustExist?: boolean;
   /** Only into a room that has no members: a room being created under a fresh name (checked in the same presence write). */
   onlyNew?: boolean;
-  since?: StreamPosition;
+  since?: ResumeFrom;
   maxMembers?: number;
 }
 
@@ -35,7 +36,11 @@ export interface JoinOptions {
 export class MembershipService {
   /** Rooms whose roster is being read from presence: later joiners wait for it. */
   private readonly loading = new Map<string, Promise<void>>();
+  /** `user_list` of rooms this replica has no member in, read from presence: reused for WEBSOCKET_USER_LIST_CACHE, one read at a time. */
+  private readonly remoteLists = new Map<string, { until: number; list: Promise<Reply> }>();
   private readonly listCap: number;
+  /** Who may replay what: resume tokens issued and checked. */
+  private readonly grants: ResumeGrants;
 
   constructor(
     @Inject(CONFIG) private readonly config: SwitchboardConfig,
@@ -45,6 +50,7 @@ export class MembershipService {
     private readonly metrics: Metrics,
   ) {
     this.listCap = config.limits.presenceEventsMaxMembers;
+    this.grants = new ResumeGrants(config);
     node.onRecovered(() => this.resyncRosters());
     node.onRostersStale(() => this.resyncRosters());
   }
@@ -99,7 +105,7 @@ export class MembershipService {
    */
   async join(conn: Connection, room: string, style: JoinStyle, options?: { maxMembers?: number; mustExist?: boolean }): Promise<Reply>;
   async join(conn: Connection, room: string, style: JoinStyle, options: JoinOptions): Promise<Reply | undefined>;
-  async join(conn: Connection, room: string, style: JoinStyle, { since, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
+  async join(conn: Connection, room: string, style: JoinStyle, { since: asked, maxMembers = this.config.limits.maxRoomMembers, mustExist = false }: JoinOptions = {}): Promise<Reply | undefined> {
     if (!roomAllowed(conn.identity.rooms, room)) {
       throw new CommandError(ErrorCode.Forbidden, `not allowed to join room "${room}"`);
     }
@@ -114,6 +120,9 @@ export class MembershipService {
       }
       return this.confirmation(conn, room, await this.position(room));
     }
+    // Only what this client missed: from where its resume token lets it, else nothing.
+    const resume = asked === undefined ? undefined : this.grants.grant(room, conn.identity, asked);
+    const since = resume !== undefined && 'gap' in resume ? undefined : resume;
     // Resuming: from now on the room's live events wait for the replay.
     if (since !== undefined) this.recovery.begin(room, conn, codec);
     let read: HistoryRead | undefined;
@@ -121,21 +130,31 @@ export class MembershipService {
     try {
       await this.enter(conn, room, style, maxMembers, mustExist);
       if (since === undefined) position = await this.position(room);
-      else position = (read = await this.node.history(room, since))?.position;
+      else position = (read = notBefore(await this.node.history(room, since.read), since.notBefore))?.position;
     } catch (err) {
       this.recovery.cancel(room, conn);
       if (conn.rooms.has(room)) await this.leaveRoom(conn, room);
       throw err;
     }
     this.recovery.noteJoined(room, position);
-    const confirmation = await this.confirmation(conn, room, position, since && (read?.recovered ?? false));
-    if (since === undefined) return confirmation;
+    if (resume !== undefined && 'gap' in resume) {
+      this.metrics.resumes.labels('refused').inc();
+      return this.confirmation(conn, room, position, { recovered: false, gap: resume.gap });
+    }
+    if (since === undefined) return this.confirmation(conn, room, position);
+    const recovered = read?.recovered ?? false;
+    // What the replay skips: up to where the client stands when the read began before it (a token of an empty room's epoch).
+    const skip = asked!.epoch !== since.read.epoch && asked!.epoch === read?.position.epoch ? { offset: asked!.offset, epoch: asked!.epoch } : since.read;
+    // A resumed client's next token starts where this replay does, so a replay cut short can be resumed again.
+    const confirmation = await this.confirmation(conn, room, position, { recovered }, recovered ? skip : position);
     // The client left or went away meanwhile: nothing to resume.
     if (conn.rooms.get(room) !== codec) return undefined;
     // The confirmation, then the replay, then live traffic: written here, in that order.
     conn.reply(confirmation);
-    this.recovery.finish(room, conn, since, read);
-    const recovered = read?.recovered ?? false;
+    const before = conn.bytesWritten;
+    this.recovery.finish(room, conn, skip, read);
+    // The replay counts against what this client's requests may make the server send (WEBSOCKET_REPLY_RATE).
+    conn.chargeReplies(conn.bytesWritten - before);
     this.metrics.resumes.labels(String(recovered)).inc();
     if (recovered) this.metrics.replayed.inc(read!.events.length);
     return undefined;
@@ -170,6 +189,11 @@ export class MembershipService {
     return this.userList(room);
   }
 
+  /** A resume token for `conn` in `room` from `position` (a confirmation sent outside a join carries one too). */
+  resumeToken(conn: Connection, room: string, position: StreamPosition): string | undefined {
+    return this.grants.issue(room, conn.identity, position);
+  }
+
   /** At most WEBSOCKET_PRESENCE_EVENTS_MAX_MEMBERS names, plus `total` when there are more. */
   async userList(room: string): Promise<Reply> {
     const roster = this.index.roster(room);
@@ -178,11 +202,36 @@ export class MembershipService {
       const names = roster.list(this.listCap);
       return roster.total > names.length ? { kind: 'user_list', room, names, total: roster.total } : { kind: 'user_list', room, names };
     }
-    // A room this replica is not in: ask presence (on request only, never per join).
+    // A room this replica is not in: ask presence (on request only, never per join), once per
+    // WEBSOCKET_USER_LIST_CACHE however many ask — requests for a big remote room cost one read.
+    const now = Date.now();
+    const cached = this.remoteLists.get(room);
+    if (cached !== undefined && cached.until > now) return cached.list;
+    const list = this.readList(room);
+    const cacheMs = this.config.limits.userListCacheMs;
+    if (cacheMs > 0) {
+      if (this.remoteLists.size >= REMOTE_LISTS_KEPT) this.pruneLists(now);
+      this.remoteLists.set(room, { until: now + cacheMs, list });
+      // A failed read is not kept: the next request tries again.
+      list.catch(() => this.remoteLists.delete(room));
+    }
+    return list;
+  }
+
+  private async readList(room: string): Promise<Reply> {
     const members = await this.node.members(room);
     const all = [...new Set(members.map((m) => m.username))];
     const names = all.slice(0, this.listCap);
     return all.length > names.length ? { kind: 'user_list', room, names, total: all.length } : { kind: 'user_list', room, names };
+  }
+
+  /** Forgets expired lists; past the bound, the oldest too (a client asking about many rooms). */
+  private pruneLists(now: number): void {
+    for (const [room, entry] of this.remoteLists) if (entry.until <= now) this.remoteLists.delete(room);
+    for (const room of this.remoteLists.keys()) {
+      if (this.remoteLists.size < REMOTE_LISTS_KEPT) break;
+      this.remoteLists.delete(room);
+    }
   }
 
   /**
@@ -200,10 +249,12 @@ export class MembershipService {
 
   /**
    * The join confirmation in the dialect's own way: the member list (rooms) or a `joined`
-   * reply (channels), with the room's history position.
+   * reply (channels), with the room's history position and a resume token for it (or for
+   * `tokenAt`, where a replay begins).
    */
-  private async confirmation(conn: Connection, room: string, position?: StreamPosition, recovered?: boolean): Promise<Reply> {
-    const at = recovered === undefined ? { position } : { position, recovered };
+  private async confirmation(conn: Connection, room: string, position?: StreamPosition, outcome: Omit<JoinPosition, 'position'> = {}, tokenAt = position): Promise<Reply> {
+    const at: JoinPosition = { position, ...outcome };
+    if (tokenAt !== undefined) at.resumeToken = this.grants.issue(room, conn.identity, tokenAt);
     if (!conn.codec.listsMembersOnJoin) return { kind: 'joined', room, who: sender(conn), ...at };
     return { ...(await this.userList(room)), ...at };
   }
@@ -318,6 +369,9 @@ export class MembershipService {
     }
   }
 }
+
+/** How many rooms' presence-read `user_list` are kept at most. */
+const REMOTE_LISTS_KEPT = 1000;
 
 /** A join/leave notice the bus refused was already logged and counted by the node; the membership itself stands. */
 function noticeLost(): void {}

@@ -130,9 +130,11 @@ export class MessagingService {
    * `recovered: false` and the position it goes on from, as a resume past the window gets.
    */
   private tellGap(conn: Connection, room: string, position: StreamPosition, list: Reply | undefined): void {
-    if (!conn.codec.listsMembersOnJoin) return conn.reply({ kind: 'joined', room, who: sender(conn), position, recovered: false });
+    // With a fresh resume token: the one it holds may name a history that is gone.
+    const at = { position, recovered: false, resumeToken: this.membership.resumeToken(conn, room, position) };
+    if (!conn.codec.listsMembersOnJoin) return conn.reply({ kind: 'joined', room, who: sender(conn), ...at });
     const names = list?.kind === 'user_list' ? list : { kind: 'user_list' as const, room, names: [] };
-    conn.reply({ ...names, position, recovered: false });
+    conn.reply({ ...names, ...at });
   }
 
   /** Reads what followed `last`, or all of a new epoch when the history was lost since. */

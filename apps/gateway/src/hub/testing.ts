@@ -57,6 +57,8 @@ export function testReplica(broker: MemoryBroker, store: MemoryPresenceStore, en
         if (text !== undefined) got.push(JSON.parse(text));
       },
       close: () => undefined,
+      bytesWritten: 0,
+      chargeReplies: () => undefined,
       error: (code: string, message: string, about?: { re?: string }) => errors.push({ code, message, re: about?.re }),
     } as unknown as FakeConn;
   };

@@ -1,19 +1,16 @@
 import type { Identity } from '@switchboard/auth';
-import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type StreamPosition } from '@switchboard/protocol';
+import { CloseCode, type Codec, type Command, CommandError, ErrorCode, type ErrorSubject, type JoinStyle, type Reply, type ResumeFrom } from '@switchboard/protocol';
 import type { FlowControl } from './flow-control';
+import { type BudgetLimits, FrameBudget, type Verdict } from './frame-budget';
 import { OutboundFrame } from './outbound-frame';
-import { TokenBucket } from './token-bucket';
 import type { TransportName, Wire } from './wire';
 import type { WriteBatcher } from './write-batcher';
 
 /** What every connection of a replica shares: limits from the config, the batcher, hooks. */
-export interface ConnectionContext {
+export interface ConnectionContext extends BudgetLimits {
   batcher: WriteBatcher;
   flow: FlowControl;
   maxPendingBytes: number;
-  messageRate: number;
-  messageBurst: number;
-  rateLimitStrikes: number;
   /** An error frame was sent (metrics). */
   onErrorFrame(code: ErrorCode): void;
   /** A command failed unexpectedly: log it with context. */
@@ -32,7 +29,7 @@ interface Queued {
 export interface RoomOnConnect {
   room: string;
   style: JoinStyle;
-  since?: StreamPosition;
+  since?: ResumeFrom;
 }
 
 /** What a connection does as it opens, as its request asked. */
@@ -88,6 +85,8 @@ export class Connection {
   readonly resumeToken: string | undefined;
   /** The client asked for the `limits` frame on connect (`?limits=1`). */
   readonly wantsLimits: boolean;
+  /** What the client may make the server do: the message rate (by cost), strikes, reply bytes. */
+  readonly budget: FrameBudget;
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
 
@@ -100,9 +99,8 @@ export class Connection {
   private waitingDrain = false;
   private onDrain: (() => void) | undefined;
 
-  /** WEBSOCKET_MESSAGE_RATE / _BURST: frames the client may send. */
-  private readonly bucket: TokenBucket;
-  private strikes = 0;
+  /** Bytes queued for this connection since it opened (replays are measured by it). */
+  private written = 0;
 
   private backlog: Queued[] | undefined;
   private busy = false;
@@ -128,7 +126,7 @@ export class Connection {
     opening: Opening = {},
   ) {
     this.connectedAt = this.lastSeen = Date.now();
-    this.bucket = new TokenBucket(ctx.messageBurst, this.connectedAt);
+    this.budget = new FrameBudget(ctx, this.connectedAt);
     this.initialRoom = opening.initialRoom;
     this.resumeRooms = opening.resumeRooms ?? [];
     this.resumeToken = opening.resumeToken;
@@ -187,8 +185,10 @@ export class Connection {
     const text = this.codec.renderReply(reply);
     // An SSE stream follows join confirmations and leaves: its event id says which rooms to resume.
     const mustMark = this.wire.noteReply?.(reply) ?? false;
-    if (text !== undefined) this.send(text);
-    else if (mustMark) this.write(new OutboundFrame(''));
+    if (text !== undefined) {
+      this.chargeReplies(text.length);
+      this.send(text);
+    } else if (mustMark) this.write(new OutboundFrame(''));
   }
 
   /** An error frame; `about` names the client frame it answers, when there is one. */
@@ -259,22 +259,31 @@ export class Connection {
     this.refuse(ErrorCode.Internal, 'internal error; the request was not completed');
   }
 
-  /** Counts a client frame against the rate limit (token bucket): 'ok', 'drop' (send an error) or 'close'. */
-  admitFrame(now: number): 'ok' | 'drop' | 'close' {
+  /** Counts a client frame against the rate limit (see FrameBudget); the rest of a costly frame's price is judged once it is decoded. */
+  admitFrame(now: number): Verdict {
     this.lastSeen = now;
-    if (this.bucket.take(now, this.ctx.messageRate, this.ctx.messageBurst)) {
-      this.strikes = 0;
-      return 'ok';
-    }
-    this.strikes += 1;
-    if (this.strikes < this.ctx.rateLimitStrikes) return 'drop';
-    this.closeReason = 'rate_limit';
-    return 'close';
+    return this.judged(this.budget.admitFrame(now));
+  }
+
+  /** A budget's verdict on this client's frame; 'close' ends the connection for the rate limit (no later frame is taken). */
+  judged(verdict: Verdict): Verdict {
+    if (verdict === 'close') this.closeReason = 'rate_limit';
+    return verdict;
   }
 
   /** True for the first dropped frame of a run, so the client gets one error, not one per frame. */
   get firstStrike(): boolean {
-    return this.strikes === 1;
+    return this.budget.firstStrike;
+  }
+
+  /** Counts `bytes` the client's own requests made the server send (replies, replays) against WEBSOCKET_REPLY_RATE. */
+  chargeReplies(bytes: number): void {
+    this.budget.chargeReplies(bytes);
+  }
+
+  /** Bytes queued for this connection since it opened. */
+  get bytesWritten(): number {
+    return this.written;
   }
 
   // ---- outbound ---------------------------------------------------------------------
@@ -297,6 +306,7 @@ export class Connection {
     }
     if (bytes.length > 0) frames.push(bytes);
     this.queuedBytes += queued;
+    this.written += queued;
     this.ctx.flow.queuedMore(queued);
     if (frame.lazy) {
       if (!this.scheduled) {

@@ -1,4 +1,4 @@
-import { CloseCode, COMMAND_INDEX, ErrorCode, type Limits, subjectOf } from '@switchboard/protocol';
+import { CloseCode, COMMAND_INDEX, ErrorCode, type ErrorSubject, type Limits, subjectOf } from '@switchboard/protocol';
 import type { Metrics } from '@switchboard/observability';
 import type { Connection } from './connection';
 
@@ -28,18 +28,11 @@ export class FrameIntake {
     const { metrics } = this;
     metrics.bytesIn.inc(bytes);
     if (conn.closeReason !== undefined) return;
-    const admitted = conn.admitFrame(Date.now());
+    const now = Date.now();
+    const admitted = conn.admitFrame(now);
     if (admitted !== 'ok') {
-      metrics.framesIn.labels('rate_limited').inc();
-      if (admitted === 'close') {
-        // After the commands already accepted have been answered.
-        conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
-      } else if (conn.firstStrike) {
-        // Decoded only to name the dropped frame (`re`), once per run of drops.
-        const about = isBinary ? undefined : subjectOf(conn.codec.read(data.toString()));
-        conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected', about);
-      }
-      return;
+      // Decoded only to name the dropped frame (`re`), once per run of drops.
+      return this.refuse(conn, admitted, () => (isBinary ? undefined : subjectOf(conn.codec.read(data.toString()))));
     }
     if (isBinary) {
       metrics.framesIn.labels('binary').inc();
@@ -59,6 +52,9 @@ export class FrameIntake {
       return conn.reply({ kind: 'limits', limits: this.session.limits(conn) });
     }
     const about = subjectOf(decoded);
+    // A join, a resume or a user_list takes more of the rate limit.
+    const paid = conn.judged(conn.budget.admitCommand(now, command));
+    if (paid !== 'ok') return this.refuse(conn, paid, () => about);
     const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];
     if (!handler) {
       metrics.framesIn.labels('invalid').inc();
@@ -66,6 +62,23 @@ export class FrameIntake {
     }
     metrics.framesIn.labels(command.kind).inc();
     conn.noteCommand(command);
-    conn.run(() => handler(command as never, command.kind) as never, about);
+    const task = () => handler(command as never, command.kind) as never;
+    if (!conn.budget.costly(command)) return conn.run(task, about);
+    // A costly request waits while this client's replies are over their rate (checked as it runs).
+    conn.run(() => {
+      const allowed = conn.judged(conn.budget.admitReplies(Date.now()));
+      return allowed === 'ok' ? task() : this.refuse(conn, allowed, () => about);
+    }, about);
+  }
+
+  /** A frame over the rate limit: dropped with one error per run of drops, or the connection closed after too many. */
+  private refuse(conn: Connection, verdict: 'drop' | 'close', about: () => ErrorSubject | undefined): void {
+    this.metrics.framesIn.labels('rate_limited').inc();
+    if (verdict === 'close') {
+      // After the commands already accepted have been answered.
+      conn.run(() => conn.close(CloseCode.PolicyViolation, 'message rate limit exceeded', 'rate_limit'));
+    } else if (conn.firstStrike) {
+      conn.error(ErrorCode.RateLimited, 'rate limit exceeded: message dropped; slow down or be disconnected', about());
+    }
   }
 }

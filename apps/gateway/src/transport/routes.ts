@@ -1,4 +1,4 @@
-import { type JoinStyle, sinceFromQuery, type StreamPosition } from '@switchboard/protocol';
+import { type JoinStyle, type ResumeFrom, sinceFromQuery } from '@switchboard/protocol';
 import type { BadRoute, Dialect } from './dialect';
 
 export type { BadRoute } from './dialect';
@@ -14,8 +14,8 @@ export interface Route {
   room?: string;
   /** How that room is joined. */
   style?: JoinStyle;
-  /** `?since=&epoch=`: resume that room from there. */
-  since?: StreamPosition;
+  /** `?since=&epoch=&resume_token=`: resume that room from there. */
+  since?: ResumeFrom;
   /** A session to resume (signaling `?resume=`). */
   resume?: string;
   /** `?limits=1`: the client wants the `limits` frame first (seed clients never ask). */

@@ -12,13 +12,29 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes a token if there is one. */
-  take(now: number, rate: number, burst: number): boolean {
+  /** Takes `cost` tokens if there are that many. */
+  take(now: number, rate: number, burst: number, cost = 1): boolean {
+    this.refill(now, rate, burst);
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** Takes `amount` tokens whether or not there are that many: the bucket may go into debt (a cost known only afterwards). */
+  spend(now: number, rate: number, burst: number, amount: number): void {
+    this.refill(now, rate, burst);
+    this.tokens -= amount;
+  }
+
+  /** True while the bucket is in debt (more was spent than it held). */
+  spent(now: number, rate: number, burst: number): boolean {
+    this.refill(now, rate, burst);
+    return this.tokens < 0;
+  }
+
+  private refill(now: number, rate: number, burst: number): void {
     this.tokens = Math.min(burst, this.tokens + ((now - this.last) * rate) / 1000);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 
   /** True once the bucket has refilled completely, so its state can be forgotten. */

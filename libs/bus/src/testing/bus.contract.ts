@@ -235,9 +235,12 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         const room = Topics.room('h-read');
         const fresh = await a.history(room);
         expect(fresh).toEqual({ position: { offset: 0, epoch: expect.any(String) }, recovered: false, events: [] });
+        const before = Date.now();
         for (let i = 1; i <= 4; i++) await a.publish(room, msg('h-read', `m${i}`));
         const now = await a.history(room);
         expect(now?.position).toEqual({ offset: 4, epoch: expect.any(String) });
+        // When the history began, by the store's clock (the test's, give or take a second).
+        expect(Math.abs(now!.began! - before)).toBeLessThan(1000);
         // The position a joiner got while the room was empty resumes into all that followed.
         const fromEmpty = await a.history(room, fresh!.position);
         expect(fromEmpty?.recovered).toBe(true);
@@ -249,7 +252,7 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         expect(read?.events.map((e) => position(e).offset)).toEqual([2, 3, 4]);
         expect(read?.events[0]).toEqual(expect.objectContaining({ kind: 'message', room: 'h-read', from: { id: 'u1', name: 'alice' } }));
         const none = await a.history(room, { offset: 4, epoch: now!.position.epoch });
-        expect(none).toEqual({ position: now?.position, recovered: true, events: [] });
+        expect(none).toEqual({ position: now?.position, recovered: true, events: [], began: now?.began });
         const zero = await a.history(room, { offset: 0, epoch: now!.position.epoch });
         expect(zero?.events.map(content)).toEqual(['m1', 'm2', 'm3', 'm4']);
       });
@@ -268,7 +271,7 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
           { offset: 5, epoch: `${position.epoch}x` },
           { offset: 9, epoch: position.epoch },
         ]) {
-          expect(await a.history(room, since)).toEqual({ position, recovered: false, events: [] });
+          expect(await a.history(room, since)).toEqual({ position, recovered: false, events: [], began: expect.any(Number) });
         }
       });
 

@@ -22,6 +22,13 @@ describe('event ids', () => {
     expect(parseEventId('1', STYLES)).toEqual([]);
   });
 
+  it('write the epoch of a room with no history yet (~<run>.<ms>) so that it reads back', () => {
+    const rooms: MarkedRoom[] = [{ room: 'quiet', style: 'chat', position: { offset: 0, epoch: '~19e8a60a1ef5.1796673028878' }, token: 'eyJl.sig' }];
+    const id = formatEventId(rooms);
+    expect(id).toBe('1,quiet~chat~!19e8a60a1ef5.1796673028878~0~eyJl.sig');
+    expect(parseEventId(id, STYLES)).toEqual(rooms);
+  });
+
   it.each([
     ['another version', '2,lobby~chat'],
     ['no version', 'lobby~chat'],

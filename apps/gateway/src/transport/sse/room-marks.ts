@@ -14,14 +14,16 @@ export interface MarkedRoom {
 /** The version tag every event id starts with. */
 const VERSION = '1';
 const STYLE = /^[A-Za-z0-9_-]{1,16}$/;
-const EPOCH = /^[A-Za-z0-9_-]{1,64}$/;
+/** An epoch as the id writes it: `!` stands for the `~` of an empty room's epoch (`~<run>.<ms>`), since `~` separates fields. */
+const EPOCH = /^!?[A-Za-z0-9_.-]{1,64}$/;
 const OFFSET = /^\d{1,15}$/;
 const TOKEN = /^[A-Za-z0-9_.-]{1,512}$/;
 
 /**
  * The event id of a stream whose client is in `rooms`:
  * `1` then, per room, `,room~style[~epoch~offset[~token]]`. Room names, styles, epochs and
- * tokens never hold `,` or `~` (see the patterns), so it reads back unambiguously.
+ * tokens never hold `,` or `~` (see the patterns; an empty room's epoch is written with `!`
+ * for its leading `~`), so it reads back unambiguously.
  */
 export function formatEventId(rooms: Iterable<MarkedRoom>): string {
   let id = VERSION;
@@ -54,7 +56,7 @@ export function parseEventId(text: string, styles: ReadonlySet<string>): MarkedR
     }
     seen.add(room);
     const marked: MarkedRoom = { room, style };
-    if (positioned) marked.position = { epoch, offset: Number(offset) };
+    if (positioned) marked.position = { epoch: epoch.startsWith('!') ? `~${epoch.slice(1)}` : epoch, offset: Number(offset) };
     if (token !== undefined) marked.token = token;
     rooms.push(marked);
   }
@@ -87,7 +89,7 @@ function entry(r: MarkedRoom, pending: boolean, early = false): Entry {
 
 /** Recomputes the cached text of an entry after its style, epoch or token changed. */
 function reheaded(e: Entry): Entry {
-  e.head = `,${e.room}~${e.style}${e.epoch === undefined ? '' : `~${e.epoch}~`}`;
+  e.head = `,${e.room}~${e.style}${e.epoch === undefined ? '' : `~${e.epoch.startsWith('~') ? `!${e.epoch.slice(1)}` : e.epoch}~`}`;
   e.tail = e.token === undefined ? '' : `~${e.token}`;
   e.key = `${e.head}\n${e.tail}`;
   return e;

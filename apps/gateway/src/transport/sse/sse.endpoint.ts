@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { findToken } from '@switchboard/auth';
 import type { Metrics } from '@switchboard/observability';
-import { CloseCode, Sse } from '@switchboard/protocol';
+import { CloseCode, type ResumeFrom, Sse } from '@switchboard/protocol';
 import getRawBody from 'raw-body';
 import { Connection, type ConnectionContext } from '../connection';
 import type { Dialect } from '../dialect';
@@ -136,8 +136,8 @@ export class SseEndpoint {
 
     // The path's room first, then the other rooms of the Last-Event-ID, each from where its client stands.
     const pathRoom = resumed.find((r) => r.room === room);
-    const initial = room === undefined || style === undefined ? undefined : { room, style: pathRoom?.style ?? style, since: pathRoom ? pathRoom.position : since };
-    const others = resumed.filter((r) => r.room !== room).map((r) => ({ room: r.room, style: r.style, since: r.position }));
+    const initial = room === undefined || style === undefined ? undefined : { room, style: pathRoom?.style ?? style, since: pathRoom ? resumeFrom(pathRoom) : since };
+    const others = resumed.filter((r) => r.room !== room).map((r) => ({ room: r.room, style: r.style, since: resumeFrom(r) }));
     const marks = new RoomMarks(resumed);
     const wire = new SseWire(socket, marks);
     const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, wire, deps.context, { initialRoom: initial, resumeRooms: others, resumeToken: verdict.route.resume, limits: verdict.route.limits });
@@ -228,4 +228,9 @@ export class SseEndpoint {
     if (close) headers.Connection = 'close';
     res.writeHead(answer.status, headers).end(body);
   }
+}
+
+/** Where a room of a Last-Event-ID resumes from, with the resume token its last confirmation gave. */
+function resumeFrom(r: MarkedRoom): ResumeFrom | undefined {
+  return r.position === undefined ? undefined : { ...r.position, token: r.token };
 }

@@ -62,7 +62,7 @@ export class SseWire implements Wire {
 
   noteReply(reply: Reply): boolean {
     if (reply.kind === 'user_list' || reply.kind === 'joined') {
-      this.marks.confirmed(reply.room, reply.position, reply.recovered);
+      this.marks.confirmed(reply.room, reply.position, reply.recovered, reply.resumeToken);
     } else if (reply.kind === 'left') {
       this.marks.left(reply.room);
     }
