@@ -1,130 +1,174 @@
 import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
+import { Endpoints, type UrlSource } from './endpoints';
+import { SwitchboardError } from './errors';
+import {
+  type ChannelMemberFrame,
+  codeOf,
+  type ErrorFrame,
+  isMessage,
+  isPresence,
+  type Limits,
+  limitsOf,
+  type MessageFrame,
+  type NotificationFrame,
+  type PresenceFrame,
+  type PrivateMessageFrame,
+  reasonOf,
+  roomOf,
+  type ServerFrame,
+  type UserListFrame,
+} from './frames';
+import { Outbox, publishId, type Published } from './outbox';
+import { frameBytes, Pacer } from './pacer';
+import { type Gap, RoomPositions } from './resume';
+import { Room } from './room';
 import { runtime } from './runtime';
+import { refreshDelay, tokenExpiry, type TokenSource } from './token';
 import type { WebSocketLike } from './types';
 
-/** A frame from the rooms (`/ws…`) or channels (`/api/v1/ws`) dialect, as the server sent it. */
-export interface ServerFrame {
-  type: string;
-  room?: string;
-  channel_id?: string;
-  content?: string;
-  data?: unknown;
-  user_id?: string;
-  username?: string;
-  user_email?: string | null;
-  timestamp?: number | string;
-  [field: string]: unknown;
-}
+export { SwitchboardError } from './errors';
+
+/** The server's confirmation of a join: `user_list` (rooms dialect) or `channel_joined` (channels). */
+export type JoinConfirmation = UserListFrame | ChannelMemberFrame;
 
 export interface SwitchboardEvents {
   /** Every frame, whatever its type. */
   frame: [ServerFrame];
   /** Chat in a room (`message` and `room_message`) and stored-message events in a channel. */
-  message: [ServerFrame];
+  message: [MessageFrame];
   /** Someone entered or left a room or channel you are in. */
-  presence: [ServerFrame];
-  notification: [ServerFrame];
-  private_message: [ServerFrame];
-  /** Every `error` frame; one answering a `join` of yours also rejects that join. */
-  error: [ServerFrame];
-  /** Connected (again): rooms joined before a reconnect are joined again just after this. */
+  presence: [PresenceFrame];
+  notification: [NotificationFrame];
+  private_message: [PrivateMessageFrame];
+  /** Every `error` frame; one answering a request of yours also rejects that request. */
+  error: [ErrorFrame];
+  /** An attempt to connect begins (`attempt`: failed attempts before it since the last connection). */
+  connecting: [{ url: string; attempt: number }];
+  /** Connected (again): rooms joined before are joined again, and waiting publishes sent. */
+  connected: [{ url: string }];
+  /** An open connection closed; `willReconnect` unless the client was closed or failed. */
+  disconnected: [{ code: number; reason: string; willReconnect: boolean }];
+  /**
+   * The client stopped for good, said once: the credential was refused (401, 4001, a token
+   * that expired (4003) with no token function to renew it, or a token function that threw),
+   * or a limit was broken (1008 rate, 1009 size). Pending joins and publishes reject with it.
+   */
+  failed: [SwitchboardError];
+  /** The open connection took a fresh token; it lasts until `exp` (unix seconds). */
+  refreshed: [{ exp?: number }];
+  /** The server announced its limits; publishes are checked and paced against them. */
+  limits: [Limits];
+  /** Connected (again), like `connected`. */
   open: [];
   /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
   reconnecting: [{ attempt: number; delayMs: number; code: number }];
-  /**
-   * Back in these rooms after a reconnect (every missed message was replayed, unless `gap`
-   * said otherwise); a room the server refused is in `rejoin_failed`, not here.
-   */
+  /** Back in these rooms after a reconnect (every missed message was replayed, unless `gap` said otherwise). */
   rejoined: [string[]];
-  /**
-   * The server refused (or never confirmed) joining a room again after a reconnect (room
-   * full, forbidden, rate limited…): the room is no longer in `rooms`; join it again to retry.
-   */
+  /** The server refused (or never confirmed) joining a room again after a reconnect: the room is dropped; join it again to retry. */
   rejoin_failed: [{ room: string; error: Error }];
-  /**
-   * The credential was refused: the session was revoked (close 4001) or the handshake
-   * answered 401. No reconnect follows; authenticate again (`login`) and connect anew.
-   */
+  /** The credential was refused (close 4001, or a handshake answered 401) and no token function could renew it; `failed` follows. */
   unauthorized: [{ code: number; status?: number }];
-  /**
-   * A room's missed messages could not all be replayed (the server's history window was
-   * passed, or its history was lost): messages between `after` and `position` are missing.
-   * Said on a resume after a reconnect, and by the server itself when the client stayed
-   * connected through an outage it could not bridge. A channels client reads them over
-   * REST (`GET /api/v1/channels/{id}/messages`).
-   */
-  gap: [{ room: string; after?: StreamPosition; position?: StreamPosition }];
+  /** Messages between `after` and `position` of a room could not be replayed. */
+  gap: [Gap];
+  /** Every close of a connection. */
   close: [{ code: number; reason: string }];
-}
-
-/** Where a room's history stands: its epoch and the offset of a publication in it. */
-export interface StreamPosition {
-  offset: number;
-  epoch: string;
 }
 
 export interface SwitchboardClientOptions {
   /** `ws(s)://host/ws`, `/ws/auth`, or `/api/v1/ws` (the channels dialect). */
-  url: string;
-  /** A JWT (from `login`); sent as `?token=`. */
-  token?: string;
+  url?: string;
+  /** Replicas to spread over (tried in turn from a random one), or a function giving the URL for each attempt. */
+  urls?: UrlSource;
+  /** A JWT, or a function giving one: asked before every (re)connect and again ahead of the token's `exp`. */
+  token?: TokenSource;
+  /** An API key (`?api_key=`), instead of a token. */
+  apiKey?: string;
+  /** The dialect, when `urls` is a function (otherwise told from the first URL's path). */
+  dialect?: 'rooms' | 'channels';
   /** First reconnect delay bound; it doubles per attempt up to `maxDelayMs`. Default 250 ms. */
   initialDelayMs?: number;
   /** Largest reconnect delay bound. Default 10 s. */
   maxDelayMs?: number;
-  /** How long a join waits for its confirmation. Default 10 s. */
+  /** How long a join waits for its confirmation once sent. Default 10 s. */
   timeoutMs?: number;
+  /** Publishes waiting for their acknowledgement at most; beyond it `publish` rejects. Default 1,000. */
+  maxQueued?: number;
+  /** How long a publish may wait for its acknowledgement (queued time included). Default 30 s. */
+  publishTimeoutMs?: number;
 }
 
 const OPEN = 1;
-/** The server closed a session whose credential was revoked (libs/protocol CloseCode.SessionRevoked). */
+/** Close codes (libs/protocol CloseCode): credential revoked or refused, token expired, rate, size, drain. */
 const SESSION_REVOKED = 4001;
-const MESSAGE_TYPES = new Set(['message', 'room_message', 'new_message', 'message_updated', 'message_deleted']);
-const PRESENCE_TYPES = new Set(['join', 'leave', 'channel_joined', 'channel_left']);
-/** Close codes after which reconnecting cannot help: the request itself was refused. */
-const FINAL_CODES = new Set([1000, 1008, 1009, SESSION_REVOKED]);
+const TOKEN_EXPIRED = 4003;
+const POLICY_VIOLATION = 1008;
+const MESSAGE_TOO_BIG = 1009;
+const SERVICE_RESTART = 1012;
 /** A refused handshake as Node's `ws` reports it (browsers tell nothing but 1006). */
 const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
 
-/** An `error` frame answering a request of this client. */
-export class SwitchboardError extends Error {
-  constructor(
-    /** The stable code (`room_full`, `forbidden`, `rate_limited`…). */
-    readonly code: string,
-    message: string,
-    /** The room (or channel) the refused frame named. */
-    readonly room?: string,
-  ) {
-    super(message);
-    this.name = 'SwitchboardError';
-  }
-}
+type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped' | 'failed';
 
 /**
- * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the
- * rooms you joined and, when the connection drops (a replica drained with 1012, a network
- * cut), reconnects with exponential backoff and full jitter and joins them again — resuming
- * each from the last message it saw (`since`), so the server replays what was missed, once
- * and in order; a message it already has is never passed on twice.
+ * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the rooms
+ * you joined and, when the connection drops (a replica drained with 1012, a network cut, a
+ * replica lost), reconnects — over `urls`, with exponential backoff and full jitter — and joins
+ * them again, resuming each from the last message it saw (`since`). Publishes are
+ * acknowledged, queued while disconnected and resent with their id, so each reaches its room
+ * exactly once. A JWT from a token function is renewed on the open connection before it expires.
  */
 export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private ws: WebSocketLike | undefined;
+  private state: State = 'idle';
+  private failure: SwitchboardError | undefined;
+  private readonly endpoints: Endpoints;
+  private readonly channels: boolean;
   private readonly joined = new Set<string>();
-  /** The last position seen in each joined room (from confirmations and messages). */
-  private readonly positions = new Map<string, StreamPosition>();
   /** Rooms whose join is waiting for its confirmation. */
   private readonly joining = new Set<string>();
-  private readonly channels: boolean;
+  /** Rooms confirmed on the current connection: their publishes may go. */
+  private readonly live = new Set<string>();
+  private readonly positions = new RoomPositions();
+  private readonly roomObjects = new Map<string, Room>();
+  private readonly outbox: Outbox;
+  /** The number of the current connection (one more per connection opened). */
+  private connection = 0;
+  private everConnected = false;
+  /** Failed attempts since the last connection (the backoff's exponent). */
   private attempt = 0;
-  private stopped = false;
+  /** Auth refusals since the last connection: a token function gets one more chance. */
+  private authRefusals = 0;
+  /** A `connect()` call waits: reject it once every URL failed once. */
+  private giveUpAfterRound = false;
+  private failedAttempts = 0;
+  private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Error frames a request already took, so no second request takes the same one. */
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private token: string | undefined;
+  private expiry: number | undefined;
+  private limits: Limits | undefined;
+  private pacer = new Pacer(undefined, 0);
+  /** Frames a request already took (an error it was rejected with, a confirmation). */
   private readonly claimed = new WeakSet<ServerFrame>();
 
   constructor(private readonly options: SwitchboardClientOptions) {
     super();
-    this.channels = new URL(options.url).pathname.startsWith('/api/v1/ws');
+    const source = options.urls ?? options.url;
+    if (source === undefined) throw new Error('SwitchboardClient: give `url` or `urls`');
+    this.endpoints = new Endpoints(source);
+    const first = this.endpoints.first;
+    this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
+    this.outbox = new Outbox(
+      {
+        connection: () => (this.connected ? this.connection : undefined),
+        live: (room) => this.live.has(room),
+        maxBytes: () => this.limits?.maxMessageSize,
+        wait: () => this.pacer.take(Date.now()),
+        write: (text) => this.ws!.send(text),
+      },
+      { maxQueued: options.maxQueued ?? 1000, timeoutMs: options.publishTimeoutMs ?? 30_000 },
+    );
   }
 
   /** Rooms (or channels) this client is in, and will be in again after a reconnect. */
@@ -133,82 +177,172 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   get connected(): boolean {
-    return this.ws?.readyState === OPEN;
+    return this.ws?.readyState === OPEN && this.state === 'open';
   }
 
-  /** Opens the connection; resolves once it is open. Rejects if the first attempt fails. */
+  /** Publishes waiting for their acknowledgement. */
+  get queued(): number {
+    return this.outbox.size;
+  }
+
+  /** The room `name`: join it, publish to it, hear its events. The same object for the same name. */
+  room(name: string): Room {
+    let room = this.roomObjects.get(name);
+    if (!room) this.roomObjects.set(name, (room = new Room(name, this)));
+    return room;
+  }
+
+  /**
+   * Opens the connection; resolves once it is open. Rejects when every URL failed once (a
+   * join or publish instead keeps trying), or the client failed.
+   */
   connect(): Promise<void> {
-    this.stopped = false;
-    return new Promise((resolve, reject) => this.open(resolve, reject));
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.connected) return Promise.resolve();
+    if (this.state === 'stopped') this.state = 'idle';
+    if (this.state === 'idle') {
+      this.giveUpAfterRound = true;
+      this.failedAttempts = 0;
+    }
+    const connected = this.whenConnected();
+    this.start();
+    return connected;
   }
 
-  /** Joins a room (or channel); resolves once the server confirmed the membership. */
-  async join(room: string): Promise<ServerFrame> {
-    const since = this.joined.has(room) ? this.positions.get(room) : undefined;
-    const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
+  /** Joins a room (or channel), connecting first if need be; resolves once the server confirmed the membership. */
+  async join(room: string): Promise<JoinConfirmation> {
+    if (this.state === 'failed') throw this.failure;
     this.joining.add(room);
-    let reply: ServerFrame;
+    let reply: JoinConfirmation;
+    let since: ReturnType<RoomPositions['joinFields']>;
     try {
-      reply = await this.ask(since ? { ...frame, since } : frame, room, this.confirms(room, true));
+      if (!this.connected) {
+        const connected = this.whenConnected();
+        this.start();
+        await connected;
+      }
+      since = this.joined.has(room) ? this.positions.joinFields(room) : {};
+      const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
+      reply = (await this.ask({ ...frame, ...since }, room, this.confirms(room))) as JoinConfirmation;
     } finally {
       this.joining.delete(room);
     }
     this.joined.add(room);
-    const position = positionOf(reply);
-    if (since && reply.recovered !== true) this.emit('gap', { room, after: since, position });
-    // Resumed: the replay continues from `since`. Otherwise the room goes on from its
-    // confirmation (or from a message that already came after it).
-    if (!since || reply.recovered !== true) {
-      const last = this.positions.get(room);
-      const ahead = last !== undefined && position !== undefined && last.epoch === position.epoch && last.offset > position.offset;
-      if (position && !ahead) this.positions.set(room, position);
-      else if (!position) this.positions.delete(room);
-    }
+    this.live.add(room);
+    const gap = this.positions.confirmed(room, since.since, reply);
+    if (gap) this.gap(gap);
+    this.outbox.flush();
     return reply;
   }
 
-  /** Leaves a room (or channel). */
+  /** Leaves a room (or channel); its publishes not yet acknowledged reject. */
   async leave(room: string): Promise<void> {
     this.joined.delete(room);
-    this.positions.delete(room);
-    this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
+    this.live.delete(room);
+    this.positions.forget(room);
+    this.outbox.rejectAll(new SwitchboardError('not_in_room', `left room "${room}" before the message was acknowledged`, room), room);
+    if (this.connected) this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
   }
 
-  /** Says something to a room (rooms dialect; channels take messages over REST). */
+  /** Publishes to a room you joined (or are joining): see {@link Room.publish}. */
+  publish(room: string, content: string): Promise<Published> {
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.channels) return Promise.reject(new SwitchboardError('unsupported', 'channels take messages through POST /api/v1/messages', room));
+    if (!this.joined.has(room) && !this.joining.has(room)) {
+      return Promise.reject(new SwitchboardError('not_in_room', `join room "${room}" before publishing to it`, room));
+    }
+    const id = publishId();
+    const text = JSON.stringify({ type: 'message', room, content, id });
+    return this.outbox.add(id, room, text, frameBytes(text));
+  }
+
+  /** Says something to a room now, without an acknowledgement (throws while disconnected); `publish` is the reliable way. */
   say(room: string, content: string): void {
     if (this.channels) throw new Error('channels take messages through POST /api/v1/messages');
     this.send({ type: 'message', room, content });
   }
 
-  /** Sends any frame of the dialect. */
+  /** Sends any frame of the dialect now (throws while disconnected). */
   send(frame: Record<string, unknown>): void {
     if (!this.connected) throw new Error('not connected');
+    this.pacer.force(Date.now());
     this.ws!.send(JSON.stringify(frame));
   }
 
-  /** Closes for good: no reconnect. */
+  /** Closes for good: no reconnect; publishes not yet acknowledged reject (`closed`). */
   close(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    if (this.state === 'failed') return;
+    this.state = 'stopped';
+    this.stopTimers();
+    const closed = new SwitchboardError('closed', 'the client was closed');
+    this.settleWaiters(closed);
+    this.outbox.rejectAll(closed);
     this.ws?.close(1000, 'client closed');
   }
 
-  private open(resolve?: () => void, reject?: (err: Error) => void): void {
-    const url = new URL(this.options.url);
-    if (this.options.token) url.searchParams.set('token', this.options.token);
-    const ws = runtime().createWebSocket(url.toString());
+  private start(): void {
+    if (this.state === 'idle') this.dial();
+  }
+
+  private whenConnected(): Promise<void> {
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private settleWaiters(err?: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  /** One attempt: the URL and the credential (asked for now when they come from functions), then the socket. */
+  private dial(): void {
+    this.state = 'connecting';
+    const { token } = this.options;
+    const url = this.endpoints.current();
+    let credential: string | Promise<string> | undefined;
+    try {
+      credential = typeof token === 'function' ? token() : token;
+    } catch (err) {
+      credential = Promise.reject(err);
+    }
+    if (typeof url === 'string' && !(credential instanceof Promise)) return this.open(url, credential);
+    Promise.resolve(url).then(
+      (u) =>
+        Promise.resolve(credential).then(
+          (c) => this.open(u, c),
+          (err: unknown) => this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`)),
+        ),
+      () => this.attemptFailed(1006, false),
+    );
+  }
+
+  private open(url: string, token: string | undefined): void {
+    if (this.state !== 'connecting') return; // closed (or failed) while the URL or the token was asked for
+    this.token = token;
+    this.expiry = token === undefined ? undefined : tokenExpiry(token);
+    if (this.expiry !== undefined && this.expiry * 1000 <= Date.now()) {
+      const from = typeof this.options.token === 'function' ? 'the token function gave a token that' : 'the token';
+      return this.fail(new SwitchboardError('token_expired', `${from} expired at ${new Date(this.expiry * 1000).toISOString()}`));
+    }
+    this.emit('connecting', { url, attempt: this.attempt });
+    const target = new URL(url);
+    if (token !== undefined) target.searchParams.set('token', token);
+    else if (this.options.apiKey !== undefined) target.searchParams.set('api_key', this.options.apiKey);
+    const ws = runtime().createWebSocket(target.toString());
     this.ws = ws;
     let opened = false;
     let status: number | undefined;
     ws.onopen = () => {
+      if (this.ws !== ws || this.state !== 'connecting') return;
       opened = true;
-      const again = this.attempt > 0;
-      this.attempt = 0;
-      this.emit('open');
-      resolve?.();
-      if (again) void this.rejoin();
+      this.opened(url);
     };
-    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.onFrame(ev.data);
+    };
     // The close says why, except for a refused handshake: Node's `ws` names its status here.
     ws.onerror = (ev) => {
       const match = HANDSHAKE_STATUS.exec(String((ev as { message?: unknown } | null)?.message ?? ''));
@@ -216,48 +350,133 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
-      this.emit('close', { code: ev.code, reason: ev.reason });
-      const unauthorized = ev.code === SESSION_REVOKED || status === 401;
-      if (unauthorized) this.emit('unauthorized', { code: ev.code, status });
-      if (!opened && reject && this.attempt === 0) {
-        reject(new Error(`could not connect to ${this.options.url} (${status === undefined ? ev.code : `HTTP ${status}`})`));
-        return;
-      }
-      if (this.stopped || unauthorized || FINAL_CODES.has(ev.code)) return;
-      this.scheduleReconnect(ev.code);
+      this.ws = undefined;
+      this.closed(url, ev.code, ev.reason, opened, status);
     };
   }
 
-  /** Exponential backoff with full jitter: a delay drawn uniformly from [0, min(max, initial × 2^attempt)]. */
-  private scheduleReconnect(code: number): void {
-    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
-    this.attempt += 1;
-    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
-    this.timer = setTimeout(() => this.open(), delayMs);
+  private opened(url: string): void {
+    const again = this.everConnected;
+    this.state = 'open';
+    this.connection += 1;
+    this.everConnected = true;
+    this.attempt = 0;
+    this.authRefusals = 0;
+    this.giveUpAfterRound = false;
+    this.failedAttempts = 0;
+    this.pacer = new Pacer(this.limits, Date.now());
+    this.live.clear();
+    this.scheduleRefresh();
+    this.emit('open');
+    this.emit('connected', { url });
+    this.settleWaiters();
+    if (again) void this.rejoin();
   }
 
-  /**
-   * Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the
-   * connection drops again meanwhile, the rooms are kept for the next reconnect.
-   */
+  private closed(url: string, code: number, reason: string, opened: boolean, status: number | undefined): void {
+    clearTimeout(this.refreshTimer);
+    this.live.clear();
+    this.emit('close', { code, reason });
+    const end = (willReconnect: boolean): void => {
+      if (opened) this.emit('disconnected', { code, reason, willReconnect });
+    };
+    if (this.state === 'stopped' || this.state === 'failed') return end(false);
+    const renewable = typeof this.options.token === 'function';
+    if (code === SESSION_REVOKED || status === 401) {
+      if (!renewable || this.authRefusals > 0) {
+        end(false);
+        this.emit('unauthorized', { code, status });
+        const why = opened ? `the server ended the session (${code}): ${reason || 'credential revoked'}` : `could not connect to ${url} (HTTP 401): the credential was refused`;
+        return this.fail(new SwitchboardError('unauthorized', why, undefined, code));
+      }
+      this.authRefusals += 1; // the token function is asked again for the next attempt
+    } else if (code === TOKEN_EXPIRED && !renewable) {
+      end(false);
+      return this.fail(new SwitchboardError('token_expired', `the token expired and there is no token function to renew it (${code})`, undefined, code));
+    } else if (code === POLICY_VIOLATION || code === MESSAGE_TOO_BIG) {
+      end(false);
+      const what = code === POLICY_VIOLATION ? ['rate_limit', 'the message rate limit was exceeded'] : ['message_too_big', 'a frame was larger than the server takes'];
+      return this.fail(new SwitchboardError(what[0], `${reason || what[1]} (${code})`, undefined, code));
+    }
+    end(true);
+    if (!opened && this.giveUpAfterRound && ++this.failedAttempts >= this.endpoints.count) {
+      this.state = 'idle';
+      this.giveUpAfterRound = false;
+      return this.settleWaiters(new Error(`could not connect to ${url} (${status === undefined ? code : `HTTP ${status}`})`));
+    }
+    this.attemptFailed(code, opened);
+  }
+
+  /** Moves on to the next URL after a drain or a failed attempt, and reconnects after a jittered backoff. */
+  private attemptFailed(code: number, opened: boolean): void {
+    if (code === SERVICE_RESTART || !opened) this.endpoints.moveOn();
+    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
+    this.attempt += 1;
+    this.state = 'waiting';
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
+    this.timer = setTimeout(() => {
+      if (this.state === 'waiting') this.dial();
+    }, delayMs);
+  }
+
+  /** Stops for good, once: everything waiting rejects with `err`. */
+  private fail(err: SwitchboardError): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.failure = err;
+    this.stopTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws && ws.readyState <= OPEN) ws.close(1000, 'client failed');
+    this.settleWaiters(err);
+    this.outbox.rejectAll(err);
+    this.emit('failed', err);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.refreshTimer);
+  }
+
+  /** Asks the token function for a fresh token ahead of `exp`, and sends it on the open connection. */
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    const source = this.options.token;
+    if (typeof source !== 'function' || this.expiry === undefined) return;
+    const connection = this.connection;
+    this.refreshTimer = setTimeout(async () => {
+      let token: string;
+      try {
+        token = await source();
+      } catch (err) {
+        return this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`));
+      }
+      if (!this.connected || this.connection !== connection) return; // reconnecting: the next connection asks anew
+      this.token = token;
+      this.send({ type: 'refresh', token });
+    }, Math.max(500, refreshDelay(this.expiry, Date.now())));
+  }
+
+  /** Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the connection drops again meanwhile, the rooms are kept. */
   private async rejoin(): Promise<void> {
     const rooms = [...this.joined];
-    const ws = this.ws;
+    const connection = this.connection;
     const results = await Promise.allSettled(rooms.map((room) => this.join(room)));
-    if (this.ws !== ws || !this.connected) return; // dropped again: the next reconnect rejoins
+    if (this.connection !== connection || !this.connected) return; // dropped again: the next reconnect rejoins
     const back: string[] = [];
     results.forEach((result, i) => {
       const room = rooms[i];
       if (result.status === 'fulfilled') return void back.push(room);
       this.joined.delete(room);
-      this.positions.delete(room);
+      this.positions.forget(room);
+      this.outbox.rejectAll(result.reason as Error, room);
       this.emit('rejoin_failed', { room, error: result.reason as Error });
     });
     this.emit('rejoined', back);
   }
 
-  private confirms(room: string, join: boolean): (f: ServerFrame) => boolean {
-    if (this.channels) return (f) => f.type === (join ? 'channel_joined' : 'channel_left') && f.channel_id === room;
+  private confirms(room: string): (f: ServerFrame) => boolean {
+    if (this.channels) return (f) => f.type === 'channel_joined' && f.channel_id === room && !this.claimed.has(f);
     return (f) => f.type === 'user_list' && f.room === room;
   }
 
@@ -271,15 +490,18 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
         if (err) reject(err);
         else resolve(f!);
       };
-      const timer = setTimeout(() => done(new Error(`no reply to ${String(frame.type)} within the timeout`)), this.options.timeoutMs ?? 10_000);
+      const timer = setTimeout(() => done(new SwitchboardError('timeout', `no reply to ${String(frame.type)} within the timeout`, room)), this.options.timeoutMs ?? 10_000);
       const offFrame = this.on('frame', (f) => {
-        if (reply(f)) done(undefined, f);
+        if (reply(f)) {
+          this.claimed.add(f);
+          done(undefined, f);
+        }
         else if (f.type === 'error' && this.answers(f, String(frame.type), room)) {
           this.claimed.add(f);
-          done(new SwitchboardError(String(codeOf(f)), String(f.content ?? f.message ?? 'error'), room));
+          done(new SwitchboardError(codeOf(f), reasonOf(f), room));
         }
       });
-      const offClose = this.on('close', ({ code }) => done(new Error(`connection closed (${code})`)));
+      const offClose = this.on('close', ({ code }) => done(new SwitchboardError('closed', `connection closed (${code})`, room, code)));
       try {
         this.send(frame);
       } catch (err) {
@@ -289,30 +511,15 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   /** Whether error frame `f` answers this client's `type` frame about `room` (and no earlier request took it). */
-  private answers(f: ServerFrame, type: string, room: string): boolean {
-    if (f.re !== type || this.claimed.has(f)) return false;
+  private answers(f: ErrorFrame, type: string, room: string): boolean {
+    if (f.re !== type || this.claimed.has(f) || f.id !== undefined) return false;
     const about = this.channels ? f.channel_id : f.room;
     return about === undefined || about === room;
   }
 
-  /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
-  private serverGap(frame: ServerFrame): void {
-    const room = frame.type === 'user_list' ? frame.room : frame.type === 'channel_joined' ? frame.channel_id : undefined;
-    if (room === undefined || !this.joined.has(room) || this.joining.has(room)) return;
-    const position = positionOf(frame);
-    this.emit('gap', { room, after: this.positions.get(room), position });
-    if (position) this.positions.set(room, position);
-  }
-
-  /** Records a room message's position; false for one already seen (nothing passes twice). */
-  private advance(frame: ServerFrame): boolean {
-    const room = typeof frame.room === 'string' ? frame.room : typeof frame.channel_id === 'string' ? frame.channel_id : undefined;
-    const position = positionOf(frame);
-    if (room === undefined || position === undefined) return true;
-    const last = this.positions.get(room);
-    if (last && last.epoch === position.epoch && position.offset <= last.offset) return false;
-    this.positions.set(room, position);
-    return true;
+  private gap(gap: Gap): void {
+    this.emit('gap', gap);
+    this.roomObjects.get(gap.room)?.deliver('gap', gap);
   }
 
   private onFrame(data: unknown): void {
@@ -323,23 +530,51 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       return;
     }
     if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
-    if (MESSAGE_TYPES.has(frame.type) && !this.advance(frame)) return;
-    if (frame.recovered === false) this.serverGap(frame);
+    if (isMessage(frame) && !this.positions.advance(frame)) return;
+    const limits = limitsOf(frame);
+    if (limits) this.announced(limits);
+    if ((frame as { recovered?: unknown }).recovered === false) this.serverGap(frame);
     this.emit('frame', frame);
-    if (MESSAGE_TYPES.has(frame.type)) this.emit('message', frame);
-    else if (PRESENCE_TYPES.has(frame.type)) this.emit('presence', frame);
-    else if (frame.type === 'notification' || frame.type === 'system_message') this.emit('notification', frame);
-    else if (frame.type === 'private_message') this.emit('private_message', frame);
-    else if (frame.type === 'error') this.emit('error', frame);
+    const room = roomOf(frame);
+    const target = room === undefined ? undefined : this.roomObjects.get(room);
+    switch (frame.type) {
+      case 'ack':
+        return this.outbox.ack(frame);
+      case 'refreshed':
+        this.expiry = typeof frame.exp === 'number' ? frame.exp : this.token === undefined ? undefined : tokenExpiry(this.token);
+        this.scheduleRefresh();
+        return this.emit('refreshed', { exp: frame.exp });
+      case 'notification':
+      case 'system_message':
+        return this.emit('notification', frame);
+      case 'private_message':
+        return this.emit('private_message', frame);
+      case 'error':
+        if (typeof frame.id === 'string') this.outbox.refuse(frame.id, new SwitchboardError(codeOf(frame), reasonOf(frame), room));
+        return this.emit('error', frame);
+    }
+    if (isMessage(frame)) {
+      this.emit('message', frame);
+      target?.deliver('message', frame);
+    } else if (isPresence(frame)) {
+      this.emit('presence', frame);
+      if (!target || this.claimed.has(frame)) return; // a confirmation of this client's own join
+      target.deliver('presence', frame);
+      target.deliver(frame.type === 'join' || frame.type === 'channel_joined' ? 'join' : 'leave', frame);
+    }
   }
-}
 
-/** The stable code of an error frame: `data.code` (rooms dialect) or `code` (channels). */
-function codeOf(f: ServerFrame): unknown {
-  const data = f.data as { code?: unknown } | undefined;
-  return typeof data === 'object' && data !== null && data.code !== undefined ? data.code : f.code;
-}
+  private announced(limits: Limits): void {
+    this.limits = limits;
+    this.pacer = new Pacer(limits, Date.now());
+    this.emit('limits', limits);
+    this.outbox.flush();
+  }
 
-function positionOf(frame: ServerFrame): StreamPosition | undefined {
-  return typeof frame.offset === 'number' && typeof frame.epoch === 'string' ? { offset: frame.offset, epoch: frame.epoch } : undefined;
+  /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
+  private serverGap(frame: ServerFrame): void {
+    const room = frame.type === 'user_list' ? frame.room : frame.type === 'channel_joined' ? frame.channel_id : undefined;
+    if (room === undefined || !this.joined.has(room) || this.joining.has(room)) return;
+    this.gap(this.positions.serverGap(room, frame));
+  }
 }
