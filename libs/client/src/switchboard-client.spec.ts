@@ -1,55 +1,10 @@
-import { setRuntime } from './runtime';
+import { type FakeSocket, useFakeSockets } from '../test/fake-socket';
 import { SwitchboardClient, SwitchboardError } from './switchboard-client';
-import type { WebSocketLike } from './types';
-
-/** Sockets that the test opens and closes by hand. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  sent: string[] = [];
-  onopen: WebSocketLike['onopen'] = null;
-  onmessage: WebSocketLike['onmessage'] = null;
-  onclose: WebSocketLike['onclose'] = null;
-  onerror: WebSocketLike['onerror'] = null;
-  constructor(readonly url: string) {}
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.drop(1000);
-  }
-  accept() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  drop(code: number) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-  reply(frame: unknown) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  /** A handshake the server refused, as Node's `ws` reports it: an error naming the status, then 1006. */
-  refuse(status: number) {
-    this.onerror?.({ type: 'error', message: `Unexpected server response: ${status}` });
-    this.drop(1006);
-  }
-}
 
 describe('SwitchboardClient reconnect policy', () => {
   let sockets: FakeSocket[];
   beforeEach(() => {
-    sockets = [];
-    setRuntime({
-      createWebSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      createPeerConnection: () => {
-        throw new Error('not used');
-      },
-      channelBytes: (b) => b,
-    });
+    sockets = useFakeSockets();
     jest.useFakeTimers();
   });
 
