@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { SwitchboardConfig } from '@switchboard/config';
 import { hardenHttp } from '@switchboard/core';
 import { Metrics, NestLogger, type RootLogger, withLogging } from '@switchboard/observability';
-import type { ErrorCode } from '@switchboard/protocol';
+import { type ErrorCode, MAX_PUBLISH_ID_LENGTH } from '@switchboard/protocol';
 import { DIALECTS } from './dialects';
 import { GatewayAppModule } from './gateway-app.module';
 import { ClientIdsService } from './cluster/client-ids.service';
@@ -12,8 +12,10 @@ import { TunedExpressAdapter } from './transport/tuned-express.adapter';
 import { DrainService } from './transport/drain.service';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
+import { TokenExpiryService } from './transport/token-expiry.service';
 import { PendingHandshakes } from './transport/pending-handshakes';
-import type { ConnectionContext } from './transport/connection';
+import type { Connection, ConnectionContext } from './transport/connection';
+import type { SessionFrames } from './transport/frame-intake';
 import { SwitchboardWsAdapter } from './transport/switchboard-ws.adapter';
 import { FlowControl } from './transport/flow-control';
 import { SseEndpoint } from './transport/sse/sse.endpoint';
@@ -63,7 +65,21 @@ export async function startGateway(
     },
   };
   const handshake = app.get(HandshakeService);
-  const adapter = new SwitchboardWsAdapter(app, { handshake, metrics, maxMessageSize, nextConnectionId, opened: (conn) => heartbeat.welcome(conn), context });
+  const expiry = app.get(TokenExpiryService);
+  const session: SessionFrames = {
+    refresh: (conn, token) => expiry.refresh(conn, token),
+    limits: (conn) => ({
+      maxMessageSize: DIALECTS.find((d) => d.codec === conn.codec)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize,
+      messageRate: config.limits.messageRate,
+      messageBurst: config.limits.messageBurst,
+      maxPublishIdLength: MAX_PUBLISH_ID_LENGTH,
+    }),
+  };
+  const opened = (conn: Connection) => {
+    heartbeat.welcome(conn);
+    expiry.opened(conn);
+  };
+  const adapter = new SwitchboardWsAdapter(app, { handshake, metrics, maxMessageSize, nextConnectionId, opened, ended: (conn) => expiry.closed(conn), session, context });
   app.useWebSocketAdapter(adapter);
   // Before Nest's own middleware and routes: SSE streams and uplinks are not REST requests.
   const sse = new SseEndpoint({ handshake, connections: adapter, relay: app.get(UPLINK_RELAY), dialects: DIALECTS, metrics, context, flow: context.flow, maxMessageSize, nextConnectionId });

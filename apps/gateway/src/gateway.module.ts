@@ -18,6 +18,7 @@ import { FlowControl } from './transport/flow-control';
 import { HandshakeService } from './transport/handshake.service';
 import { HeartbeatService } from './transport/heartbeat.service';
 import { SessionCloserService } from './transport/session-closer.service';
+import { TokenExpiryService } from './transport/token-expiry.service';
 import { UPLINK_RELAY } from './transport/sse/uplink-relay';
 
 /** The gateway: the dialects, membership and messaging, the cluster node, heartbeats and drain. Needs CoreModule. */
@@ -40,6 +41,7 @@ import { UPLINK_RELAY } from './transport/sse/uplink-relay';
     DrainService,
     FlowControl,
     SessionCloserService,
+    TokenExpiryService,
     { provide: DIALECT_TABLE, useValue: DIALECTS },
     // Each dialect's gateway and services, once (several dialects may share them).
     ...new Set(DIALECTS.flatMap((d) => [d.gateway, ...(d.providers ?? [])])),

@@ -13,6 +13,8 @@ export interface Identity {
   via?: 'jwt' | 'api_key';
   /** A JWT's `iat` (unix seconds): sessions revoked after it end this identity. */
   issuedAt?: number;
+  /** A JWT's `exp` (unix seconds): a connection it opened closes then (4003) unless refreshed. */
+  expiresAt?: number;
   /** The SHA-256 of the API key: replacing the key ends this identity. */
   keyHash?: string;
 }

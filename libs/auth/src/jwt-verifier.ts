@@ -112,6 +112,7 @@ export function identityFromClaims(claims: Record<string, unknown>): Identity {
     authenticated: true,
     via: 'jwt',
     issuedAt: typeof claims.iat === 'number' ? claims.iat : undefined,
+    expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined,
   };
 }
 

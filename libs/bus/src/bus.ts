@@ -42,6 +42,15 @@ export interface Bus {
   readonly nodeId: string;
   setHandler(handler: BusHandler): void;
   publish(topic: string, event: HubEvent): Promise<number>;
+  /**
+   * Publishes a kept room event at most once per `once.key` within `once.windowMs`, whichever
+   * node is asked: the first call appends and publishes it as `publish` does; a repeat within
+   * the window publishes nothing. The check, the append and the publish are one atomic step
+   * (Redis: one script). Resolves where the event stands in the room's history — the first
+   * call's position for a repeat; undefined while history is off — and whether it was a
+   * repeat. Rejects when the bus is down; then nothing was published and nothing remembered.
+   */
+  publishOnce(topic: string, event: HubEvent, once: PublishOnce): Promise<Published>;
   /** Subscribes to several topics in one round trip. */
   subscribe(topics: readonly string[]): Promise<void>;
   unsubscribe(topics: readonly string[]): Promise<void>;
@@ -55,6 +64,22 @@ export interface Bus {
    */
   history(topic: string, since?: StreamPosition): Promise<HistoryRead | undefined>;
   close(): Promise<void>;
+}
+
+/** Which publication a `publishOnce` is, and for how long repeats of it are recognised. */
+export interface PublishOnce {
+  /** The key naming the publication (`Topics.publishOnce`). */
+  key: string;
+  /** How long after the first publication a repeat is still recognised, in ms. */
+  windowMs: number;
+}
+
+/** What a `publishOnce` did. */
+export interface Published {
+  /** True when the key was seen within the window: nothing was published this time. */
+  repeat: boolean;
+  /** The publication's place in the room's history (the first one's, for a repeat); undefined while history is off. */
+  position?: StreamPosition;
 }
 
 /** What a history read found. */

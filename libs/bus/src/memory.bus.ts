@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { type HubEvent, isKept, type StreamPosition, Topics } from '@switchboard/protocol';
-import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
+import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY, type PublishOnce, type Published } from './bus';
 import { MemoryHistory } from './memory-history';
 
 /**
@@ -11,6 +11,9 @@ import { MemoryHistory } from './memory-history';
 export class MemoryBroker {
   private readonly subscribers = new Map<string, Set<MemoryBus>>();
   private readonly kept: MemoryHistory;
+  /** Keys of `publishOnce` within their window: the position each got and when it is forgotten. */
+  private readonly once = new Map<string, { position?: StreamPosition; until: number }>();
+  private onceCalls = 0;
 
   constructor(history: HistoryOptions = NO_HISTORY) {
     this.kept = new MemoryHistory(history);
@@ -30,11 +33,31 @@ export class MemoryBroker {
   }
 
   publish(topic: string, event: HubEvent): number {
-    if (this.kept.enabled && isKept(event) && Topics.roomOf(topic) !== undefined) event = this.kept.append(topic, event);
+    return this.publishKept(topic, event)[0];
+  }
+
+  /** As Bus.publishOnce, in one synchronous step (so in one step across the nodes of this broker). */
+  publishOnce(topic: string, event: HubEvent, once: PublishOnce): Published {
+    const now = Date.now();
+    if (++this.onceCalls % 1000 === 0) for (const [key, seen] of this.once) if (seen.until <= now) this.once.delete(key);
+    const seen = this.once.get(once.key);
+    if (seen !== undefined && seen.until > now) return { repeat: true, position: seen.position };
+    const position = this.publishKept(topic, event)[1];
+    this.once.set(once.key, { position, until: now + once.windowMs });
+    return { repeat: false, position };
+  }
+
+  /** Appends a kept room event to its history, then hands it to the subscribed nodes: how many, and its position. */
+  private publishKept(topic: string, event: HubEvent): [number, StreamPosition | undefined] {
+    let position: StreamPosition | undefined;
+    if (this.kept.enabled && isKept(event) && Topics.roomOf(topic) !== undefined) {
+      event = this.kept.append(topic, event);
+      position = positionOf(event);
+    }
     const set = this.subscribers.get(topic);
-    if (!set) return 0;
+    if (!set) return [0, position];
     for (const node of set) node.enqueue(topic, event);
-    return set.size;
+    return [set.size, position];
   }
 
   history(topic: string, since?: StreamPosition): HistoryRead | undefined {
@@ -72,6 +95,14 @@ export class MemoryBus implements Bus {
     const receivers = this.broker.publish(topic, event);
     this.onPublish?.(performance.now() - started, topic);
     return receivers;
+  }
+
+  async publishOnce(topic: string, event: HubEvent, once: PublishOnce): Promise<Published> {
+    if (this.closed) throw new Error('bus closed');
+    const started = performance.now();
+    const published = this.broker.publishOnce(topic, event, once);
+    this.onPublish?.(performance.now() - started, topic);
+    return published;
   }
 
   async subscribe(topics: readonly string[]): Promise<void> {
@@ -124,4 +155,10 @@ export class MemoryBus implements Bus {
       if (this.held.has(topic)) this.handler(topic, event);
     }
   }
+}
+
+/** Where a positioned event (as the history returns it) stands. */
+function positionOf(event: HubEvent): StreamPosition | undefined {
+  const { offset, epoch } = event as { offset?: number; epoch?: string };
+  return offset === undefined || epoch === undefined ? undefined : { offset, epoch };
 }

@@ -1,30 +1,61 @@
 import type { Cluster, Redis } from 'ioredis';
 import { type HubEvent, type StreamPosition, Topics } from '@switchboard/protocol';
-import type { HistoryOptions, HistoryRead } from './bus';
+import type { HistoryOptions, HistoryRead, PublishOnce, Published } from './bus';
 import { newEpoch } from './memory-history';
 
 /**
- * Appends to a room's stream and publishes, atomically. The meta hash holds the epoch, the
+ * `append()`, the part of the publish scripts that appends to a room's stream. The meta hash holds the epoch, the
  * last offset and when the epoch began (`t`, server time in ms); a missing meta means the
  * room has no history (never published, expired, or Redis restarted empty), so a new epoch
  * starts. The payload gets its position spliced in front:
- * `{"o":offset,"p":"epoch",` + the rest of the envelope.
+ * `{"o":offset,"p":"epoch",` + the rest of the envelope. Returns offset, epoch, payload.
+ */
+const APPEND_LUA = `
+local function append()
+  local epoch = redis.call('HGET', KEYS[1], 'epoch')
+  if not epoch then
+    epoch = ARGV[4]
+    local now = redis.call('TIME')
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[1], 'epoch', epoch, 't', now[1] * 1000 + math.floor(now[2] / 1000))
+  end
+  local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
+  local payload = '{"o":' .. offset .. ',"p":"' .. epoch .. '",' .. ARGV[3]
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], offset .. '-0', 'd', payload)
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  return offset, epoch, payload
+end
+`;
+/**
+ * Appends to a room's stream and publishes, atomically.
  * KEYS: meta, stream. ARGV: publish verb, topic, envelope without its `{`, fresh epoch, size, ttl ms.
  */
-const PUBLISH_LUA = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[4]
-  local now = redis.call('TIME')
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 't', now[1] * 1000 + math.floor(now[2] / 1000))
-end
-local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
-local payload = '{"o":' .. offset .. ',"p":"' .. epoch .. '",' .. ARGV[3]
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], offset .. '-0', 'd', payload)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+const PUBLISH_LUA = `${APPEND_LUA}
+local _, _, payload = append()
 return redis.call(ARGV[1], ARGV[2], payload)
+`;
+
+/**
+ * PUBLISH_LUA once per key: a key seen within its window answers {0, position} and nothing is
+ * published; otherwise the payload is appended (when history is on: size > 0) and published,
+ * and the key remembers its position ("offset:epoch", '' without history) for the window.
+ * Replies {1, position} then.
+ * KEYS: meta, stream, once key. ARGV: as PUBLISH_LUA, then the window in ms.
+ */
+const PUBLISH_ONCE_LUA = `${APPEND_LUA}
+local seen = redis.call('GET', KEYS[3])
+if seen then return {0, seen} end
+local payload = '{' .. ARGV[3]
+local position = ''
+if tonumber(ARGV[5]) > 0 then
+  local offset, epoch
+  offset, epoch, payload = append()
+  position = offset .. ':' .. epoch
+end
+redis.call('SET', KEYS[3], position, 'PX', ARGV[7])
+redis.call(ARGV[1], ARGV[2], payload)
+return {1, position}
 `;
 
 /**
@@ -88,6 +119,7 @@ return out
 
 type Scripted = {
   sbHistoryPublish(meta: string, stream: string, ...args: Array<string | number>): Promise<number>;
+  sbPublishOnce(meta: string, stream: string, key: string, ...args: Array<string | number>): Promise<[number, string]>;
   sbHistoryRead(meta: string, stream: string, ...args: Array<string | number>): Promise<Array<string | number>>;
 };
 
@@ -101,6 +133,7 @@ export class RedisHistory {
   ) {
     conn.defineCommand('sbHistoryPublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
     conn.defineCommand('sbHistoryRead', { numberOfKeys: 2, lua: READ_LUA });
+    conn.defineCommand('sbPublishOnce', { numberOfKeys: 3, lua: PUBLISH_ONCE_LUA });
   }
 
   /** Whether this publication goes through the history. */
@@ -112,6 +145,17 @@ export class RedisHistory {
   publish(topic: string, payload: string): Promise<number> {
     const { meta, stream } = Topics.history(topic);
     return (this.conn as unknown as Scripted).sbHistoryPublish(meta, stream, this.verb, topic, payload.slice(1), newEpoch(), this.options.size, this.options.ttlMs);
+  }
+
+  /** Appends (when history is on) and publishes `payload` unless `once.key` was seen within its window; see Bus.publishOnce. */
+  async publishOnce(topic: string, payload: string, kept: boolean, once: PublishOnce): Promise<Published> {
+    const { meta, stream } = Topics.history(topic);
+    const scripted = this.conn as unknown as Scripted;
+    const size = this.keeps(topic, kept) ? this.options.size : 0;
+    const [fresh, at] = await scripted.sbPublishOnce(meta, stream, once.key, this.verb, topic, payload.slice(1), newEpoch(), size, this.options.ttlMs, once.windowMs);
+    const sep = at.indexOf(':');
+    const position = sep < 0 ? undefined : { offset: Number(at.slice(0, sep)), epoch: at.slice(sep + 1) };
+    return { repeat: Number(fresh) !== 1, position };
   }
 
   /** Reads the room's position and what followed `since`; `parse` turns a payload back into its event (undefined: not one). */

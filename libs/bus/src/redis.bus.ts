@@ -4,7 +4,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { createRedisClient, createRedisNode, keySlot, type RedisTarget } from '@switchboard/redis';
 import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '@switchboard/protocol';
-import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY } from './bus';
+import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY, type PublishOnce, type Published } from './bus';
 import { RedisHistory } from './redis-history';
 
 /** Why input from the wire was dropped. */
@@ -133,6 +133,17 @@ export class RedisBus implements Bus {
     }
     this.metrics.onPublish?.(performance.now() - started, topic, Buffer.byteLength(payload));
     return Number(receivers);
+  }
+
+  async publishOnce(topic: string, event: HubEvent, once: PublishOnce): Promise<Published> {
+    if (this.closed) throw new Error('bus closed');
+    const payload = JSON.stringify({ n: this.nodeId, t: Date.now(), e: event } satisfies Envelope);
+    const started = performance.now();
+    if (this.pub.status !== 'ready') await this.whenReady(this.pub, 'bus publisher');
+    if (this.cluster) await this.slotReady(this.cluster, topic);
+    const published = await bounded(this.historian.publishOnce(topic, payload, isKept(event), once), this.commandTimeoutMs, 'publish once timed out');
+    this.metrics.onPublish?.(performance.now() - started, topic, Buffer.byteLength(payload));
+    return published;
   }
 
   async subscribe(topics: readonly string[]): Promise<void> {

@@ -79,6 +79,7 @@ describe('loadConfig', () => {
       maxQueuedBytes: 32 * 1024 * 1024,
       signalingMaxMessageSize: 64 * 1024,
       signalingResumeWindowMs: 30_000,
+      publishDedupWindowMs: 120_000,
       writeDelayMs: 0,
     });
   });
@@ -94,6 +95,9 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HEARTBEAT_INTERVAL', '2m'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', '1h'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', 'soon'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', 'a while'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '500ms'],
+    ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '25h'],
     ['PORT', '70000'],
     ['BUS', 'kafka'],
     ['REDIS_URL', 'http://localhost'],

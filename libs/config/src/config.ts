@@ -101,6 +101,11 @@ export interface WebSocketConfig {
    * its replica) keeps its id and rooms for a resume before the others get `peer_left`; 0: no resume.
    */
   signalingResumeWindowMs: number;
+  /**
+   * WEBSOCKET_PUBLISH_DEDUP_WINDOW: how long a chat frame's `id` is remembered per user and
+   * room; a repeat within it is acknowledged with the first offset and not published again.
+   */
+  publishDedupWindowMs: number;
 }
 
 export interface LimitsConfig {
@@ -183,7 +188,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
     writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
     signalingResumeWindowMs: r.duration('WEBSOCKET_SIGNALING_RESUME_WINDOW', '30s', 0),
+    publishDedupWindowMs: r.duration('WEBSOCKET_PUBLISH_DEDUP_WINDOW', '120s', 1000),
   };
+  if (ws.publishDedupWindowMs > 24 * 3600_000) {
+    throw new ConfigError('WEBSOCKET_PUBLISH_DEDUP_WINDOW', `must be at most 24h (each id is kept in Redis that long), got ${ws.publishDedupWindowMs}ms`);
+  }
   if (ws.signalingResumeWindowMs > 10 * 60_000) {
     throw new ConfigError('WEBSOCKET_SIGNALING_RESUME_WINDOW', `must be at most 10m (a peer's rooms wait that long for it), got ${ws.signalingResumeWindowMs}ms`);
   }

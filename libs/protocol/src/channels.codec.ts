@@ -1,4 +1,4 @@
-import { invalid, TypedCodec } from './codec';
+import { invalid, renderSessionReply, TypedCodec, withPublishId } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, JoinPosition, Reply } from './commands';
 import { guest, type HubEvent, type Sender } from './events';
@@ -20,6 +20,15 @@ export class ChannelsCodec extends TypedCodec {
         );
       case 'leave_channel':
         return withChannel(type, msg.channel_id, (room) => ({ kind: 'leave', room }));
+      case 'message':
+        // Live chat to a channel joined here (stored messages go through POST /api/v1/messages).
+        if (typeof msg.content !== 'string' && msg.data === undefined) return invalid(ErrorCode.BadField, '"message" needs "content" (a string) or "data"');
+        return withChannel(type, msg.channel_id, (room) =>
+          withPublishId(type, msg.id, (id): Command => {
+            const command: Command = { kind: 'say', room, content: typeof msg.content === 'string' ? msg.content : undefined, data: msg.data };
+            return id === undefined ? command : { ...command, id };
+          }),
+        );
       case 'ping':
         return { kind: 'ping' };
       default:
@@ -81,6 +90,8 @@ export class ChannelsCodec extends TypedCodec {
         return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, re: reply.re, channel_id: reply.room, timestamp });
       case 'user_list':
         return undefined;
+      default:
+        return renderSessionReply(reply);
     }
   }
 }

@@ -37,7 +37,8 @@ export abstract class TypedCodec implements Codec {
   read(raw: string): Decoded {
     const parsed = parseTyped(raw);
     if ('kind' in parsed) return { command: parsed };
-    return { type: parsed.type, command: this.command(parsed.type, parsed.msg) };
+    const { type, msg } = parsed;
+    return { type, command: sessionCommand(type, msg) ?? this.command(type, msg) };
   }
 
   abstract render(event: HubEvent): string | undefined;
@@ -45,6 +46,56 @@ export abstract class TypedCodec implements Codec {
 
   /** The command of a frame of this `type`, or why it is not one. */
   protected abstract command(type: string, msg: Record<string, unknown>): Command | DecodeError;
+}
+
+/** The longest JWT a `refresh` frame may carry. */
+const MAX_TOKEN_LENGTH = 8192;
+/** Publish ids are 1 to this many characters. */
+export const MAX_PUBLISH_ID_LENGTH = 64;
+
+/**
+ * The frames every dialect takes alike, about the connection rather than rooms:
+ * `refresh {token}` and `limits`. Undefined for any other type.
+ */
+function sessionCommand(type: string, msg: Record<string, unknown>): Command | DecodeError | undefined {
+  if (type === 'refresh') {
+    const { token } = msg;
+    if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) return invalid(ErrorCode.BadField, '"refresh" needs "token" (a JWT of the same subject)');
+    return { kind: 'refresh', token };
+  }
+  if (type === 'limits') return { kind: 'limits' };
+  return undefined;
+}
+
+/**
+ * Reads a chat frame's optional publish `id` and hands it to `make`: undefined when absent,
+ * an error naming the field when it is not a string of 1-64 characters.
+ */
+export function withPublishId(type: string, id: unknown, make: (id: string | undefined) => Command | DecodeError): Command | DecodeError {
+  if (id === undefined) return make(undefined);
+  if (typeof id !== 'string' || id === '' || id.length > MAX_PUBLISH_ID_LENGTH) {
+    return invalid(ErrorCode.BadField, `"${type}" has an invalid "id": expected a string of 1-${MAX_PUBLISH_ID_LENGTH} characters`);
+  }
+  return make(id);
+}
+
+/**
+ * The frames every dialect renders alike (`refreshed`, `ack`, `limits`); undefined for
+ * any other reply. Seed clients never see them: each answers a frame only new clients send.
+ */
+export function renderSessionReply(reply: Reply): string | undefined {
+  switch (reply.kind) {
+    case 'refreshed':
+      return JSON.stringify({ type: 'refreshed', exp: reply.exp });
+    case 'ack':
+      return JSON.stringify({ type: 'ack', id: reply.id, room: reply.room, offset: reply.position?.offset, epoch: reply.position?.epoch });
+    case 'limits': {
+      const { maxMessageSize, messageRate, messageBurst, maxPublishIdLength } = reply.limits;
+      return JSON.stringify({ type: 'limits', max_message_size: maxMessageSize, message_rate: messageRate, message_burst: messageBurst, max_publish_id_length: maxPublishIdLength });
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** What an error about a decoded frame answers: its `type`, and its room when it named one. */

@@ -2,7 +2,7 @@
  * Close and error codes: the one place they are defined.
  * Close codes follow RFC 6455; the range tells a client whether to reconnect:
  * 1012/1013 mean "come back later", 1008/1009 mean "you did something wrong, fix it first",
- * 4001 means "get a new credential first".
+ * 4001 means "get a new credential first", 4003 "get a fresh token, then reconnect".
  */
 export const CloseCode = {
   /** Never sent: the connection ended without a closing handshake (lost, or an SSE stream that ended). */
@@ -19,6 +19,8 @@ export const CloseCode = {
   SessionRevoked: 4001,
   /** Signaling: this peer was resumed on another connection (its resume token was used); this one is over. */
   PeerResumedElsewhere: 4002,
+  /** The JWT the connection was authenticated with reached its `exp` and no `refresh` frame replaced it: get a fresh token, then reconnect. */
+  TokenExpired: 4003,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -54,6 +56,8 @@ export const ErrorCode = {
   Unavailable: 'unavailable',
   /** Binary frames are not part of any dialect. */
   Binary: 'binary_unsupported',
+  /** A `refresh` token was invalid, expired, revoked or another subject's: the connection closes with 4001. */
+  RefreshFailed: 'refresh_failed',
   /** The server failed; the message is logged with context. */
   Internal: 'internal',
 } as const;

@@ -12,8 +12,12 @@ export type Command =
    */
   | { kind: 'join'; room: string; style: JoinStyle; since?: StreamPosition }
   | { kind: 'leave'; room: string }
-  /** Say something to a room the client is in. */
-  | { kind: 'say'; room: string; content?: string; data?: unknown }
+  /**
+   * Say something to a room the client is in. With `id` (client-chosen, 1-64 characters) it is
+   * acknowledged once in the room's history (`ack`), and published at most once per id, user
+   * and room within the dedup window.
+   */
+  | { kind: 'say'; room: string; content?: string; data?: unknown; id?: string }
   /** Notify every connection in the cluster (needs the `broadcast` permission). */
   | { kind: 'broadcast'; data: unknown }
   /** Message every connection of one user. */
@@ -28,7 +32,11 @@ export type Command =
   /** Pass a WebRTC signaling message to peer `to` (a connection id) in a common room. */
   | { kind: 'relay'; type: SignalType; to: string; data: unknown }
   /** Signaling: become again the peer a `resume_token` names (its id and rooms). */
-  | { kind: 'resume'; token: string };
+  | { kind: 'resume'; token: string }
+  /** Every dialect: replace the connection's JWT by a fresh one of the same subject before it expires (the transport takes it). */
+  | { kind: 'refresh'; token: string }
+  /** Every dialect: ask for the limits this endpoint enforces (the transport answers). */
+  | { kind: 'limits' };
 
 /** The signaling messages relayed between peers. */
 export type SignalType = 'offer' | 'answer' | 'ice_candidate';
@@ -91,4 +99,22 @@ export type Reply =
   | { kind: 'resumed'; clientId: string; rooms: Array<{ room: string; peers: string[] }>; resumeToken: string }
   | { kind: 'room_created'; room: string }
   /** Signaling: the room is joined; `peers` are the other members' connection ids, on every replica. */
-  | { kind: 'room_joined'; room: string; peers: string[] };
+  | { kind: 'room_joined'; room: string; peers: string[] }
+  /** A `refresh` was taken: the connection now lasts until `exp` (unix seconds). */
+  | { kind: 'refreshed'; exp: number }
+  /** A chat frame with `id` is in the room's history at `position` (undefined while history is off); a repeat gets the first one's. */
+  | { kind: 'ack'; id: string; room: string; position?: StreamPosition }
+  /** The limits the endpoint enforces on this connection's frames. */
+  | { kind: 'limits'; limits: Limits };
+
+/** What a client may send before it is refused or closed (announced by the `limits` frame). */
+export interface Limits {
+  /** Largest frame in bytes (larger: close 1009). */
+  maxMessageSize: number;
+  /** Frames per second over time (token bucket rate). */
+  messageRate: number;
+  /** Frames that may come at once (token bucket size); beyond the rate: `rate_limited`, then close 1008. */
+  messageBurst: number;
+  /** Longest publish `id`. */
+  maxPublishIdLength: number;
+}

@@ -1,6 +1,6 @@
-import { invalid, TypedCodec } from './codec';
+import { invalid, renderSessionReply, TypedCodec, withPublishId } from './codec';
 import { ErrorCode } from './codes';
-import type { Command, DecodeError, JoinStyle, Reply } from './commands';
+import type { Command, CommandOf, DecodeError, JoinStyle, Reply } from './commands';
 import { guest, type HubEvent, type Positioned, type Sender, type StreamPosition } from './events';
 import { isRoomName } from './room-name';
 import { withSince } from './since';
@@ -34,14 +34,15 @@ export class RoomsCodec extends TypedCodec {
         return withRoom(type, msg.room ?? msg.data, (room) => ({ kind: 'list', room }));
       case 'message':
         if (typeof msg.content !== 'string') return missing(type, 'content', 'a string');
-        return withRoom(type, msg.room, (room) => ({ kind: 'say', room, content: msg.content as string, data: msg.data }));
+        return withRoom(type, msg.room, (room) => withPublishId(type, msg.id, (id) => say({ kind: 'say', room, content: msg.content as string, data: msg.data }, id)));
       case 'room_message': {
         const data = msg.data as Record<string, unknown> | undefined;
         if (typeof data !== 'object' || data === null) return missing(type, 'data', 'an object {room, message}');
         if (data.message === undefined) return missing(type, 'data.message', 'present');
         const { message } = data;
+        // The id may sit beside `type` or inside `data`, where seed 002 puts the rest.
         return withRoom(type, data.room, (room) =>
-          typeof message === 'string' ? { kind: 'say', room, content: message } : { kind: 'say', room, data: message },
+          withPublishId(type, msg.id ?? data.id, (id) => say(typeof message === 'string' ? { kind: 'say', room, content: message } : { kind: 'say', room, data: message }, id)),
         );
       }
       case 'broadcast':
@@ -112,6 +113,8 @@ export class RoomsCodec extends TypedCodec {
       case 'left':
         // The rooms dialect confirms a join with user_list, and a leave with nothing.
         return undefined;
+      default:
+        return renderSessionReply(reply);
     }
   }
 }
@@ -129,6 +132,11 @@ export const roomsHubCodec = new RoomsCodec('hub');
 
 function join(room: string, style: JoinStyle, since: StreamPosition | undefined): Command {
   return since === undefined ? { kind: 'join', room, style } : { kind: 'join', room, style, since };
+}
+
+/** A say command, with its publish id when the frame gave one (without: exactly as before ids existed). */
+function say(command: CommandOf<'say'>, id: string | undefined): Command {
+  return id === undefined ? command : { ...command, id };
 }
 
 function withRoom(type: string, room: unknown, make: (room: string) => Command | DecodeError): Command | DecodeError {

@@ -1,4 +1,4 @@
-import { invalid, TypedCodec } from './codec';
+import { invalid, renderSessionReply, TypedCodec } from './codec';
 import { ErrorCode } from './codes';
 import type { Command, DecodeError, Reply, SignalType } from './commands';
 import type { HubEvent } from './events';
@@ -106,7 +106,7 @@ export class SignalingCodec extends TypedCodec {
       case 'error':
         return JSON.stringify({ type: 'error', code: reply.code, message: reply.message, re: reply.re, room_id: reply.room === undefined ? undefined : wireId(reply.room) });
       default:
-        return undefined;
+        return renderSessionReply(reply);
     }
   }
 }

@@ -38,6 +38,13 @@ export const Topics = {
    */
   history: (topic: string): { stream: string; meta: string } => ({ stream: `{${topic}}:stream`, meta: `{${topic}}:meta` }),
   /**
+   * The Redis key remembering one publish `id` of one sender in a room topic (acknowledged
+   * publish): hash-tagged with the topic like its history, so the check and the append are one
+   * script on one slot. `sender` names who sent it (an authenticated user or a guest, apart);
+   * its length goes first, so no sender and id can spell another pair's key.
+   */
+  publishOnce: (topic: string, sender: string, id: string): string => `{${topic}}:once:${sender.length}:${sender}:${id}`,
+  /**
    * A topic's kind and what it names (the room, the user or guest id, the client id; '' for
    * `all`), or undefined for a topic that is not one of these.
    */

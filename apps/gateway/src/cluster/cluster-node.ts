@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { BUS, type Bus, type HistoryRead, publishToUser } from '@switchboard/bus';
+import { BUS, type Bus, type HistoryRead, type PublishOnce, type Published, publishToUser } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
@@ -149,6 +149,18 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       const n = await this.bus.publish(topic, event);
       this.metrics.busPublished.inc();
       return n;
+    } catch (err) {
+      this.metrics.busErrors.labels('publish').inc();
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  /** Publishes a room event once per key within the window (Bus.publishOnce); rejects with `unavailable` as `publish` does. */
+  async publishOnce(topic: string, event: HubEvent, once: PublishOnce): Promise<Published> {
+    try {
+      const published = await this.bus.publishOnce(topic, event, once);
+      if (!published.repeat) this.metrics.busPublished.inc();
+      return published;
     } catch (err) {
       this.metrics.busErrors.labels('publish').inc();
       throw this.unavailable('publish', err);

@@ -175,3 +175,31 @@ describe('messaging after a bus outage', () => {
     expect(chat.got.filter((f) => f.type === 'user_list')).toEqual([]);
   });
 });
+
+describe('acknowledged publish (two replicas on one memory broker with history)', () => {
+  const broker = new MemoryBroker({ size: 100, ttlMs: 60_000 });
+  const store = new MemoryPresenceStore();
+  const [a, b] = started(replica(broker, store, {}, undefined, new MemoryBus(broker)), replica(broker, store, {}, undefined, new MemoryBus(broker)));
+
+  it('publishes an id once per user and room, whichever replica gets it, and acks every copy with the first offset', async () => {
+    const [first, second, listener, other] = [await a.connect('ann'), await b.connect('ann'), await b.connect('carl'), await a.connect('bea')];
+    for (const [r, conn] of [[a, first], [b, second], [b, listener], [a, other]] as const) await r.membership.join(conn, 'acks', 'chat');
+    a.messaging.say(first, 'acks', 'hello', undefined, 'm-1');
+    b.messaging.say(second, 'acks', 'hello', undefined, 'm-1');
+    a.messaging.say(other, 'acks', 'mine', undefined, 'm-1');
+    a.messaging.say(first, 'acks', 'no id', undefined);
+    await settle();
+    const acks = (conn: FakeConn) => conn.got.filter((f) => f.type === 'ack');
+    const [ack] = acks(first);
+    expect(ack).toEqual({ type: 'ack', id: 'm-1', room: 'acks', offset: 1, epoch: expect.any(String) });
+    expect(acks(second)).toEqual([ack]);
+    expect(acks(other)).toEqual([{ ...ack, offset: 2 }]);
+    expect(acks(first)).toHaveLength(1); // the frame without an id is not acked
+    const heard = listener.got.filter((f) => f.type === 'message').map((f) => [f.content, f.offset]);
+    expect(heard).toEqual([
+      ['hello', 1],
+      ['mine', 2],
+      ['no id', 3],
+    ]);
+  });
+});

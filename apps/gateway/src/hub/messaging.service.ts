@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { can, Permission } from '@switchboard/auth';
 import type { HistoryRead } from '@switchboard/bus';
 import { Metrics } from '@switchboard/observability';
@@ -19,6 +20,8 @@ import { sender } from './sender';
  */
 @Injectable()
 export class MessagingService {
+  private readonly dedupWindowMs: number;
+
   constructor(
     private readonly index: LocalIndex,
     private readonly node: ClusterNode,
@@ -26,7 +29,9 @@ export class MessagingService {
     private readonly recovery: RoomRecovery,
     private readonly broadcaster: Broadcaster,
     private readonly metrics: Metrics,
+    @Inject(CONFIG) config: SwitchboardConfig,
   ) {
+    this.dedupWindowMs = config.ws.publishDedupWindowMs;
     node.route('room', (room, event) => {
       if (!this.recovery.hold(room, event)) this.toRoom(room, event);
     });
@@ -44,12 +49,20 @@ export class MessagingService {
    * replicas in batches; a publish the bus refuses still comes back as an `error` frame,
    * naming the chat frame it answers (`re`, `room`).
    */
-  say(conn: Connection, room: string, content: string | undefined, data: unknown): void {
+  say(conn: Connection, room: string, content: string | undefined, data: unknown, id?: string): void {
     if (!conn.rooms.has(room)) throw new CommandError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const about = conn.answering;
-    this.node.publish(Topics.room(room), { kind: 'message', room, from: sender(conn), content, data, ts: Date.now() }).catch((err: CommandError) => {
-      conn.error(err.code, err.message, about);
-    });
+    const topic = Topics.room(room);
+    const event: HubEvent = { kind: 'message', room, from: sender(conn), content, data, ts: Date.now() };
+    const failed = (err: CommandError) => conn.error(err.code, err.message, about);
+    if (id === undefined) {
+      this.node.publish(topic, event).catch(failed);
+      return;
+    }
+    // Acknowledged: published once per sender, room and id within the window, on any replica; a repeat gets the first position.
+    const { identity } = conn;
+    const once = { key: Topics.publishOnce(topic, `${identity.authenticated ? 'u' : 'g'}:${identity.userId}`, id), windowMs: this.dedupWindowMs };
+    this.node.publishOnce(topic, event, once).then(({ position }) => conn.reply({ kind: 'ack', id, room, position }), failed);
   }
 
   async broadcast(conn: Connection, data: unknown): Promise<void> {

@@ -34,7 +34,7 @@ export function testReplica(broker: MemoryBroker, store: MemoryPresenceStore, en
   const broadcaster = new Broadcaster(metrics);
   const recovery = new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event));
   const membership = new MembershipService(config, index, node, recovery, metrics);
-  const messaging = new MessagingService(index, node, membership, recovery, broadcaster, metrics);
+  const messaging = new MessagingService(index, node, membership, recovery, broadcaster, metrics, config);
   /** A connection of `username` on this replica's endpoint speaking `codec`, not yet registered. */
   const connection = (username: string, codec: Codec = roomsChatCodec): FakeConn => {
     const identity: Identity = { userId: `id-${username}`, username, permissions: [], authenticated: true };

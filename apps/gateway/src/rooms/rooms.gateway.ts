@@ -23,7 +23,7 @@ export class RoomsGateway extends DialectGateway {
 
   @SubscribeMessage('say')
   say(@ConnectedSocket() conn: Connection, @MessageBody() cmd: CommandOf<'say'>): void {
-    this.messaging.say(conn, cmd.room, cmd.content, cmd.data);
+    this.messaging.say(conn, cmd.room, cmd.content, cmd.data, cmd.id);
   }
 
   @SubscribeMessage('broadcast')

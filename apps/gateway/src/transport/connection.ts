@@ -45,7 +45,7 @@ export interface Opening {
   resumeToken?: string;
 }
 
-export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked' | 'replaced';
+export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked' | 'expired' | 'replaced';
 
 /** Queued frames are handed to the socket in chunks of about this many bytes. */
 const CHUNK_BYTES = 4 * 1024;
@@ -111,7 +111,8 @@ export class Connection {
      * it (signaling: an unguessable peer id, or the id of the peer it resumes).
      */
     public id: string,
-    readonly identity: Identity,
+    /** Who the client is; a `refresh` replaces it with what the fresh token of the same subject says. */
+    public identity: Identity,
     /** The dialect of the endpoint the client connected to. */
     readonly codec: Codec,
     /** The codec that renders room events to this client, by join style (the dialect's `styles`). */

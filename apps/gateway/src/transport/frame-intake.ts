@@ -1,4 +1,4 @@
-import { CloseCode, COMMAND_INDEX, ErrorCode, subjectOf } from '@switchboard/protocol';
+import { CloseCode, COMMAND_INDEX, ErrorCode, type Limits, subjectOf } from '@switchboard/protocol';
 import type { Metrics } from '@switchboard/observability';
 import type { Connection } from './connection';
 
@@ -9,8 +9,19 @@ import type { Connection } from './connection';
  * order. A bad frame gets an `error` frame and the connection stays open; a client that keeps
  * exceeding the rate limit is closed with 1008 once the commands already accepted are done.
  */
+/** The frames about the connection itself, which the transport answers for every dialect. */
+export interface SessionFrames {
+  /** `refresh {token}`: a fresh JWT for the connection (TokenExpiryService). */
+  refresh(conn: Connection, token: string): void;
+  /** `limits`: what the connection's endpoint enforces. */
+  limits(conn: Connection): Limits;
+}
+
 export class FrameIntake {
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly session?: SessionFrames,
+  ) {}
 
   /** A text frame (or binary data, refused) from the client of `conn`; `bytes` is its size on the wire. */
   take(conn: Connection, data: Buffer | string, isBinary: boolean, bytes: number): void {
@@ -39,6 +50,13 @@ export class FrameIntake {
     if (command.kind === 'invalid') {
       metrics.framesIn.labels('invalid').inc();
       return conn.error(command.code, command.message, { re: decoded.type });
+    }
+    if (command.kind === 'refresh' || command.kind === 'limits') {
+      metrics.framesIn.labels(command.kind).inc();
+      if (!this.session) return conn.error(ErrorCode.UnknownType, `"${command.kind}" is not supported on this endpoint`, { re: decoded.type });
+      // At once, not behind a join still in progress: a refresh may be racing its token's expiry.
+      if (command.kind === 'refresh') return this.session.refresh(conn, command.token);
+      return conn.reply({ kind: 'limits', limits: this.session.limits(conn) });
     }
     const about = subjectOf(decoded);
     const handler = conn.handlers[COMMAND_INDEX.get(command.kind)!];

@@ -8,7 +8,7 @@ import type { Observable } from 'rxjs';
 import { COMMAND_INDEX } from '@switchboard/protocol';
 import type { Metrics } from '@switchboard/observability';
 import { Connection, type ConnectionContext } from './connection';
-import { FrameIntake } from './frame-intake';
+import { FrameIntake, type SessionFrames } from './frame-intake';
 import type { HandshakeService, Refusal, Verdict } from './handshake.service';
 import { refusalAnswer } from './refusal';
 import { WebSocketWire } from './websocket.wire';
@@ -22,8 +22,12 @@ export interface AdapterDeps {
   maxMessageSize(path: string): number;
   /** Cluster-unique connection ids; undefined while none can be issued (answered 503). */
   nextConnectionId(): string | undefined;
-  /** A connection opened (the heartbeat's newcomer queue). */
+  /** A connection opened (the heartbeat's newcomer queue, token expiry). */
   opened(conn: Connection): void;
+  /** A connection closed, whichever side closed it. */
+  ended?(conn: Connection): void;
+  /** Answers `refresh` and `limits` frames (without: they are refused as unsupported). */
+  session?: SessionFrames;
 }
 
 /** The Connection of a `ws` socket, so event listeners can be shared instead of per-socket closures. */
@@ -65,7 +69,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     private readonly deps: AdapterDeps,
   ) {
     super(app);
-    this.intake = new FrameIntake(deps.metrics);
+    this.intake = new FrameIntake(deps.metrics, deps.session);
     // One set of listeners for every socket; each finds its Connection on the socket.
     const adapter = this;
     const { intake } = this;
@@ -123,6 +127,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     metrics.connections.labels(conn.codec.name, conn.transport).dec();
     metrics.disconnects.labels(conn.closeReason ?? 'client', conn.transport).inc();
     metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
+    this.deps.ended?.(conn);
   }
 
   override create(_port: number, options: { path?: string } = {}): WebSocketServer {

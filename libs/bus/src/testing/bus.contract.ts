@@ -331,6 +331,42 @@ export function busContract(name: string, makeCluster: MakeCluster): void {
         }
       });
 
+      it('publishes a key once within its window, whichever node is asked, and answers every call with the first position', async () => {
+        cluster = await makeCluster(3, history);
+        const [a, b, c] = cluster.nodes;
+        const ic = new Inbox(c);
+        const room = Topics.room('h-once');
+        await c.subscribe([room]);
+        const key = Topics.publishOnce(room, 'u:u1', 'id-1');
+        const calls = await Promise.all([a, b, a, b].map((node) => node.publishOnce(room, msg('h-once', 'once'), { key, windowMs: 60_000 })));
+        const other = await b.publishOnce(room, msg('h-once', 'other'), { key: Topics.publishOnce(room, 'u:u2', 'id-1'), windowMs: 60_000 });
+        await ic.until(2);
+        await quiet(50);
+        expect(ic.got.map((g) => content(g.event))).toEqual(['once', 'other']);
+        const first = position(ic.got[0].event);
+        expect(calls.map((p) => p.position)).toEqual([first, first, first, first]);
+        expect(calls.filter((p) => !p.repeat)).toHaveLength(1);
+        expect(other).toEqual({ repeat: false, position: { offset: first.offset + 1, epoch: first.epoch } });
+        expect((await c.history(room, { offset: 0, epoch: first.epoch }))?.events.map(content)).toEqual(['once', 'other']);
+      });
+
+      it('publishes a key again once its window has passed; without history it still publishes once, with no position', async () => {
+        cluster = await makeCluster(2, { size: 0, ttlMs: 60_000 });
+        const [a, b] = cluster.nodes;
+        const ib = new Inbox(b);
+        const room = Topics.room('h-once-off');
+        await b.subscribe([room]);
+        const once = { key: Topics.publishOnce(room, 'u:u1', 'x'), windowMs: 300 };
+        expect(await a.publishOnce(room, msg('h-once-off', 'x1'), once)).toEqual({ repeat: false, position: undefined });
+        expect(await b.publishOnce(room, msg('h-once-off', 'x2'), once)).toEqual({ repeat: true, position: undefined });
+        await quiet(400);
+        expect(await b.publishOnce(room, msg('h-once-off', 'x3'), once)).toEqual({ repeat: false, position: undefined });
+        await ib.until(2);
+        await quiet(50);
+        expect(ib.got.map((g) => content(g.event))).toEqual(['x1', 'x3']);
+        expect(ib.got[0].event).not.toHaveProperty('offset');
+      });
+
       it('keeps nothing when the size is 0', async () => {
         cluster = await makeCluster(2, { size: 0, ttlMs: 60_000 });
         const [a, b] = cluster.nodes;
