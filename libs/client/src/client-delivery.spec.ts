@@ -1,5 +1,8 @@
-import { type FakeSocket, sentFrames, useFakeSockets } from '../test/fake-socket';
+import { type FakeSocket, sentFrames as allSent, useFakeSockets } from '../test/fake-socket';
 import { SwitchboardClient } from './switchboard-client';
+
+/** What a socket sent after the limits request every connection opens with. */
+const sentFrames = (s: FakeSocket) => allSent(s).filter((f) => f.type !== 'limits');
 
 /** Lets promise chains run (fake timers leave microtasks alone). */
 const settle = async () => {
@@ -106,6 +109,26 @@ describe('SwitchboardClient publish and rooms', () => {
     await room.leave();
     await expect(pending).rejects.toMatchObject({ code: 'not_in_room' });
     expect(sentFrames(socket).pop()).toEqual({ type: 'leave', room: 'lobby' });
+  });
+
+  it('asks each connection for its limits; a server without them is not an error; a passing refusal writes the room\'s unacknowledged publishes again', async () => {
+    const { client, room, socket } = await inLobby();
+    const errors: unknown[] = [];
+    client.on('error', (e) => errors.push(e));
+    expect(allSent(socket)[0]).toEqual({ type: 'limits' });
+    socket.reply({ type: 'error', content: 'unknown message type "limits"', data: { code: 'unknown_type' }, re: 'limits' });
+    expect(errors).toEqual([]);
+    const one = room.publish('one');
+    const two = room.publish('two');
+    const [first, second] = sentFrames(socket).slice(1);
+    socket.reply({ type: 'ack', id: first.id, room: 'lobby', offset: 1, epoch: 'e' });
+    socket.reply({ type: 'error', content: 'rate limit exceeded', data: { code: 'rate_limited' }, re: 'message', room: 'lobby' });
+    jest.advanceTimersByTime(500);
+    expect(sentFrames(socket).slice(3)).toEqual([second]); // the same frame, the same id
+    socket.reply({ type: 'ack', id: second.id, room: 'lobby', offset: 2, epoch: 'e' });
+    await expect(one).resolves.toMatchObject({ offset: 1 });
+    await expect(two).resolves.toMatchObject({ offset: 2 });
+    expect(errors).toHaveLength(1);
   });
 
   it('passes each room its own messages, the comings and goings of others, and gaps', async () => {

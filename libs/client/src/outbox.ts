@@ -102,13 +102,21 @@ export class Outbox {
     if (entry) this.settle(entry, undefined, { id: frame.id, room: entry.room, offset: frame.offset, epoch: frame.epoch });
   }
 
-  /** The server refused the publish `id`: retried when the refusal is passing (rate, bus), else rejected. */
-  refuse(id: string, err: SwitchboardError): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    if (err.code !== 'rate_limited' && err.code !== 'unavailable') return this.settle(entry, err);
-    entry.sentOn = undefined;
-    if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), 500);
+  /**
+   * The server refused a publish of `err.room`: the one named by `id`, or (the server names
+   * none) those written to the current connection and not yet acknowledged. A passing refusal
+   * (rate limited, the bus unavailable) writes them again after a moment — an id the server
+   * did publish is only acknowledged again; any other refusal rejects the one named.
+   */
+  refused(err: SwitchboardError, id?: string): void {
+    const passing = err.code === 'rate_limited' || err.code === 'unavailable';
+    const connection = this.link.connection();
+    for (const entry of [...this.entries.values()]) {
+      if (id !== undefined ? entry.id !== id : entry.room !== err.room || entry.sentOn !== connection || !passing) continue;
+      if (!passing) this.settle(entry, err);
+      else entry.sentOn = undefined;
+    }
+    if (passing && this.timer === undefined) this.timer = setTimeout(() => this.flush(), 500);
   }
 
   /** Rejects every publish of `room` (left, or refused on the re-join), or every publish. */

@@ -1,4 +1,4 @@
-import { type FakeSocket, useFakeSockets } from '../test/fake-socket';
+import { type FakeSocket, sentFrames, useFakeSockets } from '../test/fake-socket';
 import { SwitchboardClient, SwitchboardError } from './switchboard-client';
 
 describe('SwitchboardClient reconnect policy', () => {
@@ -40,7 +40,7 @@ describe('SwitchboardClient reconnect policy', () => {
     jest.advanceTimersByTime(1000);
     const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
     sockets[6].accept();
-    expect(JSON.parse(sockets[6].sent[0])).toEqual({ type: 'join', room: 'lobby' });
+    expect(sentFrames(sockets[6])).toEqual([{ type: 'limits' }, { type: 'join', room: 'lobby' }]); // each connection asks for the limits first
     sockets[6].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
     expect(await rejoined).toEqual(['lobby']);
 
@@ -97,7 +97,8 @@ describe('SwitchboardClient reconnect policy', () => {
     jest.advanceTimersByTime(20);
     const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
     sockets[1].accept();
-    expect(sockets[1].sent.map((t) => JSON.parse(t))).toEqual([
+    expect(sentFrames(sockets[1])).toEqual([
+      { type: 'limits' },
       { type: 'join', room: 'a', since: { offset: 6, epoch: 'e1' } },
       { type: 'join', room: 'b', since: { offset: 4, epoch: 'e1' } },
     ]);
@@ -114,7 +115,7 @@ describe('SwitchboardClient reconnect policy', () => {
     sockets[1].drop(1012);
     jest.advanceTimersByTime(20);
     sockets[2].accept();
-    expect(JSON.parse(sockets[2].sent[1])).toEqual({ type: 'join', room: 'b', since: { offset: 1, epoch: 'e2' } });
+    expect(sentFrames(sockets[2])[2]).toEqual({ type: 'join', room: 'b', since: { offset: 1, epoch: 'e2' } });
   });
 
   it('passes on a gap the server reports for a room it stayed connected to, and goes on from there', async () => {
@@ -151,7 +152,7 @@ describe('SwitchboardClient reconnect policy', () => {
     jest.advanceTimersByTime(20);
     const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
     sockets[1].accept();
-    expect(sockets[1].sent).toHaveLength(3);
+    expect(sockets[1].sent).toHaveLength(4); // limits, then 3 joins
     // A say refused meanwhile, then b is full: neither touches the joins of a and c.
     sockets[1].reply({ type: 'error', content: 'rate limit exceeded', data: { code: 'rate_limited' }, re: 'message', room: 'a' });
     sockets[1].reply({ type: 'user_list', room: 'a', data: ['me'] });
@@ -169,7 +170,7 @@ describe('SwitchboardClient reconnect policy', () => {
     sockets[1].drop(1012);
     jest.advanceTimersByTime(20);
     sockets[2].accept();
-    expect(sockets[2].sent.map((t) => JSON.parse(t).room)).toEqual(['a', 'c']);
+    expect(sentFrames(sockets[2]).map((f) => f.room)).toEqual([undefined, 'a', 'c']);
   });
 
   it('rejects a join with the error that names it, in the channels dialect too', async () => {

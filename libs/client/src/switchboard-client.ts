@@ -244,15 +244,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     if (this.connected) this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
   }
 
-  /** Publishes to a room you joined (or are joining): see {@link Room.publish}. */
+  /** Publishes to a room (or channel) you joined or are joining: see {@link Room.publish}. */
   publish(room: string, content: string): Promise<Published> {
     if (this.state === 'failed') return Promise.reject(this.failure);
-    if (this.channels) return Promise.reject(new SwitchboardError('unsupported', 'channels take messages through POST /api/v1/messages', room));
     if (!this.joined.has(room) && !this.joining.has(room)) {
       return Promise.reject(new SwitchboardError('not_in_room', `join room "${room}" before publishing to it`, room));
     }
     const id = publishId();
-    const text = JSON.stringify({ type: 'message', room, content, id });
+    const text = JSON.stringify(this.channels ? { type: 'message', channel_id: room, content, id } : { type: 'message', room, content, id });
     return this.outbox.add(id, room, text, frameBytes(text));
   }
 
@@ -367,6 +366,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.pacer = new Pacer(this.limits, Date.now());
     this.live.clear();
     this.scheduleRefresh();
+    this.send({ type: 'limits' }); // the server answers with the limits it enforces on this connection
     this.emit('open');
     this.emit('connected', { url });
     this.settleWaiters();
@@ -550,7 +550,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       case 'private_message':
         return this.emit('private_message', frame);
       case 'error':
-        if (typeof frame.id === 'string') this.outbox.refuse(frame.id, new SwitchboardError(codeOf(frame), reasonOf(frame), room));
+        if (frame.re === 'limits') return; // a server that announces no limits
+        if (frame.re === 'message' && room !== undefined) this.outbox.refused(new SwitchboardError(codeOf(frame), reasonOf(frame), room), frame.id);
         return this.emit('error', frame);
     }
     if (isMessage(frame)) {
