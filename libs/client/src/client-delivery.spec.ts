@@ -131,6 +131,35 @@ describe('SwitchboardClient publish and rooms', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('asks a join again when the connection drops before its confirmation; a refused join rejects the publishes made meanwhile', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', initialDelayMs: 10 });
+    const room = client.room('lobby');
+    const joined = room.join();
+    const early = room.publish('before the confirmation');
+    sockets[0].accept();
+    await settle();
+    sockets[0].drop(1012);
+    jest.advanceTimersByTime(20);
+    sockets[1].accept();
+    await settle();
+    expect(sentFrames(sockets[1])).toEqual([{ type: 'join', room: 'lobby' }]);
+    sockets[1].reply({ type: 'user_list', room: 'lobby', data: ['me'], offset: 3, epoch: 'e' });
+    await expect(joined).resolves.toMatchObject({ type: 'user_list', room: 'lobby' });
+    await settle();
+    const [, message] = sentFrames(sockets[1]);
+    expect(message).toMatchObject({ type: 'message', content: 'before the confirmation' });
+    sockets[1].reply({ type: 'ack', id: message.id, room: 'lobby', offset: 4, epoch: 'e' });
+    await expect(early).resolves.toMatchObject({ offset: 4 });
+
+    const vip = client.room('vip');
+    const refused = vip.join();
+    const waiting = vip.publish('never');
+    await settle();
+    sockets[1].reply({ type: 'error', content: 'not allowed to join room "vip"', data: { code: 'forbidden' }, re: 'join', room: 'vip' });
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden', message: 'not allowed to join room "vip"' });
+    await expect(waiting).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
   it('passes each room its own messages, the comings and goings of others, and gaps', async () => {
     const { client, room, socket } = await inLobby();
     const other = client.room('other');

@@ -125,8 +125,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private readonly endpoints: Endpoints;
   private readonly channels: boolean;
   private readonly joined = new Set<string>();
-  /** Rooms whose join is waiting for its confirmation. */
+  /** Rooms whose join is waiting for its confirmation on the current connection. */
   private readonly joining = new Set<string>();
+  /** Rooms a `join()` call is after (across reconnects until it settles). */
+  private readonly wanted = new Set<string>();
   /** Rooms confirmed on the current connection: their publishes may go. */
   private readonly live = new Set<string>();
   private readonly positions = new RoomPositions();
@@ -180,6 +182,11 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     return this.ws?.readyState === OPEN && this.state === 'open';
   }
 
+  /** Closed by `close()`, or failed. */
+  private get ended(): boolean {
+    return this.state === 'stopped' || this.state === 'failed';
+  }
+
   /** Publishes waiting for their acknowledgement. */
   get queued(): number {
     return this.outbox.size;
@@ -209,19 +216,44 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     return connected;
   }
 
-  /** Joins a room (or channel), connecting first if need be; resolves once the server confirmed the membership. */
+  /**
+   * Joins a room (or channel), connecting first if need be; resolves once the server confirmed
+   * the membership. A connection lost before the confirmation is not a refusal: the join is
+   * asked again on the next one. Rejects with the server's refusal, the timeout, or the client's
+   * failure — and then so do the room's publishes made meanwhile.
+   */
   async join(room: string): Promise<JoinConfirmation> {
-    if (this.state === 'failed') throw this.failure;
+    this.wanted.add(room);
+    try {
+      for (;;) {
+        if (this.state === 'failed') throw this.failure;
+        if (this.state === 'stopped') throw new SwitchboardError('closed', 'the client was closed', room);
+        if (!this.connected) {
+          const connected = this.whenConnected();
+          this.start();
+          await connected;
+        }
+        try {
+          return await this.joinOnce(room);
+        } catch (err) {
+          const lost = err instanceof SwitchboardError && err.code === 'closed' && !this.joined.has(room);
+          if (!lost || this.ended) throw err;
+        }
+      }
+    } catch (err) {
+      if (!this.joined.has(room)) this.outbox.rejectAll(err as Error, room);
+      throw err;
+    } finally {
+      this.wanted.delete(room);
+    }
+  }
+
+  /** Asks the current connection to join `room` (resuming it when it was joined before). */
+  private async joinOnce(room: string): Promise<JoinConfirmation> {
     this.joining.add(room);
     let reply: JoinConfirmation;
-    let since: ReturnType<RoomPositions['joinFields']>;
+    const since = this.joined.has(room) ? this.positions.joinFields(room) : {};
     try {
-      if (!this.connected) {
-        const connected = this.whenConnected();
-        this.start();
-        await connected;
-      }
-      since = this.joined.has(room) ? this.positions.joinFields(room) : {};
       const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
       reply = (await this.ask({ ...frame, ...since }, room, this.confirms(room))) as JoinConfirmation;
     } finally {
@@ -247,7 +279,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   /** Publishes to a room (or channel) you joined or are joining: see {@link Room.publish}. */
   publish(room: string, content: string): Promise<Published> {
     if (this.state === 'failed') return Promise.reject(this.failure);
-    if (!this.joined.has(room) && !this.joining.has(room)) {
+    if (!this.joined.has(room) && !this.wanted.has(room) && !this.joining.has(room)) {
       return Promise.reject(new SwitchboardError('not_in_room', `join room "${room}" before publishing to it`, room));
     }
     const id = publishId();
@@ -461,7 +493,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private async rejoin(): Promise<void> {
     const rooms = [...this.joined];
     const connection = this.connection;
-    const results = await Promise.allSettled(rooms.map((room) => this.join(room)));
+    const results = await Promise.allSettled(rooms.map((room) => this.joinOnce(room)));
     if (this.connection !== connection || !this.connected) return; // dropped again: the next reconnect rejoins
     const back: string[] = [];
     results.forEach((result, i) => {
