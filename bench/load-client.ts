@@ -33,7 +33,8 @@ const NO_MESSAGES = new Uint8Array(0);
 
 /** The socket under a client, whichever library drives it. */
 interface Wire {
-  send(room: string, content: string): void;
+  /** Sends a chat frame; with `id`, a publish id the gateway acks. */
+  send(room: string, content: string, id?: string): void;
   /** Bytes written and not yet handed to the kernel (plus, for Socket.IO, packets not yet written). */
   buffered(): number;
   terminate(): void;
@@ -72,6 +73,7 @@ let expected = 0;
 let unexpected = 0;
 let shapeErrors = 0;
 let errorFrames = 0;
+let acks = 0;
 let firstError: string | undefined;
 const unexpectedCloses: Record<string, number> = {};
 let firstDeliveryAt = 0;
@@ -91,6 +93,8 @@ function onFrame(client: Client, data: Buffer, onReady: () => void): void {
   const type = frameType(data);
   if (type === 'user_list') {
     if (!client.ready) onReady();
+  } else if (type === 'ack') {
+    acks++;
   } else if (type === 'error') {
     errorFrames++;
     firstError ??= data.toString().slice(0, 300);
@@ -224,7 +228,7 @@ function openWs(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
     const ws = new WebSocket(plan.url, { perMessageDeflate: false, skipUTF8Validation: true });
     const client = new Client(plan.name, plan.room, cmd.rooms);
     client.wire = {
-      send: (room, content) => ws.send(JSON.stringify({ type: 'message', room, content })),
+      send: (room, content, id) => ws.send(JSON.stringify(id === undefined ? { type: 'message', room, content } : { type: 'message', room, content, id })),
       buffered: () => ws.bufferedAmount,
       terminate: () => ws.terminate(),
     };
@@ -353,7 +357,7 @@ function arm(): void {
 }
 
 /** Sends the messages whose room's sender is one of this process's clients. */
-async function send({ total, payloadBytes, rate, startAt }: SendCommand): Promise<void> {
+async function send({ total, payloadBytes, rate, startAt, ids }: SendCommand): Promise<void> {
   const rooms = setup!.rooms;
   const byName = new Map(clients.map((c) => [c.name, c]));
   const senders = rooms.map((r) => byName.get(r.sender));
@@ -382,7 +386,7 @@ async function send({ total, payloadBytes, rate, startAt }: SendCommand): Promis
     if (sent++ === 0) firstSendAt = lastSendAt;
     const seq = Math.floor(k / rooms.length);
     const head = `${roomIndex}|${seq}|${Math.round(lastSendAt * 1000)}|`;
-    sender.wire.send(rooms[roomIndex].name, head + padding.slice(0, Math.max(0, payloadBytes - head.length)));
+    sender.wire.send(rooms[roomIndex].name, head + padding.slice(0, Math.max(0, payloadBytes - head.length)), ids ? `${roomIndex}-${seq}` : undefined);
   }
   emit({ ev: 'sent', sent, firstSendAt, lastSendAt, backpressureWaits, behindMs });
 }
@@ -415,6 +419,7 @@ function report(): LoadReport {
     lossyClients,
     firstLoss,
     shapeErrors: shapeErrors + unexpected,
+    acks,
     errorFrames,
     firstError,
     unexpectedCloses,

@@ -136,7 +136,7 @@ export class LoadPool {
    * showed a new delivery for `stallMs`. A process that does not report at all is busy (a
    * saturated client blocks its event loop for seconds), not stalled: only the cap ends that.
    */
-  async run(total: number, payloadBytes: number, rate: number, stallMs: number, capMs: number): Promise<RunOutcome> {
+  async run(total: number, payloadBytes: number, rate: number, stallMs: number, capMs: number, ids = false): Promise<RunOutcome> {
     const armedAt = Date.now();
     for (const p of this.procs) {
       p.lastReportAt = p.lastProgressAt = armedAt;
@@ -146,7 +146,7 @@ export class LoadPool {
     const startAt = nowMs() + (rate > 0 ? 100 : 0);
     const sends = this.procs.map((p) => {
       const sent = p.next('sent', capMs);
-      p.send({ cmd: 'send', total, payloadBytes, rate, startAt });
+      p.send({ cmd: 'send', total, payloadBytes, rate, startAt, ids });
       return sent;
     });
     const started = Date.now();
@@ -208,6 +208,7 @@ export class LoadPool {
       reordered: 0,
       lossyClients: 0,
       shapeErrors: 0,
+      acks: 0,
       errorFrames: 0,
       unexpectedCloses: {},
       firstDeliveryAt: Infinity,
@@ -227,6 +228,7 @@ export class LoadPool {
       merged.lossyClients += r.lossyClients;
       merged.firstLoss ??= r.firstLoss;
       merged.shapeErrors += r.shapeErrors;
+      merged.acks += r.acks;
       merged.errorFrames += r.errorFrames;
       merged.firstError ??= r.firstError;
       for (const [code, n] of Object.entries(r.unexpectedCloses)) merged.unexpectedCloses[code] = (merged.unexpectedCloses[code] ?? 0) + n;

@@ -47,9 +47,10 @@ export type LoadCommand =
    * Sends `total` messages numbered k = 0…total−1: message k goes to room k mod rooms (as that
    * room's message ⌊k / rooms⌋), from the room's sender; a process sends the messages of the
    * senders it holds. With `rate` > 0 message k leaves at `startAt + k × 1000 / rate` (wall
-   * clock ms, shared by every process); with 0 as fast as backpressure allows.
+   * clock ms, shared by every process); with 0 as fast as backpressure allows. With `ids` each
+   * chat frame carries a publish `id` (room-seq), so the gateway acks it (acks-2r).
    */
-  | { cmd: 'send'; total: number; payloadBytes: number; rate: number; startAt: number }
+  | { cmd: 'send'; total: number; payloadBytes: number; rate: number; startAt: number; ids?: boolean }
   | { cmd: 'report' }
   | { cmd: 'close' };
 
@@ -83,6 +84,8 @@ export interface LoadReport {
    * first), plus messages of another room or past the room's last sequence number.
    */
   shapeErrors: number;
+  /** `ack` frames the server sent (acks-2r: one per message sent with an id). */
+  acks: number;
   /** `error` frames the server sent, and the first of them. */
   errorFrames: number;
   firstError?: string;

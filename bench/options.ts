@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | 'sse-2r' | ScaleScenario;
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | 'sse-2r' | 'acks-2r' | ScaleScenario;
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'sse-2r'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'sse-2r', 'acks-2r'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
 export type ScaleScenario = 'fill-room' | 'idle-many';
@@ -106,7 +106,7 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages 
        [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S] [--uplink-samples N]
        [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,sse-2r]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,sse-2r,acks-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
        [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
@@ -125,6 +125,10 @@ Scenarios:
              --uplink-samples round trips (ping, and a chat message back through the bus)
              over a WebSocket, over SSE POSTing to the
              stream's replica, and POSTing to the other replica (forwarded over the bus)
+  acks-2r    --rooms rooms of two across 2 replicas (sender on one, receiver on the other),
+             --rooms-rate messages/s for --rooms-seconds, twice in one run: without and with
+             a publish id on every frame (acked, deduplicated in Redis): CPU per published
+             message (replicas + Redis) and the ratio
 Size scenarios (run only when named in --scenarios):
   fill-room  --fill JWT clients join one room across 2 replicas: joins/s, CPU and Redis
              commands per join, one message to all, user_list; beside ws-reference (connect

@@ -14,6 +14,8 @@ export const AIMS = {
   sseCpuVsWebSocket: 1.5,
   /** sse-2r: an SSE uplink round trip's p99 at most this many times a WebSocket frame's (issue 19). */
   uplinkP99VsWebSocket: 2,
+  /** acks-2r: CPU per published message with a publish id (ack + dedup) at most this much more than without (issue 17). */
+  acksExtraCpu: 0.15,
 };
 
 const MB = 1024 * 1024;
@@ -126,6 +128,7 @@ export function uplinkTable(u: UplinkResult): string {
 /** The target, with the gateway's write delay when the run set one (rooms-2r) and the receivers' transport (sse-2r). */
 function label(r: RunResult): string {
   if (r.receivers !== undefined) return `${r.target} (${r.receivers} receivers)`;
+  if (r.ids !== undefined) return `${r.target} (${r.ids ? 'with' : 'without'} publish ids)`;
   const history = r.scenario === 'fanout-2r-nohistory' ? ' (history off)' : '';
   return r.writeDelayMs === undefined ? r.target + history : `${r.target}${history} (write delay ${r.writeDelayMs} ms)`;
 }
@@ -149,6 +152,12 @@ export function clusterAims(results: RunResult[], roomsRate: number): string[][]
     const ok = r.complete && r.lost === 0 && r.duplicated === 0;
     const measured = `lost ${int(r.lost)}, dup ${int(r.duplicated)}${r.complete ? '' : ', incomplete'}`;
     rows.push([`no message lost or duplicated (${r.scenario})`, label(r), measured, verdict(ok)]);
+  }
+  const [plain, acked] = [false, true].map((ids) => results.find((r) => r.scenario === 'acks-2r' && r.ids === ids));
+  if (plain && acked) {
+    const extra = publishCostMicros(acked) / publishCostMicros(plain) - 1;
+    const measured = `${fixed(publishCostMicros(acked), 1)} vs ${fixed(publishCostMicros(plain), 1)} µs (${extra >= 0 ? '+' : ''}${fixed(extra * 100, 1)} %), ${int(acked.acks)} acks of ${int(acked.messages)}`;
+    rows.push([`a publish id (ack + dedup) costs ≤ ${AIMS.acksExtraCpu * 100} % more CPU per published message (acks-2r)`, 'switchboard', measured, verdict(extra <= AIMS.acksExtraCpu && acked.acks === acked.messages)]);
   }
   const withHistory = find('fanout-2r', 'switchboard');
   const without = find('fanout-2r-nohistory', 'switchboard');
@@ -254,4 +263,9 @@ export function fanOutWarnings(r: RunResult): string[] {
   }
   for (const line of r.serverLogTail) out.push(`${who} log: ${line.slice(0, 300)}`);
   return out;
+}
+
+/** acks-2r: CPU of both replicas and Redis per published message, in µs. */
+export function publishCostMicros(r: RunResult): number {
+  return (r.serverCpuMicros + (r.redisCpuMicros ?? 0)) / r.messages;
 }

@@ -23,9 +23,10 @@ import { killAll, killChildrenOnExit } from './children';
 import { measureResume, type ResumeResult } from './resume';
 import { hottest } from './cpu-profile';
 import { type BenchOptions, parseOptions } from './options';
-import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable, uplinkTable } from './report';
+import { aimsTable, clusterTable, fanOutTable, fanOutWarnings, idleTable, publishCostMicros, uplinkTable } from './report';
 import {
   clusterFanOutShape,
+  acksShape,
   clusterRoomsShape,
   fanOutShape,
   idle,
@@ -219,6 +220,13 @@ async function main(): Promise<number> {
         const u = await measureUplink(o);
         results.uplink.push(u);
         log(`${name} uplink: ${u.paths.map((p) => `${p.frame} ${p.path} p99 ${p.p99.toFixed(2)} ms`).join('; ')}`);
+      } else if (scenario === 'acks-2r') {
+        // The same rooms twice in one run: chat frames without a publish id, then with one.
+        for (const ids of [false, true]) {
+          const r = await measureRun(target, acksShape(o, ids), o, runCapMs(o));
+          results.cluster.push(r);
+          log(`${name} (${ids ? 'with ids' : 'without ids'}): ${publishCostMicros(r).toFixed(1)} µs CPU per published message (replicas + Redis), ${r.acks} acks, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`);
+        }
       } else if (scenario === 'signaling-2r') {
         const r = await signalingRun(o, runCapMs(o), undefined, target);
         results.signaling.push(r);
@@ -325,6 +333,7 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'idle-room': ['switchboard'],
     'signaling-2r': ['switchboard', 'ws-reference'],
     'sse-2r': ['switchboard'],
+    'acks-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
   };
@@ -371,6 +380,16 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
     for (const u of r.uplink) {
       out.push(`Uplink round trips (sse-2r): ${u.samples} per frame and path, one at a time, interleaved; send → the pong, or the client's own chat message back through the bus, read by the client`, uplinkTable(u), '');
     }
+  }
+  const acks2r = r.cluster.filter((x) => x.scenario === 'acks-2r');
+  if (acks2r.length) {
+    const shape = acksShape(o, true);
+    out.push(
+      `Acknowledged publish (acks-2r): ${o.rooms} rooms of ${REPLICAS} (sender on one replica, receiver on the other), ${o.roomsRate} msg/s for ${o.roomsSeconds} s = ` +
+        `${shape.messages} messages × ${o.payloadBytes} B, without then with a publish id on every frame; ` +
+        `CPU per published message = (both replicas + Redis) ÷ messages: ${acks2r.map((x) => `${x.ids ? 'with' : 'without'} ids ${publishCostMicros(x).toFixed(1)} µs`).join(', ')} (${clusterNote})`,
+    );
+    out.push(clusterTable(acks2r), '');
   }
   const rooms2r = r.cluster.filter((x) => x.scenario === 'rooms-2r');
   if (rooms2r.length) {

@@ -12,7 +12,7 @@ const SETTLE_MS = 300;
 export const REPLICAS = 2;
 
 /** The scenarios that send messages and count deliveries. */
-export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'sse-2r';
+export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'sse-2r' | 'acks-2r';
 
 export interface RunResult {
   scenario: RunScenario;
@@ -21,6 +21,10 @@ export interface RunResult {
   writeDelayMs?: number;
   /** sse-2r: how the receivers were connected (the sender is a WebSocket client either way). */
   receivers?: 'websocket' | 'sse';
+  /** acks-2r: whether every chat frame carried a publish `id` (acked, deduplicated). */
+  ids?: boolean;
+  /** `ack` frames the senders received. */
+  acks: number;
   /** Server processes (1: BUS=memory gateway or the ws reference; 2: on one Redis). */
   replicas: number;
   clients: number;
@@ -117,6 +121,8 @@ interface RunShape {
   env?: Record<string, string>;
   /** sse-2r: every client but the senders reads an SSE stream (false: a WebSocket, for the same run's comparison). */
   sseReceivers?: boolean;
+  /** acks-2r: every chat frame carries a publish `id` (false: none, for the same run's comparison). */
+  ids?: boolean;
 }
 
 /** fanout: clients in one room on one server; one sends as fast as it may. */
@@ -133,6 +139,17 @@ export function clusterFanOutShape(o: BenchOptions, history = true): RunShape {
 /** sse-2r: fanout-2r's room, its receivers on SSE streams (`sse`) or WebSockets; the sender is a WebSocket client either way. */
 export function sseFanOutShape(o: BenchOptions, sse: boolean): RunShape {
   return { scenario: 'sse-2r', replicas: REPLICAS, clients: o.clients, rooms: [FANOUT_ROOM], messages: o.messages, rate: o.rate, sseReceivers: sse };
+}
+
+/**
+ * acks-2r: rooms of two (the sender on one replica, a receiver on the other), messages
+ * round-robin over them at rooms-2r's rate, with a publish `id` on every frame (`ids`) or none:
+ * what acknowledged, deduplicated publishing costs per published message.
+ */
+export function acksShape(o: BenchOptions, ids: boolean): RunShape {
+  const rooms = Array.from({ length: o.rooms }, (_, r) => `${FANOUT_ROOM}-a${r}`);
+  const messages = Math.max(1, Math.round((o.roomsRate * o.roomsSeconds) / o.rooms)) * o.rooms;
+  return { scenario: 'acks-2r', replicas: REPLICAS, clients: o.rooms * REPLICAS, rooms, messages, rate: o.roomsRate, ids };
 }
 
 /** rooms-2r: many rooms, each spread evenly over two replicas, messages round-robin over them at a total rate. */
@@ -241,7 +258,7 @@ export async function measureRun(
     const machineBefore = machineBusyMicros();
     const selfBefore = process.cpuUsage();
     const wallBefore = Date.now();
-    const outcome = await pool.run(shape.messages, o.payloadBytes, shape.rate, o.stallSeconds * 1000, capMs);
+    const outcome = await pool.run(shape.messages, o.payloadBytes, shape.rate, o.stallSeconds * 1000, capMs, shape.ids);
     const replicaCpuMicros = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
     const serverSystemMicros = pids.reduce((s, pid, i) => s + cpuSplitMicros(pid).system - systemBefore[i], 0);
     const serverWriteSyscalls = pids.reduce((s, pid, i) => s + writeSyscalls(pid) - writesBefore[i], 0);
@@ -261,6 +278,8 @@ export async function measureRun(
       target,
       writeDelayMs: delayEnv.WEBSOCKET_WRITE_DELAY === undefined ? undefined : writeDelayMs,
       receivers: shape.sseReceivers === undefined ? undefined : shape.sseReceivers ? 'sse' : 'websocket',
+      ids: shape.ids,
+      acks: report.acks,
       replicas,
       clients: shape.clients,
       rooms: shape.rooms.length,

@@ -78,6 +78,8 @@ export async function startGateway(
   const opened = (conn: Connection) => {
     heartbeat.welcome(conn);
     expiry.opened(conn);
+    // Before anything the dialect sends (welcome, the join confirmation of the path's room).
+    if (conn.wantsLimits) conn.reply({ kind: 'limits', limits: session.limits(conn) });
   };
   const adapter = new SwitchboardWsAdapter(app, { handshake, metrics, maxMessageSize, nextConnectionId, opened, ended: (conn) => expiry.closed(conn), session, context });
   app.useWebSocketAdapter(adapter);

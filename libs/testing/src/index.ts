@@ -3,6 +3,7 @@ export * from './gateway-env';
 export * from './gateway-process';
 export * from './history';
 export * from './metrics';
+export * from './process-cluster';
 export * from './quiet-logger';
 export * from './raw-http';
 export * from './redis-server';

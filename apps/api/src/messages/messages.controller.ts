@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isRoomName } from '@switchboard/protocol';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
@@ -20,10 +20,11 @@ export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
   @Post('messages')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key by the same user stores nothing more and answers with the first message' })
   @ApiCreatedResponse({ type: MessageDto, description: 'stored; then `new_message` goes to the channel' })
-  @ApiErrors(400)
-  async create(@CurrentPrincipal() p: Principal, @Body() body: CreateMessageDto) {
-    return { success: true, data: messageJson(await this.messages.create(p.identity, body.channel_id, body.content)) };
+  @ApiErrors(400, 409)
+  async create(@CurrentPrincipal() p: Principal, @Body() body: CreateMessageDto, @Headers('idempotency-key') key?: string) {
+    return { success: true, data: messageJson(await this.messages.create(p.identity, body.channel_id, body.content, idempotencyKey(key))) };
   }
 
   @Patch('messages/:id')
@@ -63,4 +64,11 @@ export class MessagesController {
       next_before: full ? page[page.length - 1].id : null,
     };
   }
+}
+
+/** Idempotency-Key: 1 to 255 visible ASCII characters; absent: every request stores a message. */
+function idempotencyKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) throw new BadRequestException('"Idempotency-Key" must be 1 to 255 visible ASCII characters');
+  return header;
 }

@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Identity } from '@switchboard/auth';
 import { roomAllowed } from '@switchboard/protocol';
 import { MESSAGE_STORE, type MessageRecord, type MessageStore } from '../store/message.store';
@@ -16,13 +16,18 @@ export class MessagesService {
     private readonly outbox: OutboxPublisher,
   ) {}
 
-  async create(who: Identity, channelId: string, content: string): Promise<MessageRecord> {
+  /**
+   * Stores a message and its `new_message`. With `idempotencyKey`, a repeat by the same user
+   * stores nothing and resolves the first message; one naming another channel is a conflict.
+   */
+  async create(who: Identity, channelId: string, content: string, idempotencyKey?: string): Promise<MessageRecord> {
     this.mayUse(who, channelId);
-    const record = await this.messages.create(
-      { channelId, content, userId: who.userId, username: who.username, userEmail: who.email },
+    const { record, repeat } = await this.messages.createOnce(
+      { channelId, content, userId: who.userId, username: who.username, userEmail: who.email, idempotencyKey },
       (m) => lifecycleEvent('new_message', m),
     );
-    this.outbox.kick();
+    if (repeat && record.channelId !== channelId) throw new ConflictException('this Idempotency-Key was used for a message to another channel');
+    if (!repeat) this.outbox.kick();
     return record;
   }
 

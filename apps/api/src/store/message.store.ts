@@ -20,6 +20,15 @@ export interface NewMessage {
   userEmail?: string;
   username: string;
   content: string;
+  /** The request's Idempotency-Key: a second create with the same key by the same user stores nothing. */
+  idempotencyKey?: string;
+}
+
+/** What `create` did: the message, and whether it was stored now or by an earlier create with the same key. */
+export interface Created {
+  record: MessageRecord;
+  /** True when an earlier create of this user with this idempotency key stored it: nothing was stored, no event. */
+  repeat: boolean;
 }
 
 /**
@@ -57,10 +66,15 @@ export const HISTORY_MAX_LIMIT = 100;
  *   descending, so messages with equal timestamps still have one fixed order and paging
  *   with `before` = the last id of the previous page neither skips nor repeats any.
  *   A `before` that names no message ever stored gives an empty page.
+ * - `create` with an `idempotencyKey` the same user already used stores nothing, stores no
+ *   event, never calls the builder and resolves the first message (as stored now, deleted
+ *   or not), even when both creates race from different processes.
  * - Authorisation is not the store's job: it stores what it is given.
  */
 export interface MessageStore {
   create(message: NewMessage, event: OutboxEventBuilder): Promise<MessageRecord>;
+  /** `create` that says whether the message was stored now or by an earlier create with the same key. */
+  createOnce(message: NewMessage, event: OutboxEventBuilder): Promise<Created>;
   /** Replaces the content and sets `updatedAt`; resolves the updated message. */
   update(id: string, content: string, event: OutboxEventBuilder): Promise<MessageRecord | undefined>;
   /** Resolves the message as it was before deletion. */

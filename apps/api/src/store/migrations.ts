@@ -94,6 +94,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email))`,
     ],
   },
+  {
+    version: 6,
+    name: 'messages_idempotency_key',
+    statements: [
+      // POST /api/v1/messages with an Idempotency-Key: one message per author and key.
+      `ALTER TABLE messages ADD COLUMN idempotency_key text`,
+      `CREATE UNIQUE INDEX messages_idempotency_key ON messages (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database';
 import {
+  type Created,
   HISTORY_DEFAULT_LIMIT,
   HISTORY_MAX_LIMIT,
   type HistoryQuery,
@@ -31,14 +32,22 @@ const LIVE = 'deleted_at IS NULL';
 export class SqlMessageStore implements MessageStore {
   constructor(private readonly db: Database) {}
 
-  create(message: NewMessage, event: OutboxEventBuilder): Promise<MessageRecord> {
+  async create(message: NewMessage, event: OutboxEventBuilder): Promise<MessageRecord> {
+    return (await this.createOnce(message, event)).record;
+  }
+
+  createOnce(message: NewMessage, event: OutboxEventBuilder): Promise<Created> {
     return this.db.transaction(async (tx) => {
+      // With a key, a concurrent insert of the same key waits for the other to commit, then does nothing.
       const [row] = await tx.query<MessageRow>(
-        `INSERT INTO messages (id, channel_id, user_id, user_email, username, content)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-        [randomUUID(), message.channelId, message.userId, message.userEmail ?? null, message.username, message.content],
+        `INSERT INTO messages (id, channel_id, user_id, user_email, username, content, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING ${COLUMNS}`,
+        [randomUUID(), message.channelId, message.userId, message.userEmail ?? null, message.username, message.content, message.idempotencyKey ?? null],
       );
-      return withEvent(tx, toRecord(row), event);
+      if (row) return { record: await withEvent(tx, toRecord(row), event), repeat: false };
+      const [first] = await tx.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE user_id = $1 AND idempotency_key = $2`, [message.userId, message.idempotencyKey]);
+      return { record: toRecord(first), repeat: true };
     });
   }
 

@@ -43,6 +43,8 @@ export interface Opening {
   resumeRooms?: readonly RoomOnConnect[];
   /** A resume token the client presented on connect (signaling `?resume=`). */
   resumeToken?: string;
+  /** `?limits=1`: the `limits` frame goes first. */
+  limits?: boolean;
 }
 
 export type DisconnectReason = 'client' | 'timeout' | 'slow_consumer' | 'rate_limit' | 'too_big' | 'drain' | 'error' | 'revoked' | 'expired' | 'replaced';
@@ -84,6 +86,8 @@ export class Connection {
   readonly resumeRooms: readonly RoomOnConnect[];
   /** A resume token the client presented on connect (signaling `?resume=`), if any. */
   readonly resumeToken: string | undefined;
+  /** The client asked for the `limits` frame on connect (`?limits=1`). */
+  readonly wantsLimits: boolean;
   /** The gateway's command handlers for this client, by CommandKinds index (set by the adapter). */
   handlers: Array<((command: never, kind: string) => unknown) | undefined> = [];
 
@@ -127,6 +131,7 @@ export class Connection {
     this.initialRoom = opening.initialRoom;
     this.resumeRooms = opening.resumeRooms ?? [];
     this.resumeToken = opening.resumeToken;
+    this.wantsLimits = opening.limits ?? false;
   }
 
   /** The codec for room events of a room joined in `style`; the endpoint's own codec for a style its dialect does not name. */

@@ -18,6 +18,8 @@ export interface Route {
   since?: StreamPosition;
   /** A session to resume (signaling `?resume=`). */
   resume?: string;
+  /** `?limits=1`: the client wants the `limits` frame first (seed clients never ask). */
+  limits?: boolean;
 }
 
 /** Matches a request to the first of `dialects` that claims its path; undefined for an unknown path (answered 404). */
@@ -28,6 +30,7 @@ export function matchRoute(dialects: readonly Dialect[], pathname: string, query
     if (params === undefined) continue;
     if ('bad' in params) return params;
     const route: Route = { dialect, authRequired: dialect.credential.required, acceptsApiKey: dialect.credential.apiKey, ...params };
+    if (query.get('limits') === '1') route.limits = true;
     if (route.room === undefined) return route;
     const since = sinceFromQuery(query);
     if (since === undefined) return route;

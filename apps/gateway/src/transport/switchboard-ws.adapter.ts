@@ -184,7 +184,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
-    const { dialect, room, style, since, resume } = verdict.route;
+    const { dialect, room, style, since, resume, limits } = verdict.route;
     const server = this.servers.get(dialect.path);
     if (!server) return this.refuse(socket, { ok: false, status: 404, reason: 'no WebSocket endpoint at this path' });
     const id = this.deps.nextConnectionId();
@@ -193,7 +193,7 @@ export class SwitchboardWsAdapter extends WsAdapter {
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.removeListener('error', destroyOnError);
       const initial = room === undefined || style === undefined ? undefined : { room, style, since };
-      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new WebSocketWire(ws, socket), this.deps.context, { initialRoom: initial, resumeToken: resume });
+      const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, new WebSocketWire(ws, socket), this.deps.context, { initialRoom: initial, resumeToken: resume, limits });
       this.track(conn, ws as Socket);
       this.deps.opened(conn);
       server.emit('connection', conn);

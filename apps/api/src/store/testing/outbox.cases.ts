@@ -4,6 +4,7 @@ import type { MessageRecord, NewMessage } from '../message.store';
 import { OutboxRelay } from '../outbox-relay';
 import type { OutboxRow } from '../outbox.store';
 import { appendOutbox, SqlOutboxStore } from '../sql.outbox.store';
+import { SqlMessageStore } from '../sql.message.store';
 import { sleep } from '@switchboard/testing';
 import { type StoreFixture, waitFor } from './fixture';
 
@@ -44,6 +45,20 @@ export function outboxCases(fixture: () => StoreFixture): void {
         { id: 2, topic: 'room:general', payload: { type: 'message_updated', id: created.id, content: 'edited' }, attempts: 0 },
         { id: 3, topic: 'room:general', payload: { type: 'message_deleted', id: created.id, content: 'edited' }, attempts: 0 },
       ]);
+    });
+
+    it('stores a message and its event once per user and idempotency key, even when two processes race', async () => {
+      const { db, second, messages } = fixture();
+      const other = new SqlMessageStore(second);
+      const keyed = { ...hello, idempotencyKey: 'k-1' };
+      const [a, b] = await Promise.all([messages.createOnce(keyed, event('new_message')), other.createOnce(keyed, event('new_message'))]);
+      expect(a.record).toEqual(b.record);
+      expect([a.repeat, b.repeat].sort()).toEqual([false, true]);
+      expect(await messages.createOnce({ ...keyed, content: 'again' }, event('new_message'))).toEqual({ record: a.record, repeat: true });
+      const bobs = await messages.createOnce({ ...keyed, userId: 'u2', username: 'bob' }, event('new_message'));
+      const plain = [await messages.create(hello, event('new_message')), await messages.create(hello, event('new_message'))];
+      expect(new Set([a.record.id, bobs.record.id, ...plain.map((m) => m.id)]).size).toBe(4);
+      expect((await outboxRows(db)).map((r) => (r.payload as { id: string }).id)).toEqual([a.record.id, bobs.record.id, ...plain.map((m) => m.id)]);
     });
 
     it('stores several events, or none, as the builder returns', async () => {

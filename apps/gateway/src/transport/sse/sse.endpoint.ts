@@ -139,7 +139,7 @@ export class SseEndpoint {
     const others = resumed.filter((r) => r.room !== room).map((r) => ({ room: r.room, style: r.style, since: r.position }));
     const marks = new RoomMarks(resumed);
     const wire = new SseWire(socket, marks);
-    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, wire, deps.context, { initialRoom: initial, resumeRooms: others, resumeToken: verdict.route.resume });
+    const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, wire, deps.context, { initialRoom: initial, resumeRooms: others, resumeToken: verdict.route.resume, limits: verdict.route.limits });
     const styleNames = new Map(Object.entries(dialect.styles).map(([name, codec]) => [codec, name]));
     marks.attach({ styleOf: (r) => styleNames.get(conn.rooms.get(r)!) });
 
