@@ -1,8 +1,5 @@
-import { type FakeSocket, sentFrames as allSent, useFakeSockets } from '../test/fake-socket';
+import { type FakeSocket, sentFrames, useFakeSockets } from '../test/fake-socket';
 import { SwitchboardClient } from './switchboard-client';
-
-/** What a socket sent after the limits request every connection opens with. */
-const sentFrames = (s: FakeSocket) => allSent(s).filter((f) => f.type !== 'limits');
 
 /** Lets promise chains run (fake timers leave microtasks alone). */
 const settle = async () => {
@@ -111,13 +108,11 @@ describe('SwitchboardClient publish and rooms', () => {
     expect(sentFrames(socket).pop()).toEqual({ type: 'leave', room: 'lobby' });
   });
 
-  it('asks each connection for its limits; a server without them is not an error; a passing refusal writes the room\'s unacknowledged publishes again', async () => {
+  it('asks each connection for the limits first (?limits=1); a passing refusal writes the room\'s unacknowledged publishes again', async () => {
     const { client, room, socket } = await inLobby();
     const errors: unknown[] = [];
     client.on('error', (e) => errors.push(e));
-    expect(allSent(socket)[0]).toEqual({ type: 'limits' });
-    socket.reply({ type: 'error', content: 'unknown message type "limits"', data: { code: 'unknown_type' }, re: 'limits' });
-    expect(errors).toEqual([]);
+    expect(new URL(socket.url).searchParams.get('limits')).toBe('1');
     const one = room.publish('one');
     const two = room.publish('two');
     const [first, second] = sentFrames(socket).slice(1);

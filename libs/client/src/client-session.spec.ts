@@ -1,10 +1,7 @@
-import { type FakeSocket, jwtWithExp, sentFrames as allSent, useFakeSockets } from '../test/fake-socket';
+import { type FakeSocket, jwtWithExp, sentFrames, useFakeSockets } from '../test/fake-socket';
 import type { SwitchboardError } from './errors';
 import { SwitchboardClient } from './switchboard-client';
 import { refreshDelay, tokenExpiry } from './token';
-
-/** What a socket sent after the limits request every connection opens with. */
-const sentFrames = (s: FakeSocket) => allSent(s).filter((f) => f.type !== 'limits');
 
 const settle = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();

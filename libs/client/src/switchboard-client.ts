@@ -362,6 +362,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     const target = new URL(url);
     if (token !== undefined) target.searchParams.set('token', token);
     else if (this.options.apiKey !== undefined) target.searchParams.set('api_key', this.options.apiKey);
+    target.searchParams.set('limits', '1'); // the server's first frame: the limits it enforces on this connection
     const ws = runtime().createWebSocket(target.toString());
     this.ws = ws;
     let opened = false;
@@ -398,7 +399,6 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.pacer = new Pacer(this.limits, Date.now());
     this.live.clear();
     this.scheduleRefresh();
-    this.send({ type: 'limits' }); // the server answers with the limits it enforces on this connection
     this.emit('open');
     this.emit('connected', { url });
     this.settleWaiters();
@@ -582,7 +582,6 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       case 'private_message':
         return this.emit('private_message', frame);
       case 'error':
-        if (frame.re === 'limits') return; // a server that announces no limits
         if (frame.re === 'message' && room !== undefined) this.outbox.refused(new SwitchboardError(codeOf(frame), reasonOf(frame), room), frame.id);
         return this.emit('error', frame);
     }
