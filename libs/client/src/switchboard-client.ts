@@ -279,6 +279,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   /** Publishes to a room (or channel) you joined or are joining: see {@link Room.publish}. */
   publish(room: string, content: string): Promise<Published> {
     if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.state === 'stopped') return Promise.reject(new SwitchboardError('closed', 'the client was closed', room));
     if (!this.joined.has(room) && !this.wanted.has(room) && !this.joining.has(room)) {
       return Promise.reject(new SwitchboardError('not_in_room', `join room "${room}" before publishing to it`, room));
     }
@@ -459,6 +460,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.stopTimers();
     const ws = this.ws;
     this.ws = undefined;
+    if (ws?.readyState === OPEN) this.emit('disconnected', { code: 1000, reason: err.message, willReconnect: false });
     if (ws && ws.readyState <= OPEN) ws.close(1000, 'client failed');
     this.settleWaiters(err);
     this.outbox.rejectAll(err);
