@@ -17,7 +17,8 @@ export {
   type SignalType,
 } from './signaling-client';
 export { PeerManager, type PeerData, type PeerManagerEvents, type PeerManagerOptions } from './peer-manager';
-export { type JoinConfirmation, SwitchboardClient, type SwitchboardClientOptions, SwitchboardError, type SwitchboardEvents } from './switchboard-client';
+export { SwitchboardClient, SwitchboardError } from './switchboard-client';
+export type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } from './client-events';
 export type {
   AckFrame,
   ChannelMemberFrame,

@@ -1,102 +1,18 @@
 import { backoffDelay } from './backoff';
+import type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } from './client-events';
 import { Emitter } from './emitter';
-import { Endpoints, type UrlSource } from './endpoints';
+import { Endpoints } from './endpoints';
 import { SwitchboardError } from './errors';
-import {
-  type ChannelMemberFrame,
-  codeOf,
-  type ErrorFrame,
-  isMessage,
-  isPresence,
-  type Limits,
-  limitsOf,
-  type MessageFrame,
-  type NotificationFrame,
-  type PresenceFrame,
-  type PrivateMessageFrame,
-  reasonOf,
-  roomOf,
-  type ServerFrame,
-  type UserListFrame,
-} from './frames';
+import { codeOf, type ErrorFrame, isMessage, isPresence, type Limits, limitsOf, reasonOf, roomOf, type ServerFrame } from './frames';
 import { Outbox, publishId, type Published } from './outbox';
 import { frameBytes, Pacer } from './pacer';
 import { type Gap, RoomPositions } from './resume';
 import { Room } from './room';
 import { runtime } from './runtime';
-import { refreshDelay, tokenExpiry, type TokenSource } from './token';
+import { TokenKeeper } from './token';
 import type { WebSocketLike } from './types';
 
 export { SwitchboardError } from './errors';
-
-/** The server's confirmation of a join: `user_list` (rooms dialect) or `channel_joined` (channels). */
-export type JoinConfirmation = UserListFrame | ChannelMemberFrame;
-
-export interface SwitchboardEvents {
-  /** Every frame, whatever its type. */
-  frame: [ServerFrame];
-  /** Chat in a room (`message` and `room_message`) and stored-message events in a channel. */
-  message: [MessageFrame];
-  /** Someone entered or left a room or channel you are in. */
-  presence: [PresenceFrame];
-  notification: [NotificationFrame];
-  private_message: [PrivateMessageFrame];
-  /** Every `error` frame; one answering a request of yours also rejects that request. */
-  error: [ErrorFrame];
-  /** An attempt to connect begins (`attempt`: failed attempts before it since the last connection). */
-  connecting: [{ url: string; attempt: number }];
-  /** Connected (again): rooms joined before are joined again, and waiting publishes sent. */
-  connected: [{ url: string }];
-  /** An open connection closed; `willReconnect` unless the client was closed or failed. */
-  disconnected: [{ code: number; reason: string; willReconnect: boolean }];
-  /**
-   * The client stopped for good, said once: the credential was refused (401, 4001, a token
-   * that expired (4003) with no token function to renew it, or a token function that threw),
-   * or a limit was broken (1008 rate, 1009 size). Pending joins and publishes reject with it.
-   */
-  failed: [SwitchboardError];
-  /** The open connection took a fresh token; it lasts until `exp` (unix seconds). */
-  refreshed: [{ exp?: number }];
-  /** The server announced its limits; publishes are checked and paced against them. */
-  limits: [Limits];
-  /** Connected (again), like `connected`. */
-  open: [];
-  /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
-  reconnecting: [{ attempt: number; delayMs: number; code: number }];
-  /** Back in these rooms after a reconnect (every missed message was replayed, unless `gap` said otherwise). */
-  rejoined: [string[]];
-  /** The server refused (or never confirmed) joining a room again after a reconnect: the room is dropped; join it again to retry. */
-  rejoin_failed: [{ room: string; error: Error }];
-  /** The credential was refused (close 4001, or a handshake answered 401) and no token function could renew it; `failed` follows. */
-  unauthorized: [{ code: number; status?: number }];
-  /** Messages between `after` and `position` of a room could not be replayed. */
-  gap: [Gap];
-  /** Every close of a connection. */
-  close: [{ code: number; reason: string }];
-}
-
-export interface SwitchboardClientOptions {
-  /** `ws(s)://host/ws`, `/ws/auth`, or `/api/v1/ws` (the channels dialect). */
-  url?: string;
-  /** Replicas to spread over (tried in turn from a random one), or a function giving the URL for each attempt. */
-  urls?: UrlSource;
-  /** A JWT, or a function giving one: asked before every (re)connect and again ahead of the token's `exp`. */
-  token?: TokenSource;
-  /** An API key (`?api_key=`), instead of a token. */
-  apiKey?: string;
-  /** The dialect, when `urls` is a function (otherwise told from the first URL's path). */
-  dialect?: 'rooms' | 'channels';
-  /** First reconnect delay bound; it doubles per attempt up to `maxDelayMs`. Default 250 ms. */
-  initialDelayMs?: number;
-  /** Largest reconnect delay bound. Default 10 s. */
-  maxDelayMs?: number;
-  /** How long a join waits for its confirmation once sent. Default 10 s. */
-  timeoutMs?: number;
-  /** Publishes waiting for their acknowledgement at most; beyond it `publish` rejects. Default 1,000. */
-  maxQueued?: number;
-  /** How long a publish may wait for its acknowledgement (queued time included). Default 30 s. */
-  publishTimeoutMs?: number;
-}
 
 const OPEN = 1;
 /** Close codes (libs/protocol CloseCode): credential revoked or refused, token expired, rate, size, drain. */
@@ -146,9 +62,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private failedAttempts = 0;
   private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  private token: string | undefined;
-  private expiry: number | undefined;
+  private readonly tokens: TokenKeeper;
   private limits: Limits | undefined;
   private pacer = new Pacer(undefined, 0);
   /** Frames a request already took (an error it was rejected with, a confirmation). */
@@ -159,6 +73,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     const source = options.urls ?? options.url;
     if (source === undefined) throw new Error('SwitchboardClient: give `url` or `urls`');
     this.endpoints = new Endpoints(source);
+    this.tokens = new TokenKeeper(options.token, { refresh: (token) => this.send({ type: 'refresh', token }), failed: (err) => this.tokenFailed(err) });
     const first = this.endpoints.first;
     this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
     this.outbox = new Outbox(
@@ -332,20 +247,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   /** One attempt: the URL and the credential (asked for now when they come from functions), then the socket. */
   private dial(): void {
     this.state = 'connecting';
-    const { token } = this.options;
     const url = this.endpoints.current();
-    let credential: string | Promise<string> | undefined;
-    try {
-      credential = typeof token === 'function' ? token() : token;
-    } catch (err) {
-      credential = Promise.reject(err);
-    }
+    const credential = this.tokens.next();
     if (typeof url === 'string' && !(credential instanceof Promise)) return this.open(url, credential);
     Promise.resolve(url).then(
       (u) =>
         Promise.resolve(credential).then(
           (c) => this.open(u, c),
-          (err: unknown) => this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`)),
+          (err: unknown) => this.tokenFailed(err),
         ),
       () => this.attemptFailed(1006, false),
     );
@@ -353,11 +262,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   private open(url: string, token: string | undefined): void {
     if (this.state !== 'connecting') return; // closed (or failed) while the URL or the token was asked for
-    this.token = token;
-    this.expiry = token === undefined ? undefined : tokenExpiry(token);
-    if (this.expiry !== undefined && this.expiry * 1000 <= Date.now()) {
-      const from = typeof this.options.token === 'function' ? 'the token function gave a token that' : 'the token';
-      return this.fail(new SwitchboardError('token_expired', `${from} expired at ${new Date(this.expiry * 1000).toISOString()}`));
+    const expiry = this.tokens.use(token);
+    if (expiry !== undefined && expiry * 1000 <= Date.now()) {
+      const from = this.tokens.renewable ? 'the token function gave a token that' : 'the token';
+      return this.fail(new SwitchboardError('token_expired', `${from} expired at ${new Date(expiry * 1000).toISOString()}`));
     }
     this.emit('connecting', { url, attempt: this.attempt });
     const target = new URL(url);
@@ -399,7 +307,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.failedAttempts = 0;
     this.pacer = new Pacer(this.limits, Date.now());
     this.live.clear();
-    this.scheduleRefresh();
+    this.tokens.schedule(this.isCurrent());
     this.emit('open');
     this.emit('connected', { url });
     this.settleWaiters();
@@ -407,14 +315,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   private closed(url: string, code: number, reason: string, opened: boolean, status: number | undefined): void {
-    clearTimeout(this.refreshTimer);
+    this.tokens.stop();
     this.live.clear();
     this.emit('close', { code, reason });
     const end = (willReconnect: boolean): void => {
       if (opened) this.emit('disconnected', { code, reason, willReconnect });
     };
     if (this.state === 'stopped' || this.state === 'failed') return end(false);
-    const renewable = typeof this.options.token === 'function';
+    const renewable = this.tokens.renewable;
     if (code === SESSION_REVOKED || status === 401) {
       if (!renewable || this.authRefusals > 0) {
         end(false);
@@ -469,26 +377,17 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   private stopTimers(): void {
     clearTimeout(this.timer);
-    clearTimeout(this.refreshTimer);
+    this.tokens.stop();
   }
 
-  /** Asks the token function for a fresh token ahead of `exp`, and sends it on the open connection. */
-  private scheduleRefresh(): void {
-    clearTimeout(this.refreshTimer);
-    const source = this.options.token;
-    if (typeof source !== 'function' || this.expiry === undefined) return;
+  /** Whether the connection open now is still the one at the time of asking. */
+  private isCurrent(): () => boolean {
     const connection = this.connection;
-    this.refreshTimer = setTimeout(async () => {
-      let token: string;
-      try {
-        token = await source();
-      } catch (err) {
-        return this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`));
-      }
-      if (!this.connected || this.connection !== connection) return; // reconnecting: the next connection asks anew
-      this.token = token;
-      this.send({ type: 'refresh', token });
-    }, Math.max(500, refreshDelay(this.expiry, Date.now())));
+    return () => this.connected && this.connection === connection;
+  }
+
+  private tokenFailed(err: unknown): void {
+    this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`));
   }
 
   /** Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the connection drops again meanwhile, the rooms are kept. */
@@ -575,8 +474,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       case 'ack':
         return this.outbox.ack(frame);
       case 'refreshed':
-        this.expiry = typeof frame.exp === 'number' ? frame.exp : this.token === undefined ? undefined : tokenExpiry(this.token);
-        this.scheduleRefresh();
+        this.tokens.refreshed(typeof frame.exp === 'number' ? frame.exp : undefined, this.isCurrent());
         return this.emit('refreshed', { exp: frame.exp });
       case 'notification':
       case 'system_message':

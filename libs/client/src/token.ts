@@ -26,3 +26,77 @@ export function refreshDelay(exp: number, nowMs: number): number {
   const ahead = Math.min(30_000, Math.max(1_000, left / 4));
   return Math.max(0, left - ahead);
 }
+
+/** What a TokenKeeper does with a renewed token, and with a token function that failed. */
+export interface TokenKeeperHooks {
+  /** Sends a fresh token on the open connection (`refresh`). */
+  refresh(token: string): void;
+  failed(err: unknown): void;
+}
+
+/**
+ * The connection's token: asked of the function before each connection, and again ahead of
+ * its `exp` while the connection is open, to be sent as `refresh`; a `refreshed` answer sets
+ * the next deadline.
+ */
+export class TokenKeeper {
+  private token: string | undefined;
+  private expiry: number | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly source: TokenSource | undefined,
+    private readonly hooks: TokenKeeperHooks,
+  ) {}
+
+  /** Whether a function can give a fresh token. */
+  get renewable(): boolean {
+    return typeof this.source === 'function';
+  }
+
+  /** The token for the next connection (the function is asked now); a promise when the function gives one. */
+  next(): string | Promise<string> | undefined {
+    try {
+      return typeof this.source === 'function' ? this.source() : this.source;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** A connection is opened with `token`: its `exp`, if it has one. */
+  use(token: string | undefined): number | undefined {
+    this.token = token;
+    return (this.expiry = token === undefined ? undefined : tokenExpiry(token));
+  }
+
+  /** The connection opened (or was refreshed): ask the function again ahead of `exp`, while `current()` says it is the same connection. */
+  schedule(current: () => boolean): void {
+    this.stop();
+    const source = this.source;
+    if (typeof source !== 'function' || this.expiry === undefined) return;
+    this.timer = setTimeout(
+      async () => {
+        let token: string;
+        try {
+          token = await source();
+        } catch (err) {
+          return this.hooks.failed(err);
+        }
+        if (!current()) return; // reconnecting: the next connection asks anew
+        this.token = token;
+        this.hooks.refresh(token);
+      },
+      Math.max(500, refreshDelay(this.expiry, Date.now())),
+    );
+  }
+
+  /** The server took the fresh token; the connection now lasts until `exp` (else the token's own). */
+  refreshed(exp: number | undefined, current: () => boolean): void {
+    this.expiry = exp ?? (this.token === undefined ? undefined : tokenExpiry(this.token));
+    this.schedule(current);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
