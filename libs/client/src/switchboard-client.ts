@@ -3,10 +3,11 @@ import type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } fr
 import { Emitter } from './emitter';
 import { Endpoints } from './endpoints';
 import { SwitchboardError } from './errors';
-import { codeOf, type ErrorFrame, isMessage, isPresence, type Limits, limitsOf, reasonOf, roomOf, type ServerFrame } from './frames';
+import { codeOf, isMessage, isPresence, type Limits, limitsOf, reasonOf, roomOf, type ServerFrame } from './frames';
 import { Outbox, publishId, type Published } from './outbox';
 import { frameBytes, Pacer } from './pacer';
 import { type Gap, RoomPositions } from './resume';
+import { Requests } from './requests';
 import { Room } from './room';
 import { runtime } from './runtime';
 import { TokenKeeper } from './token';
@@ -65,8 +66,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private readonly tokens: TokenKeeper;
   private limits: Limits | undefined;
   private pacer = new Pacer(undefined, 0);
-  /** Frames a request already took (an error it was rejected with, a confirmation). */
-  private readonly claimed = new WeakSet<ServerFrame>();
+  private readonly requests: Requests;
 
   constructor(private readonly options: SwitchboardClientOptions) {
     super();
@@ -76,6 +76,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.tokens = new TokenKeeper(options.token, { refresh: (token) => this.send({ type: 'refresh', token }), failed: (err) => this.tokenFailed(err) });
     const first = this.endpoints.first;
     this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
+    this.requests = new Requests(this, (frame) => this.send(frame), this.channels, options.timeoutMs ?? 10_000);
     this.outbox = new Outbox(
       {
         connection: () => (this.connected ? this.connection : undefined),
@@ -169,8 +170,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     let reply: JoinConfirmation;
     const since = this.joined.has(room) ? this.positions.joinFields(room) : {};
     try {
-      const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
-      reply = (await this.ask({ ...frame, ...since }, room, this.confirms(room))) as JoinConfirmation;
+      reply = (await this.requests.join(room, since)) as JoinConfirmation;
     } finally {
       this.joining.delete(room);
     }
@@ -408,48 +408,6 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.emit('rejoined', back);
   }
 
-  private confirms(room: string): (f: ServerFrame) => boolean {
-    if (this.channels) return (f) => f.type === 'channel_joined' && f.channel_id === room && !this.claimed.has(f);
-    return (f) => f.type === 'user_list' && f.room === room;
-  }
-
-  /** Sends `frame`; settles on its reply, an error naming it (`re`, and its room), the close, or the timeout. */
-  private ask(frame: Record<string, unknown>, room: string, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error, f?: ServerFrame) => {
-        clearTimeout(timer);
-        offFrame();
-        offClose();
-        if (err) reject(err);
-        else resolve(f!);
-      };
-      const timer = setTimeout(() => done(new SwitchboardError('timeout', `no reply to ${String(frame.type)} within the timeout`, room)), this.options.timeoutMs ?? 10_000);
-      const offFrame = this.on('frame', (f) => {
-        if (reply(f)) {
-          this.claimed.add(f);
-          done(undefined, f);
-        }
-        else if (f.type === 'error' && this.answers(f, String(frame.type), room)) {
-          this.claimed.add(f);
-          done(new SwitchboardError(codeOf(f), reasonOf(f), room));
-        }
-      });
-      const offClose = this.on('close', ({ code }) => done(new SwitchboardError('closed', `connection closed (${code})`, room, code)));
-      try {
-        this.send(frame);
-      } catch (err) {
-        done(err as Error);
-      }
-    });
-  }
-
-  /** Whether error frame `f` answers this client's `type` frame about `room` (and no earlier request took it). */
-  private answers(f: ErrorFrame, type: string, room: string): boolean {
-    if (f.re !== type || this.claimed.has(f) || f.id !== undefined) return false;
-    const about = this.channels ? f.channel_id : f.room;
-    return about === undefined || about === room;
-  }
-
   private gap(gap: Gap): void {
     this.emit('gap', gap);
     this.roomObjects.get(gap.room)?.deliver('gap', gap);
@@ -490,7 +448,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       target?.deliver('message', frame);
     } else if (isPresence(frame)) {
       this.emit('presence', frame);
-      if (!target || this.claimed.has(frame)) return; // a confirmation of this client's own join
+      if (!target || this.requests.took(frame)) return; // a confirmation of this client's own join
       target.deliver('presence', frame);
       target.deliver(frame.type === 'join' || frame.type === 'channel_joined' ? 'join' : 'leave', frame);
     }
