@@ -43,6 +43,13 @@ export class ClientProcess<C, E extends ClientEvent> {
     if (this.proc.connected) this.proc.send(cmd as object);
   }
 
+  /** Sends a command and waits for the event that answers it (listening before sending, so no answer is missed). */
+  ask<K extends E['ev']>(cmd: C, ev: K, timeoutMs: number): Promise<EventOf<E, K>> {
+    const answer = this.next(ev, timeoutMs);
+    this.send(cmd);
+    return answer;
+  }
+
   /** The next event of a kind, or an error if the process fails or the wait times out. */
   next<K extends E['ev']>(ev: K, timeoutMs: number): Promise<EventOf<E, K>> {
     return new Promise((resolve, reject) => {

@@ -10,7 +10,6 @@
  * parsed in full to check the frame's shape). Socket.IO hands over parsed objects.
  */
 import { request } from 'node:http';
-import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
@@ -18,6 +17,7 @@ import { postFrame, readSseStream, type SseSession } from './sse-stream';
 import { failOpeningOn } from './ws-opening';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 import { sleep } from '@switchboard/testing';
+import { benchSocketIo } from './socketio-client';
 
 type ConnectCommand = Extract<LoadCommand, { cmd: 'connect' }>;
 type SendCommand = Extract<LoadCommand, { cmd: 'send' }>;
@@ -244,13 +244,7 @@ function openWs(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
 /** Opens one Socket.IO client (websocket transport, its own connection, no reconnection). */
 function openSocketIo(plan: ClientPlan, cmd: ConnectCommand): Promise<string | true> {
   return new Promise((resolve) => {
-    const socket: Socket = io(plan.url, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      timeout: BATCH_TIMEOUT_MS,
-      query: plan.query,
-    });
+    const socket = benchSocketIo(plan.url, plan.query, BATCH_TIMEOUT_MS);
     const client = new Client(plan.name, plan.room, cmd.rooms);
     client.wire = {
       send: (room, content) => void socket.emit('message', { room, content }),

@@ -1,5 +1,6 @@
 import { ClientProcess } from './client-process';
 import { LatencyHistogram } from './histogram';
+import { firstOf, sumByKey, sumCounts } from './sum';
 import { type ClientMode, type ClientPlan, type LoadCommand, type LoadEvent, type LoadReport, nowMs, type RoomPlan } from './load-protocol';
 
 type EventOf<K extends LoadEvent['ev']> = Extract<LoadEvent, { ev: K }>;
@@ -32,8 +33,8 @@ class LoadProcess {
     this.client.send(cmd);
   }
 
-  next<K extends LoadEvent['ev']>(ev: K, timeoutMs: number): Promise<EventOf<K>> {
-    return this.client.next(ev, timeoutMs);
+  ask<K extends LoadEvent['ev']>(cmd: LoadCommand, ev: K, timeoutMs: number): Promise<EventOf<K>> {
+    return this.client.ask(cmd, ev, timeoutMs);
   }
 
   close(): Promise<void> {
@@ -116,9 +117,7 @@ export class LoadPool {
         const name = LoadPool.clientName(index);
         return { name, ...o.place(name, index++) };
       });
-      const ready = p.next('ready', o.timeoutMs);
-      p.send({ cmd: 'connect', mode: o.mode, clients, rooms: o.rooms, batch, readyOn: o.readyOn });
-      return ready;
+      return p.ask({ cmd: 'connect', mode: o.mode, clients, rooms: o.rooms, batch, readyOn: o.readyOn }, 'ready', o.timeoutMs);
     });
     const results = await Promise.all(waits);
     return {
@@ -144,11 +143,7 @@ export class LoadPool {
     }
     // Paced senders in several processes keep one schedule from a common start.
     const startAt = nowMs() + (rate > 0 ? 100 : 0);
-    const sends = this.procs.map((p) => {
-      const sent = p.next('sent', capMs);
-      p.send({ cmd: 'send', total, payloadBytes, rate, startAt, ids });
-      return sent;
-    });
+    const sends = this.procs.map((p) => p.ask({ cmd: 'send', total, payloadBytes, rate, startAt, ids }, 'sent', capMs));
     const started = Date.now();
     let sentEvents: Array<EventOf<'sent'>> | undefined;
     const allSent = Promise.all(sends);
@@ -191,55 +186,22 @@ export class LoadPool {
   }
 
   async report(timeoutMs = 15_000): Promise<PoolReport> {
-    const reports = await Promise.all(
-      this.procs.map((p) => {
-        const r = p.next('report', timeoutMs);
-        p.send({ cmd: 'report' });
-        return r;
-      }),
-    );
+    const reports = await Promise.all(this.procs.map((p) => p.ask({ cmd: 'report' }, 'report', timeoutMs)));
+    const rs = reports.map((e) => e.report);
     const latency = new LatencyHistogram();
-    const merged: PoolReport = {
-      clients: 0,
-      deliveries: 0,
-      expected: 0,
-      lost: 0,
-      duplicated: 0,
-      reordered: 0,
-      lossyClients: 0,
-      shapeErrors: 0,
-      acks: 0,
-      errorFrames: 0,
-      unexpectedCloses: {},
-      firstDeliveryAt: Infinity,
-      lastDeliveryAt: 0,
-      cpuMicros: 0,
-      maxLoopLagMs: 0,
-      clientCpuMicros: [],
+    for (const r of rs) latency.merge(r.latency);
+    const firstDeliveries = rs.map((r) => r.firstDeliveryAt).filter((at) => at > 0);
+    return {
+      ...sumCounts(rs, ['clients', 'deliveries', 'expected', 'lost', 'duplicated', 'reordered', 'lossyClients', 'shapeErrors', 'acks', 'errorFrames', 'cpuMicros']),
+      firstLoss: firstOf(rs.map((r) => r.firstLoss)),
+      firstError: firstOf(rs.map((r) => r.firstError)),
+      unexpectedCloses: sumByKey(rs.map((r) => r.unexpectedCloses)),
+      firstDeliveryAt: Math.min(Infinity, ...firstDeliveries),
+      lastDeliveryAt: Math.max(0, ...rs.map((r) => r.lastDeliveryAt)),
+      maxLoopLagMs: Math.max(0, ...rs.map((r) => r.maxLoopLagMs)),
+      clientCpuMicros: rs.map((r) => r.cpuMicros),
       latency,
     };
-    for (const { report: r } of reports) {
-      merged.clients += r.clients;
-      merged.deliveries += r.deliveries;
-      merged.expected += r.expected;
-      merged.lost += r.lost;
-      merged.duplicated += r.duplicated;
-      merged.reordered += r.reordered;
-      merged.lossyClients += r.lossyClients;
-      merged.firstLoss ??= r.firstLoss;
-      merged.shapeErrors += r.shapeErrors;
-      merged.acks += r.acks;
-      merged.errorFrames += r.errorFrames;
-      merged.firstError ??= r.firstError;
-      for (const [code, n] of Object.entries(r.unexpectedCloses)) merged.unexpectedCloses[code] = (merged.unexpectedCloses[code] ?? 0) + n;
-      if (r.firstDeliveryAt > 0) merged.firstDeliveryAt = Math.min(merged.firstDeliveryAt, r.firstDeliveryAt);
-      merged.lastDeliveryAt = Math.max(merged.lastDeliveryAt, r.lastDeliveryAt);
-      merged.cpuMicros += r.cpuMicros;
-      merged.maxLoopLagMs = Math.max(merged.maxLoopLagMs, r.maxLoopLagMs);
-      merged.clientCpuMicros.push(r.cpuMicros);
-      latency.merge(r.latency);
-    }
-    return merged;
   }
 
   async close(): Promise<void> {

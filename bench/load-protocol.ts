@@ -61,15 +61,13 @@ export type LoadEvent =
   | { ev: 'sent'; sent: number; firstSendAt: number; lastSendAt: number; backpressureWaits: number; behindMs: number }
   | { ev: 'progress'; deliveries: number; lastDeliveryAt: number }
   | { ev: 'complete'; deliveries: number; lastDeliveryAt: number }
-  | { ev: 'report'; report: LoadReport }
-  | { ev: 'fatal'; error: string };
+  | ChildEnding<LoadReport>;
 
-/** One process's delivery accounting; counts are summed over its clients. */
-export interface LoadReport {
-  clients: number;
-  /** Message frames received, duplicates included. */
-  deliveries: number;
-  expected: number;
+/** How a bench child process answers `report`, or says it cannot go on. */
+export type ChildEnding<R> = { ev: 'report'; report: R } | { ev: 'fatal'; error: string };
+
+/** What went wrong in delivery, summed over clients: a run's result carries it as it came from them. */
+export interface DeliveryTally {
   /** Sequence numbers a client never received. */
   lost: number;
   /** Sequence numbers a client received more than once (extra copies). */
@@ -91,6 +89,14 @@ export interface LoadReport {
   firstError?: string;
   /** Sockets closed before the orchestrator said so, by close code (Socket.IO: by reason). */
   unexpectedCloses: Record<string, number>;
+}
+
+/** One process's delivery accounting; counts are summed over its clients. */
+export interface LoadReport extends DeliveryTally {
+  clients: number;
+  /** Message frames received, duplicates included. */
+  deliveries: number;
+  expected: number;
   firstDeliveryAt: number;
   lastDeliveryAt: number;
   latency: HistogramData;

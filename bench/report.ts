@@ -40,13 +40,7 @@ export function fanOutTable(results: FanOutResult[]): string {
       sysPercent(r),
       fixed(r.serverWriteSyscalls / r.deliveries, 3),
       fixed(r.peakRssBytes / MB, 1),
-      int(r.lost),
-      int(r.duplicated),
-      int(r.reordered),
-      fixed(r.latencyMs.p50, 1),
-      fixed(r.latencyMs.p99, 1),
-      fixed(r.latencyMs.max, 1),
-      fixed(r.durationMs / 1000, 2),
+      ...outcomeCells(r),
       fixed(r.sendMs / 1000, 2),
       r.clientCpuMicros.map((c) => fixed(c / 1e6, 1)).join('+'),
       fixed(r.otherProcessesCores, 2),
@@ -103,18 +97,18 @@ export function clusterTable(results: RunResult[]): string {
       fixed(r.serverWriteSyscalls / r.deliveries, 3),
       fixed(r.redisCpuPerDeliveryMicros ?? NaN, 3),
       r.replicaPeakRssBytes.map((b) => fixed(b / MB, 0)).join('+'),
-      int(r.lost),
-      int(r.duplicated),
-      int(r.reordered),
-      fixed(r.latencyMs.p50, 1),
-      fixed(r.latencyMs.p99, 1),
-      fixed(r.latencyMs.max, 1),
-      fixed(r.durationMs / 1000, 2),
+      ...outcomeCells(r),
       int(r.sendMs > 0 ? (r.sent - 1) / (r.sendMs / 1000) : NaN),
       r.clientCpuMicros.map((c) => fixed(c / 1e6, 1)).join('+'),
       fixed(r.otherProcessesCores, 2),
     ]),
   );
+}
+
+/** Lost, duplicated and reordered messages, the latency percentiles and the run's length: the columns every delivery table shares. */
+function outcomeCells(r: RunResult): string[] {
+  const { p50, p99, max } = r.latencyMs;
+  return [int(r.lost), int(r.duplicated), int(r.reordered), fixed(p50, 1), fixed(p99, 1), fixed(max, 1), fixed(r.durationMs / 1000, 2)];
 }
 
 /** The ping round trips of each uplink path (sse-2r). */

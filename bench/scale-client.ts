@@ -7,7 +7,6 @@
  * `user_list` reply, measures the interval between pings at every client, and, on command,
  * mutes a client's pong replies or sends probe messages whose latency every client records.
  */
-import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startsWith } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
@@ -15,6 +14,7 @@ import { nowMs } from './load-protocol';
 import { failOpeningOn } from './ws-opening';
 import type { ScaleClientPlan, ScaleCommand, ScaleEvent, ScaleReport } from './scale-protocol';
 import { sleep } from '@switchboard/testing';
+import { benchSocketIo } from './socketio-client';
 
 type OpenCommand = Extract<ScaleCommand, { cmd: 'open' }>;
 type ProbeCommand = Extract<ScaleCommand, { cmd: 'probe' }>;
@@ -147,14 +147,7 @@ function openWs(index: number, plan: ScaleClientPlan, localAddress: string, cmd:
 
 function openSocketIo(index: number, plan: ScaleClientPlan, localAddress: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket: Socket = io(plan.url, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      timeout: OPEN_TIMEOUT_MS,
-      query: plan.query,
-      localAddress,
-    } as Parameters<typeof io>[1]);
+    const socket = benchSocketIo(plan.url, plan.query, OPEN_TIMEOUT_MS, localAddress);
     let settled = false;
     const settle = (why: string) => {
       if (settled) return;

@@ -1,5 +1,6 @@
 import { ClientProcess } from './client-process';
 import { LatencyHistogram } from './histogram';
+import { firstOf, sumByKey, sumCounts } from './sum';
 import type { ReadyOn, ScaleClientPlan, ScaleCommand, ScaleEvent, ScaleMode, ScaleReport } from './scale-protocol';
 
 type EventOf<K extends ScaleEvent['ev']> = Extract<ScaleEvent, { ev: K }>;
@@ -31,9 +32,9 @@ export class ScalePool {
     this.procs[proc].send(cmd);
   }
 
-  /** The next event of a kind from process `proc`; rejects at once if that process fails. */
-  next<K extends ScaleEvent['ev']>(proc: number, ev: K, timeoutMs: number): Promise<EventOf<K>> {
-    return this.procs[proc].next(ev, timeoutMs);
+  /** Sends process `proc` a command and waits for its answer; rejects at once if that process fails. */
+  ask<K extends ScaleEvent['ev']>(proc: number, cmd: ScaleCommand, ev: K, timeoutMs: number): Promise<EventOf<K>> {
+    return this.procs[proc].ask(cmd, ev, timeoutMs);
   }
 
   onClosed(listener: (proc: number, e: EventOf<'closed'>) => void): void {
@@ -49,11 +50,7 @@ export class ScalePool {
     const n = over;
     const blocks = Array.from({ length: n }, (_, p) => plans.slice(Math.floor((p * plans.length) / n), Math.floor(((p + 1) * plans.length) / n)));
     const opened = await Promise.all(
-      blocks.map((clients, p) => {
-        const done = this.next(p, 'opened', timeoutMs);
-        this.send(p, { cmd: 'open', mode, clients, localAddresses, window: Math.max(1, Math.ceil(window / n)), readyOn });
-        return done;
-      }),
+      blocks.map((clients, p) => this.procs[p].ask({ cmd: 'open', mode, clients, localAddresses, window: Math.max(1, Math.ceil(window / n)), readyOn }, 'opened', timeoutMs)),
     );
     const busy = opened.filter((o) => o.connected + o.failed > 0);
     const startAt = Math.min(...busy.map((o) => o.firstStartAt));
@@ -73,40 +70,23 @@ export class ScalePool {
 
   /** Every process's report, merged. */
   async report(timeoutMs = 15_000): Promise<ScaleReport & { perProcess: ScaleReport[] }> {
-    const reports = await Promise.all(
-      this.procs.map((_, p) => {
-        const r = this.next(p, 'report', timeoutMs);
-        this.send(p, { cmd: 'report' });
-        return r;
-      }),
-    );
+    const reports = await Promise.all(this.procs.map((p) => p.ask({ cmd: 'report' }, 'report', timeoutMs)));
+    const rs = reports.map((e) => e.report);
     const pings = new LatencyHistogram();
     const probe = new LatencyHistogram();
-    const merged: ScaleReport = {
-      clients: 0,
-      clientsWithMessage: 0,
-      clientsWithPingInterval: 0,
-      clientsWithoutPingInterval: 0,
-      messages: 0,
-      pingIntervals: pings,
-      probeLatency: probe,
-      closes: {},
-      errorFrames: 0,
-    };
-    for (const { report: r } of reports) {
-      merged.clients += r.clients;
-      merged.clientsWithMessage += r.clientsWithMessage;
-      merged.clientsWithPingInterval += r.clientsWithPingInterval;
-      merged.clientsWithoutPingInterval += r.clientsWithoutPingInterval;
-      merged.messages += r.messages;
-      merged.userList = r.userList ?? merged.userList;
+    for (const r of rs) {
       pings.merge(r.pingIntervals);
       probe.merge(r.probeLatency);
-      for (const [code, k] of Object.entries(r.closes)) merged.closes[code] = (merged.closes[code] ?? 0) + k;
-      merged.errorFrames += r.errorFrames;
-      merged.firstError ??= r.firstError;
     }
-    return { ...merged, perProcess: reports.map((r) => r.report) };
+    return {
+      ...sumCounts(rs, ['clients', 'clientsWithMessage', 'clientsWithPingInterval', 'clientsWithoutPingInterval', 'messages', 'errorFrames']),
+      userList: rs.reduce<ScaleReport['userList']>((last, r) => r.userList ?? last, undefined),
+      pingIntervals: pings,
+      probeLatency: probe,
+      closes: sumByKey(rs.map((r) => r.closes)),
+      firstError: firstOf(rs.map((r) => r.firstError)),
+      perProcess: rs,
+    };
   }
 
   broadcast(cmd: ScaleCommand): void {

@@ -1,4 +1,5 @@
 import type { HistogramData } from './histogram';
+import type { ChildEnding } from './load-protocol';
 
 /**
  * What the orchestrator and a scale-client process say to each other (fork IPC) in the
@@ -59,8 +60,7 @@ export type ScaleEvent =
   /** A muted client was closed by the server: when (wall ms) and with which code. */
   | { ev: 'closed'; index: number; at: number; code: number }
   | { ev: 'probed'; sent: number }
-  | { ev: 'report'; report: ScaleReport }
-  | { ev: 'fatal'; error: string };
+  | ChildEnding<ScaleReport>;
 
 export interface ScaleReport {
   clients: number;

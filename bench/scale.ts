@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import type { BenchOptions } from './options';
-import { cpuMicros, hwmBytes, settledRss, waitForQuiet } from './proc-stats';
+import { cpuMicros, hwmBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
 import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
@@ -54,6 +54,8 @@ export interface FillRoomResult {
   restJoinsPerSec?: number;
   /** Both replicas' CPU over the fill (until they went quiet) ÷ connected. */
   cpuPerJoinMicros: number;
+  /** Write syscalls of every server over the fill, per join (join notices to members dominate below the notice cap). */
+  writesPerJoin: number;
   replicaCpuMicros: number[];
   redisCpuPerJoinMicros?: number;
   redisCommandsPerJoin?: number;
@@ -206,6 +208,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
     await Promise.all([...pids, ...(redisPid ? [redisPid] : [])].map((pid) => waitForQuiet(pid)));
     if (profiled) await Promise.all(servers.map((s) => toggleProfiler(s, 'started')));
     const cpuBefore = pids.map(cpuMicros);
+    const writesBefore = pids.map(writeSyscalls);
     const redisCpuBefore = redisPid ? cpuMicros(redisPid) : 0;
     const statsBefore = redisUrl ? await redisCommandStats(redisUrl) : undefined;
     const mode: ScaleMode = target === 'socketio' ? 'socketio' : 'ws';
@@ -213,6 +216,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
     const opened = await pool.open(mode, plans, freshSourceAddresses(o.sources), o.connectWindow, readyOn, 180_000);
     await Promise.all([...pids, ...(redisPid ? [redisPid] : [])].map((pid) => waitForQuiet(pid)));
     const replicaCpuMicros = pids.map((pid, i) => cpuMicros(pid) - cpuBefore[i]);
+    const writes = pids.reduce((s, pid, i) => s + writeSyscalls(pid) - writesBefore[i], 0);
     const redisCpu = redisPid ? cpuMicros(redisPid) - redisCpuBefore : undefined;
     const statsAfter = redisUrl ? await redisCommandStats(redisUrl) : undefined;
     const profileFiles = profiled ? ((await Promise.all(servers.map((s) => toggleProfiler(s, 'written')))).filter(Boolean) as string[]) : undefined;
@@ -256,6 +260,7 @@ export async function fillRoom(target: Target, o: BenchOptions, profile?: Profil
       joinsPerSec: opened.connected / (opened.ms / 1000),
       ...splitRates(opened.startAt, opened.readyTimes),
       cpuPerJoinMicros: replicaCpuMicros.reduce((a, b) => a + b, 0) / joined,
+      writesPerJoin: writes / joined,
       replicaCpuMicros,
       redisCpuPerJoinMicros: redisCpu === undefined ? undefined : redisCpu / joined,
       redisCommandsPerJoin,
@@ -364,8 +369,7 @@ function probeFigures(data: Awaited<ReturnType<ScalePool['report']>>['probeLaten
 async function probeRoom(server: ServerUnderTest, pool: ScalePool, o: BenchOptions): Promise<ProbeFigures> {
   const base = `ws://127.0.0.1:${server.port}`;
   const plans = Array.from({ length: PROBE_MEMBERS }, (_, i) => ({ url: `${base}/ws/auth/${PROBE_ROOM}?token=${benchToken(`p${i}`, [PROBE_ROOM])}` }));
-  const opened = pool.next(pool.size - 1, 'opened', 30_000);
-  pool.send(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: ['127.0.0.1'], window: PROBE_MEMBERS, readyOn: 'user_list' });
+  const opened = pool.ask(pool.size - 1, { cmd: 'open', mode: 'ws', clients: plans, localAddresses: ['127.0.0.1'], window: PROBE_MEMBERS, readyOn: 'user_list' }, 'opened', 30_000);
   const probe = await opened;
   if (probe.connected < PROBE_MEMBERS) throw new Error(`probe room: ${probe.failed} of ${PROBE_MEMBERS} failed (${probe.firstFailure})`);
   return probeFigures((await sendProbe(pool, o)).probeLatency);
@@ -373,8 +377,7 @@ async function probeRoom(server: ServerUnderTest, pool: ScalePool, o: BenchOptio
 
 async function sendProbe(pool: ScalePool, o: BenchOptions) {
   pool.broadcast({ cmd: 'reset' });
-  const probed = pool.next(pool.size - 1, 'probed', 60_000);
-  pool.send(pool.size - 1, { cmd: 'probe', sender: 0, room: PROBE_ROOM, messages: PROBE_MESSAGES, rate: PROBE_RATE, payloadBytes: o.payloadBytes });
+  const probed = pool.ask(pool.size - 1, { cmd: 'probe', sender: 0, room: PROBE_ROOM, messages: PROBE_MESSAGES, rate: PROBE_RATE, payloadBytes: o.payloadBytes }, 'probed', 60_000);
   await probed;
   await sleep(500);
   return pool.report();

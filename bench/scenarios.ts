@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { LoadPool, type PoolReport } from './load-pool';
-import type { ClientMode, RoomPlan } from './load-protocol';
+import type { ClientMode, DeliveryTally, RoomPlan } from './load-protocol';
 import type { BenchOptions } from './options';
 import { cpuMicros, cpuSplitMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
 import { type Cluster, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
@@ -14,7 +14,7 @@ export const REPLICAS = 2;
 /** The scenarios that send messages and count deliveries. */
 export type RunScenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'sse-2r' | 'acks-2r';
 
-export interface RunResult {
+export interface RunResult extends DeliveryTally {
   scenario: RunScenario;
   target: Target;
   /** The gateway's WEBSOCKET_WRITE_DELAY in ms, when the run set it (rooms-2r). */
@@ -63,16 +63,6 @@ export interface RunResult {
   replicaPeakRssBytes: number[];
   hwmBytes: number;
   rssBeforeSendBytes: number;
-  lost: number;
-  duplicated: number;
-  reordered: number;
-  /** Clients that missed messages, and what the first of them missed. */
-  lossyClients: number;
-  firstLoss?: string;
-  shapeErrors: number;
-  errorFrames: number;
-  firstError?: string;
-  unexpectedCloses: Record<string, number>;
   latencyMs: { p50: number; p99: number; max: number; mean: number };
   clientCpuMicros: number[];
   /** The longest a client process's event loop was blocked during the run (ms). */

@@ -57,8 +57,20 @@ export function gatewayEnv(extra: Record<string, string> = {}): Record<string, s
     WEBSOCKET_DRAIN_TIMEOUT: '0s',
     // As the Dockerfile runs it (docs/operations/capacity.md, "Tuning"); BENCH_GATEWAY_NODE_OPTIONS='' to compare without.
     NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS,
+    ...settingsFrom(process.env.BENCH_GATEWAY_ENV),
     ...extra,
   };
+}
+
+/** `BENCH_GATEWAY_ENV='WEBSOCKET_X=1,WEBSOCKET_Y=2s'`: settings for every gateway of the run (A/B of one setting). */
+function settingsFrom(list: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (list ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_GATEWAY_ENV: "${pair}" is not NAME=value`);
+    out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return out;
 }
 
 export async function startServer(target: Target, extraEnv: Record<string, string> = {}): Promise<ServerUnderTest> {

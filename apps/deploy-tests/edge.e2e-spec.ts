@@ -162,11 +162,7 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
     expect(await Promise.all(gws.map(connectionsOn))).toEqual([4, 4, 4]);
     const [victim, ...others] = gws;
     const exited = victim.stop('SIGTERM');
-    const unready = Date.now() + 3000;
-    while ((await fetch(`${victim.http}/health/ready`)).status !== 503) {
-      if (Date.now() > unready) throw new Error('the gateway did not turn unready on SIGTERM');
-      await sleep(20);
-    }
+    await until('the SIGTERMed gateway to answer readiness with 503', 10_000, async () => (await fetch(`${victim.http}/health/ready`)).status === 503);
     // Draining: it has fewest connections, so least_conn picks it, it answers 503 and nginx
     // retries the handshake on another replica. No client sees the refusal.
     const fresh: TestClient[] = [];
@@ -175,8 +171,8 @@ describe('edge: nginx (TLS) → 3 gateways + api, as docker-compose runs them', 
       await c.next('user_list');
       fresh.push(c);
     }
-    const drained = Date.now() + 6000;
-    while (held.filter((c) => c.closeCode !== undefined).length < 4 && Date.now() < drained) await sleep(20);
+    const closed = () => held.filter((c) => c.closeCode !== undefined);
+    await until('the draining gateway to close its 4 clients', 15_000, () => closed().length >= 4, () => `(closed: ${closed().length})`);
     expect(held.map((c) => c.closeCode).filter((code) => code !== undefined)).toEqual([1012, 1012, 1012, 1012]);
     expect(await bounded(exited, 8000, 'still running')).toBe(0);
     // nginx logs a WebSocket request when it ends: close the new clients, then read the log.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type AppProcess, bearer, RedisServer, rest, sleep, startAppProcess, TestClient } from '@switchboard/testing';
+import { type AppProcess, bearer, RedisServer, rest, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SECRET = 'cluster-api-secret-0123456789abcdef';
@@ -29,7 +29,7 @@ describe('api + two gateways over Redis, PostgreSQL store', () => {
       WEBSOCKET_CONNECTION_TIMEOUT: '2s',
     };
     const started = await Promise.all([
-      startAppProcess('api', { ...env, DATABASE_URL, SERVICE_USERS: `ops-${suffix}` }, 30000),
+      startAppProcess('api', { ...env, DATABASE_URL, SERVICE_USERS: `ops-${suffix}` }),
       startAppProcess('gateway', env),
       startAppProcess('gateway', env),
     ]);
@@ -86,8 +86,10 @@ describe('api + two gateways over Redis, PostgreSQL store', () => {
   it('counts clients on both replicas in the stats', async () => {
     const room = `stats-${suffix}`;
     await Promise.all([0, 1, 1].map(async (i, n) => (await connect(gws[i], `/ws/${room}?user_id=s${n}`)).next('user_list')));
-    await sleep(300);
-    const stats = await call('GET', '/api/v1/ws/stats');
+    const stats = await until('the stats to count the 3 clients', 10_000, async () => {
+      const got = await call('GET', '/api/v1/ws/stats');
+      return got.body.data.total_clients === 3 ? got : undefined;
+    });
     expect(stats.body.data.total_clients).toBe(3);
     expect(stats.body.data.channels[room]).toBe(3);
     expect(stats.body.data.replicas).toBe(2);
@@ -119,17 +121,11 @@ describe('api + two gateways over Redis, PostgreSQL store', () => {
     await redis.stop();
     const created = await call('POST', '/api/v1/messages', { channel_id: channel, content: 'written while the bus is down' }, bearer(tokens.ann));
     expect(created.status).toBe(201);
-    const deadline = Date.now() + 5000;
-    while ((await fetch(`${api.http}/health/ready`)).status !== 503 && Date.now() < deadline) await sleep(100);
-    expect((await fetch(`${api.http}/health/ready`)).status).toBe(503);
-
-    await sleep(1000);
+    await until('the api to report not ready while Redis is down', 15_000, async () => (await fetch(`${api.http}/health/ready`)).status === 503);
     await redis.start();
     const live = await member.next('new_message', 20000);
     expect(live).toMatchObject({ channel_id: channel, data: { id: created.body.data.id, content: 'written while the bus is down' } });
     await member.none('new_message', 500);
-    const ready = Date.now() + 10000;
-    while ((await fetch(`${api.http}/health/ready`)).status !== 200 && Date.now() < ready) await sleep(100);
-    expect((await fetch(`${api.http}/health/ready`)).status).toBe(200);
+    await until('the api to report ready once Redis is back', 15_000, async () => (await fetch(`${api.http}/health/ready`)).status === 200);
   }, 40000);
 });

@@ -21,7 +21,7 @@ describe('the token cookie on the REST api', () => {
   };
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://' }, 30000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://' });
     call = rest(api.http);
     const reg = await call('POST', '/auth/register', { username: 'victim', password: 'secret123' });
     expect(reg.status).toBe(201);

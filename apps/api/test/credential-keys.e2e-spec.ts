@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { type AppProcess, RedisServer, rest, startAppProcess, upgradeStatus } from '@switchboard/testing';
+import { type AppProcess, RedisServer, rest, startAppProcess, until, upgradeStatus } from '@switchboard/testing';
 
 const SECRET = 'credential-keys-secret-0123456789abcdef';
 
@@ -20,7 +20,7 @@ describe('an API key issued while Redis refuses writes', () => {
     redis = await RedisServer.start();
     admin = new Redis(redis.url);
     const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: SECRET, WEBSOCKET_CONNECT_BURST: '1000' };
-    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }), startAppProcess('gateway', env)]);
     call = rest(api.http);
   }, 60000);
   afterAll(async () => {
@@ -51,13 +51,7 @@ describe('an API key issued while Redis refuses writes', () => {
     expect(await admin.keys('*loaded*')).toHaveLength(1);
 
     await admin.config('SET', 'min-replicas-to-write', '0');
-    const deadline = Date.now() + 15_000;
-    let status = await gatewayStatus(reg.body.api_key);
-    while (status !== 101 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      status = await gatewayStatus(reg.body.api_key);
-    }
-    expect(status).toBe(101);
+    await until('the gateway to accept the key written once Redis took writes again', 15_000, async () => (await gatewayStatus(reg.body.api_key)) === 101);
     expect(await gatewayStatus(before.body.api_key)).toBe(101);
   }, 30000);
 });

@@ -88,7 +88,7 @@ describe('Grafana dashboard and PrometheusRule', () => {
 describe('the outbox gauge', () => {
   it('is exported by the api, which has the outbox, and not by a gateway', async () => {
     const env = { JWT_SECRET: 'dashboards-test-secret-0123456789' };
-    const [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+    const [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }), startAppProcess('gateway', env)]);
     try {
       expect(await (await fetch(`${api.http}/metrics`)).text()).toMatch(/^switchboard_outbox_backlog 0$/m);
       expect(await (await fetch(`${gw.http}/metrics`)).text()).not.toMatch(/switchboard_outbox_backlog/);

@@ -1,4 +1,4 @@
-import { type AppProcess, bearer, confirmation, RedisServer, rest, sleep, startAppProcess, TestClient } from '@switchboard/testing';
+import { type AppProcess, bearer, confirmation, RedisServer, rest, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const SECRET = 'outbox-resume-secret-0123456789abcdef';
 
@@ -16,7 +16,7 @@ describe('outbox publishes into the history while clients are away', () => {
   beforeAll(async () => {
     redis = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always']);
     const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: SECRET, WEBSOCKET_HEARTBEAT_INTERVAL: '250ms', WEBSOCKET_CONNECTION_TIMEOUT: '2s' };
-    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env)]);
+    [api, gw] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }), startAppProcess('gateway', env)]);
   }, 60000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -50,7 +50,7 @@ describe('outbox publishes into the history while clients are away', () => {
       expect(created.status).toBe(201);
       ids.push(created.body.data.id as string);
     }
-    await sleep(500);
+    await until('the gateway to report not ready while Redis is down', 15_000, async () => (await fetch(`${gw.http}/health/ready`)).status === 503);
     await redis.start();
 
     // The one who stayed connected gets them once its gateway resumed the room. They begin

@@ -10,7 +10,7 @@ describe('standalone persistence', () => {
 
   it('keeps users and messages across a restart', async () => {
     const env = { DATA_DIR: dir, JWT_SECRET: 'persistence-secret-0123456789' };
-    const first = await startAppProcess('standalone', env, 30000);
+    const first = await startAppProcess('standalone', env);
     let call = rest(first.http);
     await call('POST', '/auth/register', { username: 'keeper', password: 'secret123' });
     let token = (await call('POST', '/auth/login', { username: 'keeper', password: 'secret123' })).body.access_token;
@@ -18,7 +18,7 @@ describe('standalone persistence', () => {
     expect(created.status).toBe(201);
     expect(await first.stop()).toBe(0);
 
-    const second = await startAppProcess('standalone', env, 30000);
+    const second = await startAppProcess('standalone', env);
     try {
       call = rest(second.http);
       token = (await call('POST', '/auth/login', { username: 'keeper', password: 'secret123' })).body.access_token;

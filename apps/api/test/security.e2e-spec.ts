@@ -12,7 +12,7 @@ describe('security of the standalone server', () => {
   let call: ReturnType<typeof rest>;
   const clients: TestClient[] = [];
   beforeAll(async () => {
-    sa = await startAppProcess('standalone', BASE_ENV, 30000);
+    sa = await startAppProcess('standalone', BASE_ENV);
     call = rest(sa.http);
   }, 40000);
   afterEach(async () => {
@@ -161,7 +161,7 @@ describe('security of the standalone server', () => {
 
 describe('STATS_REQUIRE_AUTH=true', () => {
   it('closes /api/v1/ws/stats to callers without a credential and shows each credential only its rooms', async () => {
-    const sa = await startAppProcess('standalone', { ...BASE_ENV, STATS_REQUIRE_AUTH: 'true' }, 30000);
+    const sa = await startAppProcess('standalone', { ...BASE_ENV, STATS_REQUIRE_AUTH: 'true' });
     const clients: TestClient[] = [];
     try {
       const call = rest(sa.http);

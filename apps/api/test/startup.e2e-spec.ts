@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppProcess, sleep, startAppProcess, TestClient } from '@switchboard/testing';
+import { type AppProcess, startAppProcess, TestClient, until } from '@switchboard/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const logMessage = (line: string): string => {
@@ -26,7 +26,7 @@ describe('npm start', () => {
   });
 
   it('serves WebSockets while the embedded database is still being created; readiness says when all is up', async () => {
-    proc = await startAppProcess('standalone', { DATA_DIR: join(dir, 'pglite'), JWT_SECRET: 'startup-test-secret-0123456789' }, 30000);
+    proc = await startAppProcess('standalone', { DATA_DIR: join(dir, 'pglite'), JWT_SECRET: 'startup-test-secret-0123456789' });
     // Creating the database takes seconds (a child process runs initdb); the server listens before.
     const ws = await TestClient.connect(`${proc.url}/ws/lobby?user_id=early`);
     expect(await ws.next('user_list')).toMatchObject({ room: 'lobby', data: ['early'] });
@@ -35,9 +35,7 @@ describe('npm start', () => {
     // A REST call made now waits for the database rather than failing.
     const reg = await fetch(`${proc.http}/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"username":"early","password":"an early passphrase"}' });
     expect(reg.status).toBe(201);
-    const until = Date.now() + 30000;
-    while ((await fetch(`${proc.http}/health/ready`)).status !== 200 && Date.now() < until) await sleep(100);
-    expect((await fetch(`${proc.http}/health/ready`)).status).toBe(200);
+    await until('the standalone to report ready once its database is open', 30_000, async () => (await fetch(`${proc!.http}/health/ready`)).status === 200);
     // The order the process did things in, whatever this machine's speed: listening (so serving
     // WebSockets) came before the database was open, and that line says it did open.
     const messages = proc.logs.map(logMessage);

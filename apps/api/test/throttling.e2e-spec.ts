@@ -101,7 +101,7 @@ describe('auth throttling across two api processes sharing Redis', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const env = { BUS: 'redis', REDIS_URL: redis.url, JWT_SECRET: 'throttle-test-secret-0123456789', DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '100', AUTH_RATE_LIMIT_PER_USERNAME: '5' };
-    apis = await Promise.all([startAppProcess('api', env, 30000), startAppProcess('api', env, 30000)]);
+    apis = await Promise.all([startAppProcess('api', env), startAppProcess('api', env)]);
   }, 60000);
   afterAll(async () => {
     await Promise.all(apis.map((a) => a.stop()));

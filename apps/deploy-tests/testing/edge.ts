@@ -58,7 +58,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
   const { DATABASE_URL: _pg, ...apiEnv } = serviceEnv(compose.services.api);
   const started = await Promise.allSettled([
-    ...(options.api ? [startAppProcess('api', { ...apiEnv, ...local, DATA_DIR: join(dir, 'pglite') }, 30_000)] : []),
+    ...(options.api ? [startAppProcess('api', { ...apiEnv, ...local, DATA_DIR: join(dir, 'pglite') })] : []),
     ...appServices(compose, 'gateway').map(() => startAppProcess('gateway', gatewayEnv, 20_000)),
   ]);
   const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

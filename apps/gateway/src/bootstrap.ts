@@ -73,6 +73,7 @@ export async function startGateway(
       messageRate: config.limits.messageRate,
       messageBurst: config.limits.messageBurst,
       maxPublishIdLength: MAX_PUBLISH_ID_LENGTH,
+      publishDedupWindowMs: config.ws.publishDedupWindowMs,
     }),
   };
   const opened = (conn: Connection) => {

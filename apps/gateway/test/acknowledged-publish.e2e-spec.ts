@@ -51,13 +51,25 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
     expect(await hub.next('room_message')).toMatchObject({ data: { message: 'from 002' }, offset: 1 });
     expect(await hub.next('room_message')).toMatchObject({ data: { message: 'from a channel' }, offset: 2 });
 
+    // Over SSE, POSTed to the other replica (forwarded to the stream's): acked on the stream, published once.
+    const stream = await SseTestClient.open(`${cluster.gws[1].http}/sse/ws/acks?user_id=streamer`);
+    try {
+      await stream.next('user_list');
+      for (let i = 0; i < 2; i++) await stream.send({ type: 'message', room: 'acks', content: 'over sse', id: 's-1' }, cluster.gws[0].http);
+      expect(await stream.next('ack')).toMatchObject({ id: 's-1', room: 'acks', offset: 3 });
+      expect(await stream.next('ack')).toMatchObject({ id: 's-1', room: 'acks', offset: 3 });
+      expect(await hub.next('room_message')).toMatchObject({ data: { message: 'over sse' }, offset: 3 });
+    } finally {
+      await stream.close();
+    }
+
     for (const id of ['', 'x'.repeat(65), 42]) {
       hub.send({ type: 'message', room: 'acks', content: 'bad', id });
       const error: Frame = await hub.next('error');
       expect(error).toMatchObject({ re: 'message', data: { code: 'bad_field' } });
       expect(error.content).toContain('"id"');
     }
-    await hub.none((f) => f.type === 'message' && f.content === 'bad');
+    await hub.none((f) => (f.type === 'message' && f.content === 'bad') || (f.type === 'room_message' && f.offset === 4));
   });
 
   it('POST /api/v1/messages with a repeated Idempotency-Key stores one message and publishes one new_message', async () => {
@@ -84,7 +96,7 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
   });
 
   it('announces its limits as the first frame on ?limits=1, or when asked with a limits frame; seed clients never see them', async () => {
-    const expected = { type: 'limits', max_message_size: expect.any(Number), message_rate: 50, message_burst: 40, max_publish_id_length: 64 };
+    const expected = { type: 'limits', max_message_size: expect.any(Number), message_rate: 50, message_burst: 40, max_publish_id_length: 64, publish_dedup_window_ms: 120_000 };
     const rooms = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=lim&limits=1`);
     const signaling = await TestClient.connect(`${cluster.gws[1].url}/signaling?limits=1`, { headers: bearer(signToken({ sub: 'sig' })) });
     const seed = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=seed`);

@@ -1,4 +1,4 @@
-import { type AppProcess, confirmation, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, seenIn, signToken, sleep, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus, waitFor } from '@switchboard/testing';
+import { type AppProcess, confirmation, isMessageIn, lastPosition, redisGatewayEnv, RedisServer, seenIn, signToken, startAppProcess, startRedisCluster, TEST_SECRET, TestClient, until, upgradeStatus, waitFor } from '@switchboard/testing';
 
 const texts = (from: number, to: number, prefix = 'm') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
@@ -222,7 +222,8 @@ describe('history and resume', () => {
       await until('traffic', 10_000, () => readers.every((c) => seenIn(c, room).length >= 20));
       a.proc.kill('SIGKILL');
       await Promise.all(readers.map((c) => c.closed));
-      await sleep(200);
+      const away = n;
+      await until('the writer to send 20 messages while the readers are away', 10_000, () => n >= away + 20);
       const resumed = await Promise.all(
         readers.map((c, i) => {
           const at = lastPosition(c, room);
@@ -230,7 +231,7 @@ describe('history and resume', () => {
         }),
       );
       for (const c of resumed) expect(await c.next('user_list')).toMatchObject({ recovered: true });
-      await sleep(200);
+      await until('live traffic to reach the resumed readers', 10_000, () => resumed.every((c) => seenIn(c, room).length > 0));
       clearInterval(sending);
       const last = `k${n - 1}`;
       await waitFor(writer, room, last);

@@ -1,6 +1,6 @@
 import { RedisBus } from '@switchboard/bus';
 import { Topics } from '@switchboard/protocol';
-import { type AppProcess, redisGatewayEnv, RedisServer, ResumingClient, sleep, startAppProcess, startTcpBalancer, TEST_SECRET } from '@switchboard/testing';
+import { type AppProcess, redisGatewayEnv, RedisServer, ResumingClient, startAppProcess, startTcpBalancer, TEST_SECRET, until } from '@switchboard/testing';
 import { type MessageFrame, SwitchboardClient } from '@switchboard/client';
 
 const ROOMS = 10;
@@ -100,7 +100,8 @@ describe('rolling deploy', () => {
 
     // Replace each replica in turn while the publisher runs.
     for (let i = 0; i < 3; i++) {
-      await sleep(4000);
+      const before = n;
+      await until(`the publisher to send ${RATE * 4} messages before replacing replica ${i + 1}`, 30_000, () => n >= Math.min(total, before + RATE * 4));
       const old = live.shift()!;
       const fresh = start();
       old.proc.kill('SIGTERM');
@@ -110,10 +111,8 @@ describe('rolling deploy', () => {
     await sending;
     await Promise.all(publishes);
 
-    const deadline = Date.now() + 20_000;
-    const done = () =>
-      clients.every((c) => c.received.length >= (sent.get(c.room)?.length ?? 0)) && library.every((l) => l.got.length >= (sent.get(l.room)?.length ?? 0));
-    while (!done() && Date.now() < deadline) await sleep(100);
+    const behind = () => [...clients.map((c) => ({ who: c.userId, got: c.received.length, room: c.room })), ...library.map((l) => ({ who: l.room, got: l.got.length, room: l.room }))].filter((x) => x.got < (sent.get(x.room)?.length ?? 0));
+    await until('every client to receive every message sent to its room', 20_000, () => behind().length === 0, () => JSON.stringify(behind().slice(0, 3)));
 
     expect([...sent.values()].reduce((s, l) => s + l.length, 0)).toBe(total);
     for (const c of clients) {

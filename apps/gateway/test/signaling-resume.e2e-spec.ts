@@ -18,7 +18,7 @@ describe('signaling resume, ids and namespace', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const env = redisGatewayEnv(redis.url, TEST_SECRET, { WEBSOCKET_SIGNALING_RESUME_WINDOW: `${WINDOW_MS}ms` });
-    api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000);
+    api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' });
     gws = await Promise.all([startAppProcess('gateway', env, 30000), startAppProcess('gateway', env, 30000)]);
     call = rest(api.http);
   }, 60000);

@@ -16,7 +16,7 @@ describe('the seed flows over SSE', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const env = redisGatewayEnv(redis.url, TEST_SECRET, { WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE: '16384' });
-    [api, ...gws] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000), startAppProcess('gateway', env), startAppProcess('gateway', env)]);
+    [api, ...gws] = await Promise.all([startAppProcess('api', { ...env, DATA_DIR: 'memory://' }), startAppProcess('gateway', env), startAppProcess('gateway', env)]);
     call = rest(api.http);
   }, 60000);
   afterEach(async () => {

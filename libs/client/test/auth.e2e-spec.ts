@@ -7,7 +7,7 @@ describe('auth helpers', () => {
   let server: AppProcess;
 
   beforeAll(async () => {
-    server = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' }, 30000);
+    server = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' });
   }, 60000);
   afterAll(async () => {
     await server.stop('SIGKILL');

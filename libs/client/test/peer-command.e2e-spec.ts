@@ -125,7 +125,7 @@ describe('the switchboard-peer command', () => {
 
   it('signs in with --api-key from the api, and a key the api did not issue is refused', async () => {
     // The api and a gateway in one process (PGlite in memory): keys it issues open /signaling.
-    const server: AppProcess = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' }, 30000);
+    const server: AppProcess = await startAppProcess('standalone', { JWT_SECRET: TEST_SECRET, DATA_DIR: 'memory://' });
     try {
       const url = `${server.url}/signaling`;
       const [{ api_key: keyOne }, { api_key: keyTwo }] = await Promise.all(

@@ -90,8 +90,15 @@ export function renderSessionReply(reply: Reply): string | undefined {
     case 'ack':
       return JSON.stringify({ type: 'ack', id: reply.id, room: reply.room, offset: reply.position?.offset, epoch: reply.position?.epoch });
     case 'limits': {
-      const { maxMessageSize, messageRate, messageBurst, maxPublishIdLength } = reply.limits;
-      return JSON.stringify({ type: 'limits', max_message_size: maxMessageSize, message_rate: messageRate, message_burst: messageBurst, max_publish_id_length: maxPublishIdLength });
+      const { maxMessageSize, messageRate, messageBurst, maxPublishIdLength, publishDedupWindowMs } = reply.limits;
+      return JSON.stringify({
+        type: 'limits',
+        max_message_size: maxMessageSize,
+        message_rate: messageRate,
+        message_burst: messageBurst,
+        max_publish_id_length: maxPublishIdLength,
+        publish_dedup_window_ms: publishDedupWindowMs,
+      });
     }
     default:
       return undefined;

@@ -117,4 +117,6 @@ export interface Limits {
   messageBurst: number;
   /** Longest publish `id`. */
   maxPublishIdLength: number;
+  /** How long a publish `id` is remembered (ms): a resend within it is acked, never published twice. */
+  publishDedupWindowMs: number;
 }

@@ -25,13 +25,20 @@ export interface AppProcess {
 const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
 
 /**
+ * How long a process may take to answer /health/live by default: the api and standalone open
+ * their database (PGlite compiles its WebAssembly) and take several times a gateway's start on
+ * a busy machine.
+ */
+const START_DEADLINE_MS = { gateway: 20_000, api: 60_000, standalone: 60_000 };
+
+/**
  * Starts `node dist/apps/<app>/main.js` with the given environment and resolves once it
  * serves. Usually it listens on a port the OS picks (PORT=0) and says which in its info line.
  * With a LOG_LEVEL that leaves that line out, it runs on a free loopback port chosen here
  * (another one if that was taken meanwhile) and is ready once `/health/live` answers.
  * Needs `npm run build` first.
  */
-export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = 15000): Promise<AppProcess> {
+export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env: Record<string, string>, timeoutMs = START_DEADLINE_MS[app]): Promise<AppProcess> {
   if (!QUIET_LEVELS.has(env.LOG_LEVEL ?? '')) return spawnApp(app, env, 0, timeoutMs);
   for (let attempt = 1; ; attempt++) {
     const [port] = await freePorts(1);

@@ -97,8 +97,8 @@ export class TokenExpiryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Closes the connections of every second that began since the last sweep (a token is valid while now < exp). */
-  private sweep(): void {
-    const now = nowSeconds();
+  sweep(nowMs = Date.now()): void {
+    const now = Math.floor(nowMs / 1000);
     for (let second = this.swept + 1; second <= now; second++) {
       const bucket = this.due.get(second);
       if (bucket === undefined) continue;

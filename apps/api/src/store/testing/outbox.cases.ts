@@ -191,6 +191,8 @@ export function outboxCases(fixture: () => StoreFixture): void {
         bus.down = false;
         await waitFor('the outbox drained after recovery', async () => (await outbox.pending()) === 0, 5000);
         expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
+        // The rows are gone once the batch commits; the relay counts the success just after.
+        await waitFor('the relay healthy again', () => relay.health().ok, 5000);
         expect(relay.health()).toEqual({ ok: true, consecutiveFailures: 0 });
       } finally {
         await relay.stop();
