@@ -91,6 +91,19 @@ describe('SwitchboardClient sessions: failover, tokens, failure', () => {
     expect(tokenOf(sockets[1])).toBe(issued[3]);
   });
 
+  it('asks the token function again for every attempt, so a browser (which sees 1006, not 401) gets a fresh token after a failure', async () => {
+    let calls = 0;
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: () => `t${++calls}`, initialDelayMs: 10 });
+    void client.room('lobby').join();
+    sockets[0].drop(1006); // refused, as a browser reports it
+    jest.advanceTimersByTime(20);
+    sockets[1].drop(1006);
+    jest.advanceTimersByTime(40);
+    sockets[2].accept();
+    expect(sockets.map(tokenOf)).toEqual(['t1', 't2', 't3']);
+    expect(client.connected).toBe(true);
+  });
+
   it('a token that expires without a function to renew it: failed once (4003); an expired string token does not even connect', async () => {
     const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: jwtWithExp(Math.floor(Date.now() / 1000) + 5), initialDelayMs: 10 });
     const failed: SwitchboardError[] = [];

@@ -249,7 +249,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.state = 'connecting';
     const url = this.endpoints.current();
     const credential = this.tokens.next();
-    if (typeof url === 'string' && !(credential instanceof Promise)) return this.open(url, credential);
+    if (typeof url === 'string' && (credential === undefined || typeof credential === 'string')) return this.open(url, credential);
     Promise.resolve(url).then(
       (u) =>
         Promise.resolve(credential).then(
