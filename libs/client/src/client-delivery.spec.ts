@@ -155,6 +155,26 @@ describe('SwitchboardClient publish and rooms', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'forbidden' });
   });
 
+  it('presents the resume token of the room\'s newest confirmation when it resumes', async () => {
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', initialDelayMs: 10 });
+    const joined = client.room('lobby').join();
+    sockets[0].accept();
+    await settle();
+    sockets[0].reply({ type: 'user_list', room: 'lobby', data: ['me'], offset: 2, epoch: 'e', resume_token: 'rt-1' });
+    await joined;
+    sockets[0].reply({ type: 'message', room: 'lobby', content: 'm3', offset: 3, epoch: 'e' });
+    sockets[0].drop(1006);
+    jest.advanceTimersByTime(20);
+    sockets[1].accept();
+    expect(sentFrames(sockets[1])).toEqual([{ type: 'join', room: 'lobby', since: { offset: 3, epoch: 'e', resume_token: 'rt-1' } }]);
+    sockets[1].reply({ type: 'user_list', room: 'lobby', data: ['me'], offset: 3, epoch: 'e', recovered: true, resume_token: 'rt-2' });
+    await settle();
+    sockets[1].drop(1006);
+    jest.advanceTimersByTime(20);
+    sockets[2].accept();
+    expect(sentFrames(sockets[2])).toEqual([{ type: 'join', room: 'lobby', since: { offset: 3, epoch: 'e', resume_token: 'rt-2' } }]);
+  });
+
   it('passes each room its own messages, the comings and goings of others, and gaps', async () => {
     const { client, room, socket } = await inLobby();
     const other = client.room('other');
