@@ -53,7 +53,7 @@ export async function startGateway(
   const maxMessageSize = (path: string) => DIALECTS.find((d) => d.path === path)?.maxMessageSize?.(config) ?? config.ws.maxMessageSize;
   const nextConnectionId = () => ids.next()?.toString();
   const context: ConnectionContext = {
-    batcher: new WriteBatcher(config.ws.writeDelayMs),
+    batcher: new WriteBatcher(config.ws.writeDelayMs, config.ws.noticeDelayMs),
     flow: app.get(FlowControl),
     maxPendingBytes: config.ws.maxPendingBytes,
     messageRate: config.limits.messageRate,

@@ -81,6 +81,7 @@ describe('loadConfig', () => {
       signalingResumeWindowMs: 30_000,
       publishDedupWindowMs: 120_000,
       writeDelayMs: 0,
+      noticeDelayMs: 50,
     });
   });
 
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
     ['WEBSOCKET_HEARTBEAT_INTERVAL', '2m'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', '1h'],
     ['WEBSOCKET_SIGNALING_RESUME_WINDOW', 'soon'],
+    ['WEBSOCKET_PRESENCE_NOTICE_DELAY', '2s'],
     ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', 'a while'],
     ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '500ms'],
     ['WEBSOCKET_PUBLISH_DEDUP_WINDOW', '25h'],

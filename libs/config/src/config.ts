@@ -96,6 +96,8 @@ export interface WebSocketConfig {
   signalingMaxMessageSize: number;
   /** WEBSOCKET_WRITE_DELAY: how long frames for a socket may collect before they are written (0: end of the turn). */
   writeDelayMs: number;
+  /** WEBSOCKET_PRESENCE_NOTICE_DELAY: how long join/leave notices for a socket may wait to leave with the next ones (0: as any frame). */
+  noticeDelayMs: number;
   /**
    * WEBSOCKET_SIGNALING_RESUME_WINDOW: how long a signaling peer that lost its connection (or
    * its replica) keeps its id and rooms for a resume before the others get `peer_left`; 0: no resume.
@@ -187,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxQueuedBytes: r.int('WEBSOCKET_MAX_QUEUED_BYTES', 32 * 1024 * 1024, 64 * 1024),
     signalingMaxMessageSize: r.int('WEBSOCKET_SIGNALING_MAX_MESSAGE_SIZE', 64 * 1024, 256, 64 * 1024 * 1024),
     writeDelayMs: r.duration('WEBSOCKET_WRITE_DELAY', '0s', 0),
+    noticeDelayMs: r.duration('WEBSOCKET_PRESENCE_NOTICE_DELAY', '50ms', 0),
     signalingResumeWindowMs: r.duration('WEBSOCKET_SIGNALING_RESUME_WINDOW', '30s', 0),
     publishDedupWindowMs: r.duration('WEBSOCKET_PUBLISH_DEDUP_WINDOW', '120s', 1000),
   };
@@ -198,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (ws.writeDelayMs > 1000) {
     throw new ConfigError('WEBSOCKET_WRITE_DELAY', `must be at most 1s (a few ms is typical), got ${ws.writeDelayMs}ms`);
+  }
+  if (ws.noticeDelayMs > 1000) {
+    throw new ConfigError('WEBSOCKET_PRESENCE_NOTICE_DELAY', `must be at most 1s (members learn of joins that much later), got ${ws.noticeDelayMs}ms`);
   }
   if (ws.pingPeriodMs >= ws.pongWaitMs) {
     throw new ConfigError('WEBSOCKET_PING_PERIOD', `must be shorter than WEBSOCKET_PONG_WAIT (${ws.pingPeriodMs}ms ≥ ${ws.pongWaitMs}ms)`);

@@ -24,7 +24,7 @@ export class Broadcaster {
     for (const [codec, members] of groups) {
       const text = codec.render(event);
       if (text === undefined) continue;
-      const frame = new OutboundFrame(text, markOf(event));
+      const frame = new OutboundFrame(text, markOf(event), event.kind === 'join' || event.kind === 'leave');
       let n = 0;
       if (except !== undefined) {
         for (const conn of members) if (conn.id !== skip && !except.has(conn) && conn.write(frame)) n++;

@@ -105,6 +105,25 @@ describe('Connection', () => {
     ]);
   });
 
+  it('lets join/leave notices wait for the notice delay, and sends them first when another frame comes', async () => {
+    const { conn, writes } = setup({ batcher: new WriteBatcher(0, 40) });
+    conn.write(new OutboundFrame('{"n":1}', undefined, true));
+    await turn();
+    conn.write(new OutboundFrame('{"n":2}', undefined, true));
+    await turn();
+    expect(writes).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(writes).toHaveLength(1);
+    expect(texts(writes[0])).toEqual(['{"n":1}', '{"n":2}']);
+
+    writes.length = 0;
+    conn.write(new OutboundFrame('{"n":3}', undefined, true));
+    conn.write(frame('{"m":1}'));
+    await turn();
+    expect(writes).toHaveLength(1);
+    expect(texts(writes[0])).toEqual(['{"n":3}', '{"m":1}']);
+  });
+
   it('writes every frame queued in one turn with one socket write', async () => {
     const { conn, writes } = setup();
     const a = frame('{"a":1}');

@@ -95,7 +95,8 @@ export class Connection {
   private frames: Array<Buffer | string> | undefined;
   private head = 0;
   private queuedBytes = 0;
-  private scheduled = false;
+  /** Whether a flush is due: 'now' at the end of the turn, 'later' within the notice delay. */
+  private scheduled: false | 'now' | 'later' = false;
   private waitingDrain = false;
   private onDrain: (() => void) | undefined;
 
@@ -297,8 +298,14 @@ export class Connection {
     if (bytes.length > 0) frames.push(bytes);
     this.queuedBytes += queued;
     this.ctx.flow.queuedMore(queued);
-    if (!this.scheduled) {
-      this.scheduled = true;
+    if (frame.lazy) {
+      if (!this.scheduled) {
+        this.scheduled = 'later';
+        this.ctx.batcher.addLater(this);
+      }
+    } else if (this.scheduled !== 'now') {
+      // Frames already waiting for the notice delay leave now too, before this one.
+      this.scheduled = 'now';
       this.ctx.batcher.add(this);
     }
     return true;

@@ -19,9 +19,14 @@ export class OutboundFrame {
   /** SSE event id lines of recipients whose ids this frame sets alike, by what the id says besides this frame's offset. */
   private idLines: Map<string, Buffer> | undefined;
 
+  /**
+   * `lazy`: nobody waits for this frame (a join or leave notice), so it may wait a little for
+   * the frames after it and leave in one write with them (WEBSOCKET_PRESENCE_NOTICE_DELAY).
+   */
   constructor(
     readonly text: string,
     readonly mark?: RoomMark,
+    readonly lazy = false,
   ) {}
 
   /** RFC 6455 text frame (FIN, opcode 1, unmasked). */
