@@ -60,7 +60,7 @@ export class Requests {
       try {
         this.send(frame);
       } catch (err) {
-        done(err as Error);
+        done(new SwitchboardError('closed', (err as Error).message, room)); // the connection went meanwhile
       }
     });
   }
