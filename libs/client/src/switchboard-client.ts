@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff';
 import type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } from './client-events';
+import { CloseCodes, verdict } from './close-policy';
 import { Emitter } from './emitter';
 import { Endpoints } from './endpoints';
 import { SwitchboardError } from './errors';
@@ -16,12 +17,6 @@ import type { WebSocketLike } from './types';
 export { SwitchboardError } from './errors';
 
 const OPEN = 1;
-/** Close codes (libs/protocol CloseCode): credential revoked or refused, token expired, rate, size, drain. */
-const SESSION_REVOKED = 4001;
-const TOKEN_EXPIRED = 4003;
-const POLICY_VIOLATION = 1008;
-const MESSAGE_TOO_BIG = 1009;
-const SERVICE_RESTART = 1012;
 /** A refused handshake as Node's `ws` reports it (browsers tell nothing but 1006). */
 const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
 
@@ -321,24 +316,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     const end = (willReconnect: boolean): void => {
       if (opened) this.emit('disconnected', { code, reason, willReconnect });
     };
-    if (this.state === 'stopped' || this.state === 'failed') return end(false);
-    const renewable = this.tokens.renewable;
-    if (code === SESSION_REVOKED || status === 401) {
-      if (!renewable || this.authRefusals > 0) {
-        end(false);
-        this.emit('unauthorized', { code, status });
-        const why = opened ? `the server ended the session (${code}): ${reason || 'credential revoked'}` : `could not connect to ${url} (HTTP 401): the credential was refused`;
-        return this.fail(new SwitchboardError('unauthorized', why, undefined, code));
-      }
-      this.authRefusals += 1; // the token function is asked again for the next attempt
-    } else if (code === TOKEN_EXPIRED && !renewable) {
+    if (this.ended) return end(false);
+    const next = verdict({ code, reason, status, opened, url, renewable: this.tokens.renewable, authRefusals: this.authRefusals });
+    if ('fail' in next) {
       end(false);
-      return this.fail(new SwitchboardError('token_expired', `the token expired and there is no token function to renew it (${code})`, undefined, code));
-    } else if (code === POLICY_VIOLATION || code === MESSAGE_TOO_BIG) {
-      end(false);
-      const what = code === POLICY_VIOLATION ? ['rate_limit', 'the message rate limit was exceeded'] : ['message_too_big', 'a frame was larger than the server takes'];
-      return this.fail(new SwitchboardError(what[0], `${reason || what[1]} (${code})`, undefined, code));
+      if (next.unauthorized) this.emit('unauthorized', { code, status });
+      return this.fail(next.fail);
     }
+    if (next.authRefused) this.authRefusals += 1; // the token function is asked again for the next attempt
     end(true);
     if (!opened && this.giveUpAfterRound && ++this.failedAttempts >= this.endpoints.count) {
       this.state = 'idle';
@@ -350,7 +335,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Moves on to the next URL after a drain or a failed attempt, and reconnects after a jittered backoff. */
   private attemptFailed(code: number, opened: boolean): void {
-    if (code === SERVICE_RESTART || !opened) this.endpoints.moveOn();
+    if (code === CloseCodes.ServiceRestart || !opened) this.endpoints.moveOn();
     const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
     this.attempt += 1;
     this.state = 'waiting';
