@@ -115,6 +115,10 @@ describe('docker-compose.yml', () => {
       expect({ name, requireAuth: config.ws.requireAuth }).toEqual({ name, requireAuth: true });
       expect(config.ws.allowedOrigins).not.toContain('*');
       expect(config.ws.allowedOrigins.length).toBeGreaterThan(0);
+      // One address, one user: a cap below the replica's, so neither can take every slot.
+      expect(config.ws.maxConnectionsPerIp).toBeGreaterThan(0);
+      expect(config.ws.maxConnectionsPerIp).toBeLessThan(config.ws.maxConnections);
+      expect(config.ws.maxConnectionsPerUser).toBeGreaterThan(0);
     }
     expect(loadConfig(serviceEnv(compose.services.api)).api.statsRequireAuth).toBe(true);
   });

@@ -147,6 +147,10 @@ describe('k8s/ (kubectl apply -k)', () => {
       expect(config.ws.allowedOrigins).not.toContain('*');
       expect(config.ws.allowedOrigins.length).toBeGreaterThan(0);
       expect(config.api.statsRequireAuth).toBe(true);
+      // One address, one user: a cap below the replica's, so neither can take every slot.
+      expect(config.ws.maxConnectionsPerIp).toBeGreaterThan(0);
+      expect(config.ws.maxConnectionsPerIp).toBeLessThan(config.ws.maxConnections);
+      expect(config.ws.maxConnectionsPerUser).toBeGreaterThan(0);
     });
 
     it('probes /health/ready (readiness), /health/live (liveness, startup) on the port the app listens on', () => {

@@ -131,7 +131,7 @@ describe('messages and lifecycle events (seed 003)', () => {
 
     const otherId = (await call('GET', '/auth/me', undefined, bearer(tokens.other))).body.user_id;
     const dm = await call('POST', `/api/v1/users/${otherId}/messages`, { data: 'Hello user!' }, bearer(tokens.ops));
-    expect(dm.body).toEqual({ success: true, data: { replicas: 1 } });
+    expect(dm.body).toEqual({ success: true, data: { replicas: 1, delivered: true } });
     expect(await target.next('private_message')).toMatchObject({ data: 'Hello user!' });
     await inRoom.none('private_message');
 

@@ -108,9 +108,8 @@ describe('cluster over Redis', () => {
     await stay.next('join');
 
     doomed.proc.kill('SIGKILL');
-    const killed = Date.now();
-    expect(await stay.next('leave', 5000)).toMatchObject({ user_id: 'victim', room: 'kill' });
-    expect(Date.now() - killed).toBeLessThan(1500 + 250 + 1000);
+    // Node liveness, not the 60 s presence expiry: seconds (the bound for peers is 10 s past the resume window).
+    expect(await stay.next('leave', 10_000)).toMatchObject({ user_id: 'victim', room: 'kill' });
     expect((await stay.ask({ type: 'user_list', room: 'kill' }, 'user_list')).data).toEqual(['stay']);
   }, 20000);
 
@@ -145,11 +144,11 @@ describe('cluster over Redis', () => {
       for (const m of members) expect(await m.next('message')).toMatchObject({ content: `after restart from r${i + 1}` });
     }
     // Presence was lost with Redis' data; replicas put their members back.
-    await until('presence to be restored', 3000, async () => {
+    await until('presence to be restored', 15_000, async () => {
       const list = await members[0].ask({ type: 'user_list', room: 'restart' }, 'user_list');
       return (list.data as string[]).length === 3;
     });
-  }, 40000);
+  }, 60_000);
 });
 
 /** The same gateways on a real three-master Redis Cluster, with sharded pub/sub. */

@@ -28,6 +28,8 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
   /** A key could not be published: the directory lacks it, whatever `keysLoaded` says. */
   private keysIncomplete = false;
+  /** The directory had every user at some point: from then on "cannot tell" means they were lost. */
+  private sawAllUsers = false;
   private pruneTimer?: NodeJS.Timeout;
 
   constructor(
@@ -81,6 +83,20 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
     if (!owner) throw new AuthError('invalid API key');
     const { userId, username, email, permissions } = owner;
     return { userId, username, email, permissions, authenticated: true, via: 'api_key', keyHash };
+  }
+
+  /**
+   * Whether the api registered a user of this id (one directory read). Rejects when the
+   * directory is unreachable, or when it cannot tell because it lost its users after this
+   * process saw them all in (the api puts them back within seconds): callers fail closed.
+   * A directory no api ever filled (gateways without one) has no registered user.
+   */
+  async isRegistered(userId: string): Promise<boolean> {
+    const known = await this.directory.isRegistered(userId);
+    if (known === false) this.sawAllUsers = true;
+    if (known !== undefined) return known;
+    if (this.sawAllUsers) throw new Error('the credential directory lost its users; the api is putting them back');
+    return false;
   }
 
   /** Makes a key (by hash) valid everywhere; `replaces` stops the previous one everywhere. */
@@ -144,6 +160,7 @@ export class Authenticator implements OnModuleInit, OnApplicationShutdown {
       try {
         await this.directory.start();
         for (const [userId, validFrom] of await this.directory.revocations()) this.revocations.apply(userId, validFrom);
+        if (await this.directory.keysLoaded()) this.sawAllUsers = true;
         this.loaded = true;
         if (failing) this.logger.log('credential directory reachable; revocations loaded');
         return;

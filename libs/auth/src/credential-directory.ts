@@ -31,7 +31,12 @@ export type CredentialListener = (change: CredentialChange) => void;
  *   itself and hands its listeners every revocation within the retention again (of sessions
  *   and of replaced keys), so nothing missed stays missed (listeners must treat repeats as
  *   no-ops).
- * - `findKey` rejects when the store is unreachable (the caller answers "try again").
+ * - Once `putKey` resolves, `isRegistered(owner.userId)` is true on every node: a user the
+ *   api registered (every user has a key) is known as registered, so a guest can never take
+ *   that id nor receive what is addressed to it. For an id nobody registered it is false
+ *   while `keysLoaded()` is, and undefined (cannot tell) while it is not: the store may have
+ *   lost its users, which the writer then puts back with every key.
+ * - `findKey` and `isRegistered` reject when the store is unreachable (the caller answers "try again").
  * - `keysLoaded()` is true once `markKeysLoaded()` was called and the store has not lost its
  *   data since (a Redis restart without persistence): the writer then puts every key back.
  */
@@ -41,6 +46,8 @@ export interface CredentialDirectory {
   watch(listener: CredentialListener): void;
   findKey(keyHash: string): Promise<KeyOwner | undefined>;
   putKey(keyHash: string, owner: KeyOwner, replaces?: string): Promise<void>;
+  /** Whether the api registered a user of this id (one store read); undefined while the store may lack users (not `keysLoaded`). */
+  isRegistered(userId: string): Promise<boolean | undefined>;
   revokeSessions(userId: string, validFrom: number): Promise<void>;
   /** The writer put every key in; `keysLoaded()` is true until the store loses its data. */
   markKeysLoaded(): Promise<void>;

@@ -3,6 +3,7 @@ import type { CredentialChange, CredentialDirectory, CredentialListener, KeyOwne
 /** What the nodes of one process share (the standalone server: api and gateway). */
 export class MemoryCredentialStore {
   readonly keys = new Map<string, KeyOwner>();
+  readonly users = new Set<string>();
   readonly revoked = new Map<string, number>();
   readonly nodes = new Set<MemoryCredentialDirectory>();
   keysLoaded = false;
@@ -35,6 +36,11 @@ export class MemoryCredentialDirectory implements CredentialDirectory {
       this.emit({ kind: 'key_revoked', userId: owner.userId, keyHash: replaces });
     }
     this.store.keys.set(keyHash, { ...owner, permissions: [...owner.permissions] });
+    this.store.users.add(owner.userId);
+  }
+
+  async isRegistered(userId: string): Promise<boolean | undefined> {
+    return this.store.users.has(userId) || (this.store.keysLoaded ? false : undefined);
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {

@@ -89,12 +89,14 @@ describe('RedisCredentialDirectory', () => {
   });
 
   it('leaves replaced keys older than the retention out of the replay', async () => {
-    const { writer, seen, heard, raw, keyPrefix, close } = await writerAndReader(200);
+    // hash-1's revocation is older than the retention when the replay runs; hash-2's is not
+    // (the replay comes well within 1.5 s of it even on a busy machine).
+    const { writer, seen, heard, raw, keyPrefix, close } = await writerAndReader(1500);
     const owner = { userId: 'u-old', username: 'old', permissions: [] };
     try {
       await writer.putKey('hash-1', owner);
       await writer.putKey('hash-2', owner, 'hash-1');
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 3000));
       await writer.putKey('hash-3', owner, 'hash-2');
       await heard(2);
       seen.length = 0;

@@ -23,11 +23,13 @@ export interface RedisCredentialDirectoryOptions extends RedisTarget {
  *   {P}:key:<sha256>   STRING  owner JSON
  *   {P}:sessions       HASH    userId → validFrom (unix seconds)
  *   {P}:revoked-keys   ZSET    key_revoked change JSON → when (ms); kept for the retention
+ *   {P}:users          SET     the id of every user with a key (registered by the api)
  *   {P}:loaded         STRING  set once the api put every key in (gone with the data)
  * Changes are published on the channel `{P}:changes` as JSON CredentialChange.
  */
 const PUT_KEY = `
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[6])
 if KEYS[2] ~= KEYS[1] and redis.call('DEL', KEYS[2]) == 1 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
@@ -41,6 +43,12 @@ if tonumber(ARGV[2]) <= current then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
+
+/** 1: registered; 0: not, and every user is in; -1: not in, but the users may have been lost (not loaded). */
+const IS_REGISTERED = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return -1`;
 
 /** The CredentialDirectory on Redis (cluster mode); see the interface for its guarantees. */
 export class RedisCredentialDirectory implements CredentialDirectory {
@@ -98,16 +106,23 @@ export class RedisCredentialDirectory implements CredentialDirectory {
     const now = Date.now();
     await this.redis.eval(
       PUT_KEY,
-      3,
+      4,
       this.keyOf(keyHash),
       this.keyOf(replaces ?? keyHash),
       `${this.prefix}:revoked-keys`,
+      `${this.prefix}:users`,
       JSON.stringify(owner),
       this.channel,
       JSON.stringify(change),
       String(now),
       String(now - this.options.retentionMs),
+      owner.userId,
     );
+  }
+
+  async isRegistered(userId: string): Promise<boolean | undefined> {
+    const answer = Number(await this.redis.eval(IS_REGISTERED, 2, `${this.prefix}:users`, `${this.prefix}:loaded`, userId));
+    return answer === 1 ? true : answer === 0 ? false : undefined;
   }
 
   async revokeSessions(userId: string, validFrom: number): Promise<void> {

@@ -71,6 +71,9 @@ describe('loadConfig', () => {
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
       requireAuth: true,
       guestRooms: ['*'],
+      guestIdNamespace: false,
+      maxConnectionsPerIp: 0,
+      maxConnectionsPerUser: 0,
       handshakeTimeoutMs: 10_000,
       heartbeatIntervalMs: 10_000,
       connectionTimeoutMs: 25_000,
@@ -170,6 +173,18 @@ describe('loadConfig', () => {
     expect(c.ws.handshakeTimeoutMs).toBe(2000);
     expect(c.api.statsRequireAuth).toBe(true);
     expect(loadConfig({}).api.statsRequireAuth).toBe(false);
+  });
+
+  it('caps connections per IP and per user only when asked, and names a bad value', () => {
+    expect(loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_IP: '20', WEBSOCKET_MAX_CONNECTIONS_PER_USER: '5' }).ws).toMatchObject({ maxConnectionsPerIp: 20, maxConnectionsPerUser: 5 });
+    expect(() => loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_IP: '-1' })).toThrow(/WEBSOCKET_MAX_CONNECTIONS_PER_IP/);
+    expect(() => loadConfig({ WEBSOCKET_MAX_CONNECTIONS_PER_USER: 'many' })).toThrow(/WEBSOCKET_MAX_CONNECTIONS_PER_USER/);
+  });
+
+  it('keeps guest ids in their own namespace only when asked, and names the variable when it is not a boolean', () => {
+    expect(loadConfig({}).ws.guestIdNamespace).toBe(false);
+    expect(loadConfig({ WEBSOCKET_GUEST_ID_NAMESPACE: 'true' }).ws.guestIdNamespace).toBe(true);
+    expect(() => loadConfig({ WEBSOCKET_GUEST_ID_NAMESPACE: 'guest:' })).toThrow(/WEBSOCKET_GUEST_ID_NAMESPACE/);
   });
 
   it('reads the HTTP timeouts and the per-IP cap on bodies still arriving, with sane defaults', () => {

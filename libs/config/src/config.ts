@@ -60,8 +60,12 @@ export interface AuthRateLimitConfig {
 export interface WebSocketConfig {
   /** WEBSOCKET_ENABLED: when false every upgrade is answered 503. */
   enabled: boolean;
-  /** WEBSOCKET_MAX_CONNECTIONS: open connections per replica; past it, 503. */
+  /** WEBSOCKET_MAX_CONNECTIONS: open connections (and handshakes under way) per replica; past it, 503. */
   maxConnections: number;
+  /** WEBSOCKET_MAX_CONNECTIONS_PER_IP: open connections (and handshakes under way) per client IP on a replica; 0: no cap. Past it, 429. */
+  maxConnectionsPerIp: number;
+  /** WEBSOCKET_MAX_CONNECTIONS_PER_USER: open connections per authenticated user across the cluster (presence); 0: no cap. Past it, 429. */
+  maxConnectionsPerUser: number;
   /** WEBSOCKET_READ_BUFFER_SIZE: the sockets' read high-water mark in bytes. */
   readBufferSize: number;
   /** WEBSOCKET_WRITE_BUFFER_SIZE: the unit of the slow-consumer bound (a connection may hold SEND_QUEUE_BUFFERS of them unsent). */
@@ -80,6 +84,12 @@ export interface WebSocketConfig {
   requireAuth: boolean;
   /** WEBSOCKET_GUEST_ROOMS: room names or `*` patterns a guest (no credential) may join. */
   guestRooms: string[];
+  /**
+   * WEBSOCKET_GUEST_ID_NAMESPACE: every guest id is `guest:<id>` (a guest's `?user_id=x` makes it
+   * `guest:x`), and only `guest:` ids reach guests. For tokens of an outside identity provider,
+   * whose subjects the api never registered: a guest can then never take a user's id.
+   */
+  guestIdNamespace: boolean;
   /** WEBSOCKET_HANDSHAKE_TIMEOUT: a connection that has not sent a complete request head by then is cut off. */
   handshakeTimeoutMs: number;
   /** WEBSOCKET_HEARTBEAT_INTERVAL: how often a replica refreshes its presence entries. */
@@ -171,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const ws: WebSocketConfig = {
     enabled: r.bool('WEBSOCKET_ENABLED', true),
     maxConnections: r.int('WEBSOCKET_MAX_CONNECTIONS', 10000, 1),
+    maxConnectionsPerIp: r.int('WEBSOCKET_MAX_CONNECTIONS_PER_IP', 0, 0),
+    maxConnectionsPerUser: r.int('WEBSOCKET_MAX_CONNECTIONS_PER_USER', 0, 0),
     readBufferSize: r.int('WEBSOCKET_READ_BUFFER_SIZE', 1024, 128, 16 * 1024 * 1024),
     writeBufferSize,
     maxMessageSize: r.int('WEBSOCKET_MAX_MESSAGE_SIZE', 512, 16, 64 * 1024 * 1024),
@@ -180,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: r.list('WEBSOCKET_ALLOWED_ORIGINS', ['*']),
     requireAuth: r.bool('WEBSOCKET_REQUIRE_AUTH', false),
     guestRooms: r.list('WEBSOCKET_GUEST_ROOMS', ['*']),
+    guestIdNamespace: r.bool('WEBSOCKET_GUEST_ID_NAMESPACE', false),
     handshakeTimeoutMs: r.duration('WEBSOCKET_HANDSHAKE_TIMEOUT', '10s', 100),
     // A few seconds: a dead replica's peers and members must leave soon (a refresh is one O(1) script).
     heartbeatIntervalMs: r.duration('WEBSOCKET_HEARTBEAT_INTERVAL', '2s'),

@@ -10,6 +10,8 @@ export class MemoryPresenceStore {
   readonly nodes = new Map<string, { seen: number; connections: number; restored?: boolean }>();
   /** Resumable peers by client id. */
   readonly peers = new Map<string, PeerRecord>();
+  /** userId → connectionId → the node that holds it (the per-user connection cap). */
+  readonly userConnections = new Map<string, Map<string, string>>();
   /** The last node number handed out. */
   lastNodeNumber = 0;
 }
@@ -151,6 +153,21 @@ export class MemoryPresence implements Presence {
 
   async releasePeer(clientId: string): Promise<void> {
     this.store.peers.delete(clientId);
+  }
+
+  async addUserConnection(userId: string, connectionId: string, nodeId: string, cap: number): Promise<boolean> {
+    let held = this.store.userConnections.get(userId);
+    if (!held) this.store.userConnections.set(userId, (held = new Map()));
+    for (const [id, node] of held) if (!this.alive(node)) held.delete(id);
+    if (!held.has(connectionId) && held.size >= cap) return false;
+    this.touch(nodeId);
+    held.set(connectionId, nodeId);
+    return true;
+  }
+
+  async removeUserConnection(userId: string, connectionId: string): Promise<void> {
+    const held = this.store.userConnections.get(userId);
+    if (held?.delete(connectionId) && held.size === 0) this.store.userConnections.delete(userId);
   }
 
   async close(): Promise<void> {}

@@ -97,6 +97,16 @@ export interface Presence {
   /** Forgets a peer that left for good (its rooms were left first). */
   releasePeer(clientId: string): Promise<void>;
   /**
+   * Counts a connection of `userId` (held by `nodeId`) against a cluster-wide cap: adds it only
+   * while the user has fewer than `cap` connections on live nodes — the check and the write are
+   * one step, so handshakes racing on several nodes never pass the cap together. False (nothing
+   * written) when the user is at the cap. Connections of a node that stopped refreshing no
+   * longer count.
+   */
+  addUserConnection(userId: string, connectionId: string, nodeId: string, cap: number): Promise<boolean>;
+  /** The connection closed: it no longer counts against its user's cap. */
+  removeUserConnection(userId: string, connectionId: string): Promise<void>;
+  /**
    * A number no other call in the cluster got, ever: a counter that only grows and never
    * falls below the clock in seconds, so it keeps growing across restarts of the process or
    * of Redis. Replicas take one per start to build cluster-unique ids from a local sequence.

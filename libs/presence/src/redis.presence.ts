@@ -29,6 +29,7 @@ export interface RedisPresenceOptions extends RedisTarget {
  *   {P}:node-number   STRING the last node number handed out (INCR, never below Redis' clock in seconds)
  *   {P}:peers         HASH  clientId → {node, user, window} of every resumable (signaling) peer
  *   {P}:node-peers:<nodeId> SET clientIds of the registered peers the node holds
+ *   {P}:user-conns:<userId> HASH connectionId → nodeId of every connection counted against the user's cap
  *
  * A peer away from any node (its connection closed, or its node died) is held by a node of its
  * own, `~peer:<clientId>`, whose heartbeat is set so that it dies when the peer's window ends:
@@ -285,6 +286,18 @@ if not json then return 0 end
 redis.call('SREM', P .. ':node-peers:' .. cjson.decode(json).node, ARGV[3])
 redis.call('HDEL', KEYS[1], ARGV[3])
 return 1`,
+  /** ARGV: P, TTL, connectionId, nodeId, cap → 1 if counted (entries of dead nodes are dropped first) */
+  addUserConnection: `${LIB}
+local t = now()
+local all, live = redis.call('HGETALL', KEYS[1]), 0
+for i = 1, #all, 2 do
+  local seen = redis.call('ZSCORE', P .. ':hb', all[i + 1])
+  if seen and tonumber(seen) >= t - TTL then live = live + 1 else redis.call('HDEL', KEYS[1], all[i]) end
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 0 and live >= tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+redis.call('ZADD', P .. ':hb', t, ARGV[4])
+return 1`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -397,6 +410,14 @@ export class RedisPresence implements Presence {
 
   async releasePeer(clientId: string): Promise<void> {
     await this.run('releasePeer', this.key('peers'), clientId);
+  }
+
+  async addUserConnection(userId: string, connectionId: string, nodeId: string, cap: number): Promise<boolean> {
+    return Number(await this.run('addUserConnection', this.key(`user-conns:${userId}`), connectionId, nodeId, String(cap))) === 1;
+  }
+
+  async removeUserConnection(userId: string, connectionId: string): Promise<void> {
+    await bounded(this.redis.hdel(this.key(`user-conns:${userId}`), connectionId), this.commandTimeoutMs);
   }
 
   async allocateNodeNumber(): Promise<number> {

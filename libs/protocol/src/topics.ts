@@ -10,6 +10,9 @@ const HEAD = `${PREFIX}:`;
 export type TopicKind = 'room' | 'user' | 'guest' | 'peer' | 'session' | 'node' | 'all';
 const KINDS: ReadonlySet<string> = new Set<TopicKind>(['room', 'user', 'guest', 'peer', 'session', 'node', 'all']);
 
+/** The prefix of every guest id when guests have their own namespace (WEBSOCKET_GUEST_ID_NAMESPACE). */
+export const GUEST_ID_PREFIX = 'guest:';
+
 export const Topics = {
   /** Every event addressed to the members of one room, on every replica. */
   room: (room: string): string => `${PREFIX}:room:${room}`,

@@ -12,6 +12,8 @@ export interface SseOpenOptions {
   answerPings?: boolean;
   /** How long to wait for the `session` event. */
   timeoutMs?: number;
+  /** The local address to connect from (another loopback address is another client IP). */
+  localAddress?: string;
 }
 
 /** A refused stream: the HTTP status and body the server answered with. */
@@ -115,7 +117,7 @@ export class SseTestClient extends FrameLog {
         clearTimeout(timer);
         resolve(this);
       };
-      const req = request(url, { headers, ca: this.options.ca, agent: false }, (res) => this.read(res, (err) => (clearTimeout(timer), reject(err))));
+      const req = request(url, { headers, ca: this.options.ca, agent: false, localAddress: this.options.localAddress }, (res) => this.read(res, (err) => (clearTimeout(timer), reject(err))));
       req.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

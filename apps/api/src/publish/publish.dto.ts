@@ -20,3 +20,14 @@ export class UserMessageDto extends createZodDto(
 export class PublishedDto extends createZodDto(
   z.object({ success: z.literal(true), data: z.object({ replicas: z.number().int().describe('replicas with an interested connection (0: nobody received it)') }) }),
 ) {}
+
+export class DeliveredDto extends createZodDto(
+  z.object({
+    success: z.literal(true),
+    data: z.object({
+      replicas: z.number().int().describe('replicas with a connection of that user (0: nobody received it)'),
+      delivered: z.boolean().describe('false: nobody received it (the user is not connected; nothing is stored)'),
+      reason: z.string().optional().describe('why nothing was delivered'),
+    }),
+  }),
+) {}

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { BUS, type Bus, type HistoryRead, type PublishOnce, type Published, publishToUser } from '@switchboard/bus';
+import { Authenticator } from '@switchboard/auth';
+import { BUS, type Bus, type HistoryRead, type PublishOnce, type Published, publishToUser, type UserRouting } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
@@ -50,6 +51,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   private readonly unremoved = new Map<string, Set<string>>();
   private resyncTimer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
+  /** Whether a user id may reach a guest (WEBSOCKET_GUEST_ID_NAMESPACE, registered users). */
+  private readonly userRouting: UserRouting;
+  /** connectionId → userId of every connection here counted against its user's cap (put back when presence lost them). */
+  private readonly counted = new Map<string, string>();
   /** Whether a peer topic still has a local connection (signaling says). */
   private peerWanted: (clientId: string) => boolean = () => false;
 
@@ -60,7 +65,9 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     @Inject(LOCAL_INTEREST) private readonly index: LocalInterest,
     private readonly metrics: Metrics,
     private readonly flow: FlowControl,
+    auth: Authenticator,
   ) {
+    this.userRouting = { guestIdNamespace: config.ws.guestIdNamespace, isRegistered: (userId) => auth.isRegistered(userId) };
     this.subscriptions = new TopicSubscriptions(
       bus,
       (topic) => this.wants(topic),
@@ -176,10 +183,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     }
   }
 
-  /** Reaches every connection of `to`: an authenticated user, else a guest of that name. */
+  /** Reaches every connection of `to`: an authenticated user, else a guest of that name unless `to` is a registered user's id (see publishToUser). */
   async publishToUser(to: string, event: HubEvent): Promise<number> {
     try {
-      const n = await publishToUser(this.bus, to, event);
+      const n = await publishToUser(this.bus, to, event, this.userRouting);
       this.metrics.busPublished.inc();
       return n;
     } catch (err) {
@@ -259,6 +266,23 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     }
   }
 
+  /** Counts a connection of `userId` held here against its cluster-wide cap; false at the cap. Rejects when presence is down (logged). */
+  async countUserConnection(userId: string, connectionId: string, cap: number): Promise<boolean> {
+    try {
+      const ok = await this.presence.addUserConnection(userId, connectionId, this.nodeId, cap);
+      if (ok) this.counted.set(connectionId, userId);
+      return ok;
+    } catch (err) {
+      throw this.unavailable('presence addUserConnection', err, PRESENCE_DOWN);
+    }
+  }
+
+  /** The connection is gone; when presence is down it is logged (its entry stops counting once this node dies). */
+  uncountUserConnection(userId: string, connectionId: string): void {
+    this.counted.delete(connectionId);
+    this.presence.removeUserConnection(userId, connectionId).catch((err: unknown) => this.failed('presence removeUserConnection', err));
+  }
+
   /** Where a peer is; undefined when unknown, or when presence cannot say (logged). */
   async peerState(clientId: string): Promise<PeerState | undefined> {
     try {
@@ -278,6 +302,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
 
   *memberships(): IterableIterator<[string, PresenceMember]> {
     for (const conn of this.index.all()) for (const room of conn.rooms.keys()) yield [room, this.member(conn)];
+  }
+
+  *userConnections(): IterableIterator<[string, string]> {
+    for (const [connectionId, userId] of this.counted) yield [userId, connectionId];
   }
 
   async announceExpired({ room, member }: ExpiredMember): Promise<void> {

@@ -13,6 +13,8 @@ export interface PresenceKeeperHost {
   readonly connections: number;
   /** Every (room, member) this replica holds. */
   memberships(): Iterable<[string, PresenceMember]>;
+  /** Every (userId, connectionId) this replica counted against WEBSOCKET_MAX_CONNECTIONS_PER_USER. */
+  userConnections(): Iterable<[string, string]>;
   /** A dead replica's member was retired: tell its room. */
   announceExpired(expired: ExpiredMember): Promise<void>;
   /** The bus is back after an outage (presence was just restored). */
@@ -104,6 +106,10 @@ export class PresenceKeeper {
       restored++;
     }
     if (restored > 0) this.logger.log({ msg: 'presence entries restored', entries: restored });
+    // The per-user counts too (past any cap: these connections are open); not entries of the node's index.
+    for (const [userId, connectionId] of this.host.userConnections()) {
+      await this.presence.addUserConnection(userId, connectionId, this.host.nodeId, Number.MAX_SAFE_INTEGER);
+    }
     return restored;
   }
 }

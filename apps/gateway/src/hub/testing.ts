@@ -1,4 +1,4 @@
-import type { Identity } from '@switchboard/auth';
+import type { Authenticator, Identity } from '@switchboard/auth';
 import { type Bus, MemoryBroker, MemoryBus } from '@switchboard/bus';
 import { loadConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
@@ -22,6 +22,9 @@ export type FakeConn = Connection & { got: Array<Record<string, unknown>>; error
 
 let seq = 0;
 
+/** A credential directory that knows no registered user (these replicas have no api). */
+const NOBODY_REGISTERED = { isRegistered: async () => false } as unknown as Authenticator;
+
 /**
  * A replica without sockets: the real cluster node, membership, messaging, index and
  * broadcaster, on the memory bus and presence shared through `broker` and `store`.
@@ -30,7 +33,7 @@ export function testReplica(broker: MemoryBroker, store: MemoryPresenceStore, en
   const config = loadConfig(env);
   const index = new LocalIndex();
   const metrics = new Metrics(false);
-  const node = new ClusterNode(bus, presence, config, index, metrics, new FlowControl(config, index));
+  const node = new ClusterNode(bus, presence, config, index, metrics, new FlowControl(config, index), NOBODY_REGISTERED);
   const broadcaster = new Broadcaster(metrics);
   const recovery = new RoomRecovery((conn, codec, event) => broadcaster.toOne(conn, codec, event));
   const membership = new MembershipService(config, index, node, recovery, metrics);

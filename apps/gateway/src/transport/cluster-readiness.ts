@@ -4,6 +4,14 @@
  */
 export interface ClusterReadiness {
   isReady(): boolean;
+  /**
+   * Counts a connection of `userId` against WEBSOCKET_MAX_CONNECTIONS_PER_USER across the
+   * cluster (presence): false when the user is at `cap`; check and count are one step.
+   * Rejects when presence is down.
+   */
+  countUserConnection(userId: string, connectionId: string, cap: number): Promise<boolean>;
+  /** That connection is gone (logged, never thrown, when presence is down). */
+  uncountUserConnection(userId: string, connectionId: string): void;
 }
 
 /** Injection token for the ClusterReadiness. */

@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthError, Authenticator, clientIp, cookieOriginAllowed, findApiKey, findToken, type Identity, requestScheme } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
-import { roomAllowed } from '@switchboard/protocol';
+import { GUEST_ID_PREFIX, roomAllowed } from '@switchboard/protocol';
 import { CLUSTER_READINESS, type ClusterReadiness } from './cluster-readiness';
+import { ConnectionSlots, type Slot } from './connection-slots';
 import { DIALECT_TABLE, type Dialect } from './dialect';
 import { matchRoute, type Route } from './routes';
 import { KeyedRateLimiter } from './token-bucket';
@@ -15,12 +16,17 @@ export interface Admission {
   route: Route;
   identity: Identity;
   ip: string;
+  /**
+   * Gives back its places under the connection caps (replica, IP, user): the caller calls it
+   * once the connection closes, or when the handshake ends without one. Later calls do nothing.
+   */
+  release(): void;
 }
 
 /** An upgrade refused with an HTTP answer, before any WebSocket exists. */
 export interface Refusal {
   ok: false;
-  status: 400 | 401 | 403 | 404 | 429 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 429 | 503;
   reason: string;
 }
 
@@ -28,7 +34,15 @@ export type Verdict = Admission | Refusal;
 
 /**
  * Decides every upgrade before it happens: path, drain state, bus state, origin, per-IP connect rate,
- * replica connection cap, credential, room permission. Knows nothing of sockets.
+ * connection caps, credential (a guest's `?user_id=` may not be a registered user's), room
+ * permission. Knows nothing of sockets.
+ *
+ * Caps: a handshake takes its place under the replica's and its IP's connection caps before
+ * anything is awaited (the caps count handshakes under way with the open connections, so many
+ * at once can never pass them while their API keys are looked up); an authenticated user's
+ * place under WEBSOCKET_MAX_CONNECTIONS_PER_USER is counted in presence, cluster-wide, in one
+ * atomic step once the credential is checked. Guests are not counted per user (their id is a
+ * name they chose): the per-IP cap bounds them.
  *
  * Credentials: a JWT (header, `?token=`, `token` cookie) is checked in memory; an API key
  * (on routes that accept one) costs one credential-directory read, so that verdict comes
@@ -41,6 +55,7 @@ export class HandshakeService {
   private readonly anyOrigin: boolean;
   private readonly origins: Set<string>;
   private readonly guestRooms: string[] | undefined;
+  private readonly slots: ConnectionSlots;
   private draining = false;
 
   constructor(
@@ -54,6 +69,7 @@ export class HandshakeService {
     this.origins = new Set(config.ws.allowedOrigins.map((o) => o.toLowerCase()));
     const guestRooms = config.ws.guestRooms;
     this.guestRooms = guestRooms.length === 1 && guestRooms[0] === '*' ? undefined : guestRooms;
+    this.slots = new ConnectionSlots(config.ws.maxConnections, config.ws.maxConnectionsPerIp);
   }
 
   /** From now on every upgrade is refused with 503 (SIGTERM drain). */
@@ -70,7 +86,12 @@ export class HandshakeService {
     this.connectLimiter.prune();
   }
 
-  admit(req: IncomingMessage, openConnections: number): Verdict | Promise<Verdict> {
+  /**
+   * The verdict on a handshake; an admission holds places under the caps until its `release`.
+   * Synchronous unless the credential or the caps need a store (an API key, a guest's chosen
+   * id, the per-user cap): then a promise, the places already taken.
+   */
+  admit(req: IncomingMessage): Verdict | Promise<Verdict> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = matchRoute(this.dialects, url.pathname, url.searchParams);
     if (!route) return refuse(404, 'no WebSocket endpoint at this path');
@@ -87,8 +108,17 @@ export class HandshakeService {
 
     const ip = clientIp(req, this.config.trustProxy);
     if (!this.connectLimiter.take(ip)) return refuse(429, 'too many connection attempts; slow down');
-    if (openConnections >= this.config.ws.maxConnections) return refuse(503, 'server is at its connection limit');
+    // Before anything is awaited: handshakes in flight count as connections.
+    const slot = this.slots.take(ip);
+    if (slot === 'replica') return refuse(503, 'server is at its connection limit');
+    if (slot === 'ip') return refuse(429, 'too many connections from this address; close one first');
 
+    const verdict = this.identify(req, url, route, ip);
+    return verdict instanceof Promise ? verdict.then((v) => this.hold(v, slot)) : this.hold(verdict, slot);
+  }
+
+  /** The credential and the room: an identity admitted (without places yet), or a refusal. */
+  private identify(req: IncomingMessage, url: URL, route: Route, ip: string): Verdict | Promise<Verdict> {
     const apiKey = route.acceptsApiKey ? findApiKey(req.headers, url.searchParams) : undefined;
     if (apiKey !== undefined) {
       return this.auth.verifyApiKey(apiKey).then(
@@ -97,6 +127,7 @@ export class HandshakeService {
       );
     }
 
+    const origin = req.headers.origin;
     const found = findToken(req.headers, url.searchParams);
     let identity: Identity;
     if (found !== undefined) {
@@ -111,7 +142,58 @@ export class HandshakeService {
     } else if (route.authRequired || this.config.ws.requireAuth) {
       return refuse(401, 'authentication required: send a JWT as Authorization: Bearer, ?token= or a token cookie, or an API key as X-API-Key or ?api_key=');
     } else {
-      identity = guest(url.searchParams.get('user_id'), this.guestRooms);
+      identity = guest(url.searchParams.get('user_id'), this.guestRooms, this.config.ws.guestIdNamespace);
+      // A guest's own name may be a registered user's id: one directory read decides (anonymous and `guest:` ids cannot be).
+      if (identity.userId === url.searchParams.get('user_id')) return this.admitNamedGuest(route, identity, ip);
+    }
+    return this.admitIdentity(route, identity, ip);
+  }
+
+  /**
+   * Keeps the slot of an admitted handshake (given back on a refusal), and counts an
+   * authenticated user's connection against WEBSOCKET_MAX_CONNECTIONS_PER_USER cluster-wide.
+   */
+  private hold(verdict: Verdict, slot: Slot): Verdict | Promise<Verdict> {
+    if (!verdict.ok) {
+      slot.release();
+      return verdict;
+    }
+    const cap = this.config.ws.maxConnectionsPerUser;
+    const { identity } = verdict;
+    if (cap === 0 || !identity.authenticated) return { ...verdict, release: () => slot.release() };
+    const counted = randomBytes(9).toString('base64url');
+    return this.cluster.countUserConnection(identity.userId, counted, cap).then(
+      (ok): Verdict => {
+        if (!ok) {
+          slot.release();
+          return refuse(429, `too many connections of this user (at most ${cap} across the cluster); close one first`);
+        }
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          slot.release();
+          this.cluster.uncountUserConnection(identity.userId, counted);
+        };
+        return { ...verdict, release };
+      },
+      () => {
+        slot.release();
+        return refuse(503, 'presence unavailable on this replica; retry shortly');
+      },
+    );
+  }
+
+  /** A guest that named itself with `?user_id=`: refused (409) when a registered user has that id. */
+  private async admitNamedGuest(route: Route, identity: Identity, ip: string): Promise<Verdict> {
+    let registered: boolean;
+    try {
+      registered = await this.auth.isRegistered(identity.userId);
+    } catch {
+      return refuse(503, 'credential store unavailable; retry shortly');
+    }
+    if (registered) {
+      return refuse(409, `user_id "${identity.userId}" belongs to a registered user: authenticate as that user, or connect with another user_id`);
     }
     return this.admitIdentity(route, identity, ip);
   }
@@ -120,22 +202,27 @@ export class HandshakeService {
     if (route.room !== undefined && !roomAllowed(identity.rooms, route.room)) {
       return refuse(403, identity.authenticated ? `token does not allow room "${route.room}"` : `guests may not join room "${route.room}"; authenticate`);
     }
-    return { ok: true, route, identity, ip };
+    // `hold` gives it its places under the caps.
+    return { ok: true, route, identity, ip, release: NOTHING };
   }
 }
 
 /**
  * A guest: no credential. Seed 002's `?user_id=` names it (only here: never on a connection
- * with a token, never when auth is required); otherwise it is anonymous. Every frame from or
- * about it says `guest: true`, and it may join only WEBSOCKET_GUEST_ROOMS.
+ * with a token, never when auth is required; never a registered user's id); otherwise it is
+ * anonymous. With WEBSOCKET_GUEST_ID_NAMESPACE its id is always `guest:<id>`. Every frame from
+ * or about it says `guest: true`, and it may join only WEBSOCKET_GUEST_ROOMS.
  */
-function guest(userId: string | null, rooms: string[] | undefined): Identity {
+function guest(userId: string | null, rooms: string[] | undefined, namespace: boolean): Identity {
   const valid = userId !== null && /^[\w.@:-]{1,64}$/.test(userId);
-  const id = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
+  const name = valid ? userId : `anon-${randomBytes(6).toString('hex')}`;
+  const id = namespace ? `${GUEST_ID_PREFIX}${name}` : name;
   return { userId: id, username: id, rooms, permissions: NO_PERMISSIONS, authenticated: false };
 }
 
 const NO_PERMISSIONS: readonly string[] = Object.freeze([]);
+
+const NOTHING = (): void => undefined;
 
 function refuse(status: Refusal['status'], reason: string): Refusal {
   return { ok: false, status, reason };

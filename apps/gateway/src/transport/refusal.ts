@@ -5,6 +5,7 @@ const STATUS_TEXT: Record<Refusal['status'], string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };

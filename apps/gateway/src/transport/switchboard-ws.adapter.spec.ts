@@ -27,7 +27,7 @@ describe('SwitchboardWsAdapter', () => {
       const u = new URL(req.url ?? '/', 'http://x');
       if (u.searchParams.get('token') !== 'good') return { ok: false, status: 401, reason: 'missing or invalid token' };
       const route = matchRoute(DIALECTS, u.pathname, u.searchParams) as Route;
-      const verdict: Verdict = { ok: true, route, identity, ip: '127.0.0.1' };
+      const verdict: Verdict = { ok: true, route, identity, ip: '127.0.0.1', release: () => undefined };
       return u.searchParams.has('slow') ? new Promise((r) => setTimeout(() => r(verdict), 20)) : verdict;
     },
   } as unknown as HandshakeService;

@@ -56,7 +56,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
   private readonly servers = new Map<string, WebSocketServer>();
   private readonly intake: FrameIntake;
   private upgradeBound = false;
-  private open = 0;
   private readonly listeners: {
     message: (this: Socket, data: Buffer, isBinary: boolean) => void;
     pong: (this: Socket) => void;
@@ -89,11 +88,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
     };
   }
 
-  /** Open connections of every transport on this replica (WEBSOCKET_MAX_CONNECTIONS counts them all). */
-  get openConnections(): number {
-    return this.open;
-  }
-
   /** Client frames of every transport go through here: rate limit, decoding, the gateway's handler. */
   get frames(): FrameIntake {
     return this.intake;
@@ -115,7 +109,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
   }
 
   private counted(conn: Connection): void {
-    this.open += 1;
     this.deps.metrics.connects.labels(conn.codec.name, conn.transport).inc();
     this.deps.metrics.connections.labels(conn.codec.name, conn.transport).inc();
     if (this.deps.context.flow.isPaused) conn.pauseReading();
@@ -123,7 +116,6 @@ export class SwitchboardWsAdapter extends WsAdapter {
 
   private closed(conn: Connection): void {
     const { metrics } = this.deps;
-    this.open -= 1;
     metrics.connections.labels(conn.codec.name, conn.transport).dec();
     metrics.disconnects.labels(conn.closeReason ?? 'client', conn.transport).inc();
     metrics.connectionDuration.observe((Date.now() - conn.connectedAt) / 1000);
@@ -175,13 +167,18 @@ export class SwitchboardWsAdapter extends WsAdapter {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError);
-    const verdict = this.deps.handshake.admit(req, this.open);
-    // An API key needs a directory read; everything else is decided at once.
+    const verdict = this.deps.handshake.admit(req);
+    // An API key, a guest's chosen id or the per-user cap needs a store; everything else is decided at once.
     if (verdict instanceof Promise) void verdict.then((v) => this.upgrade(req, socket, head, v));
     else this.upgrade(req, socket, head, verdict);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, verdict: Verdict): void {
+    if (verdict.ok) {
+      // Its places under the caps are held until the socket closes, whatever happens from here.
+      if (socket.destroyed) return verdict.release();
+      socket.once('close', verdict.release);
+    }
     if (socket.destroyed) return;
     if (!verdict.ok) return this.refuse(socket, verdict);
     const { dialect, room, style, since, resume, limits } = verdict.route;

@@ -58,6 +58,19 @@ export function credentialDirectoryContract(name: string, create: DirectoryFacto
       }
     });
 
+    it('knows every user with a key as registered, on every node, and nobody else', async () => {
+      const [api, gateway] = await nodes(2);
+      // Before the writer put every key in, an unknown id may be a lost user's: nobody can tell.
+      expect(await gateway.isRegistered('u-alice')).toBeUndefined();
+      await api.markKeysLoaded();
+      expect(await gateway.isRegistered('u-alice')).toBe(false);
+      await api.putKey('hash-1', alice);
+      await api.putKey('hash-2', alice, 'hash-1');
+      expect(await gateway.isRegistered('u-alice')).toBe(true);
+      expect(await api.isRegistered('u-alice')).toBe(true);
+      expect(await gateway.isRegistered('u-bob')).toBe(false);
+    });
+
     it('says whether every key was loaded, on every node', async () => {
       const [a, b] = await nodes(2);
       expect(await b.keysLoaded()).toBe(false);

@@ -80,6 +80,26 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(await c.rooms()).toEqual({ room: 1 });
     });
 
+    it('counts a user\'s connections on every node against one cap, atomically, and forgets those of a dead node', async () => {
+      cluster = await makeCluster(2, 400);
+      const [a, b] = cluster.nodes;
+      const tries = await Promise.all([...Array(6).keys()].map((i) => (i % 2 ? a : b).addUserConnection('alice', `c${i}`, i % 2 ? 'A' : 'B', 3)));
+      expect(tries.filter(Boolean)).toHaveLength(3);
+      expect(await a.addUserConnection('bob', 'c9', 'A', 3)).toBe(true);
+      const held = tries.flatMap((ok, i) => (ok ? [`c${i}`] : []));
+      await b.removeUserConnection('alice', held[0]);
+      expect(await a.addUserConnection('alice', 'c10', 'A', 3)).toBe(true);
+      expect(await b.addUserConnection('alice', 'c11', 'B', 3)).toBe(false);
+      // B dies (only A refreshes): its connections stop counting.
+      for (let i = 0; i < 5; i++) {
+        await sleep(120);
+        await a.refresh('A');
+      }
+      const onB = held.slice(1).filter((id) => Number(id.slice(1)) % 2 === 0).length;
+      const tryAgain = await Promise.all([...Array(onB + 1).keys()].map((i) => a.addUserConnection('alice', `d${i}`, 'A', 3)));
+      expect(tryAgain.filter(Boolean)).toHaveLength(onB);
+    });
+
     it('keeps a refreshing node alive past the TTL', async () => {
       cluster = await makeCluster(2, 300);
       const [a, b] = cluster.nodes;

@@ -51,8 +51,8 @@ const STREAM_HEAD =
 /** What the endpoint needs from the rest of the gateway. */
 export interface SseEndpointDeps {
   handshake: HandshakeService;
-  /** The WebSocket adapter: the replica's connection count, the frame intake, the dialects' gateways. */
-  connections: { readonly openConnections: number; readonly frames: FrameIntake; adopt(conn: Connection, path: string): boolean };
+  /** The WebSocket adapter: the frame intake, the dialects' gateways. */
+  connections: { readonly frames: FrameIntake; adopt(conn: Connection, path: string): boolean };
   relay: UplinkRelay;
   dialects: readonly Dialect[];
   metrics: Metrics;
@@ -122,16 +122,17 @@ export class SseEndpoint {
   private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { deps } = this;
     if (crossSiteCookie(req)) return this.refuse(res, { ok: false, status: 403, reason: 'a token cookie counts only from an allowed origin; send the token as ?token= or Authorization: Bearer' });
-    const admitted = deps.handshake.admit(req, deps.connections.openConnections);
+    const admitted = deps.handshake.admit(req);
     const verdict = admitted instanceof Promise ? await admitted : admitted;
     if (!verdict.ok) return this.refuse(res, verdict);
+    // Its places under the connection caps are held until the connection closes (given back at once if none opens).
     const { dialect, room, style, since } = verdict.route;
     const resumed = this.resumedRooms(req, dialect);
-    if (!Array.isArray(resumed)) return this.refuse(res, resumed);
+    if (!Array.isArray(resumed)) return this.refuse(res, resumed, verdict.release);
     const id = deps.nextConnectionId();
-    if (id === undefined) return this.refuse(res, { ok: false, status: 503, reason: 'no client ids available on this replica yet; retry shortly' });
+    if (id === undefined) return this.refuse(res, { ok: false, status: 503, reason: 'no client ids available on this replica yet; retry shortly' }, verdict.release);
     const { socket } = req;
-    if (socket.destroyed) return;
+    if (socket.destroyed) return verdict.release();
 
     // The path's room first, then the other rooms of the Last-Event-ID, each from where its client stands.
     const pathRoom = resumed.find((r) => r.room === room);
@@ -140,6 +141,7 @@ export class SseEndpoint {
     const marks = new RoomMarks(resumed);
     const wire = new SseWire(socket, marks);
     const conn = new Connection(id, verdict.identity, dialect.codec, dialect.styles, wire, deps.context, { initialRoom: initial, resumeRooms: others, resumeToken: verdict.route.resume, limits: verdict.route.limits });
+    conn.onClose(verdict.release);
     const styleNames = new Map(Object.entries(dialect.styles).map(([name, codec]) => [codec, name]));
     marks.attach({ styleOf: (r) => styleNames.get(conn.rooms.get(r)!) });
 
@@ -175,7 +177,9 @@ export class SseEndpoint {
     return Array.isArray(parsed) ? parsed : { ok: false, status: 400, reason: parsed.bad };
   }
 
-  private refuse(res: ServerResponse, refusal: Refusal): void {
+  /** Answers a refusal; `release` gives back the places of a handshake that was admitted first. */
+  private refuse(res: ServerResponse, refusal: Refusal, release?: () => void): void {
+    release?.();
     this.deps.metrics.refused.labels(String(refusal.status), 'sse').inc();
     const { status, headers, body } = refusalAnswer(refusal);
     if (!res.headersSent) res.writeHead(status, headers);
