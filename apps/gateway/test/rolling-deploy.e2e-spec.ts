@@ -1,7 +1,7 @@
 import { RedisBus } from '@switchboard/bus';
 import { Topics } from '@switchboard/protocol';
 import { type AppProcess, redisGatewayEnv, RedisServer, ResumingClient, startAppProcess, startTcpBalancer, TEST_SECRET, until } from '@switchboard/testing';
-import { type ServerFrame, SwitchboardClient } from '@switchboard/client';
+import { type MessageFrame, SwitchboardClient } from '@switchboard/client';
 
 const ROOMS = 10;
 const CLIENTS = 30;
@@ -22,7 +22,7 @@ describe('rolling deploy', () => {
   const live: AppProcess[] = [];
   const all: AppProcess[] = [];
   const clients: ResumingClient[] = [];
-  const library: Array<{ room: string; client: SwitchboardClient; got: ServerFrame[]; gaps: unknown[]; rejoins: number }> = [];
+  const library: Array<{ room: string; client: SwitchboardClient; got: MessageFrame[]; gaps: unknown[]; rejoins: number }> = [];
   let lb: Awaited<ReturnType<typeof startTcpBalancer>> | undefined;
 
   const env = () =>
@@ -62,7 +62,7 @@ describe('rolling deploy', () => {
     for (let i = 0; i < ROOMS; i++) {
       const room = `deploy-${i}`;
       const client = new SwitchboardClient({ url: `${lb.url}/ws?user_id=lib${i}`, initialDelayMs: 50, maxDelayMs: 500 });
-      const entry = { room, client, got: [] as ServerFrame[], gaps: [] as unknown[], rejoins: 0 };
+      const entry = { room, client, got: [] as MessageFrame[], gaps: [] as unknown[], rejoins: 0 };
       client.on('rejoined', () => entry.rejoins++);
       client.on('message', (f) => f.room === room && entry.got.push(f));
       client.on('gap', (g) => entry.gaps.push(g));

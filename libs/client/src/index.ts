@@ -17,12 +17,31 @@ export {
   type SignalType,
 } from './signaling-client';
 export { PeerManager, type PeerData, type PeerManagerEvents, type PeerManagerOptions } from './peer-manager';
-export {
-  type ServerFrame,
-  type StreamPosition,
-  SwitchboardClient,
-  type SwitchboardClientOptions,
-  SwitchboardError,
-  type SwitchboardEvents,
-} from './switchboard-client';
+export { SwitchboardClient, SwitchboardError } from './switchboard-client';
+export type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } from './client-events';
+export type {
+  AckFrame,
+  ChannelMemberFrame,
+  ChatMessageFrame,
+  ErrorFrame,
+  LifecycleFrame,
+  Limits,
+  LimitsFrame,
+  MemberFrame,
+  MessageFrame,
+  NotificationFrame,
+  PongFrame,
+  PresenceFrame,
+  PrivateMessageFrame,
+  RefreshedFrame,
+  RoomMessageFrame,
+  ServerFrame,
+  StreamPosition,
+  UserListFrame,
+} from './frames';
+export { Room, type RoomEvents } from './room';
+export type { Published } from './outbox';
+export type { Gap } from './resume';
+export type { TokenSource } from './token';
+export type { UrlSource } from './endpoints';
 export { type Credential, login, me, newpassword, register, regenerate, type Registered, SwitchboardHttpError } from './auth';

@@ -1,55 +1,10 @@
-import { setRuntime } from './runtime';
+import { type FakeSocket, sentFrames, useFakeSockets } from '../test/fake-socket';
 import { SwitchboardClient, SwitchboardError } from './switchboard-client';
-import type { WebSocketLike } from './types';
-
-/** Sockets that the test opens and closes by hand. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  sent: string[] = [];
-  onopen: WebSocketLike['onopen'] = null;
-  onmessage: WebSocketLike['onmessage'] = null;
-  onclose: WebSocketLike['onclose'] = null;
-  onerror: WebSocketLike['onerror'] = null;
-  constructor(readonly url: string) {}
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.drop(1000);
-  }
-  accept() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  drop(code: number) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-  reply(frame: unknown) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  /** A handshake the server refused, as Node's `ws` reports it: an error naming the status, then 1006. */
-  refuse(status: number) {
-    this.onerror?.({ type: 'error', message: `Unexpected server response: ${status}` });
-    this.drop(1006);
-  }
-}
 
 describe('SwitchboardClient reconnect policy', () => {
   let sockets: FakeSocket[];
   beforeEach(() => {
-    sockets = [];
-    setRuntime({
-      createWebSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      createPeerConnection: () => {
-        throw new Error('not used');
-      },
-      channelBytes: (b) => b,
-    });
+    sockets = useFakeSockets();
     jest.useFakeTimers();
   });
 
@@ -70,7 +25,7 @@ describe('SwitchboardClient reconnect policy', () => {
     const delays: number[] = [];
     client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
     await open(client);
-    expect(sockets[0].url).toBe('ws://h/ws/auth?token=t');
+    expect(sockets[0].url).toBe('ws://h/ws/auth?token=t&limits=1'); // the server announces its limits first
     const joined = client.join('lobby');
     sockets[0].reply({ type: 'user_list', room: 'lobby', data: ['me'] });
     await joined;
@@ -142,7 +97,7 @@ describe('SwitchboardClient reconnect policy', () => {
     jest.advanceTimersByTime(20);
     const rejoined = new Promise<string[]>((r) => client.once('rejoined', r));
     sockets[1].accept();
-    expect(sockets[1].sent.map((t) => JSON.parse(t))).toEqual([
+    expect(sentFrames(sockets[1])).toEqual([
       { type: 'join', room: 'a', since: { offset: 6, epoch: 'e1' } },
       { type: 'join', room: 'b', since: { offset: 4, epoch: 'e1' } },
     ]);
@@ -214,7 +169,7 @@ describe('SwitchboardClient reconnect policy', () => {
     sockets[1].drop(1012);
     jest.advanceTimersByTime(20);
     sockets[2].accept();
-    expect(sockets[2].sent.map((t) => JSON.parse(t).room)).toEqual(['a', 'c']);
+    expect(sentFrames(sockets[2]).map((f) => f.room)).toEqual(['a', 'c']);
   });
 
   it('rejects a join with the error that names it, in the channels dialect too', async () => {

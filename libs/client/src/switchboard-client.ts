@@ -1,132 +1,87 @@
 import { backoffDelay } from './backoff';
+import type { JoinConfirmation, SwitchboardClientOptions, SwitchboardEvents } from './client-events';
+import { CloseCodes, verdict } from './close-policy';
 import { Emitter } from './emitter';
+import { Endpoints } from './endpoints';
+import { SwitchboardError } from './errors';
+import { codeOf, isMessage, isPresence, type Limits, limitsOf, reasonOf, roomOf, type ServerFrame } from './frames';
+import { Outbox, publishId, type Published } from './outbox';
+import { frameBytes, Pacer } from './pacer';
+import { type Gap, RoomPositions } from './resume';
+import { Requests } from './requests';
+import { Room } from './room';
 import { runtime } from './runtime';
+import { TokenKeeper } from './token';
 import type { WebSocketLike } from './types';
 
-/** A frame from the rooms (`/ws…`) or channels (`/api/v1/ws`) dialect, as the server sent it. */
-export interface ServerFrame {
-  type: string;
-  room?: string;
-  channel_id?: string;
-  content?: string;
-  data?: unknown;
-  user_id?: string;
-  username?: string;
-  user_email?: string | null;
-  timestamp?: number | string;
-  [field: string]: unknown;
-}
-
-export interface SwitchboardEvents {
-  /** Every frame, whatever its type. */
-  frame: [ServerFrame];
-  /** Chat in a room (`message` and `room_message`) and stored-message events in a channel. */
-  message: [ServerFrame];
-  /** Someone entered or left a room or channel you are in. */
-  presence: [ServerFrame];
-  notification: [ServerFrame];
-  private_message: [ServerFrame];
-  /** Every `error` frame; one answering a `join` of yours also rejects that join. */
-  error: [ServerFrame];
-  /** Connected (again): rooms joined before a reconnect are joined again just after this. */
-  open: [];
-  /** The connection dropped; a reconnect follows after `delayMs` unless you closed it. */
-  reconnecting: [{ attempt: number; delayMs: number; code: number }];
-  /**
-   * Back in these rooms after a reconnect (every missed message was replayed, unless `gap`
-   * said otherwise); a room the server refused is in `rejoin_failed`, not here.
-   */
-  rejoined: [string[]];
-  /**
-   * The server refused (or never confirmed) joining a room again after a reconnect (room
-   * full, forbidden, rate limited…): the room is no longer in `rooms`; join it again to retry.
-   */
-  rejoin_failed: [{ room: string; error: Error }];
-  /**
-   * The credential was refused: the session was revoked (close 4001) or the handshake
-   * answered 401. No reconnect follows; authenticate again (`login`) and connect anew.
-   */
-  unauthorized: [{ code: number; status?: number }];
-  /**
-   * A room's missed messages could not all be replayed (the server's history window was
-   * passed, or its history was lost): messages between `after` and `position` are missing.
-   * Said on a resume after a reconnect, and by the server itself when the client stayed
-   * connected through an outage it could not bridge. A channels client reads them over
-   * REST (`GET /api/v1/channels/{id}/messages`).
-   */
-  gap: [{ room: string; after?: StreamPosition; position?: StreamPosition }];
-  close: [{ code: number; reason: string }];
-}
-
-/** Where a room's history stands: its epoch and the offset of a publication in it. */
-export interface StreamPosition {
-  offset: number;
-  epoch: string;
-}
-
-export interface SwitchboardClientOptions {
-  /** `ws(s)://host/ws`, `/ws/auth`, or `/api/v1/ws` (the channels dialect). */
-  url: string;
-  /** A JWT (from `login`); sent as `?token=`. */
-  token?: string;
-  /** First reconnect delay bound; it doubles per attempt up to `maxDelayMs`. Default 250 ms. */
-  initialDelayMs?: number;
-  /** Largest reconnect delay bound. Default 10 s. */
-  maxDelayMs?: number;
-  /** How long a join waits for its confirmation. Default 10 s. */
-  timeoutMs?: number;
-}
+export { SwitchboardError } from './errors';
 
 const OPEN = 1;
-/** The server closed a session whose credential was revoked (libs/protocol CloseCode.SessionRevoked). */
-const SESSION_REVOKED = 4001;
-const MESSAGE_TYPES = new Set(['message', 'room_message', 'new_message', 'message_updated', 'message_deleted']);
-const PRESENCE_TYPES = new Set(['join', 'leave', 'channel_joined', 'channel_left']);
-/** Close codes after which reconnecting cannot help: the request itself was refused. */
-const FINAL_CODES = new Set([1000, 1008, 1009, SESSION_REVOKED]);
 /** A refused handshake as Node's `ws` reports it (browsers tell nothing but 1006). */
 const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
 
-/** An `error` frame answering a request of this client. */
-export class SwitchboardError extends Error {
-  constructor(
-    /** The stable code (`room_full`, `forbidden`, `rate_limited`…). */
-    readonly code: string,
-    message: string,
-    /** The room (or channel) the refused frame named. */
-    readonly room?: string,
-  ) {
-    super(message);
-    this.name = 'SwitchboardError';
-  }
-}
+type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped' | 'failed';
 
 /**
- * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the
- * rooms you joined and, when the connection drops (a replica drained with 1012, a network
- * cut), reconnects with exponential backoff and full jitter and joins them again — resuming
- * each from the last message it saw (`since`), so the server replays what was missed, once
- * and in order; a message it already has is never passed on twice.
+ * A client of the rooms (seeds 001, 002) and channels (seed 003) dialects. It keeps the rooms
+ * you joined and, when the connection drops (a replica drained with 1012, a network cut, a
+ * replica lost), reconnects — over `urls`, with exponential backoff and full jitter — and joins
+ * them again, resuming each from the last message it saw (`since`). Publishes are
+ * acknowledged, queued while disconnected and resent with their id, so each reaches its room
+ * exactly once. A JWT from a token function is renewed on the open connection before it expires.
  */
 export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private ws: WebSocketLike | undefined;
-  private readonly joined = new Set<string>();
-  /** The last position seen in each joined room (from confirmations and messages). */
-  private readonly positions = new Map<string, StreamPosition>();
-  /** The `resume_token` of each joined room's newest confirmation: a resume presents it (the server replays only with it). */
-  private readonly resumeTokens = new Map<string, string>();
-  /** Rooms whose join is waiting for its confirmation. */
-  private readonly joining = new Set<string>();
+  private state: State = 'idle';
+  private failure: SwitchboardError | undefined;
+  private readonly endpoints: Endpoints;
   private readonly channels: boolean;
+  private readonly joined = new Set<string>();
+  /** Rooms whose join is waiting for its confirmation on the current connection. */
+  private readonly joining = new Set<string>();
+  /** Rooms a `join()` call is after (across reconnects until it settles). */
+  private readonly wanted = new Set<string>();
+  /** Rooms confirmed on the current connection: their publishes may go. */
+  private readonly live = new Set<string>();
+  private readonly positions = new RoomPositions();
+  private readonly roomObjects = new Map<string, Room>();
+  private readonly outbox: Outbox;
+  /** The number of the current connection (one more per connection opened). */
+  private connection = 0;
+  private everConnected = false;
+  /** Failed attempts since the last connection (the backoff's exponent). */
   private attempt = 0;
-  private stopped = false;
+  /** Auth refusals since the last connection: a token function gets one more chance. */
+  private authRefusals = 0;
+  /** A `connect()` call waits: reject it once every URL failed once. */
+  private giveUpAfterRound = false;
+  private failedAttempts = 0;
+  private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Error frames a request already took, so no second request takes the same one. */
-  private readonly claimed = new WeakSet<ServerFrame>();
+  private readonly tokens: TokenKeeper;
+  private limits: Limits | undefined;
+  private pacer = new Pacer(undefined, 0);
+  private readonly requests: Requests;
 
   constructor(private readonly options: SwitchboardClientOptions) {
     super();
-    this.channels = new URL(options.url).pathname.startsWith('/api/v1/ws');
+    const source = options.urls ?? options.url;
+    if (source === undefined) throw new Error('SwitchboardClient: give `url` or `urls`');
+    this.endpoints = new Endpoints(source);
+    this.tokens = new TokenKeeper(options.token, { refresh: (token) => this.send({ type: 'refresh', token }), failed: (err) => this.tokenFailed(err) });
+    const first = this.endpoints.first;
+    this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
+    this.requests = new Requests(this, (frame) => this.send(frame), this.channels, options.timeoutMs ?? 10_000);
+    this.outbox = new Outbox(
+      {
+        connection: () => (this.connected ? this.connection : undefined),
+        live: (room) => this.live.has(room),
+        maxBytes: () => this.limits?.maxMessageSize,
+        wait: () => this.pacer.take(Date.now()),
+        write: (text) => this.ws!.send(text),
+      },
+      { maxQueued: options.maxQueued ?? 1000, timeoutMs: options.publishTimeoutMs ?? 30_000 },
+    );
   }
 
   /** Rooms (or channels) this client is in, and will be in again after a reconnect. */
@@ -135,85 +90,195 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   get connected(): boolean {
-    return this.ws?.readyState === OPEN;
+    return this.ws?.readyState === OPEN && this.state === 'open';
   }
 
-  /** Opens the connection; resolves once it is open. Rejects if the first attempt fails. */
+  /** Closed by `close()`, or failed. */
+  private get ended(): boolean {
+    return this.state === 'stopped' || this.state === 'failed';
+  }
+
+  /** Publishes waiting for their acknowledgement. */
+  get queued(): number {
+    return this.outbox.size;
+  }
+
+  /** The room `name`: join it, publish to it, hear its events. The same object for the same name. */
+  room(name: string): Room {
+    let room = this.roomObjects.get(name);
+    if (!room) this.roomObjects.set(name, (room = new Room(name, this)));
+    return room;
+  }
+
+  /**
+   * Opens the connection; resolves once it is open. Rejects when every URL failed once (a
+   * join or publish instead keeps trying), or the client failed.
+   */
   connect(): Promise<void> {
-    this.stopped = false;
-    return new Promise((resolve, reject) => this.open(resolve, reject));
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.connected) return Promise.resolve();
+    if (this.state === 'stopped') this.state = 'idle';
+    if (this.state === 'idle') {
+      this.giveUpAfterRound = true;
+      this.failedAttempts = 0;
+    }
+    const connected = this.whenConnected();
+    this.start();
+    return connected;
   }
 
-  /** Joins a room (or channel); resolves once the server confirmed the membership. */
-  async join(room: string): Promise<ServerFrame> {
-    const since = this.joined.has(room) ? this.positions.get(room) : undefined;
-    const frame = this.channels ? { type: 'join_channel', channel_id: room } : { type: 'join', room };
-    this.joining.add(room);
-    let reply: ServerFrame;
+  /**
+   * Joins a room (or channel), connecting first if need be; resolves once the server confirmed
+   * the membership. A connection lost before the confirmation is not a refusal: the join is
+   * asked again on the next one. Rejects with the server's refusal, the timeout, or the client's
+   * failure — and then so do the room's publishes made meanwhile.
+   */
+  async join(room: string): Promise<JoinConfirmation> {
+    this.wanted.add(room);
     try {
-      const token = this.resumeTokens.get(room);
-      reply = await this.ask(since ? { ...frame, since: token === undefined ? since : { ...since, resume_token: token } } : frame, room, this.confirms(room, true));
+      for (;;) {
+        if (this.state === 'failed') throw this.failure;
+        if (this.state === 'stopped') throw new SwitchboardError('closed', 'the client was closed', room);
+        if (!this.connected) {
+          const connected = this.whenConnected();
+          this.start();
+          await connected;
+        }
+        try {
+          return await this.joinOnce(room);
+        } catch (err) {
+          const lost = err instanceof SwitchboardError && err.code === 'closed' && !this.joined.has(room);
+          if (!lost || this.ended) throw err;
+        }
+      }
+    } catch (err) {
+      if (!this.joined.has(room)) this.outbox.rejectAll(err as Error, room);
+      throw err;
+    } finally {
+      this.wanted.delete(room);
+    }
+  }
+
+  /** Asks the current connection to join `room` (resuming it when it was joined before). */
+  private async joinOnce(room: string): Promise<JoinConfirmation> {
+    this.joining.add(room);
+    let reply: JoinConfirmation;
+    const since = this.joined.has(room) ? this.positions.joinFields(room) : {};
+    try {
+      reply = (await this.requests.join(room, since)) as JoinConfirmation;
     } finally {
       this.joining.delete(room);
     }
     this.joined.add(room);
-    this.keepToken(room, reply);
-    const position = positionOf(reply);
-    if (since && reply.recovered !== true) this.emit('gap', { room, after: since, position });
-    // Resumed: the replay continues from `since`. Otherwise the room goes on from its
-    // confirmation (or from a message that already came after it).
-    if (!since || reply.recovered !== true) {
-      const last = this.positions.get(room);
-      const ahead = last !== undefined && position !== undefined && last.epoch === position.epoch && last.offset > position.offset;
-      if (position && !ahead) this.positions.set(room, position);
-      else if (!position) this.positions.delete(room);
-    }
+    this.live.add(room);
+    const gap = this.positions.confirmed(room, since.since, reply);
+    if (gap) this.gap(gap);
+    this.outbox.flush();
     return reply;
   }
 
-  /** Leaves a room (or channel). */
+  /** Leaves a room (or channel); its publishes not yet acknowledged reject. */
   async leave(room: string): Promise<void> {
     this.joined.delete(room);
-    this.positions.delete(room);
-    this.resumeTokens.delete(room);
-    this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
+    this.live.delete(room);
+    this.positions.forget(room);
+    this.outbox.rejectAll(new SwitchboardError('not_in_room', `left room "${room}" before the message was acknowledged`, room), room);
+    if (this.connected) this.send(this.channels ? { type: 'leave_channel', channel_id: room } : { type: 'leave', room });
   }
 
-  /** Says something to a room (rooms dialect; channels take messages over REST). */
+  /** Publishes to a room (or channel) you joined or are joining: see {@link Room.publish}. */
+  publish(room: string, content: string): Promise<Published> {
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.state === 'stopped') return Promise.reject(new SwitchboardError('closed', 'the client was closed', room));
+    if (!this.joined.has(room) && !this.wanted.has(room) && !this.joining.has(room)) {
+      return Promise.reject(new SwitchboardError('not_in_room', `join room "${room}" before publishing to it`, room));
+    }
+    const id = publishId();
+    const text = JSON.stringify(this.channels ? { type: 'message', channel_id: room, content, id } : { type: 'message', room, content, id });
+    return this.outbox.add(id, room, text, frameBytes(text));
+  }
+
+  /** Says something to a room now, without an acknowledgement (throws while disconnected); `publish` is the reliable way. */
   say(room: string, content: string): void {
     if (this.channels) throw new Error('channels take messages through POST /api/v1/messages');
     this.send({ type: 'message', room, content });
   }
 
-  /** Sends any frame of the dialect. */
+  /** Sends any frame of the dialect now (throws while disconnected). */
   send(frame: Record<string, unknown>): void {
     if (!this.connected) throw new Error('not connected');
+    this.pacer.force(Date.now());
     this.ws!.send(JSON.stringify(frame));
   }
 
-  /** Closes for good: no reconnect. */
+  /** Closes for good: no reconnect; publishes not yet acknowledged reject (`closed`). */
   close(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    if (this.state === 'failed') return;
+    this.state = 'stopped';
+    this.stopTimers();
+    const closed = new SwitchboardError('closed', 'the client was closed');
+    this.settleWaiters(closed);
+    this.outbox.rejectAll(closed);
     this.ws?.close(1000, 'client closed');
   }
 
-  private open(resolve?: () => void, reject?: (err: Error) => void): void {
-    const url = new URL(this.options.url);
-    if (this.options.token) url.searchParams.set('token', this.options.token);
-    const ws = runtime().createWebSocket(url.toString());
+  private start(): void {
+    if (this.state === 'idle') this.dial();
+  }
+
+  private whenConnected(): Promise<void> {
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private settleWaiters(err?: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  /** One attempt: the URL and the credential (asked for now when they come from functions), then the socket. */
+  private dial(): void {
+    this.state = 'connecting';
+    const url = this.endpoints.current();
+    const credential = this.tokens.next();
+    if (typeof url === 'string' && (credential === undefined || typeof credential === 'string')) return this.open(url, credential);
+    Promise.resolve(url).then(
+      (u) =>
+        Promise.resolve(credential).then(
+          (c) => this.open(u, c),
+          (err: unknown) => this.tokenFailed(err),
+        ),
+      () => this.attemptFailed(1006, false),
+    );
+  }
+
+  private open(url: string, token: string | undefined): void {
+    if (this.state !== 'connecting') return; // closed (or failed) while the URL or the token was asked for
+    const expiry = this.tokens.use(token);
+    if (expiry !== undefined && expiry * 1000 <= Date.now()) {
+      const from = this.tokens.renewable ? 'the token function gave a token that' : 'the token';
+      return this.fail(new SwitchboardError('token_expired', `${from} expired at ${new Date(expiry * 1000).toISOString()}`));
+    }
+    this.emit('connecting', { url, attempt: this.attempt });
+    const target = new URL(url);
+    if (token !== undefined) target.searchParams.set('token', token);
+    else if (this.options.apiKey !== undefined) target.searchParams.set('api_key', this.options.apiKey);
+    target.searchParams.set('limits', '1'); // the server's first frame: the limits it enforces on this connection
+    const ws = runtime().createWebSocket(target.toString());
     this.ws = ws;
     let opened = false;
     let status: number | undefined;
     ws.onopen = () => {
+      if (this.ws !== ws || this.state !== 'connecting') return;
       opened = true;
-      const again = this.attempt > 0;
-      this.attempt = 0;
-      this.emit('open');
-      resolve?.();
-      if (again) void this.rejoin();
+      this.opened(url);
     };
-    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.onFrame(ev.data);
+    };
     // The close says why, except for a refused handshake: Node's `ws` names its status here.
     ws.onerror = (ev) => {
       const match = HANDSHAKE_STATUS.exec(String((ev as { message?: unknown } | null)?.message ?? ''));
@@ -221,110 +286,116 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
-      this.emit('close', { code: ev.code, reason: ev.reason });
-      const unauthorized = ev.code === SESSION_REVOKED || status === 401;
-      if (unauthorized) this.emit('unauthorized', { code: ev.code, status });
-      if (!opened && reject && this.attempt === 0) {
-        reject(new Error(`could not connect to ${this.options.url} (${status === undefined ? ev.code : `HTTP ${status}`})`));
-        return;
-      }
-      if (this.stopped || unauthorized || FINAL_CODES.has(ev.code)) return;
-      this.scheduleReconnect(ev.code);
+      this.ws = undefined;
+      this.closed(url, ev.code, ev.reason, opened, status);
     };
   }
 
-  /** Exponential backoff with full jitter: a delay drawn uniformly from [0, min(max, initial × 2^attempt)]. */
-  private scheduleReconnect(code: number): void {
-    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
-    this.attempt += 1;
-    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
-    this.timer = setTimeout(() => this.open(), delayMs);
+  private opened(url: string): void {
+    const again = this.everConnected;
+    this.state = 'open';
+    this.connection += 1;
+    this.everConnected = true;
+    this.attempt = 0;
+    this.authRefusals = 0;
+    this.giveUpAfterRound = false;
+    this.failedAttempts = 0;
+    this.pacer = new Pacer(this.limits, Date.now());
+    this.live.clear();
+    this.tokens.schedule(this.isCurrent());
+    this.emit('open');
+    this.emit('connected', { url });
+    this.settleWaiters();
+    if (again) void this.rejoin();
   }
 
-  /**
-   * Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the
-   * connection drops again meanwhile, the rooms are kept for the next reconnect.
-   */
+  private closed(url: string, code: number, reason: string, opened: boolean, status: number | undefined): void {
+    this.tokens.stop();
+    this.live.clear();
+    this.emit('close', { code, reason });
+    const end = (willReconnect: boolean): void => {
+      if (opened) this.emit('disconnected', { code, reason, willReconnect });
+    };
+    if (this.ended) return end(false);
+    const next = verdict({ code, reason, status, opened, url, renewable: this.tokens.renewable, authRefusals: this.authRefusals });
+    if ('fail' in next) {
+      end(false);
+      if (next.unauthorized) this.emit('unauthorized', { code, status });
+      return this.fail(next.fail);
+    }
+    if (next.authRefused) this.authRefusals += 1; // the token function is asked again for the next attempt
+    end(true);
+    if (!opened && this.giveUpAfterRound && ++this.failedAttempts >= this.endpoints.count) {
+      this.state = 'idle';
+      this.giveUpAfterRound = false;
+      return this.settleWaiters(new Error(`could not connect to ${url} (${status === undefined ? code : `HTTP ${status}`})`));
+    }
+    this.attemptFailed(code, opened);
+  }
+
+  /** Moves on to the next URL after a drain or a failed attempt, and reconnects after a jittered backoff. */
+  private attemptFailed(code: number, opened: boolean): void {
+    if (code === CloseCodes.ServiceRestart || !opened) this.endpoints.moveOn();
+    const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
+    this.attempt += 1;
+    this.state = 'waiting';
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, code });
+    this.timer = setTimeout(() => {
+      if (this.state === 'waiting') this.dial();
+    }, delayMs);
+  }
+
+  /** Stops for good, once: everything waiting rejects with `err`. */
+  private fail(err: SwitchboardError): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.failure = err;
+    this.stopTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws?.readyState === OPEN) this.emit('disconnected', { code: 1000, reason: err.message, willReconnect: false });
+    if (ws && ws.readyState <= OPEN) ws.close(1000, 'client failed');
+    this.settleWaiters(err);
+    this.outbox.rejectAll(err);
+    this.emit('failed', err);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.timer);
+    this.tokens.stop();
+  }
+
+  /** Whether the connection open now is still the one at the time of asking. */
+  private isCurrent(): () => boolean {
+    const connection = this.connection;
+    return () => this.connected && this.connection === connection;
+  }
+
+  private tokenFailed(err: unknown): void {
+    this.fail(new SwitchboardError('token_failed', `the token function failed: ${(err as Error)?.message ?? String(err)}`));
+  }
+
+  /** Joins every room again. A room the server refuses is dropped (`rejoin_failed`); if the connection drops again meanwhile, the rooms are kept. */
   private async rejoin(): Promise<void> {
     const rooms = [...this.joined];
-    const ws = this.ws;
-    const results = await Promise.allSettled(rooms.map((room) => this.join(room)));
-    if (this.ws !== ws || !this.connected) return; // dropped again: the next reconnect rejoins
+    const connection = this.connection;
+    const results = await Promise.allSettled(rooms.map((room) => this.joinOnce(room)));
+    if (this.connection !== connection || !this.connected) return; // dropped again: the next reconnect rejoins
     const back: string[] = [];
     results.forEach((result, i) => {
       const room = rooms[i];
       if (result.status === 'fulfilled') return void back.push(room);
       this.joined.delete(room);
-      this.positions.delete(room);
-      this.resumeTokens.delete(room);
+      this.positions.forget(room);
+      this.outbox.rejectAll(result.reason as Error, room);
       this.emit('rejoin_failed', { room, error: result.reason as Error });
     });
     this.emit('rejoined', back);
   }
 
-  private confirms(room: string, join: boolean): (f: ServerFrame) => boolean {
-    if (this.channels) return (f) => f.type === (join ? 'channel_joined' : 'channel_left') && f.channel_id === room;
-    return (f) => f.type === 'user_list' && f.room === room;
-  }
-
-  /** Sends `frame`; settles on its reply, an error naming it (`re`, and its room), the close, or the timeout. */
-  private ask(frame: Record<string, unknown>, room: string, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error, f?: ServerFrame) => {
-        clearTimeout(timer);
-        offFrame();
-        offClose();
-        if (err) reject(err);
-        else resolve(f!);
-      };
-      const timer = setTimeout(() => done(new Error(`no reply to ${String(frame.type)} within the timeout`)), this.options.timeoutMs ?? 10_000);
-      const offFrame = this.on('frame', (f) => {
-        if (reply(f)) done(undefined, f);
-        else if (f.type === 'error' && this.answers(f, String(frame.type), room)) {
-          this.claimed.add(f);
-          done(new SwitchboardError(String(codeOf(f)), String(f.content ?? f.message ?? 'error'), room));
-        }
-      });
-      const offClose = this.on('close', ({ code }) => done(new Error(`connection closed (${code})`)));
-      try {
-        this.send(frame);
-      } catch (err) {
-        done(err as Error);
-      }
-    });
-  }
-
-  /** Whether error frame `f` answers this client's `type` frame about `room` (and no earlier request took it). */
-  private answers(f: ServerFrame, type: string, room: string): boolean {
-    if (f.re !== type || this.claimed.has(f)) return false;
-    const about = this.channels ? f.channel_id : f.room;
-    return about === undefined || about === room;
-  }
-
-  /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
-  private serverGap(frame: ServerFrame): void {
-    const room = frame.type === 'user_list' ? frame.room : frame.type === 'channel_joined' ? frame.channel_id : undefined;
-    if (room === undefined || !this.joined.has(room) || this.joining.has(room)) return;
-    const position = positionOf(frame);
-    this.emit('gap', { room, after: this.positions.get(room), position });
-    if (position) this.positions.set(room, position);
-    this.keepToken(room, frame);
-  }
-
-  /** Keeps the resume token a confirmation carries (the newest one is the one to present). */
-  private keepToken(room: string, confirmation: ServerFrame): void {
-    if (typeof confirmation.resume_token === 'string') this.resumeTokens.set(room, confirmation.resume_token);
-  }
-
-  /** Records a room message's position; false for one already seen (nothing passes twice). */
-  private advance(frame: ServerFrame): boolean {
-    const room = typeof frame.room === 'string' ? frame.room : typeof frame.channel_id === 'string' ? frame.channel_id : undefined;
-    const position = positionOf(frame);
-    if (room === undefined || position === undefined) return true;
-    const last = this.positions.get(room);
-    if (last && last.epoch === position.epoch && position.offset <= last.offset) return false;
-    this.positions.set(room, position);
-    return true;
+  private gap(gap: Gap): void {
+    this.emit('gap', gap);
+    this.roomObjects.get(gap.room)?.deliver('gap', gap);
   }
 
   private onFrame(data: unknown): void {
@@ -335,23 +406,50 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       return;
     }
     if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
-    if (MESSAGE_TYPES.has(frame.type) && !this.advance(frame)) return;
-    if (frame.recovered === false) this.serverGap(frame);
+    if (isMessage(frame) && !this.positions.advance(frame)) return;
+    const limits = limitsOf(frame);
+    if (limits) this.announced(limits);
+    if ((frame as { recovered?: unknown }).recovered === false) this.serverGap(frame);
     this.emit('frame', frame);
-    if (MESSAGE_TYPES.has(frame.type)) this.emit('message', frame);
-    else if (PRESENCE_TYPES.has(frame.type)) this.emit('presence', frame);
-    else if (frame.type === 'notification' || frame.type === 'system_message') this.emit('notification', frame);
-    else if (frame.type === 'private_message') this.emit('private_message', frame);
-    else if (frame.type === 'error') this.emit('error', frame);
+    const room = roomOf(frame);
+    const target = room === undefined ? undefined : this.roomObjects.get(room);
+    switch (frame.type) {
+      case 'ack':
+        return this.outbox.ack(frame);
+      case 'refreshed':
+        this.tokens.refreshed(typeof frame.exp === 'number' ? frame.exp : undefined, this.isCurrent());
+        return this.emit('refreshed', { exp: frame.exp });
+      case 'notification':
+      case 'system_message':
+        return this.emit('notification', frame);
+      case 'private_message':
+        return this.emit('private_message', frame);
+      case 'error':
+        if (frame.re === 'message' && room !== undefined) this.outbox.refused(new SwitchboardError(codeOf(frame), reasonOf(frame), room), frame.id);
+        return this.emit('error', frame);
+    }
+    if (isMessage(frame)) {
+      this.emit('message', frame);
+      target?.deliver('message', frame);
+    } else if (isPresence(frame)) {
+      this.emit('presence', frame);
+      if (!target || this.requests.took(frame)) return; // a confirmation of this client's own join
+      target.deliver('presence', frame);
+      target.deliver(frame.type === 'join' || frame.type === 'channel_joined' ? 'join' : 'leave', frame);
+    }
   }
-}
 
-/** The stable code of an error frame: `data.code` (rooms dialect) or `code` (channels). */
-function codeOf(f: ServerFrame): unknown {
-  const data = f.data as { code?: unknown } | undefined;
-  return typeof data === 'object' && data !== null && data.code !== undefined ? data.code : f.code;
-}
+  private announced(limits: Limits): void {
+    this.limits = limits;
+    this.pacer = new Pacer(limits, Date.now());
+    this.emit('limits', limits);
+    this.outbox.flush();
+  }
 
-function positionOf(frame: ServerFrame): StreamPosition | undefined {
-  return typeof frame.offset === 'number' && typeof frame.epoch === 'string' ? { offset: frame.offset, epoch: frame.epoch } : undefined;
+  /** A confirmation nobody asked for, saying a room's events were missed: the server's own catch-up failed. */
+  private serverGap(frame: ServerFrame): void {
+    const room = frame.type === 'user_list' ? frame.room : frame.type === 'channel_joined' ? frame.channel_id : undefined;
+    if (room === undefined || !this.joined.has(room) || this.joining.has(room)) return;
+    this.gap(this.positions.serverGap(room, frame));
+  }
 }

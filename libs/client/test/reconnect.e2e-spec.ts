@@ -1,5 +1,5 @@
 import { startTcpBalancer } from '@switchboard/testing';
-import { type ServerFrame, SwitchboardClient } from '../src/node';
+import { type MessageFrame, type PresenceFrame, SwitchboardClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
 
 describe('SwitchboardClient reconnects', () => {
@@ -19,7 +19,7 @@ describe('SwitchboardClient reconnects', () => {
     const client = new SwitchboardClient({ url: `${lb.url}/ws/auth`, token: token('rita'), initialDelayMs: 100, maxDelayMs: 1000 });
     const closes: number[] = [];
     const reconnects: Array<{ attempt: number; delayMs: number }> = [];
-    const messages: ServerFrame[] = [];
+    const messages: MessageFrame[] = [];
     client.on('close', ({ code }) => closes.push(code));
     client.on('reconnecting', ({ attempt, delayMs }) => reconnects.push({ attempt, delayMs }));
     client.on('message', (f) => messages.push(f));
@@ -87,7 +87,7 @@ describe('SwitchboardClient reconnects', () => {
     const url = `${cluster.gateways[1].url}/api/v1/ws`; // the first replica was drained above
     const first = new SwitchboardClient({ url, token: token('chan-a') });
     const second = new SwitchboardClient({ url: `${cluster.gateways[1].url}/api/v1/ws`, token: token('chan-b') });
-    const presence: ServerFrame[] = [];
+    const presence: PresenceFrame[] = [];
     first.on('presence', (f) => presence.push(f));
     await first.connect();
     expect(await first.join('general')).toMatchObject({ type: 'channel_joined', channel_id: 'general' });
