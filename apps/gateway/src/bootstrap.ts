@@ -75,6 +75,9 @@ export async function startGateway(
       messageBurst: config.limits.messageBurst,
       maxPublishIdLength: MAX_PUBLISH_ID_LENGTH,
       publishDedupWindowMs: config.ws.publishDedupWindowMs,
+      joinCost: config.limits.frameCosts.join,
+      resumeCost: config.limits.frameCosts.resume,
+      userListCost: config.limits.frameCosts.userList,
     }),
   };
   const opened = (conn: Connection) => {

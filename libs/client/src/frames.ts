@@ -150,6 +150,10 @@ export interface Limits {
   messageRate?: number;
   /** Frames that may be sent at once. */
   messageBurst?: number;
+  /** What a join, a resume (a join with `since`) and a `user_list` count as, in frames. */
+  joinCost?: number;
+  resumeCost?: number;
+  userListCost?: number;
 }
 
 const MESSAGE_TYPES = new Set(['message', 'room_message', 'new_message', 'message_updated', 'message_deleted']);
@@ -191,6 +195,9 @@ export function limitsOf(f: ServerFrame): Limits | undefined {
     maxMessageSize: number(raw.max_message_size ?? raw.maxMessageSize),
     messageRate: number(raw.message_rate ?? raw.messageRate),
     messageBurst: number(raw.message_burst ?? raw.messageBurst),
+    joinCost: number(raw.join_cost),
+    resumeCost: number(raw.resume_cost),
+    userListCost: number(raw.user_list_cost),
   };
   return limits.maxMessageSize ?? limits.messageRate ?? limits.messageBurst ? limits : undefined;
 }

@@ -1,4 +1,4 @@
-import { frameBytes, Pacer } from './pacer';
+import { costOf, frameBytes, Pacer } from './pacer';
 
 describe('Pacer', () => {
   it('lets half the burst go at once, then the rate; frames sent regardless make later ones wait', () => {
@@ -25,5 +25,20 @@ describe('Pacer', () => {
     expect(frameBytes('€')).toBe(3);
     expect(frameBytes('😀')).toBe(4);
     expect(frameBytes(JSON.stringify({ content: 'ü'.repeat(300) }))).toBe(Buffer.byteLength(JSON.stringify({ content: 'ü'.repeat(300) })));
+  });
+
+  it('weighs joins, resumes and user_list as the server announced, and never asks for more than it holds', () => {
+    const limits = { messageRate: 10, messageBurst: 20, joinCost: 2, resumeCost: 4, userListCost: 4 };
+    expect(costOf({ type: 'join', room: 'r' }, limits)).toBe(2);
+    expect(costOf({ type: 'join', room: 'r', since: { offset: 1 } }, limits)).toBe(4);
+    expect(costOf({ type: 'join_channel', channel_id: '7', since: { offset: 1 } }, limits)).toBe(4);
+    expect(costOf({ type: 'user_list', room: 'r' }, limits)).toBe(4);
+    expect(costOf({ type: 'message', room: 'r' }, limits)).toBe(1);
+    expect(costOf({ type: 'join', room: 'r' }, undefined)).toBe(1);
+    const pacer = new Pacer(limits, 0); // holds 10
+    expect([pacer.take(0, 4), pacer.take(0, 4)]).toEqual([0, 0]);
+    expect(pacer.take(0, 4)).toBe(200); // 2 left: two more tokens at 10/s
+    expect(pacer.take(200, 4)).toBe(0);
+    expect(new Pacer({ messageRate: 10, messageBurst: 4 }, 0).take(0, 9)).toBe(0); // a cost above what it holds takes all it holds
   });
 });

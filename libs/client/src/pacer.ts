@@ -19,28 +19,38 @@ export class Pacer {
     this.last = now;
   }
 
-  /** Milliseconds until a frame may go; 0 means it may go now, and its token is taken. */
-  take(now: number): number {
+  /** Milliseconds until a frame of `cost` may go; 0 means it may go now, and its tokens are taken. */
+  take(now: number, cost = 1): number {
     if (this.rate === undefined) return 0;
     this.refill(now);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    const need = Math.min(cost, this.capacity);
+    if (this.tokens >= need) {
+      this.tokens -= need;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+    return Math.max(1, Math.ceil(((need - this.tokens) / this.rate) * 1000));
   }
 
-  /** A frame that goes now whatever the bucket holds (a join, a refresh): later frames wait for it. */
-  force(now: number): void {
+  /** A frame that goes now whatever the bucket holds (a refresh, a leave): later frames wait for it. */
+  force(now: number, cost = 1): void {
     if (this.rate === undefined) return;
     this.refill(now);
-    this.tokens -= 1;
+    this.tokens -= Math.min(cost, this.capacity);
   }
 
   private refill(now: number): void {
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate!);
     this.last = now;
   }
+}
+
+const JOINS = new Set(['join', 'join_room', 'join_channel']);
+
+/** How many frames `frame` counts as against the server's rate limit, as it announced (1 when it did not say). */
+export function costOf(frame: Record<string, unknown>, limits: Limits | undefined): number {
+  if (frame.type === 'user_list') return limits?.userListCost ?? 1;
+  if (JOINS.has(String(frame.type))) return (frame.since !== undefined ? limits?.resumeCost : limits?.joinCost) ?? 1;
+  return 1;
 }
 
 /** A frame's size as the server measures it: UTF-8 bytes of its JSON text. */

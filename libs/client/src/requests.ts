@@ -20,6 +20,8 @@ export class Requests {
     private readonly send: (frame: Record<string, unknown>) => void,
     private readonly channels: boolean,
     private readonly timeoutMs: number,
+    /** Milliseconds `frame` must wait to stay within the server's rate limit (a join counts more than one frame); 0: it goes now, its share taken. */
+    private readonly pace: (frame: Record<string, unknown>) => number = () => 0,
   ) {}
 
   /** Whether a request took `frame` (a confirmation of this client's own join, an error it was rejected with). */
@@ -39,7 +41,9 @@ export class Requests {
   /** Sends `frame`; settles on its reply, an error naming it (`re`, and its room), the close, or the timeout. */
   private ask(frame: Record<string, unknown>, room: string, reply: (f: ServerFrame) => boolean): Promise<ServerFrame> {
     return new Promise((resolve, reject) => {
+      let settled = false;
       const done = (err?: Error, f?: ServerFrame) => {
+        settled = true;
         clearTimeout(timer);
         offFrame();
         offClose();
@@ -57,11 +61,18 @@ export class Requests {
         }
       });
       const offClose = this.frames.on('close', ({ code }) => done(new SwitchboardError('closed', `connection closed (${code})`, room, code)));
-      try {
-        this.send(frame);
-      } catch (err) {
-        done(new SwitchboardError('closed', (err as Error).message, room)); // the connection went meanwhile
-      }
+      // A frame that must wait for the rate limit is not sent once its request is settled (closed, timed out).
+      const go = (): void => {
+        if (settled) return;
+        const wait = this.pace(frame);
+        if (wait > 0) return void setTimeout(go, wait);
+        try {
+          this.send(frame);
+        } catch (err) {
+          done(new SwitchboardError('closed', (err as Error).message, room)); // the connection went meanwhile
+        }
+      };
+      go();
     });
   }
 

@@ -6,7 +6,7 @@ import { Endpoints } from './endpoints';
 import { SwitchboardError } from './errors';
 import { codeOf, isMessage, isPresence, type Limits, limitsOf, reasonOf, roomOf, type ServerFrame } from './frames';
 import { Outbox, publishId, type Published } from './outbox';
-import { frameBytes, Pacer } from './pacer';
+import { costOf, frameBytes, Pacer } from './pacer';
 import { type Gap, RoomPositions } from './resume';
 import { Requests } from './requests';
 import { Room } from './room';
@@ -71,7 +71,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.tokens = new TokenKeeper(options.token, { refresh: (token) => this.send({ type: 'refresh', token }), failed: (err) => this.tokenFailed(err) });
     const first = this.endpoints.first;
     this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
-    this.requests = new Requests(this, (frame) => this.send(frame), this.channels, options.timeoutMs ?? 10_000);
+    // A request's frame waited for (and took) its share of the rate first: it goes as it is.
+    this.requests = new Requests(this, (frame) => this.send(frame, true), this.channels, options.timeoutMs ?? 10_000, (frame) => this.pacer.take(Date.now(), costOf(frame, this.limits)));
     this.outbox = new Outbox(
       {
         connection: () => (this.connected ? this.connection : undefined),
@@ -205,9 +206,9 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   /** Sends any frame of the dialect now (throws while disconnected). */
-  send(frame: Record<string, unknown>): void {
+  send(frame: Record<string, unknown>, paced = false): void {
     if (!this.connected) throw new Error('not connected');
-    this.pacer.force(Date.now());
+    if (!paced) this.pacer.force(Date.now(), costOf(frame, this.limits));
     this.ws!.send(JSON.stringify(frame));
   }
 

@@ -35,7 +35,7 @@ describe('the announced limits (real gateway, default limits)', () => {
     await listener.room('limits').join();
     const room = client.room('limits');
     await room.join();
-    expect(limits[0]).toEqual({ maxMessageSize: 512, messageRate: 50, messageBurst: 100 });
+    expect(limits[0]).toEqual({ maxMessageSize: 512, messageRate: 50, messageBurst: 100, joinCost: 2, resumeCost: 4, userListCost: 4 });
 
     await expect(room.publish('x'.repeat(600))).rejects.toMatchObject({ code: 'message_too_big', message: expect.stringMatching(/at most 512/) });
     const sent = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
@@ -48,4 +48,30 @@ describe('the announced limits (real gateway, default limits)', () => {
     client.close();
     listener.close();
   }, 30000);
+
+  it('joins 40 rooms and resumes all of them after a reconnect: joins and resumes weigh 2 and 4 frames, and the client paces them', async () => {
+    const rooms = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+    const client = new SwitchboardClient({ url: `${gateway.url}/ws/auth`, token: token('many-rooms'), initialDelayMs: 50, maxDelayMs: 200 });
+    const failedJoins: unknown[] = [];
+    const errors: unknown[] = [];
+    client.on('rejoin_failed', (e) => failedJoins.push(e));
+    client.on('error', (e) => errors.push(e));
+    await Promise.all(rooms.map((r) => client.room(r).join()));
+    const publisher = new SwitchboardClient({ url: `${gateway.url}/ws/auth`, token: token('many-publisher') });
+    for (const r of rooms) await publisher.room(r).join();
+    await Promise.all(rooms.map((r) => publisher.room(r).publish(`before ${r}`)));
+
+    // The server ends the connection (as a dead network would): the client reconnects and resumes every room.
+    const got = new Map<string, string[]>(rooms.map((r) => [r, []]));
+    for (const r of rooms) client.room(r).on('message', (m) => got.get(r)!.push(String(m.content)));
+    let rejoined = 0;
+    client.on('rejoined', (back: string[]) => (rejoined = back.length));
+    (client as unknown as { ws: { terminate(): void } }).ws.terminate();
+    await until('every room rejoined', 30_000, () => rejoined >= rooms.length || failedJoins.length > 0, () => `(${rejoined} rejoined)`);
+    await Promise.all(rooms.map((r) => publisher.room(r).publish(`after ${r}`)));
+    await until('a message in every room after the resume', 15_000, () => rooms.every((r) => got.get(r)!.includes(`after ${r}`)));
+    expect({ failedJoins, errors }).toEqual({ failedJoins: [], errors: [] });
+    client.close();
+    publisher.close();
+  }, 60000);
 });

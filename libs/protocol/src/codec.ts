@@ -90,7 +90,7 @@ export function renderSessionReply(reply: Reply): string | undefined {
     case 'ack':
       return JSON.stringify({ type: 'ack', id: reply.id, room: reply.room, offset: reply.position?.offset, epoch: reply.position?.epoch });
     case 'limits': {
-      const { maxMessageSize, messageRate, messageBurst, maxPublishIdLength, publishDedupWindowMs } = reply.limits;
+      const { maxMessageSize, messageRate, messageBurst, maxPublishIdLength, publishDedupWindowMs, joinCost, resumeCost, userListCost } = reply.limits;
       return JSON.stringify({
         type: 'limits',
         max_message_size: maxMessageSize,
@@ -98,6 +98,9 @@ export function renderSessionReply(reply: Reply): string | undefined {
         message_burst: messageBurst,
         max_publish_id_length: maxPublishIdLength,
         publish_dedup_window_ms: publishDedupWindowMs,
+        join_cost: joinCost,
+        resume_cost: resumeCost,
+        user_list_cost: userListCost,
       });
     }
     default:

@@ -126,4 +126,8 @@ export interface Limits {
   maxPublishIdLength: number;
   /** How long a publish `id` is remembered (ms): a resend within it is acked, never published twice. */
   publishDedupWindowMs: number;
+  /** What a join, a resume (a join with `since`) and a `user_list` take of the message rate, in frames. */
+  joinCost: number;
+  resumeCost: number;
+  userListCost: number;
 }

@@ -16,13 +16,16 @@ describe('frames every dialect takes alike: refresh, limits, ack', () => {
   it.each(codecs.map((c) => [c.name, c]))('%s renders refreshed, ack and limits the same way', (_name, codec) => {
     expect(JSON.parse(codec.renderReply({ kind: 'refreshed', exp: 1_900_000_000 })!)).toEqual({ type: 'refreshed', exp: 1_900_000_000 });
     expect(JSON.parse(codec.renderReply({ kind: 'ack', id: 'm1', room: 'r', position: { offset: 7, epoch: 'e1' } })!)).toEqual({ type: 'ack', id: 'm1', room: 'r', offset: 7, epoch: 'e1' });
-    expect(JSON.parse(codec.renderReply({ kind: 'limits', limits: { maxMessageSize: 512, messageRate: 10, messageBurst: 20, maxPublishIdLength: 64, publishDedupWindowMs: 120_000 } })!)).toEqual({
+    expect(JSON.parse(codec.renderReply({ kind: 'limits', limits: { maxMessageSize: 512, messageRate: 10, messageBurst: 20, maxPublishIdLength: 64, publishDedupWindowMs: 120_000, joinCost: 2, resumeCost: 4, userListCost: 4 } })!)).toEqual({
       type: 'limits',
       max_message_size: 512,
       message_rate: 10,
       message_burst: 20,
       max_publish_id_length: 64,
       publish_dedup_window_ms: 120_000,
+      join_cost: 2,
+      resume_cost: 4,
+      user_list_cost: 4,
     });
   });
 
