@@ -96,7 +96,7 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
   });
 
   it('announces its limits as the first frame on ?limits=1, or when asked with a limits frame; seed clients never see them', async () => {
-    const expected = { type: 'limits', max_message_size: expect.any(Number), message_rate: 50, message_burst: 40, max_publish_id_length: 64, publish_dedup_window_ms: 120_000 };
+    const expected = { type: 'limits', max_message_size: expect.any(Number), message_rate: 50, message_burst: 40, max_publish_id_length: 64, publish_dedup_window_ms: 120_000, join_cost: 2, resume_cost: 4, user_list_cost: 4 };
     const rooms = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=lim&limits=1`);
     const signaling = await TestClient.connect(`${cluster.gws[1].url}/signaling?limits=1`, { headers: bearer(signToken({ sub: 'sig' })) });
     const seed = await TestClient.connect(`${cluster.gws[0].url}/ws/lim?user_id=seed`);
