@@ -42,7 +42,9 @@ export interface StormResult {
   firstFailure?: string;
   /** Opening all the clients: first handshake → last join reply. */
   openMs: number;
-  /** The killed replica's clients; of them back in their room, and resumed (`recovered: true`). */
+  /** The killed replica's clients. */
+  planned: number;
+  /** Clients that lost their connection (the killed replica's, and any a survivor dropped); of them back in their room, and resumed (`recovered: true`). */
   moved: number;
   rejoined: number;
   recovered: number;
@@ -64,6 +66,8 @@ export interface StormResult {
   closes: Record<string, number>;
   errorFrames: number;
   firstError?: string;
+  /** The surviving replicas' warnings and errors during the run, by message, with a count. */
+  survivorWarnings: Record<string, number>;
 }
 
 function quantiles(h: LatencyHistogram) {
@@ -104,7 +108,10 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
     const blocks = procs.map((_, p) => plans.slice(Math.floor((p * plans.length) / processes), Math.floor(((p + 1) * plans.length) / processes)));
     const opened = await Promise.all(procs.map((proc, p) => proc.ask({ cmd: 'open', clients: blocks[p], localAddresses: addresses, window }, 'opened', 180_000)));
     const openMs = Math.max(...opened.map((x) => x.lastReadyAt)) - Math.min(...opened.map((x) => x.firstStartAt));
-    const moved = plans.filter((p, i) => !p.sender && (i - STORM_ROOMS) % STORM_REPLICAS === victim).length;
+    const planned = plans.filter((p, i) => !p.sender && (i - STORM_ROOMS) % STORM_REPLICAS === victim).length;
+    /** Every client that lost its connection: the killed replica's, and any a surviving replica dropped meanwhile. */
+    const dropped = (xs: StormReport[]) => Math.max(planned, xs.reduce((s, r) => s + r.moved, 0));
+    const resumed = (xs: StormReport[]) => xs.reduce((s, r) => s + r.recovered, 0);
 
     const total = STORM_RATE * STORM_SECONDS;
     const sent = procs[0].ask({ cmd: 'send', total, rate: STORM_RATE, payloadBytes: o.payloadBytes }, 'sent', (STORM_SECONDS + 60) * 1000);
@@ -116,7 +123,7 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
     // Until every client of the killed replica is back and resumed, or a minute.
     let rs = await reports(procs);
     const deadline = Date.now() + 60_000;
-    while (rs.reduce((s, r) => s + r.recovered, 0) < moved && Date.now() < deadline) {
+    while (resumed(rs) < dropped(rs) && Date.now() < deadline) {
       await sleep(200);
       rs = await reports(procs);
     }
@@ -141,7 +148,7 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
     }
     const lastRejoinAt = Math.max(0, ...rs.map((r) => r.lastRejoinAt ?? 0));
     const firstDropAt = Math.min(Infinity, ...rs.map((r) => r.firstDropAt ?? Infinity));
-    const recovered = rs.reduce((s, r) => s + r.recovered, 0);
+    const recovered = resumed(rs);
     result = {
       scenario: 'storm',
       target: 'switchboard',
@@ -152,10 +159,11 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
       failed: opened.reduce((s, x) => s + x.failed, 0),
       firstFailure: opened.find((x) => x.firstFailure)?.firstFailure,
       openMs,
+      planned,
       moved: rs.reduce((s, r) => s + r.moved, 0),
       rejoined: rs.reduce((s, r) => s + r.rejoined, 0),
       recovered,
-      stormMs: recovered >= moved && lastRejoinAt > 0 ? lastRejoinAt - killedAt : undefined,
+      stormMs: recovered >= dropped(rs) && lastRejoinAt > 0 ? lastRejoinAt - killedAt : undefined,
       detectMs: Number.isFinite(firstDropAt) ? firstDropAt - killedAt : undefined,
       reconnectFailures: rs.reduce((s, r) => s + r.reconnectFailures, 0),
       firstReconnectFailure: rs.find((r) => r.firstReconnectFailure)?.firstReconnectFailure,
@@ -167,13 +175,14 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
       closes: sumByKey(rs.map((r) => r.closes)),
       errorFrames: rs.reduce((s, r) => s + r.errorFrames, 0),
       firstError: rs.find((r) => r.firstError)?.firstError,
+      survivorWarnings: warningsOf(cluster.replicas.slice(0, victim).flatMap((r) => r.logs)),
     };
   } finally {
     await Promise.all(procs.map((p) => p.close({ cmd: 'close' }, 10_000)));
     await cluster.stop();
   }
   // The floor, measured after the cluster is gone: as many connections as the killed replica held.
-  const base = await baseline(result.moved, o);
+  const base = await baseline(result.planned, o);
   return { ...result, baselineMs: base.ms, baselineConnected: base.connected, ratio: result.stormMs !== undefined ? result.stormMs / base.ms : undefined };
 }
 
@@ -191,17 +200,33 @@ async function baseline(count: number, o: BenchOptions): Promise<{ ms: number; c
   }
 }
 
+/** Log lines at warn or above (pino levels 40+), counted by message. */
+function warningsOf(lines: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { level?: number | string; msg?: string };
+      const level = typeof entry.level === 'number' ? entry.level : ['warn', 'error', 'fatal'].includes(String(entry.level)) ? 40 : 0;
+      if (level >= 40) out[String(entry.msg).slice(0, 120)] = (out[String(entry.msg).slice(0, 120)] ?? 0) + 1;
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return out;
+}
+
 export function stormLines(rs: StormResult[]): string[] {
   const ms = (x?: number) => (x === undefined ? 'not all' : `${(x / 1000).toFixed(2)} s`);
   return rs.flatMap((r) => [
     `Reconnect storm (storm): ${r.clients} JWT clients (${r.connected} connected, ${r.failed} failed${r.firstFailure ? `: ${r.firstFailure}` : ''}) in ${r.rooms} rooms over ${r.replicas} replicas, ` +
       `${STORM_RATE} msg/s round-robin over the rooms for ${STORM_SECONDS} s (senders on replica 1); replica ${r.replicas} SIGKILLed after ${STORM_KILL_AFTER_S} s`,
-    `  opened in ${ms(r.openMs)}; the killed replica's clients: ${r.moved} dropped (first seen ${r.detectMs?.toFixed(0)} ms after the kill), ${r.rejoined} back in their room, ${r.recovered} resumed`,
+    `  opened in ${ms(r.openMs)}; the killed replica held ${r.planned}; clients dropped: ${r.moved} (${r.moved - r.planned} of them by a surviving replica; first drop seen ${r.detectMs?.toFixed(0)} ms after the kill), ${r.rejoined} back in their room, ${r.recovered} resumed`,
     `  all back and resumed ${ms(r.stormMs)} after the kill; plain ws accepting ${r.baselineConnected} connections (same window, same run): ${ms(r.baselineMs)}; ratio ${r.ratio?.toFixed(2) ?? '–'} (aim ≤ 2)`,
     `  messages: ${r.sent} sent, lost ${r.lost}, duplicated ${r.duplicated}; reconnect attempts failed ${r.reconnectFailures}${r.firstReconnectFailure ? ` (${r.firstReconnectFailure})` : ''}`,
     `  clients that stayed: before the kill p50 ${r.stayedBefore.p50.toFixed(2)} / p99 ${r.stayedBefore.p99.toFixed(2)} / max ${r.stayedBefore.max.toFixed(2)} ms (${r.stayedBefore.samples}); ` +
       `from the kill on p50 ${r.stayedAfter.p50.toFixed(2)} / p99 ${r.stayedAfter.p99.toFixed(2)} / max ${r.stayedAfter.max.toFixed(2)} ms (${r.stayedAfter.samples})`,
     `  closes seen ${JSON.stringify(r.closes)}; error frames ${r.errorFrames}${r.firstError ? ` (${r.firstError})` : ''}`,
+    `  surviving replicas' warnings: ${JSON.stringify(r.survivorWarnings)}`,
     '',
   ]);
 }
