@@ -68,6 +68,8 @@ export interface StormResult {
   firstError?: string;
   /** The surviving replicas' warnings and errors during the run, by message, with a count. */
   survivorWarnings: Record<string, number>;
+  /** The surviving replicas' disconnect and error counters at the end (`/metrics`), one object per replica. */
+  survivorCounters: Array<Record<string, number>>;
 }
 
 function quantiles(h: LatencyHistogram) {
@@ -176,6 +178,7 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
       errorFrames: rs.reduce((s, r) => s + r.errorFrames, 0),
       firstError: rs.find((r) => r.firstError)?.firstError,
       survivorWarnings: warningsOf(cluster.replicas.slice(0, victim).flatMap((r) => r.logs)),
+      survivorCounters: await Promise.all(survivors.map(counters)),
     };
   } finally {
     await Promise.all(procs.map((p) => p.close({ cmd: 'close' }, 10_000)));
@@ -198,6 +201,19 @@ async function baseline(count: number, o: BenchOptions): Promise<{ ms: number; c
     await pool.close();
     await server.stop();
   }
+}
+
+/** A replica's disconnect and error counters, by series (`/metrics`). */
+async function counters(port: number): Promise<Record<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^switchboard_(disconnects_total|errors_total|bus_errors_total)(\{[^}]*\})? (\S+)$/gm)) {
+    if (Number(m[3]) > 0) out[`${m[1]}${m[2] ?? ''}`] = Number(m[3]);
+  }
+  return out;
 }
 
 /** Log lines at warn or above (pino levels 40+), counted by message. */
@@ -226,7 +242,7 @@ export function stormLines(rs: StormResult[]): string[] {
     `  clients that stayed: before the kill p50 ${r.stayedBefore.p50.toFixed(2)} / p99 ${r.stayedBefore.p99.toFixed(2)} / max ${r.stayedBefore.max.toFixed(2)} ms (${r.stayedBefore.samples}); ` +
       `from the kill on p50 ${r.stayedAfter.p50.toFixed(2)} / p99 ${r.stayedAfter.p99.toFixed(2)} / max ${r.stayedAfter.max.toFixed(2)} ms (${r.stayedAfter.samples})`,
     `  closes seen ${JSON.stringify(r.closes)}; error frames ${r.errorFrames}${r.firstError ? ` (${r.firstError})` : ''}`,
-    `  surviving replicas' warnings: ${JSON.stringify(r.survivorWarnings)}`,
+    `  surviving replicas' warnings: ${JSON.stringify(r.survivorWarnings)}; their counters: ${JSON.stringify(r.survivorCounters)}`,
     '',
   ]);
 }
