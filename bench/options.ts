@@ -140,10 +140,11 @@ Size scenarios (run only when named in --scenarios):
   idle-many  --idle-many JWT connections on one replica (ping period 5 s, pong wait 10 s):
              connect rate vs ws-reference, RSS/connection, ping lateness, a muted client's
              termination, p99 of a 20-member probe room
-  storm      --storm JWT clients (3,000; 12,000 fits this machine) in 200 rooms over 3
+  storm      --storm JWT clients (3,000; 12,000 needs --deadline 400) in 200 rooms over 3
              replicas under 200 msg/s; one replica is SIGKILLed: time until its clients are
              back in their rooms and resumed (vs plain ws accepting as many connections, same
-             run), messages lost (must be 0), p99 of the clients that stayed
+             run), messages lost (must be 0), p99 of the clients that stayed; and the
+             same storm through Socket.IO (no resume)
   All open from --sources loopback addresses (127.B.0.2…, new for each run) with --window handshakes in flight.
 --write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
 Targets run where they apply: ws-reference, a plain ws server doing nothing else (the

@@ -198,9 +198,9 @@ async function main(): Promise<number> {
         results.fillRoom.push(r);
         log(`${name}: ${r.connected}/${r.clients} joined in ${(r.ms / 1000).toFixed(2)} s, ${Math.round(r.joinsPerSec)} joins/s, ${r.cpuPerJoinMicros.toFixed(0)} µs CPU per join`);
       } else if (scenario === 'storm') {
-        const r = await storm(o);
+        const r = await storm(o, target === 'socketio' ? 'socketio' : 'switchboard');
         results.storm.push(r);
-        log(`${name}: ${r.recovered}/${r.moved} back and resumed in ${r.stormMs === undefined ? '(not all)' : `${(r.stormMs / 1000).toFixed(2)} s`} (plain ws: ${((r.baselineMs ?? 0) / 1000).toFixed(2)} s), lost ${r.lost}, dup ${r.duplicated}`);
+        log(`${name}: ${r.target === 'socketio' ? r.rejoined : r.recovered}/${r.moved} back${r.target === 'socketio' ? '' : ' and resumed'} in ${r.stormMs === undefined ? '(not all)' : `${(r.stormMs / 1000).toFixed(2)} s`} (plain ws: ${((r.baselineMs ?? 0) / 1000).toFixed(2)} s), lost ${r.lost}, dup ${r.duplicated}`);
       } else if (scenario === 'idle-many') {
         const r = await idleMany(target, o);
         results.idleMany.push(r);
@@ -343,8 +343,8 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'acks-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
-    // The plain ws baseline runs inside the scenario (same run); Socket.IO through the storm is not measured yet.
-    storm: ['switchboard'],
+    // The plain ws baseline runs inside the scenario (same run), for each target.
+    storm: ['switchboard', 'socketio'],
   };
   return o.scenarios.flatMap((scenario) =>
     o.targets

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { ERROR_PREFIX, MESSAGE_PREFIX, startsWith, USER_LIST_PREFIX } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
+import { benchSocketIo } from './socketio-client';
 import { failOpeningOn } from './ws-opening';
 import type { StormClientPlan, StormCommand, StormEvent, StormReport } from './storm-protocol';
 
@@ -23,7 +24,8 @@ const OPEN_TIMEOUT_MS = 60_000;
 
 interface Held {
   plan: StormClientPlan;
-  ws?: WebSocket;
+  /** Its current connection: sends a chat message, says whether it is open, closes it. */
+  wire?: { say(content: string): void; open(): boolean; terminate(): void };
   /** The last room position seen (join reply or message). */
   offset?: number;
   epoch?: string;
@@ -38,6 +40,7 @@ interface Held {
 }
 
 const held: Held[] = [];
+let mode: OpenCommand['mode'] = 'ws';
 let localAddresses: string[] = [];
 let window = 1;
 let inFlight = 0;
@@ -78,8 +81,12 @@ function onMessage(h: Held, data: Buffer): void {
   const frame = JSON.parse(data.toString()) as { content?: string; offset?: number; epoch?: string };
   if (typeof frame.offset === 'number') h.offset = frame.offset;
   if (typeof frame.epoch === 'string') h.epoch = frame.epoch;
+  onContent(h, frame.content);
+}
+
+function onContent(h: Held, content: unknown): void {
   // content: "s|<seq>|<sent µs>|padding"
-  const parts = (frame.content ?? '').split('|', 3);
+  const parts = (typeof content === 'string' ? content : '').split('|', 3);
   const seq = Number(parts[1]);
   if (parts[0] !== 's' || !Number.isInteger(seq) || seq < 0) return;
   if (seq >= h.seen.length) {
@@ -95,11 +102,46 @@ function onMessage(h: Held, data: Buffer): void {
   (sentUs / 1000 >= killedAt ? stayedAfter : stayedBefore).record(latencyUs);
 }
 
-/** Connects client `h` to `url`; resolves '' once its join reply came, else why it failed. */
+/** Connects client `h` to `url`; resolves '' once it is in its room, else why it failed. */
 function connect(h: Held, url: string, i: number): Promise<string> {
+  return mode === 'socketio' ? connectSocketIo(h, url, i) : connectWs(h, url, i);
+}
+
+/** Socket.IO: in its room once connected (the server joins it from the query); no resume. */
+function connectSocketIo(h: Held, url: string, i: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = benchSocketIo(url, h.plan.query, OPEN_TIMEOUT_MS, localAddresses[i % localAddresses.length]);
+    const wire = { say: (content: string) => void socket.emit('message', { room: h.plan.room, content }), open: () => socket.connected, terminate: () => void socket.disconnect() };
+    h.wire = wire;
+    let settled = false;
+    const settle = (why: string) => {
+      if (settled) return;
+      settled = true;
+      if (why) socket.disconnect();
+      resolve(why);
+    };
+    socket.on('message', (msg: { content?: unknown } | null) => onContent(h, msg?.content));
+    socket.once('connect', () => {
+      if (h.moved) h.rejoinedAt = nowMs();
+      settle('');
+    });
+    socket.once('connect_error', (err: Error) => settle(err.message));
+    socket.once('disconnect', (reason: string) => {
+      if (settled && h.wire === wire) dropped(h, i, reason);
+      settle(`disconnected (${reason}) before ready`);
+    });
+  });
+}
+
+function connectWs(h: Held, url: string, i: number): Promise<string> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, localAddress: localAddresses[i % localAddresses.length] });
-    h.ws = ws;
+    const wire = {
+      say: (content: string) => ws.send(JSON.stringify({ type: 'message', room: h.plan.room, content })),
+      open: () => ws.readyState === WebSocket.OPEN,
+      terminate: () => ws.terminate(),
+    };
+    h.wire = wire;
     let settled = false;
     /** Its join reply came: a close from now on is a dropped connection, not a failed attempt. */
     let joined = false;
@@ -132,13 +174,13 @@ function connect(h: Held, url: string, i: number): Promise<string> {
       }
     });
     failOpeningOn(ws, settle, (code) => {
-      if (joined && ws === h.ws) dropped(h, i, code);
+      if (joined && h.wire === wire) dropped(h, i, code);
     });
   });
 }
 
 /** The client's connection dropped after it was ready: connect again to a surviving replica and resume. */
-function dropped(h: Held, i: number, code: number): void {
+function dropped(h: Held, i: number, code: number | string): void {
   if (closing) return;
   closes[code] = (closes[code] ?? 0) + 1;
   h.moved = true;
@@ -147,11 +189,11 @@ function dropped(h: Held, i: number, code: number): void {
   const attempt = (n: number) =>
     slot((release) => {
       const url = new URL(h.plan.fallback[n % h.plan.fallback.length]);
-      if (h.offset !== undefined && h.epoch !== undefined) {
+      if (mode === 'ws' && h.offset !== undefined && h.epoch !== undefined) {
         url.searchParams.set('since', String(h.offset));
         url.searchParams.set('epoch', h.epoch);
       }
-      void connect(h, url.toString(), i).then((why) => {
+      void connect(h, mode === 'ws' ? url.toString() : h.plan.fallback[n % h.plan.fallback.length], i).then((why) => {
         release();
         if (!why || closing) return;
         reconnectFailures++;
@@ -163,6 +205,7 @@ function dropped(h: Held, i: number, code: number): void {
 }
 
 async function open(cmd: OpenCommand): Promise<void> {
+  mode = cmd.mode;
   localAddresses = cmd.localAddresses;
   window = cmd.window;
   let failed = 0;
@@ -204,7 +247,7 @@ async function send(cmd: SendCommand): Promise<void> {
     const seq = perRoom.get(h.plan.room) ?? 0;
     perRoom.set(h.plan.room, seq + 1);
     const head = `s|${seq}|${Math.round(nowMs() * 1000)}|`;
-    if (h.ws?.readyState === WebSocket.OPEN) h.ws.send(JSON.stringify({ type: 'message', room: h.plan.room, content: head + padding.slice(0, Math.max(0, cmd.payloadBytes - head.length)) }));
+    if (h.wire?.open()) h.wire.say(head + padding.slice(0, Math.max(0, cmd.payloadBytes - head.length)));
   }
   emit({ ev: 'sent', perRoom: Object.fromEntries(perRoom) });
 }
@@ -266,7 +309,7 @@ process.on('message', (msg: StormCommand) => {
         return emit({ ev: 'report', report: report() });
       case 'close':
         closing = true;
-        for (const h of held) h.ws?.terminate();
+        for (const h of held) h.wire?.terminate();
         setImmediate(() => process.exit(0));
     }
   };

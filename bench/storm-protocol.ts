@@ -4,8 +4,10 @@ import type { ChildEnding } from './load-protocol';
 /** What the orchestrator and a storm-client process say to each other (fork IPC) in the `storm` scenario. */
 
 export interface StormClientPlan {
-  /** The full URL of its first connection (token and room included). */
+  /** ws: the full URL of its first connection (token and room included). socketio: the server's base URL. */
   url: string;
+  /** socketio only: the handshake query (room, user_id). */
+  query?: Record<string, string>;
   room: string;
   /** Where it connects again when its connection drops (the next on failure), room path and token included. */
   fallback: string[];
@@ -16,6 +18,8 @@ export interface StormClientPlan {
 export type StormCommand =
   | {
       cmd: 'open';
+      /** The gateway's rooms dialect over raw `ws`, or socket.io-client (no resume: it just connects again). */
+      mode: 'ws' | 'socketio';
       clients: StormClientPlan[];
       /** Source addresses, used round-robin. */
       localAddresses: string[];

@@ -33,7 +33,7 @@ export const STORM_SECONDS = 15;
 
 export interface StormResult {
   scenario: 'storm';
-  target: 'switchboard';
+  target: 'switchboard' | 'socketio';
   replicas: number;
   rooms: number;
   clients: number;
@@ -80,26 +80,31 @@ async function reports(procs: Array<ClientProcess<StormCommand, StormEvent>>): P
   return (await Promise.all(procs.map((p) => p.ask({ cmd: 'report' }, 'report', 15_000)))).map((e) => e.report);
 }
 
-export async function storm(o: BenchOptions): Promise<StormResult> {
+/**
+ * `target` socketio: Socket.IO 4 + redis-adapter replicas; a dropped client connects again to a
+ * survivor (socket.io-client, its room from the query) and cannot resume: what it missed is lost.
+ */
+export async function storm(o: BenchOptions, target: StormResult['target'] = 'switchboard'): Promise<StormResult> {
   const n = o.stormClients;
   const limits = { WEBSOCKET_MAX_CONNECTIONS: String(n + 1000), WEBSOCKET_MAX_ROOM_MEMBERS: String(n + 1000) };
-  const cluster: Cluster = await startCluster('switchboard', STORM_REPLICAS, () => limits);
+  const cluster: Cluster = await startCluster(target, STORM_REPLICAS, () => limits);
+  const socketIo = target === 'socketio';
   const ports = cluster.replicas.map((r) => r.port);
   const victim = STORM_REPLICAS - 1;
   const survivors = ports.slice(0, victim);
-  const url = (port: number, room: string, token: string) => `ws://127.0.0.1:${port}/ws/auth/${room}?token=${token}`;
+  const url = (port: number, room: string, token: string) => (socketIo ? `http://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/ws/auth/${room}?token=${token}`);
   // Senders first (process 0 holds them all), then the receivers.
   const plans: StormClientPlan[] = [];
   for (let r = 0; r < STORM_ROOMS; r++) {
     const room = `storm${r}`;
     const token = benchToken(`sender${r}`, [room]);
-    plans.push({ url: url(ports[0], room, token), room, sender: true, fallback: [url(ports[0], room, token)] });
+    plans.push({ url: url(ports[0], room, token), room, sender: true, fallback: [url(ports[0], room, token)], query: { room, user_id: `sender${r}` } });
   }
   for (let i = 0; i < n; i++) {
     const room = `storm${i % STORM_ROOMS}`;
     const token = benchToken(`u${i}`, [room]);
     const fallback = survivors.map((_, k) => url(survivors[(i + k) % survivors.length], room, token));
-    plans.push({ url: url(ports[i % STORM_REPLICAS], room, token), room, fallback });
+    plans.push({ url: url(ports[i % STORM_REPLICAS], room, token), room, fallback, query: { room, user_id: `u${i}` } });
   }
   const processes = Math.max(2, Math.ceil(plans.length / PER_PROCESS));
   const procs = Array.from({ length: processes }, (_, i) => new ClientProcess<StormCommand, StormEvent>(`storm client ${i}`, 'storm-client.js'));
@@ -108,12 +113,13 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
   let result: StormResult;
   try {
     const blocks = procs.map((_, p) => plans.slice(Math.floor((p * plans.length) / processes), Math.floor(((p + 1) * plans.length) / processes)));
-    const opened = await Promise.all(procs.map((proc, p) => proc.ask({ cmd: 'open', clients: blocks[p], localAddresses: addresses, window }, 'opened', 180_000)));
+    const opened = await Promise.all(procs.map((proc, p) => proc.ask({ cmd: 'open', mode: socketIo ? 'socketio' : 'ws', clients: blocks[p], localAddresses: addresses, window }, 'opened', 180_000)));
     const openMs = Math.max(...opened.map((x) => x.lastReadyAt)) - Math.min(...opened.map((x) => x.firstStartAt));
     const planned = plans.filter((p, i) => !p.sender && (i - STORM_ROOMS) % STORM_REPLICAS === victim).length;
     /** Every client that lost its connection: the killed replica's, and any a surviving replica dropped meanwhile. */
     const dropped = (xs: StormReport[]) => Math.max(planned, xs.reduce((s, r) => s + r.moved, 0));
-    const resumed = (xs: StormReport[]) => xs.reduce((s, r) => s + r.recovered, 0);
+    // Socket.IO has no resume: back in the room is all it does.
+    const resumed = (xs: StormReport[]) => xs.reduce((s, r) => s + (socketIo ? r.rejoined : r.recovered), 0);
 
     const total = STORM_RATE * STORM_SECONDS;
     const sent = procs[0].ask({ cmd: 'send', total, rate: STORM_RATE, payloadBytes: o.payloadBytes }, 'sent', (STORM_SECONDS + 60) * 1000);
@@ -150,10 +156,10 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
     }
     const lastRejoinAt = Math.max(0, ...rs.map((r) => r.lastRejoinAt ?? 0));
     const firstDropAt = Math.min(Infinity, ...rs.map((r) => r.firstDropAt ?? Infinity));
-    const recovered = resumed(rs);
+    const recovered = socketIo ? 0 : resumed(rs);
     result = {
       scenario: 'storm',
-      target: 'switchboard',
+      target,
       replicas: STORM_REPLICAS,
       rooms: STORM_ROOMS,
       clients: n,
@@ -165,7 +171,7 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
       moved: rs.reduce((s, r) => s + r.moved, 0),
       rejoined: rs.reduce((s, r) => s + r.rejoined, 0),
       recovered,
-      stormMs: recovered >= dropped(rs) && lastRejoinAt > 0 ? lastRejoinAt - killedAt : undefined,
+      stormMs: resumed(rs) >= dropped(rs) && lastRejoinAt > 0 ? lastRejoinAt - killedAt : undefined,
       detectMs: Number.isFinite(firstDropAt) ? firstDropAt - killedAt : undefined,
       reconnectFailures: rs.reduce((s, r) => s + r.reconnectFailures, 0),
       firstReconnectFailure: rs.find((r) => r.firstReconnectFailure)?.firstReconnectFailure,
@@ -178,7 +184,7 @@ export async function storm(o: BenchOptions): Promise<StormResult> {
       errorFrames: rs.reduce((s, r) => s + r.errorFrames, 0),
       firstError: rs.find((r) => r.firstError)?.firstError,
       survivorWarnings: warningsOf(cluster.replicas.slice(0, victim).flatMap((r) => r.logs)),
-      survivorCounters: await Promise.all(survivors.map(counters)),
+      survivorCounters: socketIo ? [] : await Promise.all(survivors.map(counters)),
     };
   } finally {
     await Promise.all(procs.map((p) => p.close({ cmd: 'close' }, 10_000)));
@@ -234,10 +240,10 @@ function warningsOf(lines: string[]): Record<string, number> {
 export function stormLines(rs: StormResult[]): string[] {
   const ms = (x?: number) => (x === undefined ? 'not all' : `${(x / 1000).toFixed(2)} s`);
   return rs.flatMap((r) => [
-    `Reconnect storm (storm): ${r.clients} JWT clients (${r.connected} connected, ${r.failed} failed${r.firstFailure ? `: ${r.firstFailure}` : ''}) in ${r.rooms} rooms over ${r.replicas} replicas, ` +
+    `Reconnect storm (storm, ${r.target}): ${r.clients} ${r.target === 'socketio' ? '' : 'JWT '}clients (${r.connected} connected, ${r.failed} failed${r.firstFailure ? `: ${r.firstFailure}` : ''}) in ${r.rooms} rooms over ${r.replicas} replicas, ` +
       `${STORM_RATE} msg/s round-robin over the rooms for ${STORM_SECONDS} s (senders on replica 1); replica ${r.replicas} SIGKILLed after ${STORM_KILL_AFTER_S} s`,
-    `  opened in ${ms(r.openMs)}; the killed replica held ${r.planned}; clients dropped: ${r.moved} (${r.moved - r.planned} of them by a surviving replica; first drop seen ${r.detectMs?.toFixed(0)} ms after the kill), ${r.rejoined} back in their room, ${r.recovered} resumed`,
-    `  all back and resumed ${ms(r.stormMs)} after the kill; plain ws accepting ${r.baselineConnected} connections (same window, same run): ${ms(r.baselineMs)}; ratio ${r.ratio?.toFixed(2) ?? '–'} (aim ≤ 2)`,
+    `  opened in ${ms(r.openMs)}; the killed replica held ${r.planned}; clients dropped: ${r.moved} (${r.moved - r.planned} of them by a surviving replica; first drop seen ${r.detectMs?.toFixed(0)} ms after the kill), ${r.rejoined} back in their room, ${r.target === 'socketio' ? 'none resumed (Socket.IO has no resume through the Redis adapter)' : `${r.recovered} resumed`}`,
+    `  all back${r.target === 'socketio' ? ' (no resume)' : ' and resumed'} ${ms(r.stormMs)} after the kill; plain ws accepting ${r.baselineConnected} connections (same window, same run): ${ms(r.baselineMs)}; ratio ${r.ratio?.toFixed(2) ?? '–'} (aim ≤ 2)`,
     `  messages: ${r.sent} sent, lost ${r.lost}, duplicated ${r.duplicated}; reconnect attempts failed ${r.reconnectFailures}${r.firstReconnectFailure ? ` (${r.firstReconnectFailure})` : ''}`,
     `  clients that stayed: before the kill p50 ${r.stayedBefore.p50.toFixed(2)} / p99 ${r.stayedBefore.p99.toFixed(2)} / max ${r.stayedBefore.max.toFixed(2)} ms (${r.stayedBefore.samples}); ` +
       `from the kill on p50 ${r.stayedAfter.p50.toFixed(2)} / p99 ${r.stayedAfter.p99.toFixed(2)} / max ${r.stayedAfter.max.toFixed(2)} ms (${r.stayedAfter.samples})`,
