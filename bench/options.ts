@@ -5,9 +5,9 @@ export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2
 export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'sse-2r', 'acks-2r'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
-export type ScaleScenario = 'fill-room' | 'idle-many';
+export type ScaleScenario = 'fill-room' | 'idle-many' | 'storm';
 /** Run only when named in --scenarios (each takes a minute or two and many file descriptors). */
-export const SCALE_SCENARIOS: readonly ScaleScenario[] = ['fill-room', 'idle-many'];
+export const SCALE_SCENARIOS: readonly ScaleScenario[] = ['fill-room', 'idle-many', 'storm'];
 export const TARGETS: readonly Target[] = ['switchboard', 'ws-reference', 'socketio'];
 
 /** The parameters of one bench invocation; flags override `BENCH_*` variables, which override defaults. */
@@ -59,6 +59,8 @@ export interface BenchOptions {
   fillClients: number;
   /** idle-many: connections held by one gateway replica. */
   idleManyClients: number;
+  /** storm: clients over the 3 replicas (a third of them on the replica that is killed). */
+  stormClients: number;
   /** fill-room, idle-many: loopback source addresses the clients bind (127.B.0.2 …, see freshSourceAddresses). */
   sources: number;
   /** fill-room, idle-many: handshakes in flight at once (across the load processes). */
@@ -82,6 +84,7 @@ const FULL = {
   deadlineSeconds: 240,
   fillClients: 10_000,
   idleManyClients: 18_000,
+  stormClients: 3000,
 };
 const QUICK = {
   clients: 100,
@@ -98,6 +101,7 @@ const QUICK = {
   deadlineSeconds: 90,
   fillClients: 1000,
   idleManyClients: 2000,
+  stormClients: 600,
 };
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
@@ -108,7 +112,7 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages 
        [--targets switchboard,ws-reference,socketio]
        [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,sse-2r,acks-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
-       [--fill N] [--idle-many N] [--sources K] [--window N] [--write-delay MS,MS]
+       [--fill N] [--idle-many N] [--storm N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
   fanout     --clients in one room on one server, one sends --messages as fast as it may
   fanout-2r  the same across 2 replicas on one Redis (sender on the first); room history on
@@ -136,7 +140,12 @@ Size scenarios (run only when named in --scenarios):
   idle-many  --idle-many JWT connections on one replica (ping period 5 s, pong wait 10 s):
              connect rate vs ws-reference, RSS/connection, ping lateness, a muted client's
              termination, p99 of a 20-member probe room
-  Both open from --sources loopback addresses (127.B.0.2…, new for each run) with --window handshakes in flight.
+  storm      --storm JWT clients (3,000; 12,000 needs --deadline 400) in 200 rooms over 3
+             replicas under 200 msg/s; one replica is SIGKILLed: time until its clients are
+             back in their rooms and resumed (vs plain ws accepting as many connections, same
+             run), messages lost (must be 0), p99 of the clients that stayed; and the
+             same storm through Socket.IO (no resume)
+  All open from --sources loopback addresses (127.B.0.2…, new for each run) with --window handshakes in flight.
 --write-delay: rooms-2r runs the gateway once per WEBSOCKET_WRITE_DELAY value (ms), default 0,5.
 Targets run where they apply: ws-reference, a plain ws server doing nothing else (the
 machine's floor), in fanout, idle, idle-many, fill-room (connects only) and rooms-2r (one
@@ -210,6 +219,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     json: json === 'none' ? '' : json,
     fillClients: int('fill', base.fillClients, 2),
     idleManyClients: int('idle-many', base.idleManyClients, 2),
+    stormClients: int('storm', base.stormClients, 3),
     sources: int('sources', 4),
     connectWindow: int('window', 200),
     writeDelays: intList(read('write-delay') ?? '0,5', 'write-delay'),

@@ -43,6 +43,7 @@ import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
 import { relayRate, SIGNALING_CANDIDATES, type SignalingResult, signalingRun, signalingTable } from './signaling';
 // --- size scenarios (issue 9) ---
 import { fillRoom, type FillRoomResult, idleMany, type IdleManyResult } from './scale';
+import { storm, stormLines, type StormResult } from './storm';
 import { fillRoomNotes, fillRoomTable, idleManyNote, idleManyTable, scaleAimsTable } from './scale-report';
 
 const started = Date.now();
@@ -121,6 +122,7 @@ function scaleHeader(o: BenchOptions): string[] {
         `ready = first user_list (socketio: connect; ws-reference: open, one server); ${o.connectWindow} handshakes in flight from ${o.sources} source addresses`,
     );
   }
+  if (o.scenarios.includes('storm')) out.push(`  storm: ${o.stormClients} JWT clients in 200 rooms over 3 replicas, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses, reconnects included`);
   if (o.scenarios.includes('idle-many')) {
     out.push(`  idle-many: ${o.idleManyClients} JWT connections to one server, ${o.connectWindow} handshakes in flight from ${o.sources} source addresses (127.B.0.2…, B from the bench's start time; each run its own, 127.B.1.2… next)`);
   }
@@ -129,7 +131,7 @@ function scaleHeader(o: BenchOptions): string[] {
 
 /** Fails early when the fd limit cannot hold the connections (each side is its own process). */
 function checkLimits(o: BenchOptions, env: Environment): void {
-  const scale = [...(o.scenarios.includes('fill-room') ? [o.fillClients] : []), ...(o.scenarios.includes('idle-many') ? [o.idleManyClients] : [])];
+  const scale = [...(o.scenarios.includes('fill-room') ? [o.fillClients] : []), ...(o.scenarios.includes('idle-many') ? [o.idleManyClients] : []), ...(o.scenarios.includes('storm') ? [Math.ceil(o.stormClients / 2) + 200] : [])];
   const need = Math.max(o.idleClients, o.clients, o.roomsClients, ...scale) + 256;
   if (Number.isFinite(env.openFilesLimit) && env.openFilesLimit < need) {
     throw new Error(`open files limit ${env.openFilesLimit} is below the ${need} a server needs; raise it (ulimit -n) or lower --idle/--clients`);
@@ -148,6 +150,7 @@ interface Results {
   idle: IdleResult[];
   fillRoom: FillRoomResult[];
   idleMany: IdleManyResult[];
+  storm: StormResult[];
   resume: ResumeResult[];
   signaling: SignalingResult[];
   /** sse-2r: uplink round trips per path. */
@@ -162,7 +165,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], uplink: [], fillRoom: [], idleMany: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], uplink: [], fillRoom: [], idleMany: [], storm: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -194,6 +197,10 @@ async function main(): Promise<number> {
         const r = await fillRoom(target, o);
         results.fillRoom.push(r);
         log(`${name}: ${r.connected}/${r.clients} joined in ${(r.ms / 1000).toFixed(2)} s, ${Math.round(r.joinsPerSec)} joins/s, ${r.cpuPerJoinMicros.toFixed(0)} µs CPU per join`);
+      } else if (scenario === 'storm') {
+        const r = await storm(o, target === 'socketio' ? 'socketio' : 'switchboard');
+        results.storm.push(r);
+        log(`${name}: ${r.target === 'socketio' ? r.rejoined : r.recovered}/${r.moved} back${r.target === 'socketio' ? '' : ' and resumed'} in ${r.stormMs === undefined ? '(not all)' : `${(r.stormMs / 1000).toFixed(2)} s`} (plain ws: ${((r.baselineMs ?? 0) / 1000).toFixed(2)} s), lost ${r.lost}, dup ${r.duplicated}`);
       } else if (scenario === 'idle-many') {
         const r = await idleMany(target, o);
         results.idleMany.push(r);
@@ -336,6 +343,8 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     'acks-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
     'idle-many': ['switchboard', 'ws-reference'],
+    // The plain ws baseline runs inside the scenario (same run), for each target.
+    storm: ['switchboard', 'socketio'],
   };
   return o.scenarios.flatMap((scenario) =>
     o.targets
@@ -430,6 +439,7 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
     out.push(fillRoomTable(r.fillRoom), ...fillRoomNotes(r.fillRoom), '');
   }
   if (r.idleMany.length) out.push(idleManyNote(o.idleManyClients), idleManyTable(r.idleMany), '');
+  if (r.storm.length) out.push(...stormLines(r.storm));
   if (r.fillRoom.length || r.idleMany.length) out.push('Size aims', scaleAimsTable(r.fillRoom, r.idleMany), '');
   if (r.fanOut.length || r.cluster.length || r.idle.length || r.uplink.length) out.push('Aims', aimsTable(r.fanOut, r.idle, r.cluster, o.roomsRate, r.uplink), '');
   const warnings = [...r.fanOut, ...r.cluster].flatMap(fanOutWarnings);

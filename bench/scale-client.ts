@@ -8,7 +8,7 @@
  * mutes a client's pong replies or sends probe messages whose latency every client records.
  */
 import WebSocket from 'ws';
-import { startsWith } from './frame-bytes';
+import { ERROR_PREFIX, MESSAGE_PREFIX, startsWith, USER_LIST_PREFIX } from './frame-bytes';
 import { LatencyHistogram } from './histogram';
 import { nowMs } from './load-protocol';
 import { failOpeningOn } from './ws-opening';
@@ -20,9 +20,6 @@ type OpenCommand = Extract<ScaleCommand, { cmd: 'open' }>;
 type ProbeCommand = Extract<ScaleCommand, { cmd: 'probe' }>;
 
 const OPEN_TIMEOUT_MS = 60_000;
-const MESSAGE_PREFIX = Buffer.from('{"type":"message"');
-const USER_LIST_PREFIX = Buffer.from('{"type":"user_list"');
-const ERROR_PREFIX = Buffer.from('{"type":"error"');
 const PROBE_PREFIX = 'probe|';
 
 interface Held {

@@ -36,7 +36,7 @@ export const PROBE_RATE = 50;
 export const IDLE_PING_PERIOD_S = 5;
 export const IDLE_PONG_WAIT_S = 10;
 /** Connections a load process holds at most (a process may open 20,000 files here). */
-const PER_PROCESS = 6_000;
+export const PER_PROCESS = 6_000;
 
 export interface FillRoomResult {
   scenario: 'fill-room';

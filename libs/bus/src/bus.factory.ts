@@ -16,6 +16,7 @@ export function createBus(config: BusConfig, metrics: Metrics): Bus {
   return new RedisBus({
     history,
     ...redisTarget(config),
+    autoPipelining: config.autoPipelining,
     logger: new Logger('RedisBus'),
     metrics: {
       onPublish,

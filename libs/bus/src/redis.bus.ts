@@ -34,6 +34,8 @@ export interface RedisBusOptions extends RedisTarget {
   metrics?: RedisBusMetrics;
   /** Room history kept in Redis streams. Default: off. */
   history?: HistoryOptions;
+  /** The publishing connection sends the commands of one event-loop turn in one write (ioredis auto-pipelining). Default true. */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export class RedisBus implements Bus {
   private readonly metrics: RedisBusMetrics;
   private readonly connectWaitMs: number;
   private readonly commandTimeoutMs: number;
+  private readonly autoPipelining: boolean;
   private readonly historian: RedisHistory;
   private closed = false;
 
@@ -101,8 +104,9 @@ export class RedisBus implements Bus {
     this.metrics = options.metrics ?? {};
     this.connectWaitMs = options.connectWaitMs ?? 1000;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.autoPipelining = options.autoPipelining ?? true;
     if (options.clusterNodes?.length) {
-      this.cluster = createRedisClient(options, this.connectionOptions('pub'), { enableOfflineQueue: false, enableAutoPipelining: true }) as Cluster;
+      this.cluster = createRedisClient(options, this.connectionOptions('pub'), { enableOfflineQueue: false, enableAutoPipelining: this.autoPipelining }) as Cluster;
       this.cluster.on('refresh', () => this.onTopology());
       this.cluster.on('node error', (err: Error) => this.onConnectionError('cluster node', err));
       this.pub = this.cluster;
@@ -252,7 +256,7 @@ export class RedisBus implements Bus {
       // A connection closed while Redis is away would otherwise hold a 2 s timer on close().
       disconnectTimeout: 500,
       // Commands issued in one event-loop turn (a burst of publishes, history writes) leave in one write.
-      enableAutoPipelining: role === 'pub',
+      enableAutoPipelining: role === 'pub' && this.autoPipelining,
     };
   }
 

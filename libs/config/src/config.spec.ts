@@ -146,6 +146,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBSOCKET_HISTORY_PUBLIC: 'true' }).bus.historyPublic).toBe(true);
   });
 
+  it('pipelines Redis commands unless REDIS_AUTO_PIPELINING is false, and names a bad value', () => {
+    expect(loadConfig({}).bus.autoPipelining).toBe(true);
+    expect(loadConfig({ REDIS_AUTO_PIPELINING: 'false' }).bus.autoPipelining).toBe(false);
+    expect(() => loadConfig({ REDIS_AUTO_PIPELINING: 'sometimes' })).toThrow(/REDIS_AUTO_PIPELINING/);
+  });
+
   it('gives signaling its own frame size limit and peer cap', () => {
     const c = loadConfig({});
     expect(c.ws.signalingMaxMessageSize).toBe(65536);

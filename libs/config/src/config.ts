@@ -164,6 +164,8 @@ export interface BusConfig {
   redisUrl: string;
   /** REDIS_CLUSTER_NODES: host:port list; when set, sharded pub/sub on a Redis Cluster. */
   clusterNodes: string[];
+  /** REDIS_AUTO_PIPELINING: the bus's publishing connection and presence send the commands of one event-loop turn in one write. */
+  autoPipelining: boolean;
   /** WEBSOCKET_HISTORY_SIZE: publications kept per room for resume; 0 turns history off. */
   historySize: number;
   /** WEBSOCKET_HISTORY_TTL: how long a room's history lives after its last publication, in ms. */
@@ -290,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kind: r.oneOf('BUS', 'memory', ['memory', 'redis'] as const),
     redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
     clusterNodes: r.list('REDIS_CLUSTER_NODES', []),
+    autoPipelining: r.bool('REDIS_AUTO_PIPELINING', true),
     historySize: r.int('WEBSOCKET_HISTORY_SIZE', 100, 0, 1_000_000),
     historyTtlMs: r.duration('WEBSOCKET_HISTORY_TTL', '300s', 1000),
     historyPublic: r.bool('WEBSOCKET_HISTORY_PUBLIC', false),

@@ -12,6 +12,7 @@ export function createPresence(config: SwitchboardConfig): Presence {
   return new RedisPresence({
     ttlMs,
     ...redisTarget(config.bus),
+    autoPipelining: config.bus.autoPipelining,
     logger: new Logger('RedisPresence'),
   });
 }

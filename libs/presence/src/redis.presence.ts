@@ -13,6 +13,8 @@ export interface RedisPresenceOptions extends RedisTarget {
   commandTimeoutMs?: number;
   /** Where connection trouble goes (warn). Default: Nest `Logger('RedisPresence')`. */
   logger?: LoggerService;
+  /** The commands of one event-loop turn (the joins of a burst) leave in one write (ioredis auto-pipelining). Default true. */
+  autoPipelining?: boolean;
 }
 
 /*
@@ -326,9 +328,9 @@ export class RedisPresence implements Presence {
       commandTimeout: this.commandTimeoutMs,
       disconnectTimeout: 500,
       // The joins of one event-loop turn reach Redis in one write.
-      enableAutoPipelining: true,
+      enableAutoPipelining: options.autoPipelining ?? true,
     };
-    this.redis = createRedisClient(options, { ...redisOptions, scripts: scriptDefinitions() }, { enableAutoPipelining: true });
+    this.redis = createRedisClient(options, { ...redisOptions, scripts: scriptDefinitions() }, { enableAutoPipelining: options.autoPipelining ?? true });
     let lost = false;
     this.redis.on('error', (err: Error) => this.log.debug?.(`presence: ${err.message}`));
     this.redis.on('close', () => {

@@ -106,13 +106,13 @@ describe('Connection', () => {
   });
 
   it('lets join/leave notices wait for the notice delay, and sends them first when another frame comes', async () => {
-    const { conn, writes } = setup({ batcher: new WriteBatcher(0, 40) });
+    const { conn, writes } = setup({ batcher: new WriteBatcher(0, 500) });
     conn.write(new OutboundFrame('{"n":1}', undefined, true));
     await turn();
     conn.write(new OutboundFrame('{"n":2}', undefined, true));
     await turn();
     expect(writes).toEqual([]);
-    await new Promise((r) => setTimeout(r, 60));
+    for (const deadline = Date.now() + 5000; writes.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     expect(writes).toHaveLength(1);
     expect(texts(writes[0])).toEqual(['{"n":1}', '{"n":2}']);
 
