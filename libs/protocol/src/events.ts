@@ -112,6 +112,8 @@ export interface SignalRefusedEvent {
   peer: string;
   type?: SignalEvent['type'];
   gone?: boolean;
+  /** With `gone`, when the peer's replica saw it go: true if it may resume (lost), false if it said goodbye. */
+  away?: boolean;
   ts: number;
 }
 

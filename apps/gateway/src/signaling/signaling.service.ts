@@ -22,6 +22,7 @@ import { MembershipService } from '../hub/membership.service';
 import type { Connection } from '../transport/connection';
 import { OutboundFrame } from '../transport/outbound-frame';
 import { ResumeTokens } from './resume-tokens';
+import { Departures } from './departures';
 
 /** Fresh ids tried before giving up: a collision in 2^53 is already rare, several in a row mean presence is wrong. */
 const ID_ATTEMPTS = 5;
@@ -50,6 +51,7 @@ export class SignalingService {
   private readonly peers = new Map<string, Connection>();
   /** Connections whose peer resumed on another connection: they let go without touching presence. */
   private readonly replaced = new WeakSet<Connection>();
+  private readonly departed = new Departures();
   /** Connections that got `welcome` (their fresh id is registered). */
   private readonly welcomed = new WeakSet<Connection>();
   private readonly tokens: ResumeTokens | undefined;
@@ -99,17 +101,21 @@ export class SignalingService {
   async disconnect(conn: Connection): Promise<void> {
     const id = conn.id;
     const mine = this.peers.get(id) === conn;
-    if (mine) this.peers.delete(id);
+    // A client that sent a close frame said goodbye: it gets no window. A lost connection, a
+    // silent one (heartbeat) or a draining replica's does.
+    const goodbye = conn.closeReason === undefined && conn.closeCode !== CloseCode.Abnormal;
+    const mayResume = this.windowMs > 0 && !goodbye && conn.closeReason !== 'revoked';
+    if (mine) {
+      this.peers.delete(id);
+      if (!this.replaced.has(conn)) this.departed.note(id, mayResume);
+    }
     this.node.drop(Topics.peer(id));
     if (this.replaced.has(conn) || !mine) {
       // Resumed elsewhere (or never registered): presence belongs to the other connection now.
       this.membership.detach(conn);
       return;
     }
-    // A client that sent a close frame said goodbye: it gets no window. A lost connection, a
-    // silent one (heartbeat) or a draining replica's does.
-    const goodbye = conn.closeReason === undefined && conn.closeCode !== CloseCode.Abnormal;
-    if (this.windowMs > 0 && !goodbye && conn.closeReason !== 'revoked' && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
+    if (mayResume && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
       this.membership.detach(conn);
       return;
     }
@@ -161,7 +167,7 @@ export class SignalingService {
     const event: SignalEvent = { kind: 'signal', type, from: conn.id, to, rooms, data, ts: Date.now() };
     this.node.publish(Topics.peer(to), event).then(
       (receivers) => {
-        if (receivers === 0) void this.unreachable(conn, to, type);
+        if (receivers === 0) void this.unreachable(conn, to, type, this.departed.away(to));
       },
       // Reported after the fact: it names the relay, so no pending request of the client takes it.
       (err: CommandError) => conn.error(err.code, err.message, { re: type }),
@@ -242,7 +248,7 @@ export class SignalingService {
     }
     if (event.kind === 'signal_refused') {
       if (!conn) return;
-      if (event.gone) void this.unreachable(conn, event.peer, event.type);
+      if (event.gone) void this.unreachable(conn, event.peer, event.type, event.away);
       else conn.error(ErrorCode.UnknownPeer, `peer ${event.peer} is not in any of your rooms; nothing was delivered`, event.type && { re: event.type });
       return;
     }
@@ -252,7 +258,7 @@ export class SignalingService {
       return;
     }
     // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
-    if (!conn) return this.refuse(event, peer, true);
+    if (!conn) return this.refuse(event, peer, true, this.departed.away(peer));
     if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
     const text = signalingCodec.render(event)!;
     if (conn.write(new OutboundFrame(text))) {
@@ -261,10 +267,13 @@ export class SignalingService {
     }
   }
 
-  /** Nobody holds peer `to`: it is reconnecting (within its window), or gone. */
-  private async unreachable(conn: Connection, to: string, type: SignalType | undefined): Promise<void> {
+  /**
+   * Nobody holds peer `to`: it is reconnecting (within its window), or gone. `away` is what its
+   * replica saw as it went, when it did (its presence entry may not say so yet).
+   */
+  private async unreachable(conn: Connection, to: string, type: SignalType | undefined, away: boolean | undefined): Promise<void> {
     const about = type && { re: type };
-    if ((await this.node.peerState(to)) === 'away') {
+    if (away ?? (await this.node.peerState(to)) === 'away') {
       conn.error(ErrorCode.PeerReconnecting, `peer ${to} is reconnecting; nothing was delivered, send again once it is back`, about);
     } else {
       conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`, about);
@@ -272,9 +281,9 @@ export class SignalingService {
   }
 
   /** Tells the sender its signal to `peer` was not delivered, and why. */
-  private refuse(event: SignalEvent, peer: string, gone: boolean): void {
+  private refuse(event: SignalEvent, peer: string, gone: boolean, away?: boolean): void {
     this.metrics.errors.labels('signal_refused').inc();
-    const refusal: HubEvent = { kind: 'signal_refused', to: event.from, peer, type: event.type, gone, ts: Date.now() };
+    const refusal: HubEvent = { kind: 'signal_refused', to: event.from, peer, type: event.type, gone, away, ts: Date.now() };
     this.node.publish(Topics.peer(event.from), refusal).catch((err: unknown) =>
       this.logger.warn({ msg: 'signal refusal not sent', client: event.from, error: (err as Error).message }),
     );
