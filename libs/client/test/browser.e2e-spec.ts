@@ -1,40 +1,12 @@
 /// <reference lib="dom" />
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PeerManager, type PeerData, SignalingClient } from '../src/node';
 import { TestCluster, token, until } from './cluster';
 import { keepOffline } from './offline';
-
-/**
- * Chromium on this machine only (README, "WebRTC configuration"): host names resolve to
- * nothing but loopback, no background services, and for WebRTC loopback candidates allowed
- * and real host addresses instead of mDNS names (a Node peer cannot resolve `.local`, and mDNS
- * is multicast on the LAN). With no `iceServers` the page asks no STUN or TURN server.
- */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-domain-reliability',
-  '--no-pings',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
+import { BrowserPage } from './browser';
 
 declare global {
   interface Window {
-    Switchboard: typeof import('../src/index');
-    configs: unknown[];
-    candidates: string[];
     peer: { room?: number; id?: number; opened: number[]; received: Array<{ from: number; text: string }>; send(to: number, text: string): void };
   }
 }
@@ -43,35 +15,17 @@ declare global {
 describe('a browser peer and a Node peer through the cluster', () => {
   keepOffline();
   let cluster: TestCluster;
-  let browser: Browser;
+  let browser: BrowserPage;
   let page: Page;
-  let http: Server;
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [join(__dirname, '..', 'src', 'index.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      globalName: 'Switchboard',
-      write: false,
-    });
-    // Records the configuration of each RTCPeerConnection and the ICE candidates it gathers.
-    const recorder = `window.configs = []; window.candidates = []; const Native = RTCPeerConnection;
-      window.RTCPeerConnection = class extends Native { constructor(c) { super(c); window.configs.push(c);
-        this.addEventListener('icecandidate', (e) => e.candidate && e.candidate.candidate && window.candidates.push(e.candidate.candidate)); } };`;
-    const html = `<!doctype html><title>peer</title><script>${recorder}</script><script>${bundle.outputFiles[0].text}</script>`;
-    http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    browser = await BrowserPage.open();
+    page = browser.page;
     cluster = await TestCluster.start(2);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(http.address() as { port: number }).port}/`);
   }, 90000);
   afterAll(async () => {
     await browser?.close();
     await cluster?.stop();
-    http?.close();
   });
 
   it('opens a data channel and exchanges messages both ways', async () => {

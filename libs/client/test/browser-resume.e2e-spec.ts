@@ -1,0 +1,162 @@
+/// <reference lib="dom" />
+import { PeerManager, SignalingClient } from '../src/node';
+import { BrowserPage } from './browser';
+import { TestCluster, token, until } from './cluster';
+import { keepOffline } from './offline';
+
+/** What one side of the conversation saw: sequence numbers sent and received, and its signaling events. */
+interface Side {
+  id: number;
+  opened: number[];
+  /** Sequence numbers sent (1, 2, …); a send that threw is in `sendErrors` instead. */
+  sent: number;
+  sendErrors: string[];
+  received: number[];
+  left: number[];
+  closed: number[];
+  failed: number[];
+  reconnecting: Array<{ at: number; code: number }>;
+  resumed: Array<{ at: number; clientId: number }>;
+}
+
+declare global {
+  interface Window {
+    side: Side;
+    ticker?: ReturnType<typeof setInterval>;
+  }
+}
+
+const emptySide = (): Side => ({ id: 0, opened: [], sent: 0, sendErrors: [], received: [], left: [], closed: [], failed: [], reconnecting: [], resumed: [] });
+const TICK_MS = 50;
+
+/**
+ * Issue 18's user story with a real browser: Chromium and a Node peer (werift) signal through
+ * different replicas of a Redis cluster and send each other a numbered message every 50 ms
+ * over their data channel. The browser's replica is SIGKILLed, then the Node peer's is
+ * SIGTERMed; both signaling clients resume on the third replica with their ids, and the
+ * data channel — which never needed the server — loses nothing.
+ */
+describe('a browser peer and a Node peer whose signaling replicas die under them', () => {
+  keepOffline();
+  let cluster: TestCluster;
+  let browser: BrowserPage;
+
+  beforeAll(async () => {
+    [browser, cluster] = await Promise.all([BrowserPage.open(), TestCluster.start(3)]);
+  }, 90000);
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  });
+
+  it('SIGKILL of the browser replica, then SIGTERM of the Node one: no message lost either way, the same client ids, no peer_left', async () => {
+    const { page } = browser;
+    const room = await page.evaluate(
+      async ({ url, urls, jwt }) => {
+        const { SignalingClient: Client, PeerManager: Manager } = window.Switchboard;
+        const client = await Client.connect(url, { token: jwt }, { urls, initialDelayMs: 50, maxDelayMs: 500 });
+        const manager = new Manager(client);
+        const side: Side = { id: client.clientId, opened: [], sent: 0, sendErrors: [], received: [], left: [], closed: [], failed: [], reconnecting: [], resumed: [] };
+        manager.on('open', (id) => side.opened.push(id));
+        manager.on('data', ({ data }) => side.received.push(Number(new TextDecoder().decode(data))));
+        manager.on('peer_closed', (id) => side.closed.push(id));
+        client.on('peer_left', ({ clientId }) => side.left.push(clientId));
+        client.on('failed', ({ clientId }) => side.failed.push(clientId));
+        client.on('reconnecting', ({ code }) => side.reconnecting.push({ at: Date.now(), code }));
+        client.on('resumed', ({ clientId }) => side.resumed.push({ at: Date.now(), clientId }));
+        window.side = side;
+        (window as unknown as { send: (to: number) => void }).send = (to) => {
+          try {
+            manager.sendDataToPeer(to, String(side.sent + 1));
+            side.sent++;
+          } catch (err) {
+            side.sendErrors.push(String(err));
+          }
+        };
+        return client.createRoom();
+      },
+      { url: cluster.signaling(0), urls: [cluster.signaling(2)], jwt: token('browser') },
+    );
+    const browserId = await page.evaluate(() => window.side.id);
+
+    const client = await SignalingClient.connect(cluster.signaling(1), () => ({ token: token('node') }), {
+      urls: [cluster.signaling(2)],
+      initialDelayMs: 50,
+      maxDelayMs: 500,
+    });
+    const manager = new PeerManager(client);
+    const node = emptySide();
+    node.id = client.clientId;
+    manager.on('open', (id) => node.opened.push(id));
+    manager.on('data', ({ data }) => node.received.push(Number(new TextDecoder().decode(data))));
+    manager.on('peer_closed', (id) => node.closed.push(id));
+    client.on('peer_left', ({ clientId }) => node.left.push(clientId));
+    client.on('failed', ({ clientId }) => node.failed.push(clientId));
+    client.on('reconnecting', ({ code }) => node.reconnecting.push({ at: Date.now(), code }));
+    client.on('resumed', ({ clientId }) => node.resumed.push({ at: Date.now(), clientId }));
+    const nodeTicker = setInterval(() => {
+      if (!node.opened.includes(browserId)) return;
+      try {
+        manager.sendDataToPeer(browserId, String(node.sent + 1));
+        node.sent++;
+      } catch (err) {
+        node.sendErrors.push(String(err));
+      }
+    }, TICK_MS);
+
+    try {
+      expect(await client.joinRoom(room)).toEqual([browserId]);
+      await until('node side open', 30_000, () => node.opened.includes(browserId));
+      await page.waitForFunction((id) => window.side.opened.includes(id), node.id, { timeout: 30_000 });
+      await page.evaluate(
+        ({ to, ms }) => {
+          const send = (window as unknown as { send: (to: number) => void }).send;
+          window.ticker = setInterval(() => send(to), ms);
+        },
+        { to: node.id, ms: TICK_MS },
+      );
+      const sentBy = async () => ({ browser: await page.evaluate(() => window.side.sent), node: node.sent });
+      await until('messages flowing both ways', 10_000, async () => (await sentBy()).browser > 5 && node.sent > 5);
+
+      await cluster.gateways[0].stop('SIGKILL');
+      await page.waitForFunction(() => window.side.resumed.length === 1, undefined, { timeout: 20_000 });
+      await cluster.gateways[1].stop('SIGTERM');
+      await until('node resumed', 20_000, () => node.resumed.length === 1);
+      // More traffic after both resumes, then both stop sending.
+      const at = await sentBy();
+      await until('more messages after both resumes', 10_000, async () => {
+        const now = await sentBy();
+        return now.browser > at.browser + 10 && now.node > at.node + 10;
+      });
+    } finally {
+      clearInterval(nodeTicker);
+      await page.evaluate(() => clearInterval(window.ticker));
+    }
+
+    const seen = await page.evaluate(() => window.side);
+    await until('every message from the browser at the node', 10_000, () => node.received.length >= seen.sent);
+    await page.waitForFunction((n) => window.side.received.length >= n, node.sent, { timeout: 10_000 });
+    const browserSide = await page.evaluate(() => window.side);
+    const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    try {
+      expect(node.received).toEqual(upTo(browserSide.sent));
+      expect(browserSide.received).toEqual(upTo(node.sent));
+      expect([browserSide.sendErrors, node.sendErrors]).toEqual([[], []]);
+      // Both resumed once, with the id they had; nobody saw anybody leave or fail.
+      expect(browserSide.resumed.map((r) => r.clientId)).toEqual([browserId]);
+      expect(node.resumed.map((r) => r.clientId)).toEqual([node.id]);
+      expect([browserSide.id, client.clientId]).toEqual([browserId, node.id]);
+      expect([browserSide.left, browserSide.closed, browserSide.failed, node.left, node.closed, node.failed]).toEqual([[], [], [], [], [], []]);
+      expect(manager.connectionOf(browserId)).toBeDefined();
+    } finally {
+      // Time from the lost connection to `resumed` (reported, not asserted: see bench for figures).
+      const took = (s: Side) => (s.resumed[0] && s.reconnecting[0] ? `${s.resumed[0].at - s.reconnecting[0].at} ms` : 'n/a');
+      process.stdout.write(
+        `resume after replica loss: browser (SIGKILL) ${took(browserSide)} over ${browserSide.reconnecting.length} attempt(s), ` +
+          `node (SIGTERM) ${took(node)} over ${node.reconnecting.length} attempt(s); ${browserSide.sent} + ${node.sent} messages\n`,
+      );
+      manager.close();
+      client.close();
+    }
+  }, 120000);
+});
