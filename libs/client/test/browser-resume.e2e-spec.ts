@@ -162,7 +162,7 @@ describe('a browser peer and a Node peer whose signaling replicas die under them
     }
   }, 120000);
 
-  it('restarts ICE on the same connection (restartIce, and a simulated failed state): data again, the same peer ids', async () => {
+  it('restarts ICE on the same connections (restartIce, then a simulated failed state on each side): data again both ways, the same peer ids', async () => {
     const { page } = browser;
     const room = await page.evaluate(
       async ({ url, jwt }) => {
@@ -204,8 +204,6 @@ describe('a browser peer and a Node peer whose signaling replicas die under them
       await exchange('after restartIce');
 
       // The Node peer's connection reads `failed` until it has renegotiated: it restarts ICE by itself.
-      // (A restart the browser offers, werift answering, leaves werift's sending side on the old
-      // path in this suite's runs: the browser gets nothing more. See the README.)
       const second = iceCredentials(pc);
       const reconnecting: number[] = [];
       manager.on('peer_reconnecting', (id) => reconnecting.push(id));
@@ -216,6 +214,17 @@ describe('a browser peer and a Node peer whose signaling replicas die under them
       delete (pc as { connectionState?: string }).connectionState;
       await until('the restart negotiated (new ICE credentials both ways)', 20_000, () => restarted(pc, second));
       await exchange('after failed');
+
+      // The browser's connection reads `failed`: it offers the ICE restart, werift answers.
+      const third = iceCredentials(pc);
+      await page.evaluate(() => {
+        const bpc = window.restart.pc as RTCPeerConnection;
+        Object.defineProperty(bpc, 'connectionState', { configurable: true, get: () => 'failed' });
+        bpc.onconnectionstatechange?.(new Event('connectionstatechange'));
+      });
+      await until('the browser restarted ICE (new credentials both ways)', 20_000, () => restarted(pc, third));
+      await page.evaluate(() => delete (window.restart.pc as { connectionState?: string }).connectionState);
+      await exchange('after the browser failed');
 
       expect(manager.connectionOf(browserId)).toBe(pc);
       expect(await page.evaluate((id) => window.restart.manager.connectionOf(id) === window.restart.pc, nodeId)).toBe(true);
