@@ -1,8 +1,8 @@
 import type { Target } from './servers';
 
-export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | 'sse-2r' | 'acks-2r' | ScaleScenario;
+export type Scenario = 'fanout' | 'fanout-2r' | 'fanout-2r-nohistory' | 'rooms-2r' | 'idle' | 'idle-room' | 'resume' | 'signaling-2r' | 'signaling-resume' | 'sse-2r' | 'acks-2r' | ScaleScenario;
 
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'sse-2r', 'acks-2r'];
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'fanout-2r', 'fanout-2r-nohistory', 'rooms-2r', 'idle', 'idle-room', 'resume', 'signaling-2r', 'signaling-resume', 'sse-2r', 'acks-2r'];
 
 // --- size scenarios (issue 9): opt-in, they hold 10,000+ connections ---
 export type ScaleScenario = 'fill-room' | 'idle-many' | 'storm';
@@ -37,6 +37,8 @@ export interface BenchOptions {
   signalingPairs: number;
   /** signaling-2r: pairs started per second (0: all at once, a burst). */
   signalingRate: number;
+  /** signaling-resume: peers on the replica that is SIGKILLed, resuming on the other. */
+  signalingResumePeers: number;
   /** sse-2r: ping round trips measured on each uplink path. */
   uplinkSamples: number;
   /** Load-client processes sharing the clients. */
@@ -80,6 +82,7 @@ const FULL = {
   idleClients: 5000,
   roomSize: 100,
   signalingPairs: 500,
+  signalingResumePeers: 2000,
   uplinkSamples: 1000,
   deadlineSeconds: 240,
   fillClients: 10_000,
@@ -97,6 +100,7 @@ const QUICK = {
   idleClients: 500,
   roomSize: 50,
   signalingPairs: 50,
+  signalingResumePeers: 200,
   uplinkSamples: 200,
   deadlineSeconds: 90,
   fillClients: 1000,
@@ -107,10 +111,10 @@ const QUICK = {
 const HELP = `Usage: node dist/bench/run.js [--quick] [--clients N] [--messages N] [--payload BYTES]
        [--rate MSG_PER_S]
        [--rooms-clients N] [--rooms N] [--rooms-rate MSG_PER_S] [--rooms-seconds S]
-       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S] [--uplink-samples N]
+       [--idle N] [--room-size N] [--signaling-pairs N] [--signaling-rate PAIRS_PER_S] [--signaling-resume N] [--uplink-samples N]
        [--client-procs N] [--batch N]
        [--targets switchboard,ws-reference,socketio]
-       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,sse-2r,acks-2r]
+       [--scenarios fanout,fanout-2r,fanout-2r-nohistory,rooms-2r,idle,idle-room,resume,signaling-2r,signaling-resume,sse-2r,acks-2r]
        [--profile] [--profile-dir DIR] [--stall SECONDS] [--deadline SECONDS] [--json PATH|none]
        [--fill N] [--idle-many N] [--storm N] [--sources K] [--window N] [--write-delay MS,MS]
 Scenarios:
@@ -124,6 +128,10 @@ Scenarios:
   signaling-2r  --signaling-pairs WebRTC peer pairs across 2 replicas, each relaying an offer,
              an answer and 10 ICE candidates, --signaling-rate pairs starting per second
              (default 200; 0 = all at once): relays/s, relay latency, server CPU per relay
+  signaling-resume  --signaling-resume peers (2,000) on one of 2 replicas, each in a room with
+             a watcher on the other; the first is SIGKILLed and every peer resumes on the
+             second (?resume=, --window in flight): resumes/s, SIGKILL → resumed, CPU per
+             resume, peer_left seen by the watchers (0)
   sse-2r     fanout-2r twice in one run, its receivers on WebSockets then on SSE streams
              (the sender a WebSocket client both times): server CPU per delivery and p99; and
              --uplink-samples round trips (ping, and a chat message back through the bus)
@@ -207,6 +215,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultJson
     roomSize: int('room-size', base.roomSize),
     signalingPairs: int('signaling-pairs', base.signalingPairs),
     signalingRate: int('signaling-rate', 200, 0),
+    signalingResumePeers: int('signaling-resume', base.signalingResumePeers),
     uplinkSamples: int('uplink-samples', base.uplinkSamples),
     clientProcesses: int('client-procs', 2),
     connectBatch: int('batch', 100),

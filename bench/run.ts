@@ -40,6 +40,7 @@ import {
 } from './scenarios';
 import { measureUplink, type UplinkResult } from './sse-uplink';
 import { GATEWAY_NODE_OPTIONS, type Target } from './servers';
+import { type SignalingResumeResult, signalingResumeRun, signalingResumeTable } from './signaling-resume';
 import { relayRate, SIGNALING_CANDIDATES, type SignalingResult, signalingRun, signalingTable } from './signaling';
 // --- size scenarios (issue 9) ---
 import { fillRoom, type FillRoomResult, idleMany, type IdleManyResult } from './scale';
@@ -132,6 +133,8 @@ function scaleHeader(o: BenchOptions): string[] {
 /** Fails early when the fd limit cannot hold the connections (each side is its own process). */
 function checkLimits(o: BenchOptions, env: Environment): void {
   const scale = [...(o.scenarios.includes('fill-room') ? [o.fillClients] : []), ...(o.scenarios.includes('idle-many') ? [o.idleManyClients] : []), ...(o.scenarios.includes('storm') ? [Math.ceil(o.stormClients / 2) + 200] : [])];
+  // signaling-resume: the bench holds every peer and its watcher, the surviving replica both too once resumed.
+  if (o.scenarios.includes('signaling-resume')) scale.push(2 * o.signalingResumePeers);
   const need = Math.max(o.idleClients, o.clients, o.roomsClients, ...scale) + 256;
   if (Number.isFinite(env.openFilesLimit) && env.openFilesLimit < need) {
     throw new Error(`open files limit ${env.openFilesLimit} is below the ${need} a server needs; raise it (ulimit -n) or lower --idle/--clients`);
@@ -153,6 +156,7 @@ interface Results {
   storm: StormResult[];
   resume: ResumeResult[];
   signaling: SignalingResult[];
+  signalingResume: SignalingResumeResult[];
   /** sse-2r: uplink round trips per path. */
   uplink: UplinkResult[];
   /** Hottest functions per profiled gateway process, and the window the profile covers. */
@@ -165,7 +169,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2), process.env, join(__dirname, '..', '..', 'bench', 'results', 'latest.json'));
   const env = environment();
   checkLimits(o, env);
-  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], uplink: [], fillRoom: [], idleMany: [], storm: [], profiles: [], skipped: [], errors: [] };
+  const results: Results = { fanOut: [], cluster: [], idle: [], resume: [], signaling: [], signalingResume: [], uplink: [], fillRoom: [], idleMany: [], storm: [], profiles: [], skipped: [], errors: [] };
   killChildrenOnExit((why) => {
     results.errors.push(`stopped early: ${why}`);
     printResults(o, env, results);
@@ -234,6 +238,10 @@ async function main(): Promise<number> {
           results.cluster.push(r);
           log(`${name} (${ids ? 'with ids' : 'without ids'}): ${publishCostMicros(r).toFixed(1)} µs CPU per published message (replicas + Redis), ${r.acks} acks, lost ${r.lost}, dup ${r.duplicated}${r.complete ? '' : ` — INCOMPLETE: ${r.incompleteReason}`}`);
         }
+      } else if (scenario === 'signaling-resume') {
+        const r = await signalingResumeRun(o);
+        results.signalingResume.push(r);
+        log(`${name}: ${r.resumed}/${r.peers} resumed, ${Math.round(r.resumesPerSec)} resumes/s, SIGKILL → last ${r.durationMs.toFixed(0)} ms, peer_left seen ${r.peerLeftSeen}`);
       } else if (scenario === 'signaling-2r') {
         const r = await signalingRun(o, runCapMs(o), undefined, target);
         results.signaling.push(r);
@@ -339,6 +347,7 @@ function plan(o: BenchOptions): Array<{ scenario: BenchOptions['scenarios'][numb
     idle: ['switchboard', 'ws-reference'],
     'idle-room': ['switchboard'],
     'signaling-2r': ['switchboard', 'ws-reference'],
+    'signaling-resume': ['switchboard'],
     'sse-2r': ['switchboard'],
     'acks-2r': ['switchboard'],
     'fill-room': ['switchboard', 'ws-reference', 'socketio'],
@@ -429,6 +438,13 @@ function printResults(o: BenchOptions, env: Environment, r: Results): void {
         'ws-reference: a plain ws relay over Redis pub/sub on the same hops, nothing else — the floor of this machine)',
     );
     out.push(signalingTable(r.signaling), '');
+  }
+  if (r.signalingResume.length) {
+    out.push(
+      'Signaling resume after a SIGKILLed replica (signaling-resume): peers on replica 1, each in a room with a watcher on replica 2; replica 1 SIGKILLed, ' +
+        'every peer reconnects to replica 2 with ?resume= (resumes/s = resumed ÷ SIGKILL → last resumed; CPU: replica 2 and Redis over the resumes)',
+    );
+    out.push(signalingResumeTable(r.signalingResume), '');
   }
   if (r.fillRoom.length) {
     out.push(

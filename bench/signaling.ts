@@ -47,13 +47,18 @@ type Frame = Record<string, any>;
 /** How long opening a peer (to `welcome`) or one setup request (create, join) may take. */
 const SETUP_TIMEOUT_MS = 10_000;
 
-/** One bench connection to `/signaling`, resolving on `welcome`. */
-class Peer {
+/** One bench connection to `/signaling`, resolving on `welcome` (or `resumed`, for a `?resume=` URL). */
+export class Peer {
   id = 0;
+  /** The `resume_token` of the greeting. */
+  resumeToken = '';
+  /** The greeting frame: `welcome` or `resumed`. */
+  greeting: Frame = {};
   /** The setup request waiting for its reply, if any: an `error` frame fails it. */
   private pending?: { reply: string; resolve: (f: Frame) => void; reject: (err: Error) => void };
   onRelay: (f: Frame) => void = () => undefined;
   onError: (f: Frame) => void = () => undefined;
+  onPeerLeft: (f: Frame) => void = () => undefined;
 
   private constructor(readonly ws: WebSocket) {}
 
@@ -61,7 +66,7 @@ class Peer {
    * Opens a peer on replica `replica`; rejects on a socket error, an `error` frame, a close or
    * no `welcome` in time. Once open, a socket error or close fails the setup request pending.
    */
-  static open(url: string, replica: number): Promise<Peer> {
+  static open(url: string, replica: number, timeoutMs = SETUP_TIMEOUT_MS): Promise<Peer> {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const peer = new Peer(ws);
     return new Promise((resolve, reject) => {
@@ -72,17 +77,20 @@ class Peer {
         ws.terminate();
         reject(new Error(`signaling peer on replica ${replica}, opening: ${why}`));
       };
-      const timer = setTimeout(() => fail(`no welcome within ${SETUP_TIMEOUT_MS} ms`), SETUP_TIMEOUT_MS);
+      const timer = setTimeout(() => fail(`no welcome within ${timeoutMs} ms`), timeoutMs);
       ws.on('error', (err) => fail(err.message));
       ws.once('close', (code) => fail(`closed ${code}`));
       ws.on('message', (data) => {
         const f = JSON.parse(data.toString()) as Frame;
-        if (f.type === 'welcome') {
+        if ((f.type === 'welcome' || f.type === 'resumed') && !welcomed) {
           clearTimeout(timer);
           welcomed = true;
           peer.id = f.client_id;
+          peer.resumeToken = f.resume_token;
+          peer.greeting = f;
           resolve(peer);
         } else if (f.type === 'offer' || f.type === 'answer' || f.type === 'ice_candidate') peer.onRelay(f);
+        else if (f.type === 'peer_left') peer.onPeerLeft(f);
         else if (f.type === 'error' && !welcomed) fail(`error ${f.code}: ${f.message}`);
         else if (f.type === 'error') peer.onErrorFrame(f);
         else if (peer.pending && f.type === peer.pending.reply) peer.pending.resolve(f);

@@ -41,6 +41,7 @@ export interface DataChannelLike {
 
 export interface PeerConnectionLike {
   readonly signalingState: string;
+  readonly localDescription?: SessionDescriptionLike | null;
   readonly remoteDescription?: SessionDescriptionLike | null;
   /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed` (absent on some runtimes). */
   readonly connectionState?: string;

@@ -19,12 +19,34 @@ export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...res
   // the host address, as Chromium offers it with --allow-loopback-in-peer-connection.
   const loopbackOnly = !Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal));
   const pc = new werift.RTCPeerConnection({ ...(loopbackOnly ? { iceAdditionalHostAddresses: ['127.0.0.1'] } : {}), ...rest, iceServers: servers });
-  if (!servers.some((s) => s.urls.startsWith('stun:'))) {
-    const setLocalDescription = pc.setLocalDescription.bind(pc);
-    pc.setLocalDescription = (description) => {
-      for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
-      return setLocalDescription(description);
-    };
-  }
+  const noStun = !servers.some((s) => s.urls.startsWith('stun:'));
+  const setLocalDescription = pc.setLocalDescription.bind(pc);
+  pc.setLocalDescription = (description) => {
+    for (const transport of pc.iceTransports) {
+      if (noStun) transport.connection.stunServer = undefined;
+      if (description?.type === 'offer' || description?.type === 'answer') iceRole(transport.connection as unknown as IceRoles, description.type === 'offer');
+    }
+    return setLocalDescription(description);
+  };
   return pc as unknown as PeerConnectionLike;
+}
+
+/** The parts of werift's ICE `Connection` that hold its role. */
+interface IceRoles {
+  generation: number;
+  remoteIsLite?: boolean;
+  _iceControlling: boolean;
+  checkList: Array<{ iceControlling: boolean }>;
+}
+
+/**
+ * After an ICE restart the offerer is the controlling agent, as Chromium has it. werift keeps
+ * the role of the first negotiation for good (its setter ignores changes once restarted), so a
+ * restart Chromium offered to a werift peer that had offered first left both controlling and
+ * werift's packets on no nominated pair: the browser received nothing more.
+ */
+function iceRole(connection: IceRoles, controlling: boolean): void {
+  if (connection.generation === 0 || connection.remoteIsLite || connection._iceControlling === controlling) return;
+  connection._iceControlling = controlling;
+  for (const pair of connection.checkList) pair.iceControlling = controlling;
 }

@@ -103,8 +103,9 @@ describe('peers that outlive their signaling replica (werift)', () => {
     expect(reconnecting).toEqual([ida]);
     await until('ben renegotiates with an ICE restart offer', 20_000, () => offers.b >= 1);
     delete (bpc as { connectionState?: string }).connectionState;
-    // (A second restart within one werift connection did not carry data again within 20 s in
-    // this suite's runs; that a restart does is shown by restartIce above and, across replicas, by Chromium.)
+    // (A second restart within one werift↔werift connection did not carry data again within 20 s
+    // in this suite's runs; that a restart does, offered by either side, is shown by restartIce
+    // above and by browser-resume.e2e-spec.ts with Chromium.)
     expect(a.manager.connectionOf(idb)).toBe(pc);
     expect(b.manager.connectionOf(ida)).toBe(bpc);
     expect([a.client.clientId, b.client.clientId]).toEqual([ida, idb]);
