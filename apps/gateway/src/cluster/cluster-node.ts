@@ -13,6 +13,8 @@ import { TopicSubscriptions } from './topic-subscriptions';
 
 const BUS_DOWN = 'message bus unavailable; nothing was delivered, try again';
 const PRESENCE_DOWN = 'presence unavailable; try again';
+/** How long a catch-up after an outage waits for the bus to have its subscriptions back. */
+const BUS_LIVE_WAIT_MS = 10_000;
 
 /**
  * Where the node hands the events of one kind of topic: `name` is what the topic names (the
@@ -322,7 +324,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
   busRecovered(): void {
     const retry = [...this.unremoved].flatMap(([room, clients]) => [...clients].map((client) => [room, client] as const));
     this.unremoved.clear();
-    void Promise.all(retry.map(([room, client]) => this.removeMember(room, client))).then(() => {
+    void Promise.all(retry.map(([room, client]) => this.removeMember(room, client))).then(async () => {
+      // Catch-up reads history only once every topic is subscribed again: an event published
+      // before that would be neither in the read nor delivered live.
+      await this.busLive(BUS_LIVE_WAIT_MS);
       for (const listener of this.recoveredListeners) listener();
       clearTimeout(this.resyncTimer);
       this.resyncTimer = setTimeout(() => {
@@ -330,6 +335,11 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       }, this.heartbeatMs + 100);
       this.resyncTimer.unref();
     });
+  }
+
+  /** Resolves once the bus has every subscription back, or after `timeoutMs` (the catch-up then reads what it can). */
+  private async busLive(timeoutMs: number): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; !this.bus.isReady() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
   }
 
   // ---- delivery --------------------------------------------------------------------
