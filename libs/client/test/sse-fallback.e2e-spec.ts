@@ -120,4 +120,54 @@ describe('SwitchboardClient over SSE, when WebSocket upgrades are refused', () =
     mover.close();
     publisher.close();
   }, 90000);
+
+  it('falls back to SSE when the upgrade is held, not answered, past upgradeTimeoutMs', async () => {
+    proxy.holdUpgrades = true;
+    const client = new SwitchboardClient({ url: `${proxy.url}/ws/auth`, token: token('hal'), upgradeTimeoutMs: 500, initialDelayMs: 50 });
+    const used = transportsOf(client);
+    await client.join('hall');
+    expect(used).toEqual(['sse']);
+    expect((await client.room('hall').publish('held')).offset).toEqual(expect.any(Number));
+    client.close();
+    proxy.holdUpgrades = false;
+  }, 30000);
+
+  it('fails over on a drain over SSE: the stream\'s close 1012 moves it to the next replica, nothing lost or repeated', async () => {
+    const [a, b] = await Promise.all([cluster.add(), cluster.add()]);
+    const proxies = await Promise.all([UpgradeProxy.start(a.url), UpgradeProxy.start(b.url)]);
+    for (const p of proxies) p.refuseUpgrades = true;
+    const byUrl = new Map(proxies.map((p, i) => [`${p.url}/ws/auth`, [a, b][i]]));
+    const client = new SwitchboardClient({ urls: [...byUrl.keys()], token: token('fay'), initialDelayMs: 50, maxDelayMs: 200 });
+    const used = transportsOf(client);
+    const urls: string[] = [];
+    const closes: number[] = [];
+    client.on('connected', ({ url }) => urls.push(url));
+    client.on('close', ({ code }) => closes.push(code));
+    const got: MessageFrame[] = [];
+    client.room('deck').on('message', (m) => got.push(m));
+    await client.room('deck').join();
+
+    const publisher = new SwitchboardClient({ url: `${cluster.gateways[1].url}/ws/auth`, token: token('pam'), transports: ['websocket'] });
+    await publisher.join('deck');
+    const total = 100;
+    let n = 0;
+    const sent: Array<Promise<unknown>> = [];
+    const ticker = setInterval(() => {
+      sent.push(publisher.room('deck').publish(String(++n)));
+      if (n === total) clearInterval(ticker);
+    }, 20);
+    await until('30 messages before the drain', 20_000, () => got.length >= 30);
+    const serving = byUrl.get(urls[0])!;
+    await serving.stop('SIGTERM');
+    await until('every message after the failover', 30_000, () => got.length >= total && n === total);
+    await Promise.all(sent);
+    expect(closes).toContain(1012);
+    expect(urls).toHaveLength(2);
+    expect(urls[1]).not.toBe(urls[0]);
+    expect(used).toEqual(['sse', 'sse']);
+    expect(contents(got)).toEqual(Array.from({ length: total }, (_, i) => String(i + 1)));
+    client.close();
+    publisher.close();
+    await Promise.all(proxies.map((p) => p.close()));
+  }, 60000);
 });

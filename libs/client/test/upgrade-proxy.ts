@@ -4,10 +4,12 @@ import { connect, type Socket } from 'node:net';
 /**
  * An HTTP proxy in front of one gateway, as a corporate proxy would stand: it forwards plain
  * requests (SSE streams and POSTs, unbuffered) and, while `refuseUpgrades` is set, answers every
- * WebSocket upgrade with 400. `cut()` drops every connection through it, as a network loss would.
+ * WebSocket upgrade with 400 (while `holdUpgrades` is set, with nothing). `cut()` drops every connection through it, as a network loss would.
  */
 export class UpgradeProxy {
   refuseUpgrades = false;
+  /** Upgrades get no answer at all (a proxy that holds them). */
+  holdUpgrades = false;
   upgradesRefused = 0;
   readonly posts: string[] = [];
   private readonly sockets = new Set<Socket>();
@@ -38,6 +40,7 @@ export class UpgradeProxy {
       req.pipe(upstream);
     });
     server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      if (proxy.holdUpgrades) return;
       if (proxy.refuseUpgrades) {
         proxy.upgradesRefused += 1;
         socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
