@@ -28,8 +28,10 @@ export class EventStreamParser {
   constructor(private readonly dispatch: (event: string, data: string) => void) {}
 
   push(chunk: string): void {
-    const lines = (this.rest + chunk).split(/\r\n|\r|\n/);
-    this.rest = lines.pop() ?? '';
+    const text = this.rest + chunk;
+    const end = text.endsWith('\r') ? text.length - 1 : text.length; // a \r\n split between chunks is one line end
+    const lines = text.slice(0, end).split(/\r\n|\r|\n/);
+    this.rest = (lines.pop() ?? '') + text.slice(end);
     for (const line of lines) this.line(line);
   }
 
