@@ -80,7 +80,8 @@ export class SseSocket implements WebSocketLike {
     private readonly url: string,
     headers: Record<string, string>,
   ) {
-    this.fetch = (globalThis as unknown as { fetch: Fetch }).fetch;
+    const fetchImpl = (globalThis as unknown as { fetch: Fetch }).fetch;
+    this.fetch = fetchImpl.bind(globalThis); // a browser's fetch called on anything but the window throws "Illegal invocation"
     const EventSourceImpl = (globalThis as unknown as { EventSource?: EventSourceCtor }).EventSource;
     if (Object.keys(headers).length === 0 && EventSourceImpl) this.viaEventSource(EventSourceImpl);
     else void this.viaFetch(headers);

@@ -12,6 +12,8 @@ export class UpgradeProxy {
   holdUpgrades = false;
   upgradesRefused = 0;
   readonly posts: string[] = [];
+  /** An HTML page served at `/page` (for a browser test: the streams are same-origin). */
+  page: string | undefined;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -29,6 +31,7 @@ export class UpgradeProxy {
       socket.on('close', () => proxy.sockets.delete(socket));
     });
     server.on('request', (req, res) => {
+      if (req.url === '/page' && proxy.page !== undefined) return void res.writeHead(200, { 'content-type': 'text/html' }).end(proxy.page);
       if (req.method === 'POST') proxy.posts.push(req.url ?? '');
       const upstream = request({ host: hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
