@@ -13,6 +13,7 @@ import type {
 } from './frames';
 import type { Gap } from './resume';
 import type { TokenSource } from './token';
+import type { TransportName } from './transports';
 
 /** The server's confirmation of a join: `user_list` (rooms dialect) or `channel_joined` (channels). */
 export type JoinConfirmation = UserListFrame | ChannelMemberFrame;
@@ -29,9 +30,9 @@ export interface SwitchboardEvents {
   /** Every `error` frame; one answering a request of yours also rejects that request. */
   error: [ErrorFrame];
   /** An attempt to connect begins (`attempt`: failed attempts before it since the last connection). */
-  connecting: [{ url: string; attempt: number }];
+  connecting: [{ url: string; attempt: number; transport: TransportName }];
   /** Connected (again): rooms joined before are joined again, and waiting publishes sent. */
-  connected: [{ url: string }];
+  connected: [{ url: string; transport: TransportName }];
   /** An open connection closed; `willReconnect` unless the client was closed or failed. */
   disconnected: [{ code: number; reason: string; willReconnect: boolean }];
   /**
@@ -81,4 +82,12 @@ export interface SwitchboardClientOptions {
   maxQueued?: number;
   /** How long a publish may wait for its acknowledgement (queued time included). Default 30 s. */
   publishTimeoutMs?: number;
+  /**
+   * The transports to try, in order, at each connection: `websocket`, then `sse` (a stream and
+   * POSTs, docs/protocol/sse.md) when the upgrade was refused or did not open in time. Default
+   * `['websocket', 'sse']`; `['websocket']` never falls back.
+   */
+  transports?: TransportName[];
+  /** How long a WebSocket upgrade may take before the attempt gives up on it (and takes the next transport). Default 5 s. */
+  upgradeTimeoutMs?: number;
 }

@@ -21,7 +21,7 @@ describe('SwitchboardClient sessions: failover, tokens, failure', () => {
   });
 
   it('spreads over urls: moves on after a drain (1012) or a failed attempt, comes back to the same one after another drop', async () => {
-    const client = new SwitchboardClient({ urls: ['ws://a/ws', 'ws://b/ws', 'ws://c/ws'], initialDelayMs: 10 });
+    const client = new SwitchboardClient({ urls: ['ws://a/ws', 'ws://b/ws', 'ws://c/ws'], transports: ['websocket'], initialDelayMs: 10 });
     const events: string[] = [];
     client.on('connecting', ({ url }) => events.push(`connecting ${new URL(url).host}`));
     client.on('connected', ({ url }) => events.push(`connected ${new URL(url).host}`));
@@ -42,7 +42,7 @@ describe('SwitchboardClient sessions: failover, tokens, failure', () => {
 
   it('takes the URL from a function for each attempt; connect() rejects once every URL of the list failed once', async () => {
     let n = 0;
-    const picked = new SwitchboardClient({ urls: async () => `ws://r${++n}/ws`, initialDelayMs: 10 });
+    const picked = new SwitchboardClient({ urls: async () => `ws://r${++n}/ws`, transports: ['websocket'], initialDelayMs: 10 });
     void picked.room('lobby').join(); // a join keeps trying (connect() would give up after the one URL failed)
     await settle();
     sockets[0].drop(1006);
@@ -50,7 +50,7 @@ describe('SwitchboardClient sessions: failover, tokens, failure', () => {
     await settle();
     expect(sockets.map((s) => new URL(s.url).host)).toEqual(['r1', 'r2']);
 
-    const listed = new SwitchboardClient({ urls: ['ws://a/ws', 'ws://b/ws'], initialDelayMs: 10 });
+    const listed = new SwitchboardClient({ urls: ['ws://a/ws', 'ws://b/ws'], transports: ['websocket'], initialDelayMs: 10 });
     const refused = listed.connect();
     sockets[2].drop(1006);
     jest.advanceTimersByTime(20);
@@ -93,7 +93,7 @@ describe('SwitchboardClient sessions: failover, tokens, failure', () => {
 
   it('asks the token function again for every attempt, so a browser (which sees 1006, not 401) gets a fresh token after a failure', async () => {
     let calls = 0;
-    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: () => `t${++calls}`, initialDelayMs: 10 });
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: () => `t${++calls}`, transports: ['websocket'], initialDelayMs: 10 });
     void client.room('lobby').join();
     sockets[0].drop(1006); // refused, as a browser reports it
     jest.advanceTimersByTime(20);

@@ -44,4 +44,5 @@ export type { Published } from './outbox';
 export type { Gap } from './resume';
 export type { TokenSource } from './token';
 export type { UrlSource } from './endpoints';
+export type { TransportName } from './transports';
 export { type Credential, login, me, newpassword, register, regenerate, type Registered, SwitchboardHttpError } from './auth';

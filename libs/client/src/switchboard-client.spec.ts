@@ -21,7 +21,7 @@ describe('SwitchboardClient reconnect policy', () => {
 
   it('backs off exponentially with full jitter up to the cap, and rejoins after reconnecting', async () => {
     const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
-    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 100, maxDelayMs: 1000 });
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', transports: ['websocket'], initialDelayMs: 100, maxDelayMs: 1000 });
     const delays: number[] = [];
     client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
     await open(client);
@@ -49,13 +49,13 @@ describe('SwitchboardClient reconnect policy', () => {
   });
 
   it('does not reconnect after close() or a policy close', async () => {
-    const client = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
+    const client = new SwitchboardClient({ url: 'ws://h/ws', transports: ['websocket'], initialDelayMs: 10 });
     await open(client);
     sockets[0].drop(1008);
     jest.advanceTimersByTime(1000);
     expect(sockets).toHaveLength(1);
 
-    const closing = new SwitchboardClient({ url: 'ws://h/ws', initialDelayMs: 10 });
+    const closing = new SwitchboardClient({ url: 'ws://h/ws', transports: ['websocket'], initialDelayMs: 10 });
     const reconnects: number[] = [];
     closing.on('reconnecting', ({ attempt }) => reconnects.push(attempt));
     await open(closing);
@@ -200,7 +200,7 @@ describe('SwitchboardClient reconnect policy', () => {
 
   it('stops reconnecting when the handshake is refused with 401, and rejects a first connect saying so', async () => {
     jest.spyOn(Math, 'random').mockReturnValue(0);
-    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', initialDelayMs: 10 });
+    const client = new SwitchboardClient({ url: 'ws://h/ws/auth', token: 't', transports: ['websocket'], initialDelayMs: 10 });
     const unauthorized: unknown[] = [];
     client.on('unauthorized', (u) => unauthorized.push(u));
     await open(client);

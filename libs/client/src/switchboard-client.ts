@@ -10,8 +10,8 @@ import { costOf, frameBytes, Pacer } from './pacer';
 import { type Gap, RoomPositions } from './resume';
 import { Requests } from './requests';
 import { Room } from './room';
-import { runtime } from './runtime';
 import { TokenKeeper } from './token';
+import { Transports } from './transports';
 import type { WebSocketLike } from './types';
 
 export { SwitchboardError } from './errors';
@@ -62,12 +62,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   private limits: Limits | undefined;
   private pacer = new Pacer(undefined, 0);
   private readonly requests: Requests;
+  private readonly transports: Transports;
 
   constructor(private readonly options: SwitchboardClientOptions) {
     super();
     const source = options.urls ?? options.url;
     if (source === undefined) throw new Error('SwitchboardClient: give `url` or `urls`');
     this.endpoints = new Endpoints(source);
+    this.transports = new Transports(options.transports, options.upgradeTimeoutMs);
     this.tokens = new TokenKeeper(options.token, { refresh: (token) => this.send({ type: 'refresh', token }), failed: (err) => this.tokenFailed(err) });
     const first = this.endpoints.first;
     this.channels = options.dialect ? options.dialect === 'channels' : first !== undefined && new URL(first).pathname.startsWith('/api/v1/ws');
@@ -263,19 +265,16 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       const from = this.tokens.renewable ? 'the token function gave a token that' : 'the token';
       return this.fail(new SwitchboardError('token_expired', `${from} expired at ${new Date(expiry * 1000).toISOString()}`));
     }
-    this.emit('connecting', { url, attempt: this.attempt });
-    const target = new URL(url);
-    if (token !== undefined) target.searchParams.set('token', token);
-    else if (this.options.apiKey !== undefined) target.searchParams.set('api_key', this.options.apiKey);
-    target.searchParams.set('limits', '1'); // the server's first frame: the limits it enforces on this connection
-    const ws = runtime().createWebSocket(target.toString());
+    const transport = this.transports.current;
+    this.emit('connecting', { url, attempt: this.attempt, transport });
+    const ws = this.transports.open(url, token, this.options.apiKey);
     this.ws = ws;
     let opened = false;
     let status: number | undefined;
     ws.onopen = () => {
       if (this.ws !== ws || this.state !== 'connecting') return;
       opened = true;
-      this.opened(url);
+      this.opened(url, transport);
     };
     ws.onmessage = (ev) => {
       if (this.ws === ws) this.onFrame(ev.data);
@@ -292,7 +291,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     };
   }
 
-  private opened(url: string): void {
+  private opened(url: string, transport: Transports['current']): void {
     const again = this.everConnected;
     this.state = 'open';
     this.connection += 1;
@@ -305,7 +304,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.live.clear();
     this.tokens.schedule(this.isCurrent());
     this.emit('open');
-    this.emit('connected', { url });
+    this.emit('connected', { url, transport });
     this.settleWaiters();
     if (again) void this.rejoin();
   }
@@ -326,7 +325,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     }
     if (next.authRefused) this.authRefusals += 1; // the token function is asked again for the next attempt
     end(true);
-    if (!opened && this.giveUpAfterRound && ++this.failedAttempts >= this.endpoints.count) {
+    if (!opened && this.giveUpAfterRound && ++this.failedAttempts >= this.endpoints.count * this.transports.count) {
       this.state = 'idle';
       this.giveUpAfterRound = false;
       return this.settleWaiters(new Error(`could not connect to ${url} (${status === undefined ? code : `HTTP ${status}`})`));
@@ -334,9 +333,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.attemptFailed(code, opened);
   }
 
-  /** Moves on to the next URL after a drain or a failed attempt, and reconnects after a jittered backoff. */
+  /** Moves on to the next transport after a failed attempt (the next URL once each failed there), or the next URL after a drain; reconnects after a jittered backoff. */
   private attemptFailed(code: number, opened: boolean): void {
-    if (code === CloseCodes.ServiceRestart || !opened) this.endpoints.moveOn();
+    const wrapped = this.transports.ended(opened);
+    if (code === CloseCodes.ServiceRestart || (!opened && wrapped)) this.endpoints.moveOn();
     const delayMs = backoffDelay(this.attempt, this.options.initialDelayMs ?? 250, this.options.maxDelayMs ?? 10_000);
     this.attempt += 1;
     this.state = 'waiting';

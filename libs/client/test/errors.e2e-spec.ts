@@ -12,8 +12,9 @@ describe('client error matching (real gateway)', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    // Five frames at once (a join counting as one), then about one a minute; rooms of one member.
-    const limits = { WEBSOCKET_MESSAGE_BURST: '5', WEBSOCKET_MESSAGE_RATE: '0.02', WEBSOCKET_JOIN_COST: '1', WEBSOCKET_MAX_ROOM_MEMBERS: '1' };
+    // Six frames at once (a join counting as one), then about one a minute; rooms of one member.
+    // The chat client paces its joins at half the burst: three go at once.
+    const limits = { WEBSOCKET_MESSAGE_BURST: '6', WEBSOCKET_MESSAGE_RATE: '0.02', WEBSOCKET_JOIN_COST: '1', WEBSOCKET_MAX_ROOM_MEMBERS: '1' };
     gateway = await startAppProcess('gateway', redisGatewayEnv(redis.url, TEST_SECRET, limits));
   }, 60000);
   afterAll(async () => {
@@ -27,9 +28,9 @@ describe('client error matching (real gateway)', () => {
     const client = await signaling('sid');
     const events: SignalingError[] = [];
     client.on('error', (e) => events.push(e));
-    for (let i = 0; i < 5; i++) client.signal('offer', 42, {}); // not in a room: not_in_room each, and the burst is spent
+    for (let i = 0; i < 6; i++) client.signal('offer', 42, {}); // not in a room: not_in_room each, and the burst is spent
     await expect(client.createRoom()).rejects.toMatchObject({ name: 'SignalingError', code: 'rate_limited', re: 'create_room' });
-    expect(events.map((e) => [e.code, e.re])).toEqual(Array.from({ length: 5 }, () => ['not_in_room', 'offer']));
+    expect(events.map((e) => [e.code, e.re])).toEqual(Array.from({ length: 6 }, () => ['not_in_room', 'offer']));
     client.close();
   });
 
