@@ -109,7 +109,8 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
       expect(streamLimits).toEqual(roomsLimits);
       expect(signalingLimits).toEqual({ ...expected, max_message_size: 64 * 1024 });
       await seed.next('user_list');
-      expect(seed.frames[0].type).toBe('user_list');
+      // Its first frames are the room's (a notice of the streamer joining at the same time may come first): no limits.
+      expect(seed.frames.filter((f) => f.type === 'limits')).toEqual([]);
       expect(await seed.ask({ type: 'limits' }, 'limits')).toEqual(roomsLimits);
 
       // The announced size is the real one: a frame of exactly that many bytes is taken, one more closes 1009.
