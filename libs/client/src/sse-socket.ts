@@ -115,6 +115,7 @@ export class SseSocket implements WebSocketLike {
       return this.finish(1006, 'the stream could not be opened');
     }
     if (res.status !== 200 || !res.body) {
+      // Only the refused response's body is let go; the refusal itself is reported just below.
       void res.body?.getReader().cancel().catch(() => undefined);
       this.onerror?.({ message: `Unexpected server response: ${res.status}` }); // the form Node's `ws` uses for a refused upgrade
       return this.finish(1006, `HTTP ${res.status}`);
