@@ -50,6 +50,17 @@ export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env
   }
 }
 
+/**
+ * Every app process started here and still running. Under jest, whatever a test file left
+ * running is killed after it: a start that failed beside others (a `Promise.all` of starts)
+ * would otherwise leave their processes, and jest waiting on their pipes, for good.
+ */
+const running = new Set<ChildProcess>();
+const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
+jestAfterAll?.(() => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
 /** Port 0: ready when the app logs where it listens. Another port: ready when `/health/live` answers there. */
 async function spawnApp(app: string, env: Record<string, string>, port: number, timeoutMs: number): Promise<AppProcess> {
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
@@ -64,7 +75,13 @@ async function spawnApp(app: string, env: Record<string, string>, port: number, 
   };
   lines(proc.stdout!, onLine);
   lines(proc.stderr!, onLine);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  running.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      resolve(code);
+    }),
+  );
   // After its output is read to the end: what it said before it exited is in `logs`.
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const deadline = Date.now() + timeoutMs;
