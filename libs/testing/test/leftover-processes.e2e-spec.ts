@@ -37,6 +37,10 @@ describe('app processes a test file left running', () => {
     expect(output).toMatch(/1 passed/);
     expect(code).toBe(0);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await until(`the left gateway (pid ${pid}) to be gone`, 5000, () => !alive(pid));
+    try {
+      await until(`the left gateway (pid ${pid}) to be gone`, 5000, () => !alive(pid));
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
   }, 90_000);
 });
