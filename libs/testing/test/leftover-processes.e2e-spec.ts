@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '@switchboard/testing';
@@ -29,18 +29,17 @@ describe('app processes a test file left running', () => {
     jest.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     let code: number | null | undefined;
     jest.once('exit', (c) => (code = c));
+    const leftPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined);
     try {
       await until('the fixture\'s jest to exit by itself', 60_000, () => code !== undefined, () => output);
-    } finally {
-      jest.kill('SIGKILL');
-    }
-    expect(output).toMatch(/1 passed/);
-    expect(code).toBe(0);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    try {
+      expect(output).toMatch(/1 passed/);
+      expect(code).toBe(0);
+      const pid = leftPid()!;
       await until(`the left gateway (pid ${pid}) to be gone`, 5000, () => !alive(pid));
     } finally {
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      jest.kill('SIGKILL');
+      const pid = leftPid();
+      if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
     }
   }, 90_000);
 });
