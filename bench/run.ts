@@ -258,7 +258,7 @@ async function main(): Promise<number> {
   }
 
   if (o.profile && o.targets.includes('switchboard')) {
-    // The join path (fill-room, both replicas), the relay path (signaling-2r) and the connect path (idle-many): one more run each under the V8 profiler.
+    // The join path (fill-room, both replicas), the relay path (signaling-2r), the uplink path (sse-2r's round trips) and the connect path (idle-many): one more run each under the V8 profiler.
     const fillWindow = 'first handshake → every server quiet after the last join';
     const relayWindow = 'first relay sent → last relay delivered';
     const scaleProfiles = [
@@ -269,6 +269,11 @@ async function main(): Promise<number> {
       {
         scenario: 'signaling-2r',
         run: async (dir: string) => ((await signalingRun(o, runCapMs(o), { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `signaling-2r (relays), replica ${i + 1}`, window: relayWindow })),
+      },
+      {
+        scenario: 'sse-2r',
+        run: async (dir: string) =>
+          ((await measureUplink(o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `sse-2r uplink (round trips), replica ${i + 1}${i === 0 ? " (the stream's)" : ''}`, window: 'the measured round trips' })),
       },
       {
         scenario: 'idle-many',
