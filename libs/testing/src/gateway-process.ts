@@ -6,7 +6,7 @@ import { sleep } from './until';
 
 /** The repository root, whether this runs from source (libs/testing/src, jest) or from dist/ (bench). */
 const UP3 = join(__dirname, '..', '..', '..');
-const ROOT = basename(UP3) === 'dist' ? join(UP3, '..') : UP3;
+export const REPO_ROOT = basename(UP3) === 'dist' ? join(UP3, '..') : UP3;
 
 /** A gateway (or api) started from the built app as its own OS process. */
 export interface AppProcess {
@@ -63,7 +63,7 @@ jestAfterAll?.(() => {
 
 /** Port 0: ready when the app logs where it listens. Another port: ready when `/health/live` answers there. */
 async function spawnApp(app: string, env: Record<string, string>, port: number, timeoutMs: number): Promise<AppProcess> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', app, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
