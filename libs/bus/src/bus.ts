@@ -10,7 +10,9 @@ export type BusHandler = (topic: string, event: HubEvent) => void;
  * Guarantees, for every implementation (the contract suite checks each):
  * - `publish` resolves once the bus has accepted the event and returns how many nodes
  *   were subscribed to the topic (0: nobody listens). It rejects when the bus is down;
- *   then nothing was delivered and the caller may retry.
+ *   then nothing was delivered and the caller may retry — except with `PublishUnconfirmed`:
+ *   the bus took the event but did not answer in time, so it may still be delivered (a
+ *   retry through `publishOnce` with the same key cannot publish it twice).
  * - An accepted event reaches every node subscribed to its topic at that moment,
  *   including the publishing node, exactly once, and never a node that is not subscribed.
  * - Events from one publisher on one topic arrive in publish order.
@@ -103,6 +105,14 @@ export interface HistoryOptions {
 }
 
 export const NO_HISTORY: HistoryOptions = { size: 0, ttlMs: 0 };
+
+/**
+ * A publish the bus was sent but did not answer within its command timeout: unlike a bus
+ * that is down, it may have been (or may yet be) delivered.
+ */
+export class PublishUnconfirmed extends Error {
+  override readonly name = 'PublishUnconfirmed';
+}
 
 /** Injection token for the Bus. */
 export const BUS = Symbol('BUS');

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { type HubEvent, Topics } from '@switchboard/protocol';
 import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster, until } from '@switchboard/testing';
 import { keySlot } from '@switchboard/redis';
+import { PublishUnconfirmed } from './bus';
 import { type BusDropReason, RedisBus, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
 
@@ -131,6 +132,35 @@ describe('RedisBus on a single server', () => {
     expect(await bus.publish('t:b', event('after restart'))).toBe(1);
     await until('the event published after the restart', 5000, () => got.length === 1);
     expect(got).toEqual([['t:b', expect.objectContaining({ content: 'after restart' })]]);
+  });
+
+  it('says a publish Redis took but did not answer in time may have been published, and a repeat of it by key publishes nothing', async () => {
+    const own = await RedisServer.start();
+    closers.push(async () => {
+      own.resume();
+      await own.destroy();
+    });
+    const history = { size: 10, ttlMs: 60_000 };
+    const [publisher, listener] = [new RedisBus({ url: own.url, logger: quietLogger(), history, commandTimeoutMs: 300 }), new RedisBus({ url: own.url, logger: quietLogger(), history })];
+    closers.push(() => publisher.close(), () => listener.close());
+    const got: HubEvent[] = [];
+    listener.setHandler((_t, e) => got.push(e));
+    await Promise.all([publisher.ready(), listener.ready()]);
+    const room = Topics.room('stalled');
+    await listener.subscribe([room]);
+    const once = { key: Topics.publishOnce(room, 'u:ann', 'm1'), windowMs: 60_000 };
+
+    own.pause();
+    await expect(publisher.publish(room, event('plain'))).rejects.toBeInstanceOf(PublishUnconfirmed);
+    await expect(publisher.publishOnce(room, event('keyed'), once)).rejects.toThrow(/may have been published/);
+    own.resume();
+    // Redis ran both when it went on: the caller was right not to be told "nothing was delivered".
+    await until('both stalled publishes delivered', 5000, () => got.length === 2);
+    const again = await publisher.publishOnce(room, event('keyed'), once);
+    expect(again).toMatchObject({ repeat: true, position: { offset: 2 } });
+    await expect(publisher.publish(room, event('after'))).resolves.toBe(1);
+    await until('the next event', 5000, () => got.length === 3);
+    expect(got.map((e) => (e as { content?: string }).content)).toEqual(['plain', 'keyed', 'after']);
   });
 
   it('reads the history position of rooms nobody published to without writing a key', async () => {

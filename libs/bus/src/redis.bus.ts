@@ -4,7 +4,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { createRedisClient, createRedisNode, keySlot, type RedisTarget } from '@switchboard/redis';
 import { isHubEvent, isKept, type HubEvent, type StreamPosition } from '@switchboard/protocol';
-import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY, type PublishOnce, type Published } from './bus';
+import { type Bus, type BusHandler, type HistoryOptions, type HistoryRead, NO_HISTORY, type PublishOnce, type Published, PublishUnconfirmed } from './bus';
 import { RedisHistory } from './redis-history';
 
 /** Why input from the wire was dropped. */
@@ -131,9 +131,9 @@ export class RedisBus implements Bus {
     let receivers: unknown;
     if (this.historian.keeps(topic, isKept(event))) {
       if (this.cluster) await this.slotReady(this.cluster, topic);
-      receivers = await bounded(this.historian.publish(topic, payload), this.commandTimeoutMs, 'history publish timed out');
+      receivers = await this.confirmed(this.historian.publish(topic, payload), 'history publish');
     } else {
-      receivers = this.cluster ? await this.spublish(this.cluster, topic, payload) : await this.pub.publish(topic, payload);
+      receivers = this.cluster ? await this.spublish(this.cluster, topic, payload) : await this.confirmed(this.pub.publish(topic, payload), 'PUBLISH');
     }
     this.metrics.onPublish?.(performance.now() - started, topic, Buffer.byteLength(payload));
     return Number(receivers);
@@ -145,7 +145,7 @@ export class RedisBus implements Bus {
     const started = performance.now();
     if (this.pub.status !== 'ready') await this.whenReady(this.pub, 'bus publisher');
     if (this.cluster) await this.slotReady(this.cluster, topic);
-    const published = await bounded(this.historian.publishOnce(topic, payload, isKept(event), once), this.commandTimeoutMs, 'publish once timed out');
+    const published = await this.confirmed(this.historian.publishOnce(topic, payload, isKept(event), once), 'publish once');
     this.metrics.onPublish?.(performance.now() - started, topic, Buffer.byteLength(payload));
     return published;
   }
@@ -230,7 +230,18 @@ export class RedisBus implements Bus {
    */
   private async spublish(cluster: Cluster, topic: string, payload: string): Promise<unknown> {
     await this.slotReady(cluster, topic);
-    return bounded(cluster.spublish(topic, payload), this.commandTimeoutMs, 'SPUBLISH timed out');
+    return this.confirmed(cluster.spublish(topic, payload), 'SPUBLISH');
+  }
+
+  /**
+   * A publish that was written to Redis: one with no answer within the command timeout
+   * (ours, or ioredis' own) rejects with `PublishUnconfirmed`, since Redis may still run it.
+   */
+  private confirmed<T>(sent: Promise<T>, what: string): Promise<T> {
+    return bounded(sent, this.commandTimeoutMs, `${what} timed out`).catch((err: unknown) => {
+      if (err instanceof Error && /timed out/i.test(err.message)) throw new PublishUnconfirmed(`${what}: no answer within ${this.commandTimeoutMs} ms; it may have been published`);
+      throw err;
+    });
   }
 
   /** Waits until the cluster node serving the slot of `topic` (and its history keys) is ready. */

@@ -135,6 +135,16 @@ export class RedisServer {
     });
   }
 
+  /** Freezes the process (SIGSTOP): connections stay open, commands wait unanswered until `resume`. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused process go on (SIGCONT): it runs what it was sent meanwhile. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stops the process (SIGTERM, SIGKILL after a bound; `crash` sends SIGKILL at once). */
   async stop(crash = false): Promise<void> {
     const child = this.child;

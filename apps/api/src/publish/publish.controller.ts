@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Logger, Param, Post, ServiceUnavailableException, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticator, can, Permission } from '@switchboard/auth';
-import { BUS, type Bus, publishToUser, type UserRouting } from '@switchboard/bus';
+import { BUS, type Bus, PublishUnconfirmed, publishToUser, type UserRouting } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
 import { type HubEvent, isRoomName, Topics } from '@switchboard/protocol';
@@ -85,6 +85,7 @@ export class PublishController {
     } catch (err) {
       this.metrics.errors.labels('api_publish_failed').inc();
       this.logger.warn({ msg: 'server-side publish failed; answered 503', target, error: (err as Error).message });
+      if (err instanceof PublishUnconfirmed) throw new ServiceUnavailableException('message bus did not confirm in time; it may have been published');
       throw new ServiceUnavailableException('message bus unavailable; nothing was published, retry');
     }
     // How many replicas had an interested connection (0: nobody received it).

@@ -45,7 +45,8 @@ export interface RelayHealth {
  *   2 s), and kicks wait for that timer instead of hammering a bus that is down. The first
  *   failure is logged at error with the row, recovery at info, and `health()` shows it.
  * - A publish slower than `publishTimeoutMs` counts as failed; since it may still land,
- *   that row can be delivered twice (the outbox is at least once).
+ *   the row is published again, and `publish` must recognise the repeat (OutboxPublisher
+ *   publishes once per event within the dedup window); otherwise it is at least once.
  * - Runs one drain at a time in this process; the store keeps processes apart.
  */
 export class OutboxRelay {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Authenticator } from '@switchboard/auth';
-import { BUS, type Bus, type HistoryRead, type PublishOnce, type Published, publishToUser, type UserRouting } from '@switchboard/bus';
+import { BUS, type Bus, type HistoryRead, type PublishOnce, type Published, PublishUnconfirmed, publishToUser, type UserRouting } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type ExpiredMember, type PeerState, PRESENCE, type Presence, type PresenceMember, type ResumedPeer } from '@switchboard/presence';
@@ -12,6 +12,8 @@ import { PresenceKeeper, type PresenceKeeperHost } from './presence-keeper';
 import { TopicSubscriptions } from './topic-subscriptions';
 
 const BUS_DOWN = 'message bus unavailable; nothing was delivered, try again';
+/** A publish Redis took but did not answer in time (PublishUnconfirmed). */
+const BUS_UNCONFIRMED = 'message bus did not confirm in time; the message may have been delivered: send it again with the same id to have it once';
 const PRESENCE_DOWN = 'presence unavailable; try again';
 /** How long a catch-up after an outage waits for the bus to have its subscriptions back. */
 const BUS_LIVE_WAIT_MS = 10_000;
@@ -160,7 +162,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       return n;
     } catch (err) {
       this.metrics.busErrors.labels('publish').inc();
-      throw this.unavailable('publish', err);
+      throw this.unavailable('publish', err, unconfirmedOr(err));
     }
   }
 
@@ -172,7 +174,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       return published;
     } catch (err) {
       this.metrics.busErrors.labels('publish').inc();
-      throw this.unavailable('publish', err);
+      throw this.unavailable('publish', err, unconfirmedOr(err));
     }
   }
 
@@ -193,7 +195,7 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
       return n;
     } catch (err) {
       this.metrics.busErrors.labels('publish').inc();
-      throw this.unavailable('publish', err);
+      throw this.unavailable('publish', err, unconfirmedOr(err));
     }
   }
 
@@ -415,4 +417,9 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     const error = (err as Error).message;
     this.warnings.log(`${what}: ${error}`, { msg: `${what} failed`, ...context, error });
   }
+}
+
+/** What a failed publish tells the client: down (nothing delivered), or unconfirmed (maybe delivered). */
+function unconfirmedOr(err: unknown): string {
+  return err instanceof PublishUnconfirmed ? BUS_UNCONFIRMED : BUS_DOWN;
 }
