@@ -115,7 +115,9 @@ interface IceChecks {
  * restart on a live connection (DTLS stays up) its ICE agent, back in state `new`, never
  * checks or nominates a pair, and sends nothing (it has no nominated pair). Once both
  * descriptions of the restart are applied, the checks are started here instead; if they
- * fail, the connection reads `failed`, as when werift's own checks fail.
+ * fail, the connection reads `failed`, as when werift's own checks fail. Checks of an earlier
+ * restart that found no pair (its candidates never arrived) may still run: werift's restart
+ * gave them the new check list, and they end with the new checks.
  */
 function checkAfterRestart(pc: Werift.RTCPeerConnection): void {
   const { signalingState, dtlsTransports, secureManager } = pc as unknown as Transports;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,10 +31,15 @@ interface JestResult {
  */
 describe('the WebRTC tests in a network namespace with only loopback', () => {
   let dir: string;
+  const children: ChildProcess[] = [];
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'loopback-namespace-'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    // A jest still running there (this test timed out) goes with it.
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('all pass there, among them ICE restarts offered by werift to Chromium and two in a row between werift peers', async () => {
     const interfaces = join(dir, 'interfaces.json');
@@ -45,7 +50,7 @@ describe('the WebRTC tests in a network namespace with only loopback', () => {
       `exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --ci --json --outputFile=${results} --runTestsByPath ${WEBRTC_TESTS.join(' ')}`,
     ].join(' && ');
     const namespace = process.getuid?.() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
-    const { code, output } = await run('unshare', [...namespace, 'sh', '-c', script]);
+    const { code, output } = await run('unshare', [...namespace, 'sh', '-c', script], children);
     if (code !== 0 && !output.includes('Tests:')) throw new Error(`could not run the tests in a network namespace (needs unshare and the right to create one):\n${output}`);
 
     // Inside: the loopback interface and nothing else.
@@ -70,10 +75,11 @@ describe('the WebRTC tests in a network namespace with only loopback', () => {
   }, 600000);
 });
 
-/** Runs a command from the repository root; resolves with its exit code and its output (stdout and stderr). */
-function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs a command from the repository root (recorded in `children`); resolves with its exit code and its output (stdout and stderr). */
+function run(command: string, args: string[], children: ChildProcess[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
