@@ -159,7 +159,7 @@ Targets run where they apply: ws-reference, a plain ws server doing nothing else
 machine's floor), in fanout, idle, idle-many, fill-room (connects only) and rooms-2r (one
 process holding every room), and as a plain ws relay over Redis pub/sub in signaling-2r;
 socketio (Socket.IO 4 + @socket.io/redis-adapter) in fanout-2r, rooms-2r and fill-room.
---profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r, rooms-2r,
+--profile profiles the gateway (every replica) in one extra run of fanout, fanout-2r, rooms-2r, sse-2r (its SSE fan-out, and its uplink round trips),
   signaling-2r, fill-room and idle-many;
 BENCH_CLIENT_CPU_PROF=<dir> writes V8 CPU profiles of the load-client processes there.
 --stall: a run whose clients keep reporting but receive nothing for this long ends incomplete.

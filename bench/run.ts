@@ -258,7 +258,7 @@ async function main(): Promise<number> {
   }
 
   if (o.profile && o.targets.includes('switchboard')) {
-    // The join path (fill-room, both replicas), the relay path (signaling-2r) and the connect path (idle-many): one more run each under the V8 profiler.
+    // The join path (fill-room, both replicas), the relay path (signaling-2r), the uplink path (sse-2r's round trips) and the connect path (idle-many): one more run each under the V8 profiler.
     const fillWindow = 'first handshake → every server quiet after the last join';
     const relayWindow = 'first relay sent → last relay delivered';
     const scaleProfiles = [
@@ -269,6 +269,11 @@ async function main(): Promise<number> {
       {
         scenario: 'signaling-2r',
         run: async (dir: string) => ((await signalingRun(o, runCapMs(o), { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `signaling-2r (relays), replica ${i + 1}`, window: relayWindow })),
+      },
+      {
+        scenario: 'sse-2r',
+        run: async (dir: string) =>
+          ((await measureUplink(o, { dir })).profileFiles ?? []).map((file, i) => ({ file, label: `sse-2r uplink (round trips), replica ${i + 1}${i === 0 ? " (the stream's)" : ''}`, window: 'the measured round trips' })),
       },
       {
         scenario: 'idle-many',
@@ -304,7 +309,7 @@ async function main(): Promise<number> {
 
   if (o.profile && o.targets.includes('switchboard')) {
     // One more run of each selected message scenario with the gateway(s) under the V8 profiler.
-    for (const scenario of (['fanout', 'fanout-2r', 'rooms-2r'] as const).filter((sc) => o.scenarios.includes(sc))) {
+    for (const scenario of (['fanout', 'fanout-2r', 'rooms-2r', 'sse-2r'] as const).filter((sc) => o.scenarios.includes(sc))) {
       const name = `profile ${scenario}`;
       if (elapsedS() > o.deadlineSeconds) {
         results.skipped.push(name);
@@ -315,7 +320,9 @@ async function main(): Promise<number> {
         const profile: ProfileOptions = { dir: join(o.profileDir, scenario) };
         rmSync(profile.dir, { recursive: true, force: true });
         mkdirSync(profile.dir, { recursive: true });
-        const r = await measureRun('switchboard', shapeOf(scenario, o), o, runCapMs(o), profile);
+        // sse-2r: its SSE half (the WebSocket half is fanout-2r's).
+        const shape = scenario === 'sse-2r' ? sseFanOutShape(o, true) : shapeOf(scenario, o);
+        const r = await measureRun('switchboard', shape, o, runCapMs(o), profile);
         if (!r.profileFiles?.length) throw new Error(`no .cpuprofile written in ${profile.dir}`);
         r.profileFiles.forEach((file, i) => {
           const label = r.replicas === 1 ? scenario : `${scenario}, replica ${i + 1}${i === 0 ? ' (the sender\'s)' : ''}`;

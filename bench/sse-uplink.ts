@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { SseTestClient, TestClient } from '@switchboard/testing';
 import { LatencyHistogram } from './histogram';
 import type { BenchOptions } from './options';
+import { type ProfileOptions, profilerEnv, toggleProfiler } from './scenarios';
 import { startCluster } from './servers';
 
 /** Round trips sent before measuring (connections warm, JIT settled). */
@@ -23,6 +24,8 @@ export interface UplinkResult {
   /** Round trips per path. */
   samples: number;
   paths: UplinkPath[];
+  /** With `profile`: a V8 CPU profile of each replica over the measured round trips (the stream's replica first). */
+  profileFiles?: string[];
 }
 
 type Trip = () => Promise<number | { answered: Promise<number> }>;
@@ -36,8 +39,8 @@ type Trip = () => Promise<number | { answered: Promise<number> }>;
  * The POST's own answer (202) is awaited before the next round trip, as a client keeping its
  * frames in order does.
  */
-export async function measureUplink(o: BenchOptions): Promise<UplinkResult> {
-  const cluster = await startCluster('switchboard', 2);
+export async function measureUplink(o: BenchOptions, profile?: ProfileOptions): Promise<UplinkResult> {
+  const cluster = await startCluster('switchboard', 2, () => (profile ? profilerEnv(profile.dir) : {}));
   const [a, b] = cluster.replicas;
   const origin = (port: number) => `http://127.0.0.1:${port}`;
   const ws = await TestClient.connect(`ws://127.0.0.1:${a.port}/ws/rtt?user_id=rtt-ws`);
@@ -69,6 +72,7 @@ export async function measureUplink(o: BenchOptions): Promise<UplinkResult> {
     ] as Array<[UplinkPath['frame'], UplinkPath['path'], Trip]>);
     const histograms = trips.map(() => new LatencyHistogram());
     for (let i = 0; i < WARM_UP + o.uplinkSamples; i++) {
+      if (profile && i === WARM_UP) await Promise.all(cluster.replicas.map((r) => toggleProfiler(r, 'started')));
       for (const [k, [, , trip]] of trips.entries()) {
         const started = performance.now();
         const result = await trip();
@@ -77,7 +81,9 @@ export async function measureUplink(o: BenchOptions): Promise<UplinkResult> {
         if (status !== 202) throw new Error(`uplink answered ${status}`);
       }
     }
+    const profileFiles = profile ? ((await Promise.all(cluster.replicas.map((r) => toggleProfiler(r, 'written')))).filter(Boolean) as string[]) : undefined;
     return {
+      profileFiles,
       samples: o.uplinkSamples,
       paths: trips.map(([frame, path], k) => {
         const h = histograms[k];

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { randomBytes } from 'node:crypto';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type AppProcess, metric, signToken, sleep, TestClient, until } from '@switchboard/testing';
+import { type AppProcess, clientBundle, metric, signToken, sleep, TestClient, until } from '@switchboard/testing';
 import { type Edge, startEdge } from './testing/edge';
 import { TEST_SECRETS } from './testing/env';
 
@@ -136,6 +136,61 @@ describe('SSE through nginx in Chromium, WebSocket refused', () => {
       expect(await ws.next((f) => f.type === 'message' && f.content === 'after the drain')).toMatchObject({ username: `page-${suffix}` });
     } finally {
       await ws.close();
+    }
+  }, 60_000);
+
+  it('the client library in the page falls back to SSE by itself and chats with a WebSocket client on another replica; nginx spreads its POSTs', async () => {
+    const live = edge.gws.filter((g) => g.proc.exitCode === null && g.proc.signalCode === null);
+    const libRoom = `lib-${suffix}`;
+    const forwarded = async () => (await Promise.all(live.map((g) => metric(g, 'switchboard_sse_uplinks_total{outcome="forwarded"}')))).reduce((a, b) => a + b, 0);
+    const forwardedBefore = await forwarded();
+    const libPage = await page.context().newPage();
+    await libPage.goto(`https://127.0.0.1:${edge.https}/library`);
+    await libPage.addScriptTag({ content: await clientBundle() });
+    await libPage.evaluate(
+      async ({ room, jwt }) => {
+        type Lib = typeof import('@switchboard/client');
+        const { SwitchboardClient } = (window as unknown as { Switchboard: Lib }).Switchboard;
+        const client = new SwitchboardClient({ url: `wss://${location.host}/ws/auth`, token: jwt, initialDelayMs: 50 });
+        const lib = { used: [] as string[], got: [] as string[], offsets: [] as number[], client };
+        Object.assign(window, { lib });
+        client.on('connected', ({ transport }) => lib.used.push(transport));
+        const r = client.room(room);
+        r.on('message', (m) => lib.got.push(String(m.content)));
+        await r.join();
+      },
+      { room: libRoom, jwt: token(`lib-${suffix}`) },
+    );
+    type LibState = { used: string[]; got: string[]; offsets: number[] };
+    const libState = () => libPage.evaluate(() => {
+      const { used, got, offsets } = (window as unknown as { lib: LibState }).lib;
+      return { used, got, offsets };
+    });
+    expect((await libState()).used).toEqual(['sse']);
+    let streamOn: AppProcess | undefined;
+    for (const gw of live) if ((await metric(gw, 'switchboard_connections{dialect="rooms-chat",transport="sse"}')) > 0) streamOn = gw;
+    const other = live.find((g) => g !== streamOn)!;
+    const ws = await TestClient.connect(`${other.url}/ws/${libRoom}?token=${token(`wsl-${suffix}`)}`);
+    try {
+      await ws.next('user_list');
+      // Acknowledged publishes, each a POST that nginx sends to any replica.
+      await libPage.evaluate(async (room) => {
+        const { lib } = window as unknown as { lib: LibState & { client: { room(r: string): { publish(c: string): Promise<{ offset: number }> } } } };
+        for (let i = 0; i < 20; i++) lib.offsets.push((await lib.client.room(room).publish(`lib ${i}`)).offset);
+      }, libRoom);
+      const texts = Array.from({ length: 20 }, (_, i) => `lib ${i}`);
+      for (const content of texts) expect(await ws.next('message')).toMatchObject({ content, username: `lib-${suffix}` });
+      ws.send({ type: 'message', room: libRoom, content: 'to the library' });
+      await until('the library page to get the socket message', 5000, async () => (await libState()).got.includes('to the library'));
+      const after = await libState();
+      expect(after.got).toEqual([...texts, 'to the library']);
+      expect(new Set(after.offsets).size).toBe(20);
+      expect(after.used).toEqual(['sse']);
+      expect(await forwarded()).toBeGreaterThan(forwardedBefore);
+    } finally {
+      await ws.close();
+      await libPage.evaluate(() => (window as unknown as { lib: { client: { close(): void } } }).lib.client.close());
+      await libPage.close();
     }
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { until } from '@switchboard/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Standalone, startStandalone } from './support/standalone';
 
@@ -69,9 +70,11 @@ describe('the HTML test client at /', () => {
     await page.click('#leave');
     await page.waitForFunction(() => !document.getElementById('joined')!.textContent!.includes('random'));
 
-    await new Promise((r) => setTimeout(r, 200));
-    await page.click('#refresh-stats');
-    await page.waitForFunction(() => document.getElementById('stats')!.textContent!.includes('"total_clients": 1'));
+    // The count reaches presence within 100 ms of the leave: refresh until the page shows it.
+    await until('the page\'s stats showing one client', 10000, async () => {
+      await page.click('#refresh-stats');
+      return (await page.locator('#stats').innerText()).includes('"total_clients": 1');
+    });
     expect(await page.locator('#stats').innerText()).toContain('"general": 1');
 
     await page.click('#history');

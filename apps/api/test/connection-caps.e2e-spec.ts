@@ -27,7 +27,7 @@ describe('connection caps: api + gateways on Redis', () => {
     const caps = { WEBSOCKET_MAX_CONNECTIONS_PER_IP: '3', WEBSOCKET_MAX_CONNECTIONS_PER_USER: '2' };
     procs.push(
       ...(await Promise.all([
-        startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 30000),
+        startAppProcess('api', { ...env, DATA_DIR: 'memory://' }),
         startAppProcess('gateway', { ...env, ...caps }),
         startAppProcess('gateway', { ...env, ...caps }),
         startAppProcess('gateway', { ...env, WEBSOCKET_MAX_CONNECTIONS: '5' }),
@@ -38,7 +38,7 @@ describe('connection caps: api + gateways on Redis', () => {
     const reg = await rest(procs[0].http)('POST', '/auth/register', { username: `keyed-${suffix}`, password: 'secret123' });
     expect(reg.status).toBe(201);
     apiKey = reg.body.api_key;
-  }, 60000);
+  }, 90000);
   // Each test's connections close after it: their places under the caps are given back.
   afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
   afterAll(async () => {

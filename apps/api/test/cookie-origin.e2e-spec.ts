@@ -27,7 +27,7 @@ describe('the token cookie on the REST api', () => {
     expect(reg.status).toBe(201);
     apiKey = reg.body.api_key;
     token = (await call('POST', '/auth/login', { username: 'victim', password: 'secret123' })).body.access_token;
-  }, 40000);
+  }, 90000);
   afterAll(async () => {
     await api?.stop('SIGKILL');
   });
@@ -70,7 +70,7 @@ describe('the token cookie on the REST api', () => {
   });
 
   it('behind a trusted proxy, takes the scheme from X-Forwarded-Proto', async () => {
-    const proxied = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', TRUST_PROXY: 'true' }, 60000);
+    const proxied = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', TRUST_PROXY: 'true' });
     try {
       const viaProxy = rest(proxied.http);
       const host = new URL(proxied.http).host;

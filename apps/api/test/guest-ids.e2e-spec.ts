@@ -30,10 +30,10 @@ describe.each([
     if (topology === 'cluster') {
       redis = await RedisServer.start();
       const env = { ...BASE_ENV, BUS: 'redis', REDIS_URL: redis.url, WEBSOCKET_HEARTBEAT_INTERVAL: '250ms', WEBSOCKET_CONNECTION_TIMEOUT: '2s' };
-      procs.push(...(await Promise.all([startAppProcess('api', { ...env, SERVICE_USERS: users }, 30000), startAppProcess('gateway', env), startAppProcess('gateway', env)])));
+      procs.push(...(await Promise.all([startAppProcess('api', { ...env, SERVICE_USERS: users }), startAppProcess('gateway', env), startAppProcess('gateway', env)])));
       [api, ...gws] = procs;
     } else {
-      procs.push(await startAppProcess('standalone', { ...BASE_ENV, SERVICE_USERS: users }, 30000));
+      procs.push(await startAppProcess('standalone', { ...BASE_ENV, SERVICE_USERS: users }));
       api = procs[0];
       gws = [procs[0], procs[0]];
     }
@@ -46,7 +46,7 @@ describe.each([
     };
     victim = await account(`victim-${suffix}`);
     ops = (await account(users)).token;
-  }, 60000);
+  }, 90000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
@@ -128,9 +128,9 @@ describe('guest ids in their own namespace (WEBSOCKET_GUEST_ID_NAMESPACE=true)',
   let call: ReturnType<typeof rest>;
   const clients: TestClient[] = [];
   beforeAll(async () => {
-    sa = await startAppProcess('standalone', { ...BASE_ENV, WEBSOCKET_GUEST_ID_NAMESPACE: 'true', SERVICE_USERS: 'ops' }, 30000);
+    sa = await startAppProcess('standalone', { ...BASE_ENV, WEBSOCKET_GUEST_ID_NAMESPACE: 'true', SERVICE_USERS: 'ops' });
     call = rest(sa.http);
-  }, 40000);
+  }, 90000);
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await sa?.stop('SIGKILL');

@@ -8,7 +8,7 @@ describe('the api, hardened', () => {
   let call: ReturnType<typeof rest>;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', AUTH_RATE_LIMIT_PER_USERNAME: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' }, 60000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', AUTH_RATE_LIMIT_PER_IP: '1000', AUTH_RATE_LIMIT_PER_USERNAME: '1000', HTTP_MAX_PENDING_BODIES_PER_IP: '3' });
     call = rest(api.http);
   }, 70000);
   afterAll(async () => {
@@ -153,7 +153,7 @@ describe('the api with short HTTP timeouts', () => {
   let api: AppProcess;
 
   beforeAll(async () => {
-    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' }, 60000);
+    api = await startAppProcess('api', { JWT_SECRET: SECRET, DATA_DIR: 'memory://', HTTP_HEADERS_TIMEOUT: '1s', HTTP_REQUEST_TIMEOUT: '2s' });
   }, 70000);
   afterAll(async () => {
     await api?.stop('SIGKILL');
@@ -184,7 +184,7 @@ describe('JWT_AUDIENCE, JWT_ISSUER, iat and crit on the api and a gateway', () =
 
   beforeAll(async () => {
     // One after the other: a start that fails leaves nothing running that afterAll would not stop.
-    api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' }, 60000);
+    api = await startAppProcess('api', { ...env, DATA_DIR: 'memory://' });
     gw = await startAppProcess('gateway', env);
   }, 90000);
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { bearer, rest, TestClient } from '@switchboard/testing';
+import { bearer, rest, TestClient, until } from '@switchboard/testing';
 import { type Standalone, startStandalone } from './support/standalone';
 
 /** Seed 003 end to end on the standalone server: REST writes, live events, history. */
@@ -102,8 +102,11 @@ describe('messages and lifecycle events (seed 003)', () => {
     await b.next('user_list');
     const c = await connect(`/ws/stats-b?user_id=sc`);
     await c.next('user_list');
-    await new Promise((r) => setTimeout(r, 200)); // connection counts reach presence within 100 ms
-    const stats = await call('GET', '/api/v1/ws/stats');
+    // Connection counts reach presence within 100 ms.
+    const stats = await until('three clients counted in /api/v1/ws/stats', 5000, async () => {
+      const res = await call('GET', '/api/v1/ws/stats');
+      return res.body?.data?.total_clients === 3 ? res : undefined;
+    });
     expect(stats.body).toMatchObject({ success: true, data: { total_clients: 3, channels: { 'stats-a': 2, 'stats-b': 1 } } });
     const rooms = await call('GET', '/api/v1/rooms', undefined, bearer(tokens.user));
     expect(rooms.body.data).toMatchObject({ count: 2, rooms: { 'stats-a': 2, 'stats-b': 1 } });

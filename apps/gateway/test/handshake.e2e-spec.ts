@@ -1,4 +1,4 @@
-import { signToken, TEST_SECRET, TestClient, upgradeStatus } from '@switchboard/testing';
+import { signToken, TEST_SECRET, TestClient, until, upgradeStatus } from '@switchboard/testing';
 import { startTestGateway } from './support/gateway';
 
 /** Every refusal is an HTTP answer before the upgrade; every accepted credential source works. */
@@ -93,8 +93,7 @@ describe('handshake', () => {
       expect(over.status).toBe(503);
       expect(JSON.parse(over.body).error).toMatch(/connection limit/);
       await open[0].close();
-      await new Promise((r) => setTimeout(r, 50));
-      expect((await upgradeStatus(`${gw.url}/ws`)).status).toBe(101);
+      await until('a place freed under the connection limit', 5000, async () => (await upgradeStatus(`${gw.url}/ws`)).status === 101);
       await Promise.all(open.slice(1).map((c) => c.close()));
     } finally {
       await gw.app.close();

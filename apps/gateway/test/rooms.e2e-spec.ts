@@ -1,4 +1,4 @@
-import { signToken, TestClient } from '@switchboard/testing';
+import { signToken, TestClient, until } from '@switchboard/testing';
 import { startTestGateway } from './support/gateway';
 
 /** Seeds 001 and 002, message for message, against one real gateway with real ws clients. */
@@ -134,7 +134,6 @@ describe('rooms dialect (seeds 001 and 002)', () => {
     const watcher = await connect('/ws?user_id=watcher');
     expect(await watcher.ask({ type: 'user_list', room: 'ephemeral' }, 'user_list')).toMatchObject({ data: ['solo'] });
     await a.close();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await watcher.ask({ type: 'user_list', room: 'ephemeral' }, 'user_list')).toMatchObject({ data: [] });
+    await until('the emptied room listed with no members', 5000, async () => ((await watcher.ask({ type: 'user_list', room: 'ephemeral' }, 'user_list')).data as string[]).length === 0);
   });
 });

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { type HubEvent, Topics } from '@switchboard/protocol';
-import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
+import { quietLogger, RedisServer, type RedisTestCluster, startRedisCluster, until } from '@switchboard/testing';
 import { keySlot } from '@switchboard/redis';
 import { type BusDropReason, RedisBus, type RedisBusOptions } from './redis.bus';
 import { busContract } from './testing/bus.contract';
@@ -8,13 +8,6 @@ import { busContract } from './testing/bus.contract';
 
 const event = (content: string): HubEvent => ({ kind: 'message', room: 'r', from: { id: 'u1', name: 'alice' }, content, ts: Date.now() });
 
-async function until(ms: number, what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function startBuses(n: number, options: RedisBusOptions, ports: number[] = []) {
   const nodes = Array.from({ length: n }, () => new RedisBus({ logger: quietLogger(), ...options }));
@@ -80,7 +73,7 @@ describe('RedisBus on a single server', () => {
     for (const payload of bad) await raw.publish('t:raw', payload);
     await bus.publish('t:raw', event('valid'));
 
-    await until(5000, 'the valid event', () => got.length === 1);
+    await until('the valid event', 5000, () => got.length === 1);
     expect(got).toEqual([expect.objectContaining({ kind: 'message', content: 'valid' })]);
     expect(dropped).toEqual(['bad-json', 'bad-envelope', 'bad-envelope', 'bad-event', 'bad-event']);
     expect(debug.filter((line) => line.startsWith('dropped bus input on t:raw'))).toHaveLength(5);
@@ -102,7 +95,7 @@ describe('RedisBus on a single server', () => {
     await bus.subscribe(['t:throw']);
     await bus.publish('t:throw', event('boom'));
     await bus.publish('t:throw', event('fine'));
-    await until(5000, 'the event after the throwing one', () => got.length === 1);
+    await until('the event after the throwing one', 5000, () => got.length === 1);
     expect(got).toEqual(['fine']);
     expect(errors.map((e) => e.message)).toEqual(['handler failed']);
     expect(published).toBe(2);
@@ -123,7 +116,7 @@ describe('RedisBus on a single server', () => {
 
     await own.stop(true);
     const died = Date.now();
-    await until(3000, 'isReady() to turn false', () => !bus.isReady());
+    await until('isReady() to turn false', 3000, () => !bus.isReady());
     expect(Date.now() - died).toBeLessThan(3000);
     const publishing = Date.now();
     await expect(bus.publish('t:a', event('lost'))).rejects.toThrow();
@@ -136,7 +129,7 @@ describe('RedisBus on a single server', () => {
     closers.push(() => raw.quit());
     expect(((await raw.pubsub('CHANNELS')) as string[]).sort()).toEqual(['t:a', 't:b']);
     expect(await bus.publish('t:b', event('after restart'))).toBe(1);
-    await until(5000, 'the event published after the restart', () => got.length === 1);
+    await until('the event published after the restart', 5000, () => got.length === 1);
     expect(got).toEqual([['t:b', expect.objectContaining({ content: 'after restart' })]]);
   });
 
@@ -183,7 +176,7 @@ describe('RedisBus on a single server', () => {
     closers.push(() => bus.close());
     await bus.ready();
     await own.stop(true);
-    await until(3000, 'isReady() to turn false', () => !bus.isReady());
+    await until('isReady() to turn false', 3000, () => !bus.isReady());
     await expect(bus.subscribe(['t:down'])).rejects.toThrow();
     expect([...bus.topics()]).toEqual([]);
   });
@@ -253,15 +246,15 @@ describe('RedisBus on a Redis Cluster', () => {
       expect(onVictim.length).toBeGreaterThan(0);
 
       await victim.stop(true);
-      await until(3000, 'isReady() to turn false', () => !bus.isReady());
+      await until('isReady() to turn false', 3000, () => !bus.isReady());
       await victim.start();
       await bus.ready(15_000);
 
       client = raw();
       expect(((await client.call('PUBSUB', 'SHARDCHANNELS')) as string[]).sort()).toEqual(onVictim);
       client.disconnect();
-      await until(15_000, 'a publish to the restarted master', async () => (await bus.publish(onVictim[0], event('back')).catch(() => 0)) === 1);
-      await until(5000, 'the event published after the restart', () => got.includes(onVictim[0]));
+      await until('a publish to the restarted master', 15_000, async () => (await bus.publish(onVictim[0], event('back')).catch(() => 0)) === 1);
+      await until('the event published after the restart', 5000, () => got.includes(onVictim[0]));
     } finally {
       await close();
     }

@@ -94,3 +94,52 @@ describe('SignalingClient requests', () => {
     await expect(pinged).resolves.toBeUndefined();
   });
 });
+
+describe('SignalingClient transports', () => {
+  const realFetch = globalThis.fetch;
+  afterEach(() => {
+    globalThis.fetch = realFetch;
+  });
+
+  /** WebSocket upgrades that close before they open, as a refused one does; streams answered with `status`. */
+  function refusedUpgrades(status: number): { upgrades: string[]; streams: Array<{ url: string; headers: Record<string, string> }> } {
+    const seen = { upgrades: [] as string[], streams: [] as Array<{ url: string; headers: Record<string, string> }> };
+    setRuntime({
+      createWebSocket: (url) => {
+        seen.upgrades.push(url);
+        const ws = new FakeSocket();
+        ws.readyState = 0;
+        setTimeout(() => ws.close(1006), 0);
+        return ws;
+      },
+      createPeerConnection: () => {
+        throw new Error('not used');
+      },
+      channelBytes: (b) => b,
+    });
+    globalThis.fetch = (async (url: string, init: { headers: Record<string, string> }) => {
+      seen.streams.push({ url: String(url), headers: init.headers });
+      return new Response('{"error":"refused"}', { status });
+    }) as unknown as typeof fetch;
+    return seen;
+  }
+
+  it('falls back to the SSE stream of the same path, the credential as a header, when the upgrade never opens', async () => {
+    const seen = refusedUpgrades(503);
+    const err = await SignalingClient.connect('ws://h/signaling', { token: 'jwt' }, { reconnect: false }).catch((e: Error) => e);
+    expect(seen.upgrades).toEqual(['ws://h/signaling?token=jwt']);
+    expect(seen.streams).toEqual([{ url: 'http://h/sse/signaling', headers: { Accept: 'text/event-stream', Authorization: 'Bearer jwt' } }]);
+    expect((err as Error).message).toMatch(/closed before welcome \(1006 HTTP 503\)/);
+  });
+
+  it("with transports: ['websocket'] never opens a stream", async () => {
+    const seen = refusedUpgrades(503);
+    await expect(SignalingClient.connect('ws://h/signaling', { apiKey: 'k' }, { transports: ['websocket'] })).rejects.toThrow(/closed before welcome \(1006/);
+    expect(seen.upgrades).toEqual(['ws://h/signaling?api_key=k']);
+    expect(seen.streams).toEqual([]);
+  });
+
+  it('refuses an unknown transport', async () => {
+    await expect(SignalingClient.connect('ws://h/signaling', { apiKey: 'k' }, { transports: ['polling' as never] })).rejects.toThrow('"polling"');
+  });
+});

@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff';
 import { Emitter } from './emitter';
-import { runtime } from './runtime';
+import { type TransportName, Transports } from './transports';
 import type { WebSocketLike } from './types';
 
 /** Credentials for `/signaling`: an API key from `register`, or a JWT from `login`. */
@@ -43,6 +43,14 @@ export interface SignalingClientOptions {
   /** Backoff with full jitter: each delay is drawn from [0, min(maxDelayMs, initialDelayMs × 2^attempt)]. Defaults 100 ms and 5 s. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * The transports to try, in order, at each connection: `websocket`, then `sse` (a stream and
+   * POSTs, docs/protocol/sse.md) when the upgrade is refused or has not opened within
+   * `upgradeTimeoutMs`. Default `['websocket', 'sse']`.
+   */
+  transports?: TransportName[];
+  /** How long a WebSocket upgrade may take before the next transport is tried. Default 5 s. */
+  upgradeTimeoutMs?: number;
 }
 
 export interface SignalingEvents {
@@ -82,7 +90,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const FINAL_CODES = new Set([4001]);
 
 /**
- * The WebSocket signaling client of seed 004: connect with an API key (or a JWT), get a
+ * The signaling client of seed 004, over a WebSocket or, where the upgrade is refused, SSE
+ * (`transports`, as the chat client): connect with an API key (or a JWT), get a
  * `clientId`, create or join rooms, and exchange offers, answers and ICE candidates with
  * the peers of your rooms. Each request waits for its reply, or for an error naming it
  * (`re`, and the room of a join), at most `timeoutMs`; any other error is an `error` event.
@@ -108,6 +117,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   private attempt = 0;
   private closedForGood = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly transports: Transports;
+  /** The transport of the current (or last) connection. */
+  transport: TransportName = 'websocket';
 
   private constructor(
     url: string,
@@ -117,6 +129,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     super();
     this.urls = [url, ...(options.urls ?? []).filter((u) => u !== url)];
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.transports = new Transports(options.transports, options.upgradeTimeoutMs);
   }
 
   /** Connects to `url` (`ws(s)://host/signaling`) and resolves on the server's `welcome`. */
@@ -181,20 +194,41 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.ws.close(4000, 'dropped by the client');
   }
 
-  /** Opens a connection (resuming when it holds a token) and resolves on its greeting. */
+  /**
+   * Opens a connection (resuming when it holds a token) and resolves on its greeting. An attempt
+   * that never opened (an upgrade refused or held) is followed at once by the next transport;
+   * once each failed, the last failure rejects.
+   */
   private async dial(url: string): Promise<Greeting> {
-    const target = new URL(url);
     const credentials = typeof this.credentials === 'function' ? await this.credentials() : this.credentials;
-    if (credentials.apiKey !== undefined) target.searchParams.set('api_key', credentials.apiKey);
-    else target.searchParams.set('token', credentials.token);
-    if (this.resumeToken !== undefined) target.searchParams.set('resume', this.resumeToken);
-    const ws = runtime().createWebSocket(target.toString());
+    for (;;) {
+      const transport = this.transports.current;
+      try {
+        const greeting = await this.dialOnce(url, credentials);
+        this.transport = transport;
+        this.transports.ended(true); // the next connection tries the first transport again
+        return greeting;
+      } catch (err) {
+        const opened = (err as { opened?: boolean }).opened === true;
+        if (this.transports.ended(opened) || this.closedForGood) throw err;
+      }
+    }
+  }
+
+  /** One attempt over the current transport; a rejection says whether the connection had opened. */
+  private dialOnce(url: string, credentials: SignalingCredentials): Promise<Greeting> {
+    const query: Record<string, string> = this.resumeToken === undefined ? {} : { resume: this.resumeToken };
+    const ws = this.transports.open(url, credentials.token, credentials.apiKey, query);
     return new Promise<Greeting>((resolve, reject) => {
       let failed = false;
+      let opened = false;
       const timer = setTimeout(() => {
         ws.close();
-        reject(new Error(`no welcome from ${url} within ${this.timeoutMs} ms`));
+        reject(Object.assign(new Error(`no welcome from ${url} within ${this.timeoutMs} ms`), { opened }));
       }, this.timeoutMs);
+      ws.onopen = () => {
+        opened = true;
+      };
       ws.onmessage = (ev) => {
         const frame = parse(ev.data);
         if (frame?.type === 'error' && frame.code === 'resume_failed') {
@@ -213,13 +247,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         } else if (frame?.type === 'error') {
           clearTimeout(timer);
           ws.close();
-          reject(errorOf(frame));
+          reject(Object.assign(errorOf(frame), { opened }));
         }
       };
       ws.onerror = () => undefined; // the close that follows says why
       ws.onclose = (ev) => {
         clearTimeout(timer);
-        reject(Object.assign(new Error(`signaling connection closed before welcome (${ev.code}${ev.reason ? ` ${ev.reason}` : ''}); check the URL and the credentials`), { code: ev.code }));
+        reject(Object.assign(new Error(`signaling connection closed before welcome (${ev.code}${ev.reason ? ` ${ev.reason}` : ''}); check the URL and the credentials`), { code: ev.code, opened }));
       };
     });
   }

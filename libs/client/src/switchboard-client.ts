@@ -267,7 +267,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     }
     const transport = this.transports.current;
     this.emit('connecting', { url, attempt: this.attempt, transport });
-    const ws = this.transports.open(url, token, this.options.apiKey);
+    // `limits`: the server's first frame gives the limits it enforces on this connection.
+    const ws = this.transports.open(url, token, this.options.apiKey, { limits: '1' });
     this.ws = ws;
     let opened = false;
     let status: number | undefined;

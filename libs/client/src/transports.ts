@@ -20,7 +20,7 @@ export class Transports {
     private readonly upgradeTimeoutMs = 5000,
   ) {
     if (order.length === 0 || order.some((t) => t !== 'websocket' && t !== 'sse')) {
-      throw new Error(`SwitchboardClient: transports lists 'websocket' and/or 'sse', got ${JSON.stringify(order)}`);
+      throw new Error(`transports lists 'websocket' and/or 'sse', got ${JSON.stringify(order)}`);
     }
   }
 
@@ -38,13 +38,13 @@ export class Transports {
     return this.index === 0;
   }
 
-  /** Opens the current transport to `url` (a `ws(s)://` URL of the dialect) with the credential. */
-  open(url: string, token: string | undefined, apiKey: string | undefined): WebSocketLike {
+  /** Opens the current transport to `url` (a `ws(s)://` URL of the dialect) with the credential and more of the dialect's query (`query`). */
+  open(url: string, token: string | undefined, apiKey: string | undefined, query: Record<string, string> = {}): WebSocketLike {
     const target = new URL(url);
+    if (this.current === 'websocket' && token !== undefined) target.searchParams.set('token', token);
+    else if (this.current === 'websocket' && apiKey !== undefined) target.searchParams.set('api_key', apiKey);
+    for (const [name, value] of Object.entries(query)) target.searchParams.set(name, value);
     if (this.current === 'sse') return sseSocket(target, token, apiKey);
-    if (token !== undefined) target.searchParams.set('token', token);
-    else if (apiKey !== undefined) target.searchParams.set('api_key', apiKey);
-    target.searchParams.set('limits', '1'); // the server's first frame: the limits it enforces on this connection
     const ws = runtime().createWebSocket(target.toString());
     // A proxy that holds the upgrade: give up on it, so that the next attempt takes SSE.
     const timer = setTimeout(() => ws.readyState === CONNECTING && ws.close(), this.upgradeTimeoutMs);
@@ -57,7 +57,6 @@ export class Transports {
 function sseSocket(target: URL, token: string | undefined, apiKey: string | undefined): WebSocketLike {
   target.protocol = target.protocol === 'wss:' ? 'https:' : 'http:';
   target.pathname = `/sse${target.pathname}`;
-  target.searchParams.set('limits', '1');
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   else if (apiKey !== undefined) headers['X-API-Key'] = apiKey;

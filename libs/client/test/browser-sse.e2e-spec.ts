@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { SwitchboardClient } from '../src/node';
-import { type LibraryPage, openLibraryPage } from './chromium';
+import type { LibraryPage } from './chromium';
 import { TestCluster, token, until } from './cluster';
 import { UpgradeProxy } from './upgrade-proxy';
 
@@ -19,10 +19,7 @@ describe('in Chromium: the SSE fallback behind a proxy that refuses WebSocket up
     cluster = await TestCluster.start(2);
     proxy = await UpgradeProxy.start(cluster.gateways[0].url);
     proxy.refuseUpgrades = true;
-    chromium = await openLibraryPage();
-    // Streams and POSTs are same-origin: the page is served from the proxy's origin.
-    proxy.page = await chromium.page.content();
-    await chromium.page.goto(`${proxy.url.replace('ws:', 'http:')}/page`);
+    chromium = await proxy.openPage(); // streams and POSTs are same-origin
   }, 90000);
   afterAll(async () => {
     await chromium?.close();

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { clientBundle } from '@switchboard/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /**
@@ -35,15 +34,7 @@ export interface LibraryPage {
 
 /** Bundles src/index.ts for the browser, serves it from 127.0.0.1 (after `head`, a script run first) and opens it. */
 export async function openLibraryPage(head = ''): Promise<LibraryPage> {
-  const bundle = await build({
-    entryPoints: [join(__dirname, '..', 'src', 'index.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'Switchboard',
-    write: false,
-  });
-  const html = `<!doctype html><title>switchboard</title>${head}<script>${bundle.outputFiles[0].text}</script>`;
+  const html = `<!doctype html><title>switchboard</title>${head}<script>${await clientBundle()}</script>`;
   const http: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });

@@ -75,7 +75,10 @@ describe('SwitchboardClient reconnects', () => {
       await new Promise((r) => setTimeout(r, 15));
     }
     await until('every message', 20_000, () => got.length >= 60);
-    await new Promise((r) => setTimeout(r, 300));
+    // A last message closes the run: anything repeated or late would come before it, in room order.
+    sent.push('end');
+    sender.say('resume', 'end');
+    await until('the closing message', 20_000, () => got.includes('end'));
     expect(got).toEqual(sent);
     expect(gaps).toEqual([]);
     client.close();

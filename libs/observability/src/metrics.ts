@@ -69,7 +69,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly busErrors = new Counter({ name: 'switchboard_bus_errors_total', help: 'Bus failures (publish or subscribe rejected)', labelNames: ['op'] as const, registers: [this.registry] });
-  readonly busDropped = new Counter({ name: 'switchboard_bus_dropped_total', help: 'Malformed bus input dropped', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly busDropped = new Counter({ name: 'switchboard_bus_dropped_total', help: 'Bus input dropped: malformed, unrouted, or a repeated room event (repeat)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly subscriptions = new Gauge({ name: 'switchboard_bus_subscriptions', help: 'Bus topics this replica subscribes to', registers: [this.registry] });
   readonly signalingResumes = new Counter({ name: 'switchboard_signaling_resumes_total', help: 'Signaling peers that resumed their id and rooms after a lost connection', registers: [this.registry] });
   readonly resumes = new Counter({ name: 'switchboard_resumes_total', help: 'Joins with since, by whether the missed messages could be replayed (true, false), or refused for want of a valid resume token', labelNames: ['recovered'] as const, registers: [this.registry] });

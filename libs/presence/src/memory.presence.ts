@@ -158,7 +158,13 @@ export class MemoryPresence implements Presence {
   async addUserConnection(userId: string, connectionId: string, nodeId: string, cap: number): Promise<boolean> {
     let held = this.store.userConnections.get(userId);
     if (!held) this.store.userConnections.set(userId, (held = new Map()));
-    for (const [id, node] of held) if (!this.alive(node)) held.delete(id);
+    for (const [id, node] of held) {
+      if (this.alive(node)) continue;
+      held.delete(id);
+      // If that node was only stalled, it puts its connections back.
+      const record = this.store.nodes.get(node);
+      if (record) record.restored = false;
+    }
     if (!held.has(connectionId) && held.size >= cap) return false;
     this.touch(nodeId);
     held.set(connectionId, nodeId);

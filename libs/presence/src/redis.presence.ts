@@ -288,13 +288,21 @@ if not json then return 0 end
 redis.call('SREM', P .. ':node-peers:' .. cjson.decode(json).node, ARGV[3])
 redis.call('HDEL', KEYS[1], ARGV[3])
 return 1`,
-  /** ARGV: P, TTL, connectionId, nodeId, cap → 1 if counted (entries of dead nodes are dropped first) */
+  /**
+   * ARGV: P, TTL, connectionId, nodeId, cap → 1 if counted. Entries of dead nodes are dropped
+   * first; such a node loses its restored mark, so that if it was only stalled it puts them back.
+   */
   addUserConnection: `${LIB}
 local t = now()
 local all, live = redis.call('HGETALL', KEYS[1]), 0
 for i = 1, #all, 2 do
   local seen = redis.call('ZSCORE', P .. ':hb', all[i + 1])
-  if seen and tonumber(seen) >= t - TTL then live = live + 1 else redis.call('HDEL', KEYS[1], all[i]) end
+  if seen and tonumber(seen) >= t - TTL then
+    live = live + 1
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+    redis.call('HDEL', P .. ':restored', all[i + 1])
+  end
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 0 and live >= tonumber(ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])

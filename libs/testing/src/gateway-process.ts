@@ -6,7 +6,7 @@ import { sleep } from './until';
 
 /** The repository root, whether this runs from source (libs/testing/src, jest) or from dist/ (bench). */
 const UP3 = join(__dirname, '..', '..', '..');
-const ROOT = basename(UP3) === 'dist' ? join(UP3, '..') : UP3;
+export const REPO_ROOT = basename(UP3) === 'dist' ? join(UP3, '..') : UP3;
 
 /** A gateway (or api) started from the built app as its own OS process. */
 export interface AppProcess {
@@ -50,9 +50,20 @@ export async function startAppProcess(app: 'gateway' | 'api' | 'standalone', env
   }
 }
 
+/**
+ * Every app process started here and still running. Under jest, whatever a test file left
+ * running is killed after it: a start that failed beside others (a `Promise.all` of starts)
+ * would otherwise leave their processes, and jest waiting on their pipes, for good.
+ */
+const running = new Set<ChildProcess>();
+const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
+jestAfterAll?.(() => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
 /** Port 0: ready when the app logs where it listens. Another port: ready when `/health/live` answers there. */
 async function spawnApp(app: string, env: Record<string, string>, port: number, timeoutMs: number): Promise<AppProcess> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', app, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,7 +75,13 @@ async function spawnApp(app: string, env: Record<string, string>, port: number, 
   };
   lines(proc.stdout!, onLine);
   lines(proc.stderr!, onLine);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  running.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      resolve(code);
+    }),
+  );
   // After its output is read to the end: what it said before it exited is in `logs`.
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const deadline = Date.now() + timeoutMs;

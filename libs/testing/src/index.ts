@@ -1,4 +1,5 @@
 /** Test helpers shared by every app's tests and the bench: real Redis, real processes, real clients. */
+export * from './client-bundle';
 export * from './gateway-env';
 export * from './gateway-process';
 export * from './history';

@@ -22,9 +22,9 @@ export function processCluster(gateways: number, env: Record<string, string>): P
     cluster.redis = await RedisServer.start();
     const shared = { BUS: 'redis', REDIS_URL: cluster.redis.url, WEBSOCKET_CONNECT_BURST: '1000', ...env };
     const gws = Array.from({ length: gateways }, () => startAppProcess('gateway', shared, 30000));
-    [cluster.api, ...cluster.gws] = await Promise.all([startAppProcess('api', { ...shared, DATA_DIR: 'memory://' }, 30000), ...gws]);
+    [cluster.api, ...cluster.gws] = await Promise.all([startAppProcess('api', { ...shared, DATA_DIR: 'memory://' }), ...gws]);
     cluster.call = rest(cluster.api.http);
-  }, 60000);
+  }, 90000);
   afterAll(async () => {
     await Promise.all([cluster.api, ...(cluster.gws ?? [])].map((p) => p?.stop('SIGKILL')));
     await cluster.redis?.destroy();

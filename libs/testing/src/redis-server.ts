@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { sleep } from './until';
+import { sleep, until } from './until';
 
 /**
  * Real `redis-server` processes for tests: loopback only, no persistence, a temp dir each.
@@ -186,7 +186,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisTestCluster> 
       for (let i = 1; i < masters; i++) {
         await clients[0].call('CLUSTER', 'MEET', HOST, String(servers[i].port), String(busPorts[i]));
       }
-      await until(CLUSTER_TIMEOUT_MS, 'cluster_state:ok on every node', async () => {
+      await until('cluster_state:ok on every node', CLUSTER_TIMEOUT_MS, async () => {
         for (const c of clients) {
           const info = String(await c.call('CLUSTER', 'INFO'));
           if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${masters}`)) return false;
@@ -213,11 +213,3 @@ async function withClients<T>(servers: RedisServer[], fn: (clients: Redis[]) => 
   }
 }
 
-/** Polls `check` until it returns true; rejects after `ms`. */
-async function until(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}

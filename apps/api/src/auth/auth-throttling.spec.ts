@@ -2,7 +2,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { loadConfig } from '@switchboard/config';
 import { Metrics } from '@switchboard/observability';
-import { type RedisTestCluster, startRedisCluster } from '@switchboard/testing';
+import { type RedisTestCluster, startRedisCluster, until } from '@switchboard/testing';
 import { authThrottling } from './auth-throttling';
 
 /** Clients other than `probe` itself connected to a server. */
@@ -31,13 +31,7 @@ describe('auth throttling counters in a Redis Cluster', () => {
       expect(connected).toBeGreaterThan(0);
 
       storage.onModuleDestroy();
-      const until = Date.now() + 5000;
-      let left = connected;
-      while (left > 0 && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 50));
-        left = (await Promise.all(probes.map(otherClients))).reduce((a, b) => a + b, 0);
-      }
-      expect(left).toBe(0);
+      await until('the storage\'s Redis connections closed', 5000, async () => (await Promise.all(probes.map(otherClients))).reduce((a, b) => a + b, 0) === 0);
     } finally {
       probes.forEach((p) => p.disconnect());
     }

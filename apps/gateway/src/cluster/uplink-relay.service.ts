@@ -81,8 +81,12 @@ export class UplinkRelayService implements UplinkRelay, OnApplicationShutdown {
   private arrived(session: string, event: HubEvent): void {
     if (!isUplink(event) || event.session !== session) return this.dropped('bad_uplink', event);
     const { status, reason } = this.taker(session, event.proof, event.frames);
-    this.node.publish(Topics.node(event.replyTo), { kind: 'uplink_answer', request: event.request, status, reason, ts: Date.now() }).catch(() => {
-      // Logged and counted by the node; the forwarder answers 504 when its wait ends.
+    // At the end of this turn, after the stream's flush of the replies the frames made at once
+    // (a pong; the flush was scheduled first): they are not queued behind the answer's write.
+    setImmediate(() => {
+      this.node.publish(Topics.node(event.replyTo), { kind: 'uplink_answer', request: event.request, status, reason, ts: Date.now() }).catch(() => {
+        // Logged and counted by the node; the forwarder answers 504 when its wait ends.
+      });
     });
   }
 

@@ -33,7 +33,10 @@ export class MessagingService {
   ) {
     this.dedupWindowMs = config.ws.publishDedupWindowMs;
     node.route('room', (room, event) => {
-      if (!this.recovery.hold(room, event)) this.toRoom(room, event);
+      if (this.recovery.hold(room, event)) return;
+      // After a catch-up, a late live copy of an event the read returned goes to nobody again.
+      if (this.recovery.isRepeat(room, event)) return this.metrics.busDropped.labels('repeat').inc();
+      this.toRoom(room, event);
     });
     node.route('user', (_user, event, topic) => {
       const conns = this.index.userConnections(topic);

@@ -119,6 +119,17 @@ describe('RoomRecovery', () => {
     expect(recovery.releaseRoom('r', { offset: 1, epoch: E }, read(8, false)).map((e) => e.kind === 'message' && e.content)).toEqual(['m9']);
   });
 
+  it('knows a late live copy of an event the room was sent already: at or before its position, in its epoch', () => {
+    const { recovery } = setup();
+    recovery.noteDelivered('r', msg(3, 'e1'));
+    expect(recovery.isRepeat('r', msg(3, 'e1'))).toBe(true);
+    expect(recovery.isRepeat('r', msg(2, 'e1'))).toBe(true);
+    expect(recovery.isRepeat('r', msg(4, 'e1'))).toBe(false);
+    expect(recovery.isRepeat('r', msg(1, 'e2'))).toBe(false);
+    expect(recovery.isRepeat('other', msg(1, 'e1'))).toBe(false);
+    expect(recovery.isRepeat('r', join('c9'))).toBe(false);
+  });
+
   it('remembers where the fan-out of a room stands, from the first join on', () => {
     const { recovery } = setup();
     recovery.noteJoined('r', { offset: 3, epoch: E });

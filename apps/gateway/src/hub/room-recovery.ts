@@ -124,6 +124,17 @@ export class RoomRecovery {
     }
   }
 
+  /**
+   * Whether a live room event was fanned out here already: a copy at or before the room's
+   * position, in its epoch. Redis hands a room's events to a replica in offset order, so such
+   * a copy is only ever a late one of what a catch-up read returned after a bus outage.
+   */
+  isRepeat(room: string, event: HubEvent): boolean {
+    const offset = positionOf(event);
+    const last = this.delivered.get(room);
+    return offset !== undefined && last !== undefined && epochOf(event) === last.epoch && offset <= last.offset;
+  }
+
   /** A join confirmed `position`: the room is known here from there on, unless already known. */
   noteJoined(room: string, position: StreamPosition | undefined): void {
     if (position !== undefined && !this.delivered.has(room)) this.delivered.set(room, { ...position });

@@ -300,9 +300,12 @@ export class Connection {
     const bytes = this.wire.bytes(frame);
     const frames = (this.frames ??= []);
     let queued = bytes.length;
-    if (head !== undefined) {
+    if (typeof head === 'string' || Buffer.isBuffer(head)) {
       frames.push(head);
       queued += head.length;
+    } else if (head !== undefined) {
+      frames.push(head[0], head[1]);
+      queued += head[0].length + head[1].length;
     }
     if (bytes.length > 0) frames.push(bytes);
     this.queuedBytes += queued;

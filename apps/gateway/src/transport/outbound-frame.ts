@@ -16,8 +16,8 @@ export interface RoomMark {
 export class OutboundFrame {
   private websocketBytes: Buffer | undefined;
   private eventBytes: Buffer | undefined;
-  /** SSE event id lines of recipients whose ids this frame sets alike, by what the id says besides this frame's offset. */
-  private idLines: Map<string, Buffer> | undefined;
+  /** The start of the SSE event id lines of recipients whose ids this frame sets alike, by what the id says before this frame's offset. */
+  private idStarts: Map<string, Buffer> | undefined;
 
   /**
    * `lazy`: nobody waits for this frame (a join or leave notice), so it may wait a little for
@@ -39,14 +39,14 @@ export class OutboundFrame {
     return (this.eventBytes ??= eventData(this.text));
   }
 
-  /** An SSE `id:` line already made for recipients whose ids, but for this frame's offset, say `key`. */
-  idLine(key: string): Buffer | undefined {
-    return this.idLines?.get(key);
+  /** The start of an SSE `id:` line (up to this frame's offset) already made for recipients whose ids start with `key`. */
+  idStart(key: string): Buffer | undefined {
+    return this.idStarts?.get(key);
   }
 
-  /** Keeps the `id:` line of recipients with `key`, made once per frame. */
-  keepIdLine(key: string, line: Buffer): void {
-    (this.idLines ??= new Map()).set(key, line);
+  /** Keeps the start of the `id:` line of recipients with `key`, made once per frame. */
+  keepIdStart(key: string, start: Buffer): void {
+    (this.idStarts ??= new Map()).set(key, start);
   }
 }
 

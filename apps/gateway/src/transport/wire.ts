@@ -33,9 +33,10 @@ export interface Wire {
   readonly outlet: Outlet;
   /**
    * What this connection writes before `frame` (an SSE stream's event id, when the frame moved
-   * it): bytes, ASCII text of its own, or undefined. Called before `bytes`, once per frame.
+   * it): bytes, ASCII text of its own, two pieces of bytes (one shared with other connections,
+   * one of its own), or undefined. Called before `bytes`, once per frame.
    */
-  head?(frame: OutboundFrame): Buffer | string | undefined;
+  head?(frame: OutboundFrame): Buffer | string | readonly [Buffer, Buffer] | undefined;
   /** The bytes of `frame` on this wire, the same for every connection of the transport (a WebSocket frame, an SSE event). */
   bytes(frame: OutboundFrame): Buffer;
   /**

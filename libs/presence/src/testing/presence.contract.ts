@@ -100,6 +100,21 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(tryAgain.filter(Boolean)).toHaveLength(onB);
     });
 
+    it('tells a stalled node to put its user connections back when another node dropped them while counting', async () => {
+      cluster = await makeCluster(2, 300);
+      const [a, b] = cluster.nodes;
+      expect(await a.addUserConnection('carl', 'k1', 'A', 2)).toBe(true);
+      await a.markRestored('A', 0);
+      expect(await a.refresh('A')).toBe(true);
+      // A stalls past the TTL; B counts carl's connections before anyone expired A.
+      await sleep(450);
+      expect(await b.addUserConnection('carl', 'k2', 'B', 2)).toBe(true);
+      // A comes back: without its entry carl would be under the cap by one, so A is told to restore.
+      expect(await a.refresh('A')).toBe(false);
+      await a.addUserConnection('carl', 'k1', 'A', Number.MAX_SAFE_INTEGER);
+      expect(await b.addUserConnection('carl', 'k3', 'B', 2)).toBe(false);
+    });
+
     it('keeps a refreshing node alive past the TTL', async () => {
       cluster = await makeCluster(2, 300);
       const [a, b] = cluster.nodes;

@@ -3,7 +3,6 @@ import type { MessageRecord } from '../message.store';
 import type { SqlMessageStore } from '../sql.message.store';
 import type { SqlOutboxStore } from '../sql.outbox.store';
 import type { SqlUserStore } from '../sql.user.store';
-import { sleep } from '@switchboard/testing';
 
 /** What a driver's spec hands the contract. */
 export interface TestDatabase {
@@ -28,14 +27,6 @@ export interface StoreFixture {
   outbox: SqlOutboxStore;
 }
 
-/** Polls until `check` holds, or throws `what` after `ms`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Pins a message's created_at: the store stamps now(), tests need ties and a fixed order. */
 export async function setCreatedAt(db: Database, id: string, at: Date): Promise<void> {

@@ -5,8 +5,8 @@ import { OutboxRelay } from '../outbox-relay';
 import type { OutboxRow } from '../outbox.store';
 import { appendOutbox, SqlOutboxStore } from '../sql.outbox.store';
 import { SqlMessageStore } from '../sql.message.store';
-import { sleep } from '@switchboard/testing';
-import { type StoreFixture, waitFor } from './fixture';
+import { sleep, until } from '@switchboard/testing';
+import type { StoreFixture } from './fixture';
 
 const hello: NewMessage = { channelId: 'general', userId: 'u1', username: 'alice', content: 'hello' };
 const event = (type: string) => (m: MessageRecord) => ({ topic: `room:${m.channelId}`, payload: { type, id: m.id, content: m.content } });
@@ -164,10 +164,10 @@ export function outboxCases(fixture: () => StoreFixture): void {
           await messages.create({ ...hello, content }, event('new_message'));
           relay.kick();
         }
-        await waitFor('three events published', () => bus.got.length >= 3, 5000);
+        await until('three events published', 5000, () => bus.got.length >= 3);
         expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
         // A batch's rows are deleted once its publishes are accepted: just after the last one.
-        await waitFor('published rows deleted', async () => (await outbox.pending()) === 0, 5000);
+        await until('published rows deleted', 5000, async () => (await outbox.pending()) === 0);
         expect(await outbox.pending()).toBe(0);
       } finally {
         await relay.stop();
@@ -185,14 +185,14 @@ export function outboxCases(fixture: () => StoreFixture): void {
           await messages.create({ ...hello, content }, event('new_message'));
           relay.kick();
         }
-        await waitFor('a few failed attempts', () => relay.health().consecutiveFailures >= 3, 5000);
+        await until('a few failed attempts', 5000, () => relay.health().consecutiveFailures >= 3);
         expect(relay.health()).toMatchObject({ ok: false, lastError: 'bus down', failingSince: expect.any(Date) });
         expect(await outbox.pending()).toBe(3);
         bus.down = false;
-        await waitFor('the outbox drained after recovery', async () => (await outbox.pending()) === 0, 5000);
+        await until('the outbox drained after recovery', 5000, async () => (await outbox.pending()) === 0);
         expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
         // The rows are gone once the batch commits; the relay counts the success just after.
-        await waitFor('the relay healthy again', () => relay.health().ok, 5000);
+        await until('the relay healthy again', 5000, () => relay.health().ok);
         expect(relay.health()).toEqual({ ok: true, consecutiveFailures: 0 });
       } finally {
         await relay.stop();
@@ -219,7 +219,7 @@ export function outboxCases(fixture: () => StoreFixture): void {
         expect(relay.health()).toEqual({ ok: true, waiting: true, consecutiveFailures: 0 });
         expect(await outbox.pending()).toBe(3);
         ready = true;
-        await waitFor('the outbox drained once the bus was ready', async () => (await outbox.pending()) === 0, 5000);
+        await until('the outbox drained once the bus was ready', 5000, async () => (await outbox.pending()) === 0);
         expect(bus.got.map((g) => (g.payload as { content: string }).content)).toEqual(['one', 'two', 'three']);
         expect(relay.health()).toEqual({ ok: true, consecutiveFailures: 0 });
         expect(errors).toEqual([]);
@@ -248,13 +248,13 @@ export function outboxCases(fixture: () => StoreFixture): void {
       try {
         await messages.create({ ...hello, content: 'during the drop' }, event('new_message'));
         relay.kick();
-        await waitFor('the relay to notice the bus is down', () => relay.health().waiting === true, 5000);
+        await until('the relay to notice the bus is down', 5000, () => relay.health().waiting === true);
         expect(relay.health()).toMatchObject({ ok: true, consecutiveFailures: 0 });
         expect(await outbox.pending()).toBe(1);
         bus.down = false;
         ready = true;
         relay.kick();
-        await waitFor('the outbox drained once the bus was back', async () => (await outbox.pending()) === 0, 5000);
+        await until('the outbox drained once the bus was back', 5000, async () => (await outbox.pending()) === 0);
         expect(errors).toEqual([]);
       } finally {
         await relay.stop();
@@ -271,12 +271,12 @@ export function outboxCases(fixture: () => StoreFixture): void {
       try {
         await messages.create(hello, event('new_message'));
         relay.kick();
-        await waitFor('the hung publish timed out', () => relay.health().consecutiveFailures >= 1, 5000);
+        await until('the hung publish timed out', 5000, () => relay.health().consecutiveFailures >= 1);
         expect(relay.health().lastError).toMatch(/timed out/);
         expect(await outbox.pending()).toBe(1);
         hang = false;
-        await waitFor('published after the bus answered again', () => got.length === 1, 5000);
-        await waitFor('row deleted', async () => (await outbox.pending()) === 0, 5000);
+        await until('published after the bus answered again', 5000, () => got.length === 1);
+        await until('row deleted', 5000, async () => (await outbox.pending()) === 0);
       } finally {
         await relay.stop();
       }
@@ -309,7 +309,7 @@ export function outboxCases(fixture: () => StoreFixture): void {
       );
       relays.forEach((r) => r.start());
       try {
-        await waitFor('all 300 published', () => published.length >= 300, 20_000);
+        await until('all 300 published', 20_000, () => published.length >= 300);
         await sleep(100);
       } finally {
         await Promise.all(relays.map((r) => r.stop()));

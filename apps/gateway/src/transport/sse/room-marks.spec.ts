@@ -126,8 +126,17 @@ describe('RoomMarks shared id lines', () => {
     const key = one.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' });
     expect(key).toBeDefined();
     expect(another.sharedKey({ room: 'lobby', offset: 2, epoch: 'e1' })).toBe(key);
-    expect(one.idLine({ room: 'lobby', offset: 2, epoch: 'e1' })).toBe('id: 1,lobby~chat~e1~2\n');
+    const mark = { room: 'lobby', offset: 2, epoch: 'e1' };
+    expect(one.idStart(mark) + one.idEnd(mark).toString()).toBe('id: 1,lobby~chat~e1~2\n');
     expect(one.hasMoved).toBe(false);
+
+    // A resume token (it names the user) ends the id: sessions still share its start.
+    const tokened = marksOf(new Map([['lobby', 'chat']]));
+    tokened.confirmed('lobby', { offset: 1, epoch: 'e1' }, undefined, 'tok-of-ann');
+    tokened.published(mark);
+    expect(tokened.sharedKey(mark)).toBe(key);
+    expect(tokened.idStart(mark) + tokened.idEnd(mark).toString()).toBe('id: 1,lobby~chat~e1~2~tok-of-ann\n');
+    expect(tokened.idEnd(mark)).toBe(tokened.idEnd(mark)); // made once per token, not per frame
 
     const two = marksOf(new Map([['lobby', 'chat'], ['side', 'hub']]));
     two.confirmed('lobby', { offset: 1, epoch: 'e1' }, undefined);

@@ -78,12 +78,12 @@ interface Entry {
   head: string;
   /** `~token`, or ''. */
   tail: string;
-  /** `head` and `tail`: the id of a session in this room alone, but for its offset. */
-  key: string;
+  /** `tail` and the line's end, as written after the offset. */
+  end: Buffer;
 }
 
 function entry(r: MarkedRoom, pending: boolean, early = false): Entry {
-  const e: Entry = { room: r.room, style: r.style, epoch: r.position?.epoch, offset: r.position?.offset, token: r.token, pending, early, head: '', tail: '', key: '' };
+  const e: Entry = { room: r.room, style: r.style, epoch: r.position?.epoch, offset: r.position?.offset, token: r.token, pending, early, head: '', tail: '', end: NO_TAIL };
   return reheaded(e);
 }
 
@@ -91,9 +91,11 @@ function entry(r: MarkedRoom, pending: boolean, early = false): Entry {
 function reheaded(e: Entry): Entry {
   e.head = `,${e.room}~${e.style}${e.epoch === undefined ? '' : `~${e.epoch.startsWith('~') ? `!${e.epoch.slice(1)}` : e.epoch}~`}`;
   e.tail = e.token === undefined ? '' : `~${e.token}`;
-  e.key = `${e.head}\n${e.tail}`;
+  e.end = e.token === undefined ? NO_TAIL : Buffer.from(`${e.tail}\n`, 'latin1');
   return e;
 }
+
+const NO_TAIL = Buffer.from('\n');
 
 /** What the stream's connection says about its rooms. */
 export interface RoomsOfConnection {
@@ -150,25 +152,25 @@ export class RoomMarks {
 
   /**
    * When the session is in `mark`'s room alone and the mark moved it there, what its id says
-   * besides that offset: recipients with the same key share one id line per frame
-   * (`idLine`). Undefined otherwise (build the id with `take`).
+   * before that offset: recipients with the same key share the start of the id line per frame
+   * (`idStart`), and each ends it with its own `idEnd`. Undefined otherwise (build the id with `take`).
    */
   sharedKey(mark: RoomMark): string | undefined {
     if (this.rooms.size !== 1 || this.unsure > 0) return undefined;
     const e = this.rooms.get(mark.room);
-    return e !== undefined && e.offset === mark.offset && e.epoch === mark.epoch ? e.key : undefined;
+    return e !== undefined && e.offset === mark.offset && e.epoch === mark.epoch ? e.head : undefined;
   }
 
-  /** The id was written (a shared id line): nothing moved since. */
-  taken(): void {
-    this.moved = false;
-  }
-
-  /** The `id:` line of a session whose `sharedKey` is this one's: the id is taken. */
-  idLine(mark: RoomMark): string {
-    this.moved = false;
+  /** The `id:` line up to the offset, for a session whose `sharedKey` is this one's. */
+  idStart(mark: RoomMark): string {
     const e = this.rooms.get(mark.room)!;
-    return `id: ${VERSION}${e.head}${e.offset}${e.tail}\n`;
+    return `id: ${VERSION}${e.head}${e.offset}`;
+  }
+
+  /** The rest of the `id:` line after `idStart` (the room's resume token, the line end): the id is taken. */
+  idEnd(mark: RoomMark): Buffer {
+    this.moved = false;
+    return this.rooms.get(mark.room)!.end;
   }
 
   /** A kept publication of a room is being written. */

@@ -42,18 +42,19 @@ export class SseWire implements Wire {
 
   /**
    * The stream's event id, when this frame (or a reply or leave before it) moved it; a frame
-   * without text is the id alone. Sessions in the frame's room alone share one id line per frame.
+   * without text is the id alone. Sessions in the frame's room alone share the start of the id
+   * line, made once per frame; its end (the room's resume token, which names the user) is the
+   * session's own, made once per token.
    */
-  head(frame: OutboundFrame): Buffer | string | undefined {
+  head(frame: OutboundFrame): Buffer | string | readonly [Buffer, Buffer] | undefined {
     const { mark } = frame;
     if (mark !== undefined) this.marks.published(mark);
     if (!this.marks.hasMoved) return undefined;
     const key = mark === undefined ? undefined : this.marks.sharedKey(mark);
     if (key === undefined) return frame.text.length === 0 ? `id: ${this.marks.take()}\n\n` : `id: ${this.marks.take()}\n`;
-    let line = frame.idLine(key);
-    if (line === undefined) frame.keepIdLine(key, (line = Buffer.from(this.marks.idLine(mark!), 'latin1')));
-    else this.marks.taken();
-    return line;
+    let start = frame.idStart(key);
+    if (start === undefined) frame.keepIdStart(key, (start = Buffer.from(this.marks.idStart(mark!), 'latin1')));
+    return [start, this.marks.idEnd(mark!)];
   }
 
   bytes(frame: OutboundFrame): Buffer {
