@@ -9,7 +9,9 @@ import type { IceServer, PeerConnectionLike } from './types';
  * an answer before its candidates are complete. Without a `stun:` URL here that fallback is
  * cleared on every ICE transport just before candidates are gathered (gathering happens only
  * in `setLocalDescription`, ICE restarts included), so `[]` means host candidates only and no
- * packet or DNS lookup for a server nobody configured.
+ * packet or DNS lookup for a server nobody configured. ICE restarts are completed the way a
+ * browser does them (werift alone leaves a restarted agent without candidates, checks or the
+ * offerer's controlling role): see `iceRole`, `announceAfterRestart` and `checkAfterRestart`.
  */
 export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...rest }: { iceServers: IceServer[] } & Record<string, unknown>): PeerConnectionLike {
   // werift reads one URL per entry (`urls` as a string): one entry per URL.
@@ -21,12 +23,20 @@ export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...res
   const pc = new werift.RTCPeerConnection({ ...(loopbackOnly ? { iceAdditionalHostAddresses: ['127.0.0.1'] } : {}), ...rest, iceServers: servers });
   const noStun = !servers.some((s) => s.urls.startsWith('stun:'));
   const setLocalDescription = pc.setLocalDescription.bind(pc);
-  pc.setLocalDescription = (description) => {
+  pc.setLocalDescription = async (description) => {
     for (const transport of pc.iceTransports) {
       if (noStun) transport.connection.stunServer = undefined;
       if (description?.type === 'offer' || description?.type === 'answer') iceRole(transport.connection as unknown as IceRoles, description.type === 'offer');
+      announceAfterRestart(transport.connection as unknown as IceAgent);
     }
-    return setLocalDescription(description);
+    const applied = await setLocalDescription(description);
+    checkAfterRestart(pc);
+    return applied;
+  };
+  const setRemoteDescription = pc.setRemoteDescription.bind(pc);
+  pc.setRemoteDescription = async (description) => {
+    await setRemoteDescription(description);
+    checkAfterRestart(pc);
   };
   return pc as unknown as PeerConnectionLike;
 }
@@ -49,4 +59,74 @@ function iceRole(connection: IceRoles, controlling: boolean): void {
   if (connection.generation === 0 || connection.remoteIsLite || connection._iceControlling === controlling) return;
   connection._iceControlling = controlling;
   for (const pair of connection.checkList) pair.iceControlling = controlling;
+}
+
+/** The parts of werift's ICE `Connection` that an ICE restart needs. */
+interface IceAgent {
+  generation: number;
+  protocols: Array<{ localCandidate?: object }>;
+  localCandidates: object[];
+  localCandidatesStart: boolean;
+  gatherCandidates(): Promise<void>;
+  appendLocalCandidate(candidate: object): void;
+}
+
+const announcing = new WeakSet<IceAgent>();
+
+/**
+ * An ICE restart gathers candidates anew. werift's restart forgets its local candidates but
+ * keeps their sockets, and its gathering skips every address that already has one: the
+ * restarted agent offered no candidate at all, so the other side had no address to check
+ * and waited for checks that (see `checkAfterRestart`) werift never sent. Its host (and relay)
+ * sockets are announced again, under the new ufrag and generation `restart` gave them.
+ */
+function announceAfterRestart(agent: IceAgent): void {
+  if (announcing.has(agent)) return;
+  announcing.add(agent);
+  const gather = agent.gatherCandidates.bind(agent);
+  agent.gatherCandidates = async () => {
+    const restarted = !agent.localCandidatesStart && agent.generation > 0;
+    await gather();
+    if (!restarted) return;
+    for (const { localCandidate } of agent.protocols) {
+      if (localCandidate && !agent.localCandidates.includes(localCandidate)) agent.appendLocalCandidate(localCandidate);
+    }
+  };
+}
+
+/** The parts of a werift connection's transports that `checkAfterRestart` reads. */
+interface Transports {
+  signalingState: string;
+  secureManager: { setConnectionState(state: 'failed'): void };
+  dtlsTransports: Array<{ state: string; iceTransport: { connection: IceChecks; start(): Promise<void> } }>;
+}
+
+/** The parts of werift's ICE `Connection` that say whether checks ran since the last restart. */
+interface IceChecks {
+  generation: number;
+  remoteUsername?: string;
+  localCandidatesStart: boolean;
+  /** Set when its checks start (`connect`), cleared by `restart`. */
+  earlyChecksDone: boolean;
+}
+
+/**
+ * werift starts its connectivity checks only while DTLS is not yet connected: after an ICE
+ * restart on a live connection (DTLS stays up) its ICE agent, back in state `new`, never
+ * checks or nominates a pair, and sends nothing (it has no nominated pair). Once both
+ * descriptions of the restart are applied, the checks are started here instead; if they
+ * fail, the connection reads `failed`, as when werift's own checks fail. Checks of an earlier
+ * restart that found no pair (its candidates never arrived) may still run: werift's restart
+ * gave them the new check list, and they end with the new checks.
+ */
+function checkAfterRestart(pc: Werift.RTCPeerConnection): void {
+  const { signalingState, dtlsTransports, secureManager } = pc as unknown as Transports;
+  if (signalingState !== 'stable') return;
+  for (const dtls of dtlsTransports) {
+    const { connection } = dtls.iceTransport;
+    if (dtls.state !== 'connected' || connection.generation === 0 || connection.earlyChecksDone || !connection.localCandidatesStart || !connection.remoteUsername) continue;
+    dtls.iceTransport.start().catch(() => {
+      if (pc.connectionState !== 'closed') secureManager.setConnectionState('failed');
+    });
+  }
 }
