@@ -72,6 +72,19 @@ describe('acknowledged publish across two replicas (api + two gateways on Redis)
     await hub.none((f) => (f.type === 'message' && f.content === 'bad') || (f.type === 'room_message' && f.offset === 4));
   });
 
+  it('names the id of a refused publish in its error, so a client rejects that publish at once; a frame without id gets none', async () => {
+    const c = await connect(0, '/ws/named', 'nina', 'user_list');
+    c.send({ type: 'message', room: 'never-joined', content: 'lost?', id: 'n-1' });
+    expect(await c.next('error')).toMatchObject({ re: 'message', room: 'never-joined', id: 'n-1', data: { code: 'not_in_room' } });
+    c.send({ type: 'message', room: 'never-joined', content: 'plain' });
+    const plain = await c.next('error');
+    expect(plain).toMatchObject({ re: 'message', room: 'never-joined', data: { code: 'not_in_room' } });
+    expect(plain).not.toHaveProperty('id');
+    const channel = await connect(1, '/api/v1/ws?channel_id=named', 'nils', 'channel_joined');
+    channel.send({ type: 'message', channel_id: 'elsewhere', content: 'lost?', id: 'c-9' });
+    expect(await channel.next('error')).toMatchObject({ re: 'message', channel_id: 'elsewhere', id: 'c-9', code: 'not_in_room' });
+  });
+
   it('POST /api/v1/messages with a repeated Idempotency-Key stores one message and publishes one new_message', async () => {
     const { call } = cluster;
     expect((await call('POST', '/auth/register', { username: 'poster', password: 'secret123', email: 'poster@example.com' })).status).toBe(201);

@@ -124,6 +124,16 @@ describe('SwitchboardClient publish and rooms', () => {
     await expect(one).resolves.toMatchObject({ offset: 1 });
     await expect(two).resolves.toMatchObject({ offset: 2 });
     expect(errors).toHaveLength(1);
+
+    // The server names only the first frame of a run of drops: every one of them goes again.
+    const [three, four] = [room.publish('three'), room.publish('four')];
+    const [third, fourth] = sentFrames(socket).slice(-2);
+    socket.reply({ type: 'error', content: 'rate limit exceeded', data: { code: 'rate_limited' }, re: 'message', room: 'lobby', id: third.id });
+    jest.advanceTimersByTime(500);
+    expect(sentFrames(socket).slice(-2)).toEqual([third, fourth]);
+    socket.reply({ type: 'ack', id: third.id, room: 'lobby', offset: 3, epoch: 'e' });
+    socket.reply({ type: 'ack', id: fourth.id, room: 'lobby', offset: 4, epoch: 'e' });
+    await expect(Promise.all([three, four])).resolves.toMatchObject([{ offset: 3 }, { offset: 4 }]);
   });
 
   it('asks a join again when the connection drops before its confirmation; a refused join rejects the publishes made meanwhile', async () => {

@@ -103,18 +103,21 @@ export class Outbox {
   }
 
   /**
-   * The server refused a publish of `err.room`: the one named by `id`, or (the server names
-   * none) those written to the current connection and not yet acknowledged. A passing refusal
-   * (rate limited, the bus unavailable) writes them again after a moment — an id the server
-   * did publish is only acknowledged again; any other refusal rejects the one named.
+   * The server refused a publish of `err.room`. A passing refusal (rate limited, the bus
+   * unavailable) writes again, after a moment, every publish of the room written to the current
+   * connection and not yet acknowledged — an id the server did publish is only acknowledged
+   * again. Any other refusal rejects the publish its `id` names (one without an id names none:
+   * that publish ends at its timeout).
    */
   refused(err: SwitchboardError, id?: string): void {
     const passing = err.code === 'rate_limited' || err.code === 'unavailable';
     const connection = this.link.connection();
     for (const entry of [...this.entries.values()]) {
-      if (id !== undefined ? entry.id !== id : entry.room !== err.room || entry.sentOn !== connection || !passing) continue;
-      if (!passing) this.settle(entry, err);
-      else entry.sentOn = undefined;
+      // Passing: the server names only the first frame of a run of drops, so every publish of
+      // the room sent on this connection goes again (a repeat by id is not published twice).
+      if (passing) {
+        if (entry.room === err.room && entry.sentOn === connection) entry.sentOn = undefined;
+      } else if (id !== undefined && entry.id === id) this.settle(entry, err);
     }
     if (passing && this.timer === undefined) this.timer = setTimeout(() => this.flush(), 500);
   }

@@ -87,7 +87,7 @@ export class ChannelsCodec extends TypedCodec {
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: new Date(reply.ts).toISOString() });
       case 'error':
-        return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, re: reply.re, channel_id: reply.room, timestamp });
+        return JSON.stringify({ type: 'error', message: reply.message, code: reply.code, re: reply.re, channel_id: reply.room, id: reply.id, timestamp });
       case 'user_list':
         return undefined;
       default:

@@ -111,7 +111,9 @@ export function renderSessionReply(reply: Reply): string | undefined {
 /** What an error about a decoded frame answers: its `type`, and its room when it named one. */
 export function subjectOf(decoded: Decoded): ErrorSubject {
   const { type, command } = decoded;
-  return { re: type, room: 'room' in command ? command.room : undefined };
+  const subject: ErrorSubject = { re: type, room: 'room' in command ? command.room : undefined };
+  if (command.kind === 'say' && command.id !== undefined) subject.id = command.id;
+  return subject;
 }
 
 export function invalid(code: ErrorCode, message: string): DecodeError {

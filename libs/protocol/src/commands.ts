@@ -90,6 +90,8 @@ export type ResumeGap = 'resume_token_missing' | 'resume_token_invalid';
 export interface ErrorSubject {
   re?: string;
   room?: string;
+  /** The `id` of the chat frame answered, when it carried one: the refusal of that publish. */
+  id?: string;
 }
 
 /** Replies go to the asking connection only. */

@@ -110,7 +110,7 @@ export class RoomsCodec extends TypedCodec {
       case 'pong':
         return JSON.stringify({ type: 'pong', timestamp: seconds(reply.ts) });
       case 'error':
-        return JSON.stringify({ type: 'error', content: reply.message, data: { code: reply.code }, re: reply.re, room: reply.room, timestamp: nowSeconds() });
+        return JSON.stringify({ type: 'error', content: reply.message, data: { code: reply.code }, re: reply.re, room: reply.room, id: reply.id, timestamp: nowSeconds() });
       case 'joined':
       case 'left':
         // The rooms dialect confirms a join with user_list, and a leave with nothing.

@@ -193,7 +193,7 @@ export class Connection {
 
   /** An error frame; `about` names the client frame it answers, when there is one. */
   error(code: ErrorCode, message: string, about?: ErrorSubject): void {
-    this.reply({ kind: 'error', code, message, re: about?.re, room: about?.room });
+    this.reply({ kind: 'error', code, message, re: about?.re, room: about?.room, id: about?.id });
   }
 
   /** An error answering the command running now (a gateway handler refused it). */
