@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Start-up figures (bench/results/HISTORY.md, "Start-up time and memory"). Two ways:
 //
-//   node scripts/measure-start.js --fresh-clone [--later N]
-//     Clones this repository's HEAD into a temporary directory, gives it this checkout's
+//   node scripts/measure-start.js --fresh-clone [--later N] [--commit REV]
+//     Clones this repository's HEAD (or REV, to compare) into a temporary directory, gives it this checkout's
 //     node_modules (a symlink: what `npm install` would put there for the same lockfile), then
 //     runs `npm start` there once on the fresh clone (no dist/, no database: it builds, creates
 //     the database) and N more times (default 3) with nothing changed, and prints a table.
@@ -108,12 +108,13 @@ async function whenReady(port) {
 
 const line = (r) => `| ${r.label} | ${(r.listeningMs / 1000).toFixed(1)} s | ${(r.readyMs / 1000).toFixed(1)} s | ${r.cpuS.toFixed(1)} s | ${r.rssMb} MB |`;
 
-async function freshClone(later) {
+async function freshClone(later, commit) {
   const root = join(__dirname, '..');
   const dir = mkdtempSync(join(tmpdir(), 'sb-fresh-clone-'));
   try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', commit], { encoding: 'utf8' }).trim();
     execFileSync('git', ['clone', '--quiet', root, join(dir, 'repo')]);
+    execFileSync('git', ['-C', join(dir, 'repo'), 'checkout', '--quiet', head]);
     symlinkSync(join(root, 'node_modules'), join(dir, 'repo', 'node_modules'));
     const load = () => loadavg()[0].toFixed(1);
     process.stdout.write(`commit ${head}, ${readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length} cores, load average ${load()} at the start\n\n`);
@@ -132,12 +133,13 @@ async function freshClone(later) {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--fresh-clone') {
-  const later = argv[1] === '--later' ? Number(argv[2]) : 3;
+  const option = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+  const later = Number(option('--later', '3'));
   if (!Number.isInteger(later) || later < 0) {
-    process.stderr.write(`--later takes a whole number of later starts, not ${argv[2]}\n`);
+    process.stderr.write(`--later takes a whole number of later starts, not ${option('--later')}\n`);
     process.exit(2);
   }
-  freshClone(later).catch((err) => {
+  freshClone(later, option('--commit', 'HEAD')).catch((err) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   });
@@ -150,6 +152,6 @@ if (argv[0] === '--fresh-clone') {
     },
   );
 } else {
-  process.stderr.write('usage: node scripts/measure-start.js --fresh-clone [--later N]\n       node scripts/measure-start.js <label> <command> [args...]\n');
+  process.stderr.write('usage: node scripts/measure-start.js --fresh-clone [--later N] [--commit REV]\n       node scripts/measure-start.js <label> <command> [args...]\n');
   process.exit(2);
 }
