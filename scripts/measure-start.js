@@ -84,7 +84,10 @@ function measure(label, cmd, args, options = {}) {
           const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server}/status`, 'utf8'))[1]);
           result = { label, listeningMs, readyMs, cpuS, rssMb: Math.round(rssKb / 1024), server };
           process.kill(-child.pid, 'SIGTERM');
-        }, reject);
+        }).catch((err) => {
+          process.kill(-child.pid, 'SIGKILL');
+          reject(new Error(`${label}: ${err.message}`));
+        });
       }
     };
     child.stdout.on('data', onData);
@@ -98,10 +101,14 @@ function measure(label, cmd, args, options = {}) {
   });
 }
 
+/** Polls /health/ready until 200; rejects after READY_TIMEOUT_MS (120 s) saying what it last answered. */
 async function whenReady(port) {
+  const deadline = Date.now() + Number(process.env.READY_TIMEOUT_MS ?? 120_000);
+  let last;
   for (;;) {
-    const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status, () => 0);
-    if (status === 200) return;
+    last = await fetch(`http://127.0.0.1:${port}/health/ready`).then(async (r) => `${r.status} ${await r.text()}`, (err) => err.message);
+    if (last.startsWith('200 ')) return;
+    if (Date.now() > deadline) throw new Error(`not ready within READY_TIMEOUT_MS; /health/ready last answered: ${last}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
