@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from './migrations';
 import { CREATION_MARKER, PgliteDatabase, SETTINGS } from './pglite.database';
-import { packDataDir } from './pglite-template';
+import { packDataDir, TEMPLATE_FILE } from './pglite-template';
 import { SqlUserStore } from './sql.user.store';
 import { storeContract } from './testing/store.contract';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'sb-store-'));
+/** The shipped template, from the repository root. */
+const findTemplateForTest = () => join(__dirname, '..', '..', '..', '..', TEMPLATE_FILE);
 
 storeContract('PGlite, data directory', async () => {
   const dir = tempDir();
@@ -76,6 +78,23 @@ describe('PgliteDatabase', () => {
     try {
       expect(db.created).toBe('initdb');
       expect(await migrate(db)).not.toEqual([]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('creates it with initdb when the template cannot be unpacked (cut short), after removing what it wrote', async () => {
+    dir = tempDir();
+    const whole = readFileSync(findTemplateForTest());
+    const cut = join(dir, 'cut-template.br');
+    writeFileSync(cut, whole.subarray(0, whole.length >> 1));
+    const path = join(dir, 'data');
+    mkdirSync(join(path, 'lost+found'), { recursive: true });
+    const db = await PgliteDatabase.open(path, cut);
+    try {
+      expect(db.created).toBe('initdb');
+      expect(await migrate(db)).not.toEqual([]);
+      expect(existsSync(join(path, 'lost+found'))).toBe(true);
     } finally {
       await db.close();
     }

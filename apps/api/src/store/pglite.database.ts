@@ -78,7 +78,7 @@ async function createSafely(dataDir: string, template: string | undefined): Prom
     writeFileSync(`${marker}.tmp`, JSON.stringify(readdirSync(dataDir)));
     renameSync(`${marker}.tmp`, marker);
   }
-  const how = (await fromTemplate(dataDir, template)) ? 'template' : 'initdb';
+  const how = (await fromTemplate(dataDir, template, marker)) ? 'template' : 'initdb';
   if (how === 'initdb') await createInChildProcess(dataDir);
   rmSync(marker);
   return how;
@@ -87,10 +87,10 @@ async function createSafely(dataDir: string, template: string | undefined): Prom
 /**
  * Unpacks the shipped template (pglite-template.ts) into `dataDir` when the installed PGlite
  * made it with these settings: a fraction of a second instead of initdb's seconds. `false`
- * when there is none to use (initdb then); a template that cannot be read is reported and
- * passed over, one that fails to unpack fails the creation (a full disk, say).
+ * when there is none to use (initdb then). A template that cannot be read or unpacked is
+ * reported and passed over, what it wrote removed (by `marker`, as after a stopped creation).
  */
-async function fromTemplate(dataDir: string, file: string | undefined): Promise<boolean> {
+async function fromTemplate(dataDir: string, file: string | undefined, marker: string): Promise<boolean> {
   if (!file) return false;
   let header: TemplateHeader;
   try {
@@ -103,8 +103,14 @@ async function fromTemplate(dataDir: string, file: string | undefined): Promise<
     new Logger('Database').log({ msg: 'the database template was made by another PGlite or with other settings; creating the database with initdb (seconds)', file, template: header.pglite, installed: pgliteVersion() });
     return false;
   }
-  await unpackTemplate(file, dataDir);
-  return true;
+  try {
+    await unpackTemplate(file, dataDir);
+    return true;
+  } catch (err) {
+    const removed = removeUnfinishedCreation(dataDir, marker);
+    new Logger('Database').warn({ msg: 'the database template could not be unpacked; creating the database with initdb', file, error: (err as Error).message, removed });
+    return false;
+  }
 }
 
 /** The template file above this module (src/ and dist/ alike), or undefined. */
