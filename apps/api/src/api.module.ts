@@ -4,7 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { Authenticator } from '@switchboard/auth';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
 import { Readiness } from '@switchboard/core';
-import { Metrics } from '@switchboard/observability';
+import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { authThrottling } from './auth/auth-throttling';
@@ -55,6 +55,8 @@ const KEYS_CHECK_MS = 5000;
 })
 export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Api');
+  /** While Redis is down every check fails alike: one line, then one per interval with a count. */
+  private readonly warnings = new LogCoalescer((entry) => this.logger.warn(entry));
   private keysTimer?: NodeJS.Timeout;
   /** Whether the last check found (or made) every API key in the credential directory. */
   private keysPublished = false;
@@ -106,7 +108,8 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
     } catch (err) {
       this.keysPublished = false;
       this.metrics.errors.labels('credential_keys').inc();
-      this.logger.warn({ msg: 'API keys not published to the credential directory; gateways may refuse older keys until it is', error: (err as Error).message });
+      const error = (err as Error).message;
+      this.warnings.log('keys', { msg: 'API keys not published to the credential directory; gateways may refuse older keys until it is', error });
     }
   }
 
@@ -128,6 +131,7 @@ export class ApiModule implements NestModule, OnModuleInit, OnApplicationBootstr
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.keysTimer);
+    this.warnings.flush();
     await this.db.close();
   }
 }

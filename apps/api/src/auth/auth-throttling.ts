@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { clientIp } from '@switchboard/auth';
 import type { SwitchboardConfig } from '@switchboard/config';
-import type { Metrics } from '@switchboard/observability';
+import { LogCoalescer, type Metrics } from '@switchboard/observability';
 import { createRedisClient, redisTarget } from '@switchboard/redis';
 import type { Principal } from './credentials.service';
 
@@ -57,10 +57,12 @@ function redisStorage(config: SwitchboardConfig, metrics: Metrics): ThrottlerSto
 
 /**
  * When Redis cannot count an attempt, the attempt goes through (the bus being down already
- * turns readiness red); each such attempt is logged at warn and counted.
+ * turns readiness red); each such attempt is counted in a metric and logged at warn, alike
+ * failures as one line per interval with a count.
  */
 class FailOpenStorage implements ThrottlerStorage {
   private readonly logger = new Logger('AuthThrottling');
+  private readonly warnings = new LogCoalescer((entry) => this.logger.warn(entry));
 
   constructor(
     private readonly inner: ThrottlerStorageRedisService,
@@ -72,12 +74,14 @@ class FailOpenStorage implements ThrottlerStorage {
       return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (err) {
       this.metrics.errors.labels('auth_throttle_unavailable').inc();
-      this.logger.warn({ msg: 'could not count an auth attempt in Redis; letting it through', throttler: throttlerName, error: (err as Error).message });
+      const error = (err as Error).message;
+      this.warnings.log(throttlerName, { msg: 'could not count an auth attempt in Redis; letting it through', throttler: throttlerName, error });
       return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
     }
   }
 
   onModuleDestroy(): void {
+    this.warnings.flush();
     this.inner.onModuleDestroy();
   }
 }

@@ -1,9 +1,9 @@
-import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Logger, Param, Post, ServiceUnavailableException, UseGuards, UsePipes } from '@nestjs/common';
+import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Logger, type OnModuleDestroy, Param, Post, ServiceUnavailableException, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticator, can, Permission } from '@switchboard/auth';
 import { BUS, type Bus, PublishUnconfirmed, publishToUser, type UserRouting } from '@switchboard/bus';
 import { CONFIG, type SwitchboardConfig } from '@switchboard/config';
-import { Metrics } from '@switchboard/observability';
+import { LogCoalescer, Metrics } from '@switchboard/observability';
 import { type HubEvent, isRoomName, Topics } from '@switchboard/protocol';
 import { AuthGuard, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/credentials.service';
@@ -22,8 +22,10 @@ import { BroadcastDto, DeliveredDto, PublishedDto, RoomBroadcastDto, UserMessage
 @UsePipes(ApiValidationPipe)
 @Controller()
 @UseGuards(AuthGuard)
-export class PublishController {
+export class PublishController implements OnModuleDestroy {
   private readonly logger = new Logger('Publish');
+  /** During a bus outage every publish fails alike: one line, then one per interval with a count. */
+  private readonly warnings = new LogCoalescer((entry) => this.logger.warn(entry));
   /** Whether a user id may reach a guest (WEBSOCKET_GUEST_ID_NAMESPACE, registered users). */
   private readonly userRouting: UserRouting;
 
@@ -72,6 +74,10 @@ export class PublishController {
     return { success: true, data: { ...answer.data, delivered, ...(delivered ? {} : { reason: `user "${id}" is not connected; nothing was delivered` }) } };
   }
 
+  onModuleDestroy(): void {
+    this.warnings.flush();
+  }
+
   private mayPublish(principal: Principal): void {
     if (!can(principal.identity, Permission.Broadcast)) {
       throw new ForbiddenException('server-side publish needs credentials with the "broadcast" permission');
@@ -84,7 +90,8 @@ export class PublishController {
       replicas = await send();
     } catch (err) {
       this.metrics.errors.labels('api_publish_failed').inc();
-      this.logger.warn({ msg: 'server-side publish failed; answered 503', target, error: (err as Error).message });
+      const error = (err as Error).message;
+      this.warnings.log('publish failed', { msg: 'server-side publish failed; answered 503', target, error });
       if (err instanceof PublishUnconfirmed) throw new ServiceUnavailableException('message bus did not confirm in time; it may have been published');
       throw new ServiceUnavailableException('message bus unavailable; nothing was published, retry');
     }

@@ -4,6 +4,7 @@ import type { Database } from './database';
 import { createDatabase } from './database.factory';
 import { migrate } from './migrations';
 import { OpeningDatabase } from './opening.database';
+import { PgliteDatabase } from './pglite.database';
 
 /**
  * The api's store, migrated. By default it is open before start-up goes on (a bad
@@ -17,7 +18,8 @@ export function openDatabase(config: SwitchboardConfig, inBackground: boolean): 
     const started = Date.now();
     const db = await createDatabase({ databaseUrl: config.api.databaseUrl, dataDir: config.api.dataDir });
     const applied = await migrate(db);
-    logger.log({ msg: 'database open', driver: db.kind, ms: Date.now() - started, migrationsApplied: applied });
+    const created = db instanceof PgliteDatabase ? db.created : undefined;
+    logger.log({ msg: 'database open', driver: db.kind, ms: Date.now() - started, migrationsApplied: applied, ...(created && { created }) });
     return db;
   };
   if (config.api.databaseUrl || !inBackground) return open();

@@ -2,11 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from './migrations';
-import { CREATION_MARKER, PgliteDatabase } from './pglite.database';
+import { CREATION_MARKER, PgliteDatabase, SETTINGS } from './pglite.database';
+import { packDataDir, TEMPLATE_FILE } from './pglite-template';
 import { SqlUserStore } from './sql.user.store';
 import { storeContract } from './testing/store.contract';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'sb-store-'));
+/** The shipped template, from the repository root. */
+const findTemplateForTest = () => join(__dirname, '..', '..', '..', '..', TEMPLATE_FILE);
 
 storeContract('PGlite, data directory', async () => {
   const dir = tempDir();
@@ -52,6 +55,49 @@ describe('PgliteDatabase', () => {
   it('keeps the data when the same data directory is closed and opened again', async () => {
     dir = tempDir();
     await expectDurable(join(dir, 'nested', 'data'), 'durable');
+  }, 120_000);
+
+  it('creates a new database from the shipped template, which then migrates and keeps its data', async () => {
+    dir = tempDir();
+    const path = join(dir, 'data');
+    const db = await PgliteDatabase.open(path);
+    await db.close();
+    expect(db.created).toBe('template');
+    expect(existsSync(join(path, CREATION_MARKER))).toBe(false);
+    await expectDurable(path, 'templated');
+    expect((await PgliteDatabase.open(path).then(async (again) => (await again.close(), again))).created).toBeUndefined();
+  }, 120_000);
+
+  it('creates it with initdb when the template was made by another PGlite', async () => {
+    dir = tempDir();
+    const other = join(dir, 'other-template.br');
+    mkdirSync(join(dir, 'fake'));
+    writeFileSync(join(dir, 'fake', 'PG_VERSION'), '17\n');
+    writeFileSync(other, packDataDir(join(dir, 'fake'), '0.0.1', SETTINGS));
+    const db = await PgliteDatabase.open(join(dir, 'data'), other);
+    try {
+      expect(db.created).toBe('initdb');
+      expect(await migrate(db)).not.toEqual([]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('creates it with initdb when the template cannot be unpacked (cut short), after removing what it wrote', async () => {
+    dir = tempDir();
+    const whole = readFileSync(findTemplateForTest());
+    const cut = join(dir, 'cut-template.br');
+    writeFileSync(cut, whole.subarray(0, whole.length >> 1));
+    const path = join(dir, 'data');
+    mkdirSync(join(path, 'lost+found'), { recursive: true });
+    const db = await PgliteDatabase.open(path, cut);
+    try {
+      expect(db.created).toBe('initdb');
+      expect(await migrate(db)).not.toEqual([]);
+      expect(existsSync(join(path, 'lost+found'))).toBe(true);
+    } finally {
+      await db.close();
+    }
   }, 120_000);
 
   it('creates the database again when an earlier creation was stopped halfway, keeping what was there before it', async () => {

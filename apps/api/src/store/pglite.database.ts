@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database';
+import { packDataDir, pgliteVersion, readTemplateHeader, TEMPLATE_FILE, type TemplateHeader, unpackTemplate } from './pglite-template';
 import { TransactionGuard } from './transaction-guard';
 
 /**
@@ -13,7 +15,7 @@ import { TransactionGuard } from './transaction-guard';
  * 8 MB took an idle standalone server from 309 MB of RSS to 157 MB (bench/results/HISTORY.md "Start-up time
  * and memory"), plenty for one process's users and messages.
  */
-const SETTINGS = 'shared_buffers=8MB\n';
+export const SETTINGS = 'shared_buffers=8MB\n';
 
 /**
  * V8 compiles PostgreSQL's WebAssembly twice: Liftoff (baseline) at once, then TurboFan for the
@@ -59,12 +61,13 @@ async function createInChildProcess(dataDir: string): Promise<void> {
 export const CREATION_MARKER = '.switchboard-creating';
 
 /**
- * Creates the database files in `dataDir`, safe against being stopped halfway: the marker is in
- * place before the child writes anything and removed once it has succeeded. A directory still
+ * Creates the database files in `dataDir` (from the template, else with initdb in a child
+ * process), safe against being stopped halfway: the marker is in place before anything is
+ * written and removed once the creation has succeeded. A directory still
  * holding the marker gets what the unfinished creation wrote removed, then is created again.
  * Only a directory with the marker is ever cleared.
  */
-async function createSafely(dataDir: string): Promise<void> {
+async function createSafely(dataDir: string, template: string | undefined): Promise<'template' | 'initdb'> {
   mkdirSync(dataDir, { recursive: true });
   const marker = join(dataDir, CREATION_MARKER);
   if (existsSync(marker)) {
@@ -75,8 +78,48 @@ async function createSafely(dataDir: string): Promise<void> {
     writeFileSync(`${marker}.tmp`, JSON.stringify(readdirSync(dataDir)));
     renameSync(`${marker}.tmp`, marker);
   }
-  await createInChildProcess(dataDir);
+  const how = (await fromTemplate(dataDir, template, marker)) ? 'template' : 'initdb';
+  if (how === 'initdb') await createInChildProcess(dataDir);
   rmSync(marker);
+  return how;
+}
+
+/**
+ * Unpacks the shipped template (pglite-template.ts) into `dataDir` when the installed PGlite
+ * made it with these settings: a fraction of a second instead of initdb's seconds. `false`
+ * when there is none to use (initdb then). A template that cannot be read or unpacked is
+ * reported and passed over, what it wrote removed (by `marker`, as after a stopped creation).
+ */
+async function fromTemplate(dataDir: string, file: string | undefined, marker: string): Promise<boolean> {
+  if (!file) return false;
+  let header: TemplateHeader;
+  try {
+    header = readTemplateHeader(file);
+  } catch (err) {
+    new Logger('Database').warn({ msg: 'the database template cannot be read; creating the database with initdb', file, error: (err as Error).message });
+    return false;
+  }
+  if (header.pglite !== pgliteVersion() || header.settings !== SETTINGS) {
+    new Logger('Database').log({ msg: 'the database template was made by another PGlite or with other settings; creating the database with initdb (seconds)', file, template: header.pglite, installed: pgliteVersion() });
+    return false;
+  }
+  try {
+    await unpackTemplate(file, dataDir);
+    return true;
+  } catch (err) {
+    const removed = removeUnfinishedCreation(dataDir, marker);
+    new Logger('Database').warn({ msg: 'the database template could not be unpacked; creating the database with initdb', file, error: (err as Error).message, removed });
+    return false;
+  }
+}
+
+/** The template file above this module (src/ and dist/ alike), or undefined. */
+function findTemplate(): string | undefined {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, TEMPLATE_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** Removes every entry the marker does not list as there before; returns their names. */
@@ -85,6 +128,20 @@ function removeUnfinishedCreation(dataDir: string, marker: string): string[] {
   const written = readdirSync(dataDir).filter((name) => name !== CREATION_MARKER && !before.has(name));
   for (const name of written) rmSync(join(dataDir, name), { recursive: true, force: true });
   return written;
+}
+
+/**
+ * Makes the template `PgliteDatabase.open` unpacks (`scripts/make-pglite-template.js`, after a
+ * PGlite upgrade or a change of SETTINGS): initdb as a first start would run it, then packed.
+ */
+export async function makeTemplate(file: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-pglite-template-'));
+  try {
+    await createInChildProcess(join(dir, 'data'));
+    writeFileSync(file, packDataDir(join(dir, 'data'), pgliteVersion(), SETTINGS));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function needsCreating(dataDir: string): boolean {
@@ -106,8 +163,14 @@ export class PgliteDatabase implements Database {
   private readonly guard = new TransactionGuard();
   private closed?: Promise<void>;
 
-  /** `dataDir`: a directory (created when missing), or `memory://` for a throwaway database. */
-  constructor(readonly dataDir: string) {
+  /**
+   * `dataDir`: a directory (created when missing), or `memory://` for a throwaway database.
+   * `created`: how `open` created its files this time (undefined: they were there, or memory).
+   */
+  constructor(
+    readonly dataDir: string,
+    readonly created?: 'template' | 'initdb',
+  ) {
     // PGlite makes the last directory only; `memory://` and other schemes are not paths.
     if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
     this.pg = new PGlite(dataDir, { postgresqlconf: SETTINGS });
@@ -115,12 +178,15 @@ export class PgliteDatabase implements Database {
     this.pg.waitReady.catch(() => undefined);
   }
 
-  /** Opens the database and waits until it has started (seconds: WebAssembly compiles). */
-  static async open(dataDir: string): Promise<PgliteDatabase> {
+  /**
+   * Opens the database and waits until it has started (seconds: WebAssembly compiles). A new
+   * one is unpacked from `template` (default: the shipped one) when it suits this PGlite.
+   */
+  static async open(dataDir: string, template = findTemplate()): Promise<PgliteDatabase> {
     preferBaselineWasmCompiler();
     try {
-      if (needsCreating(dataDir)) await createSafely(dataDir);
-      const db = new PgliteDatabase(dataDir);
+      const created = needsCreating(dataDir) ? await createSafely(dataDir, template) : undefined;
+      const db = new PgliteDatabase(dataDir, created);
       await db.pg.waitReady;
       return db;
     } catch (err) {
