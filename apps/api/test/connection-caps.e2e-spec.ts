@@ -108,11 +108,16 @@ describe('connection caps: api + gateways on Redis', () => {
   });
 
   it('counts a user\'s open connections again after Redis restarted empty (each replica puts its own back)', async () => {
-    await ws(capped[0], `/ws/auth?token=${token('kept')}`);
-    await ws(capped[1], `/ws/auth?token=${token('kept')}`);
+    const kept = [await ws(capped[0], `/ws/auth?token=${token('kept')}`), await ws(capped[1], `/ws/auth?token=${token('kept')}`)];
     await redis.restart();
     // Until the replicas have put their entries back a handshake may pass (it closes at once); then the cap holds again.
-    await until('the user\'s connections counted again after the restart', 20000, async () => (await upgradeStatus(`${capped[0].url}/ws/auth?token=${token('kept')}`, { localAddress: '127.0.0.4' })).status === 429);
+    const statuses: number[] = [];
+    await until(
+      'the user\'s connections counted again after the restart',
+      20000,
+      async () => statuses[statuses.push((await upgradeStatus(`${capped[0].url}/ws/auth?token=${token('kept')}`, { localAddress: '127.0.0.4' })).status) - 1] === 429,
+      () => `(polls answered ${[...new Set(statuses)].join(', ')}; the kept connections' close codes: ${kept.map((c) => c.closeCode ?? 'open').join(', ')})`,
+    );
     expect((await upgradeStatus(`${capped[1].url}/ws/auth?token=${token('kept')}`, { localAddress: '127.0.0.4' })).status).toBe(429);
   }, 40000);
 });
