@@ -1,7 +1,7 @@
 import { MemoryBroker } from '@switchboard/bus';
-import { MemoryPresenceStore } from '@switchboard/presence';
-import { signalingCodec } from '@switchboard/protocol';
-import { sleep } from '@switchboard/testing';
+import { MemoryPresence, MemoryPresenceStore, type Presence } from '@switchboard/presence';
+import { CloseCode, signalingCodec } from '@switchboard/protocol';
+import { sleep, until } from '@switchboard/testing';
 import type { Authenticator } from '@switchboard/auth';
 import { type FakeConn, testReplica } from '../hub/testing';
 import { SignalingService } from './signaling.service';
@@ -13,8 +13,8 @@ interface Peer {
 }
 
 /** A replica without sockets: the real signaling service, membership and node on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore) {
-  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store);
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, presence?: Presence) {
+  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store, {}, presence);
   const auth = { isSessionRevoked: () => false } as unknown as Authenticator;
   const signaling = new SignalingService(membership, node, auth, config, metrics);
   const connect = async (): Promise<Peer> => {
@@ -27,19 +27,35 @@ function replica(broker: MemoryBroker, store: MemoryPresenceStore) {
 
 const settle = () => sleep(20);
 
+/** Memory presence whose `detachPeer` waits while `hold` is set: a lost peer's away mark, slow to be written. */
+class SlowDetach extends MemoryPresence {
+  hold: Promise<void> | undefined;
+  detaching = 0;
+
+  override async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
+    this.detaching++;
+    await this.hold;
+    return super.detachPeer(clientId, rooms);
+  }
+}
+
 describe('SignalingService relays across replicas', () => {
   const broker = new MemoryBroker();
   const store = new MemoryPresenceStore();
   const one = replica(broker, store);
   const two = replica(broker, store);
+  const slowPresence = new SlowDetach(60_000, store);
+  const slow = replica(broker, store, slowPresence);
 
   beforeAll(async () => {
     await one.start();
     await two.start();
+    await slow.start();
   });
   afterAll(async () => {
     await one.stop();
     await two.stop();
+    await slow.stop();
   });
 
   it('tells the sender when the addressee disconnected while its relay was on the way, naming the relay', async () => {
@@ -72,5 +88,30 @@ describe('SignalingService relays across replicas', () => {
     expect(b.frames).toEqual([]);
     expect(c.frames).toEqual([expect.objectContaining({ type: 'answer', from: Number(a.conn.id) })]);
     expect(a.errors).toEqual([{ code: 'unknown_peer', message: `peer ${b.conn.id} is not in any of your rooms; nothing was delivered`, re: 'ice_candidate' }]);
+  });
+
+  it('answers peer_reconnecting, not unknown_peer, to a relay that arrives while the lost addressee\'s replica is still writing its away mark', async () => {
+    const a = await one.connect();
+    const b = await slow.connect();
+    const room = ((await one.signaling.createRoom(a.conn)) as { room: string }).room;
+    await slow.signaling.joinRoom(b.conn, room);
+    Object.assign(b.conn, { closeCode: CloseCode.Abnormal }); // lost: no close frame, so it may resume
+
+    let write!: () => void;
+    slowPresence.hold = new Promise((resolve) => (write = resolve));
+    const gone = slow.signaling.disconnect(b.conn);
+    await until("b's replica to be writing b's away mark", 5_000, () => slowPresence.detaching === 1);
+    await settle(); // an unsubscribe of b's topic, had it been dropped already, has run by now
+
+    one.signaling.relay(a.conn, 'offer', b.conn.id, { sdp: 'while the mark is written' });
+    await until('the sender to hear about its offer', 5_000, () => a.errors.length === 1);
+    write();
+    await gone;
+    one.signaling.relay(a.conn, 'offer', b.conn.id, { sdp: 'once it is written' });
+    await until('the sender to hear about its second offer', 5_000, () => a.errors.length === 2);
+
+    const reconnecting = { code: 'peer_reconnecting', message: `peer ${b.conn.id} is reconnecting; nothing was delivered, send again once it is back`, re: 'offer' };
+    expect(a.errors).toEqual([reconnecting, reconnecting]);
+    expect(b.frames.filter((f) => f.type === 'offer')).toEqual([]);
   });
 });

@@ -109,18 +109,25 @@ export class SignalingService {
       this.peers.delete(id);
       if (!this.replaced.has(conn)) this.departed.note(id, mayResume);
     }
-    this.node.drop(Topics.peer(id));
     if (this.replaced.has(conn) || !mine) {
       // Resumed elsewhere (or never registered): presence belongs to the other connection now.
+      this.node.drop(Topics.peer(id));
       this.membership.detach(conn);
       return;
     }
-    if (mayResume && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
-      this.membership.detach(conn);
-      return;
+    // The peer's topic stays until presence has recorded how it left: a relay meanwhile still
+    // reaches this replica, which answers from `departed`; a relay that finds nobody on the
+    // topic finds presence written (away, or no such peer), never the peer still "connected".
+    try {
+      if (mayResume && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
+        this.membership.detach(conn);
+        return;
+      }
+      await this.membership.disconnect(conn);
+      await this.node.releasePeer(id);
+    } finally {
+      this.node.drop(Topics.peer(id));
     }
-    await this.membership.disconnect(conn);
-    await this.node.releasePeer(id);
   }
 
   async createRoom(conn: Connection): Promise<Reply> {
