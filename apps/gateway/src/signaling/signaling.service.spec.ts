@@ -1,4 +1,4 @@
-import { MemoryBroker } from '@switchboard/bus';
+import { MemoryBroker, MemoryBus } from '@switchboard/bus';
 import { MemoryPresence, MemoryPresenceStore, type Presence } from '@switchboard/presence';
 import { CloseCode, signalingCodec } from '@switchboard/protocol';
 import { sleep, until } from '@switchboard/testing';
@@ -13,8 +13,8 @@ interface Peer {
 }
 
 /** A replica without sockets: the real signaling service, membership and node on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore, presence?: Presence) {
-  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store, {}, presence);
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, presence?: Presence, bus?: MemoryBus) {
+  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store, {}, presence, bus);
   const auth = { isSessionRevoked: () => false } as unknown as Authenticator;
   const signaling = new SignalingService(membership, node, auth, config, metrics);
   const connect = async (): Promise<Peer> => {
@@ -113,5 +113,24 @@ describe('SignalingService relays across replicas', () => {
     const reconnecting = { code: 'peer_reconnecting', message: `peer ${b.conn.id} is reconnecting; nothing was delivered, send again once it is back`, re: 'offer' };
     expect(a.errors).toEqual([reconnecting, reconnecting]);
     expect(b.frames.filter((f) => f.type === 'offer')).toEqual([]);
+  });
+
+  it('answers peer_reconnecting to a relay for a peer whose replica died, before presence expired that replica', async () => {
+    const bus = new MemoryBus(broker);
+    const doomed = replica(broker, store, undefined, bus);
+    await doomed.start();
+    try {
+      const a = await one.connect();
+      const b = await doomed.connect();
+      const room = ((await one.signaling.createRoom(a.conn)) as { room: string }).room;
+      await doomed.signaling.joinRoom(b.conn, room);
+      await bus.close(); // the process is gone: nothing hears b's topic, and presence still has b on its replica
+
+      one.signaling.relay(a.conn, 'offer', b.conn.id, { sdp: 'v=0' });
+      await until('the sender to hear about its offer', 5_000, () => a.errors.length === 1);
+      expect(a.errors).toEqual([{ code: 'peer_reconnecting', message: `peer ${b.conn.id} is reconnecting; nothing was delivered, send again once it is back`, re: 'offer' }]);
+    } finally {
+      await doomed.stop();
+    }
   });
 });

@@ -208,10 +208,13 @@ export class SignalingService {
     if (!resumed) throw resumeFailed(`peer ${claim.clientId} cannot be resumed: its resume window is over`);
 
     // The fresh id of a welcomed connection is given up for the old one.
+    // Relays to it are answered unknown_peer: this replica remembers it left for good, and keeps
+    // its topic until presence has forgotten it (presence alone would still say it is connected).
     if (this.welcomed.has(conn)) {
-      this.peers.delete(conn.id);
-      this.node.drop(Topics.peer(conn.id));
-      void this.node.releasePeer(conn.id);
+      const fresh = conn.id;
+      this.peers.delete(fresh);
+      this.departed.note(fresh, false);
+      void this.node.releasePeer(fresh).finally(() => this.node.drop(Topics.peer(fresh)));
     }
     const before = this.peers.get(claim.clientId);
     if (before && before !== conn) this.letGo(before);
@@ -276,11 +279,14 @@ export class SignalingService {
 
   /**
    * Nobody holds peer `to`: it is reconnecting (within its window), or gone. `away` is what its
-   * replica saw as it went, when it did (its presence entry may not say so yet).
+   * replica saw as it went, when it did (its presence entry may not say so yet). Else presence
+   * says: a peer still registered is between two connections — away, being resumed (not yet on
+   * its new topic), or on a replica that died and has not expired yet — since a replica keeps a
+   * peer's topic until presence has recorded how it left.
    */
   private async unreachable(conn: Connection, to: string, type: SignalType | undefined, away: boolean | undefined): Promise<void> {
     const about = type && { re: type };
-    if (away ?? (await this.node.peerState(to)) === 'away') {
+    if (away ?? (await this.node.peerState(to)) !== undefined) {
       conn.error(ErrorCode.PeerReconnecting, `peer ${to} is reconnecting; nothing was delivered, send again once it is back`, about);
     } else {
       conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`, about);
