@@ -32,10 +32,10 @@ class SlowDetach extends MemoryPresence {
   hold: Promise<void> | undefined;
   detaching = 0;
 
-  override async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
+  override async detachPeer(clientId: string, nodeId: string, rooms: readonly string[]): Promise<boolean> {
     this.detaching++;
     await this.hold;
-    return super.detachPeer(clientId, rooms);
+    return super.detachPeer(clientId, nodeId, rooms);
   }
 }
 
