@@ -1,6 +1,6 @@
 import { MemoryBroker, MemoryBus } from '@switchboard/bus';
 import { MemoryPresence, MemoryPresenceStore, type Presence } from '@switchboard/presence';
-import { CloseCode, signalingCodec } from '@switchboard/protocol';
+import { CloseCode, type Reply, signalingCodec } from '@switchboard/protocol';
 import { sleep, until } from '@switchboard/testing';
 import type { Authenticator } from '@switchboard/auth';
 import { type FakeConn, testReplica } from '../hub/testing';
@@ -10,17 +10,24 @@ interface Peer {
   conn: FakeConn;
   frames: FakeConn['got'];
   errors: FakeConn['errors'];
+  /** What `connect` answered: `welcome`, or `resumed` with a resume token. */
+  reply: Reply;
 }
 
+/** Every replica's: resume tokens one replica issues, another accepts. */
+const env = { JWT_SECRET: 'signaling-spec-shared-secret' };
+
 /** A replica without sockets: the real signaling service, membership and node on the memory bus and presence. */
-function replica(broker: MemoryBroker, store: MemoryPresenceStore, presence?: Presence, bus?: MemoryBus) {
-  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store, {}, presence, bus);
+function replica(broker: MemoryBroker, store: MemoryPresenceStore, parts: { presence?: Presence; bus?: MemoryBus } = {}) {
+  const { config, node, metrics, membership, connection, start, stop } = testReplica(broker, store, env, parts.presence, parts.bus);
   const auth = { isSessionRevoked: () => false } as unknown as Authenticator;
   const signaling = new SignalingService(membership, node, auth, config, metrics);
-  const connect = async (): Promise<Peer> => {
+  /** A peer of user `peer`; with a resume token, that peer again. */
+  const connect = async (resumeToken?: string): Promise<Peer> => {
     const conn = connection('peer', signalingCodec);
-    await signaling.connect(conn);
-    return { conn, frames: conn.got, errors: conn.errors };
+    Object.assign(conn, { resumeToken });
+    const reply = await signaling.connect(conn);
+    return { conn, frames: conn.got, errors: conn.errors, reply };
   };
   return { signaling, connect, start, stop };
 }
@@ -45,7 +52,7 @@ describe('SignalingService relays across replicas', () => {
   const one = replica(broker, store);
   const two = replica(broker, store);
   const slowPresence = new SlowDetach(60_000, store);
-  const slow = replica(broker, store, slowPresence);
+  const slow = replica(broker, store, { presence: slowPresence });
 
   beforeAll(async () => {
     await one.start();
@@ -117,7 +124,7 @@ describe('SignalingService relays across replicas', () => {
 
   it('answers peer_reconnecting to a relay for a peer whose replica died, before presence expired that replica', async () => {
     const bus = new MemoryBus(broker);
-    const doomed = replica(broker, store, undefined, bus);
+    const doomed = replica(broker, store, { bus });
     await doomed.start();
     try {
       const a = await one.connect();
@@ -132,5 +139,28 @@ describe('SignalingService relays across replicas', () => {
     } finally {
       await doomed.stop();
     }
+  });
+
+  it('leaves a lost peer to the replica it resumed on, even when its old replica writes the away mark only after that', async () => {
+    const a = await one.connect();
+    const b = await slow.connect();
+    const room = ((await one.signaling.createRoom(a.conn)) as { room: string }).room;
+    await slow.signaling.joinRoom(b.conn, room);
+    Object.assign(b.conn, { closeCode: CloseCode.Abnormal });
+
+    let write!: () => void;
+    slowPresence.detaching = 0;
+    slowPresence.hold = new Promise((resolve) => (write = resolve));
+    const gone = slow.signaling.disconnect(b.conn);
+    await until("b's old replica to be writing b's away mark", 5_000, () => slowPresence.detaching === 1);
+    const back = await two.connect((b.reply as { resumeToken: string }).resumeToken);
+    expect(back.reply).toMatchObject({ kind: 'resumed', clientId: b.conn.id });
+    write();
+    await gone;
+
+    expect(await slowPresence.peerState(b.conn.id)).toBe('connected');
+    one.signaling.relay(a.conn, 'offer', b.conn.id, { sdp: 'v=0' });
+    await until('the offer to reach b on its new connection', 5_000, () => back.frames.some((f) => f.type === 'offer'));
+    expect(a.errors).toEqual([]);
   });
 });

@@ -253,7 +253,10 @@ export class SignalingService {
   private deliver(peer: string, event: HubEvent): void {
     const conn = this.peers.get(peer);
     if (event.kind === 'peer_moved') {
-      if (conn && event.node !== this.node.nodeId) this.letGo(conn);
+      if (event.node === this.node.nodeId) return;
+      // Relays that still arrive here, while this replica lets go of its topic, are the new replica's.
+      this.departed.moved(peer);
+      if (conn) this.letGo(conn);
       return;
     }
     if (event.kind === 'signal_refused') {
@@ -267,8 +270,12 @@ export class SignalingService {
       this.logger.debug({ msg: 'dropped a malformed event on a peer topic', peer, kind: event.kind });
       return;
     }
-    // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
-    if (!conn) return this.refuse(event, peer, true, this.departed.away(peer));
+    // Gone since the sender's replica published (its topic is being dropped), unless it resumed
+    // elsewhere (that replica got the relay too), or sharing no room with the sender.
+    if (!conn) {
+      if (!this.departed.hasMoved(peer)) this.refuse(event, peer, true, this.departed.away(peer));
+      return;
+    }
     if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
     const text = signalingCodec.render(event)!;
     if (conn.write(new OutboundFrame(text))) {
