@@ -118,10 +118,10 @@ export class MemoryPresence implements Presence {
     return true;
   }
 
-  async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
+  async detachPeer(clientId: string, nodeId: string, rooms: readonly string[]): Promise<boolean> {
     const peer = this.store.peers.get(clientId);
     if (!peer) return false;
-    this.detach(clientId, peer, rooms, this.now());
+    if (peer.nodeId === nodeId) this.detach(clientId, peer, rooms, this.now());
     return true;
   }
 

@@ -62,8 +62,9 @@ export interface ExpiredMember {
  * dead node do not remove a registered peer's entries: they stay in every read, held by no
  * node, for the peer's `windowMs` (from the close, or from its dead node's last refresh); within
  * it `resumePeer` moves them to the resuming node — also from a node that still holds them,
- * which must then let the peer go. After the window `expire()` hands them out like a dead
- * node's (exactly once) and the registration is dropped. `releasePeer` forgets a peer that left.
+ * which must then let the peer go (a `detachPeer` from that node afterwards changes nothing).
+ * After the window `expire()` hands them out like a dead node's (exactly once) and the
+ * registration is dropped. `releasePeer` forgets a peer that left.
  */
 export interface Presence {
   add(room: string, member: PresenceMember, options?: { onlyNew?: boolean }): Promise<number>;
@@ -88,8 +89,12 @@ export interface Presence {
   removeNode(nodeId: string): Promise<void>;
   /** Registers a peer id; false (nothing written) when the id is registered already. */
   claimPeer(clientId: string, peer: PeerRecord): Promise<boolean>;
-  /** The peer's connection closed: its entries (in `rooms`) wait for it for its window; false if it is not registered. */
-  detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean>;
+  /**
+   * The peer's connection on `nodeId` closed: its entries (in `rooms`) wait for it for its window.
+   * When another node holds it already (it resumed there first) nothing changes. False if it is
+   * not registered.
+   */
+  detachPeer(clientId: string, nodeId: string, rooms: readonly string[]): Promise<boolean>;
   /** Moves a registered peer of `userId` to `nodeId`; undefined when unknown, another user's, or its window is over. */
   resumePeer(clientId: string, nodeId: string, userId: string): Promise<ResumedPeer | undefined>;
   /** Where a peer is, or undefined when it is not registered (or its window is over). */

@@ -236,12 +236,13 @@ local rec = cjson.encode({ node = ARGV[4], user = ARGV[5], window = tonumber(ARG
 if redis.call('HSETNX', KEYS[1], ARGV[3], rec) == 0 then return 0 end
 redis.call('SADD', P .. ':node-peers:' .. ARGV[4], ARGV[3])
 return 1`,
-  /** ARGV: P, TTL, clientId, room, room, ... → 1 if the peer was registered */
+  /** ARGV: P, TTL, clientId, nodeId, room, room, ... → 1 if the peer is registered (detached only while nodeId holds it) */
   detachPeer: `${LIB}
 local json = redis.call('HGET', KEYS[1], ARGV[3])
 if not json then return 0 end
+if cjson.decode(json).node ~= ARGV[4] then return 1 end
 local t = now()
-return detach(ARGV[3], cjson.decode(json).node, { unpack(ARGV, 4) }, t, t)`,
+return detach(ARGV[3], ARGV[4], { unpack(ARGV, 5) }, t, t)`,
   /** ARGV: P, TTL, clientId, nodeId, userId → false, or { previous node ('' when it was away), room, room, ... } */
   resumePeer: `${LIB}
 local client, node = ARGV[3], ARGV[4]
@@ -403,8 +404,8 @@ export class RedisPresence implements Presence {
     return Number(await this.run('claimPeer', this.key('peers'), clientId, peer.nodeId, peer.userId, String(peer.windowMs))) === 1;
   }
 
-  async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
-    return Number(await this.run('detachPeer', this.key('peers'), clientId, ...rooms)) === 1;
+  async detachPeer(clientId: string, nodeId: string, rooms: readonly string[]): Promise<boolean> {
+    return Number(await this.run('detachPeer', this.key('peers'), clientId, nodeId, ...rooms)) === 1;
   }
 
   async resumePeer(clientId: string, nodeId: string, userId: string): Promise<ResumedPeer | undefined> {

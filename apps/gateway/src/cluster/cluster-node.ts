@@ -251,10 +251,10 @@ export class ClusterNode implements OnModuleInit, OnApplicationShutdown, Presenc
     }
   }
 
-  /** The peer's connection closed: its entries wait for a resume (false: not registered, or presence down — logged). */
+  /** The peer's connection here closed: its entries wait for a resume, unless it resumed elsewhere first (false: not registered, or presence down — logged). */
   async detachPeer(clientId: string, rooms: readonly string[]): Promise<boolean> {
     try {
-      return await this.presence.detachPeer(clientId, rooms);
+      return await this.presence.detachPeer(clientId, this.nodeId, rooms);
     } catch (err) {
       this.failed('presence detachPeer', err, { client: clientId });
       return false;

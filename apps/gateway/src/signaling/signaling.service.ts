@@ -109,18 +109,25 @@ export class SignalingService {
       this.peers.delete(id);
       if (!this.replaced.has(conn)) this.departed.note(id, mayResume);
     }
-    this.node.drop(Topics.peer(id));
     if (this.replaced.has(conn) || !mine) {
       // Resumed elsewhere (or never registered): presence belongs to the other connection now.
+      this.node.drop(Topics.peer(id));
       this.membership.detach(conn);
       return;
     }
-    if (mayResume && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
-      this.membership.detach(conn);
-      return;
+    // The peer's topic stays until presence has recorded how it left: a relay meanwhile still
+    // reaches this replica, which answers from `departed`; a relay that finds nobody on the
+    // topic finds presence written (away, or no such peer), never the peer still "connected".
+    try {
+      if (mayResume && (await this.node.detachPeer(id, this.roomsOf(conn)))) {
+        this.membership.detach(conn);
+        return;
+      }
+      await this.membership.disconnect(conn);
+      await this.node.releasePeer(id);
+    } finally {
+      this.node.drop(Topics.peer(id));
     }
-    await this.membership.disconnect(conn);
-    await this.node.releasePeer(id);
   }
 
   async createRoom(conn: Connection): Promise<Reply> {
@@ -201,10 +208,13 @@ export class SignalingService {
     if (!resumed) throw resumeFailed(`peer ${claim.clientId} cannot be resumed: its resume window is over`);
 
     // The fresh id of a welcomed connection is given up for the old one.
+    // Relays to it are answered unknown_peer: this replica remembers it left for good, and keeps
+    // its topic until presence has forgotten it (presence alone would still say it is connected).
     if (this.welcomed.has(conn)) {
-      this.peers.delete(conn.id);
-      this.node.drop(Topics.peer(conn.id));
-      void this.node.releasePeer(conn.id);
+      const fresh = conn.id;
+      this.peers.delete(fresh);
+      this.departed.note(fresh, false);
+      void this.node.releasePeer(fresh).finally(() => this.node.drop(Topics.peer(fresh)));
     }
     const before = this.peers.get(claim.clientId);
     if (before && before !== conn) this.letGo(before);
@@ -243,7 +253,10 @@ export class SignalingService {
   private deliver(peer: string, event: HubEvent): void {
     const conn = this.peers.get(peer);
     if (event.kind === 'peer_moved') {
-      if (conn && event.node !== this.node.nodeId) this.letGo(conn);
+      if (event.node === this.node.nodeId) return;
+      // Relays that still arrive here, while this replica lets go of its topic, are the new replica's.
+      this.departed.moved(peer);
+      if (conn) this.letGo(conn);
       return;
     }
     if (event.kind === 'signal_refused') {
@@ -257,8 +270,12 @@ export class SignalingService {
       this.logger.debug({ msg: 'dropped a malformed event on a peer topic', peer, kind: event.kind });
       return;
     }
-    // Gone since the sender's replica published (its topic is being dropped), or sharing no room with the sender.
-    if (!conn) return this.refuse(event, peer, true, this.departed.away(peer));
+    // Gone since the sender's replica published (its topic is being dropped), unless it resumed
+    // elsewhere (that replica got the relay too), or sharing no room with the sender.
+    if (!conn) {
+      if (!this.departed.hasMoved(peer)) this.refuse(event, peer, true, this.departed.away(peer));
+      return;
+    }
     if (!event.rooms.some((room) => conn.rooms.has(room))) return this.refuse(event, peer, false);
     const text = signalingCodec.render(event)!;
     if (conn.write(new OutboundFrame(text))) {
@@ -269,11 +286,14 @@ export class SignalingService {
 
   /**
    * Nobody holds peer `to`: it is reconnecting (within its window), or gone. `away` is what its
-   * replica saw as it went, when it did (its presence entry may not say so yet).
+   * replica saw as it went, when it did (its presence entry may not say so yet). Else presence
+   * says: a peer still registered is between two connections — away, being resumed (not yet on
+   * its new topic), or on a replica that died and has not expired yet — since a replica keeps a
+   * peer's topic until presence has recorded how it left.
    */
   private async unreachable(conn: Connection, to: string, type: SignalType | undefined, away: boolean | undefined): Promise<void> {
     const about = type && { re: type };
-    if (away ?? (await this.node.peerState(to)) === 'away') {
+    if (away ?? (await this.node.peerState(to)) !== undefined) {
       conn.error(ErrorCode.PeerReconnecting, `peer ${to} is reconnecting; nothing was delivered, send again once it is back`, about);
     } else {
       conn.error(ErrorCode.UnknownPeer, `peer ${to} is not connected; nothing was delivered`, about);

@@ -200,7 +200,7 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       await a.add('r', member('A', 1));
       await b.add('r', member('B', 1));
       await a.setConnections('A', 1);
-      expect(await a.detachPeer('A:1', ['r'])).toBe(true);
+      expect(await a.detachPeer('A:1', 'A', ['r'])).toBe(true);
       expect(await c.peerState('A:1')).toBe('away');
       expect((await c.members('r')).map((m) => m.clientId).sort()).toEqual(['A:1', 'B:1']);
       expect(Object.keys(await c.nodes()).sort()).toEqual(['A', 'B']);
@@ -209,9 +209,13 @@ export function presenceContract(name: string, makeCluster: (n: number, ttlMs: n
       expect(await b.resumePeer('A:1', 'B', 'u1')).toEqual({ rooms: ['r'] });
       expect(await c.peerState('A:1')).toBe('connected');
       expect((await c.members('r')).find((m) => m.clientId === 'A:1')?.nodeId).toBe('B');
+      // A sees its old connection close only now: the peer stays B's.
+      expect(await a.detachPeer('A:1', 'A', ['r'])).toBe(true);
+      expect(await c.peerState('A:1')).toBe('connected');
+      expect((await c.members('r')).find((m) => m.clientId === 'A:1')?.nodeId).toBe('B');
 
       // Away again, and the window passes: one caller gets the entry, and the id is free.
-      expect(await b.detachPeer('A:1', ['r'])).toBe(true);
+      expect(await b.detachPeer('A:1', 'B', ['r'])).toBe(true);
       await sleep(500);
       expect((await c.members('r')).map((m) => m.clientId)).toEqual(['B:1']);
       expect(await c.peerState('A:1')).toBeUndefined();
