@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { signToken, TEST_SECRET, TestClient, until, upgradeStatus } from '@switchboard/testing';
 import { startTestGateway } from './support/gateway';
 
@@ -42,6 +45,23 @@ describe('handshake', () => {
       const c = await TestClient.connect(`${gw.url}/ws/auth/lobby?token=${signToken({ sub: 'u9', name: 'Nina' })}`);
       expect(await c.next('user_list')).toMatchObject({ room: 'lobby', data: ['Nina'] });
       await c.close();
+    });
+
+    it('answers the upgrade in the same write as the room\'s user_list: the 101 waits for the join', async () => {
+      const { hostname, port } = new URL(gw.url);
+      const socket = connect(Number(port), hostname);
+      const token = signToken({ sub: 'u10', name: 'Olga' });
+      socket.write(
+        `GET /ws/auth/one-write?token=${token} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      // One write arrives in one read on loopback; two writes a Redis round trip apart arrive in two.
+      const first = (await once(socket, 'data'))[0] as Buffer;
+      socket.destroy();
+      const text = first.toString('latin1');
+      expect(text).toMatch(/^HTTP\/1\.1 101 /);
+      expect(text).toContain('"user_list"');
+      expect(text).toContain('"Olga"');
     });
 
     it('refuses a path room the token does not allow (403), and allows a matching pattern', async () => {

@@ -137,6 +137,64 @@ describe('Connection', () => {
     expect(conn.pendingBytes).toBe(0);
   });
 
+  describe('an opening held back (a corked WebSocket upgrade)', () => {
+    /** A socket that, like net.Socket, keeps what is written while corked and writes it in one go on uncork. */
+    function held() {
+      const sent: string[] = [];
+      let corked: string[] | undefined = ['HTTP/1.1 101'];
+      const socket = {
+        writableLength: 0,
+        write: (b: Buffer) => ((corked ? corked.push(b.toString('latin1')) : sent.push(b.toString('latin1'))), true),
+        uncork: () => {
+          if (corked) sent.push(corked.join(''));
+          corked = undefined;
+        },
+        once: () => socket,
+      };
+      const ws = { readyState: 1, close: () => ((ws.readyState = 2), socket.write(Buffer.from('<close>'))), terminate: () => undefined, once: () => ws };
+      const ctx = { batcher: new WriteBatcher(), flow: { queuedMore: () => undefined, queuedLess: () => undefined }, maxPendingBytes: 1 << 20, messageRate: 1, messageBurst: 3, rateLimitStrikes: 2, onErrorFrame: () => undefined, onInternalError: () => undefined } as unknown as ConnectionContext;
+      const conn = new Connection('1', identity, roomsChatCodec, { chat: roomsChatCodec }, new WebSocketWire(ws as unknown as WebSocket, socket as unknown as Duplex, true), ctx);
+      return { conn, sent };
+    }
+
+    it('sends the 101 with the replies of the opening commands, in one write, once they settled', async () => {
+      const { conn, sent } = held();
+      let join!: () => void;
+      conn.run(() => new Promise<void>((resolve) => (join = resolve)).then(() => ({ kind: 'pong' as const, ts: 1 })));
+      conn.run(() => ({ kind: 'pong', ts: 2 }));
+      conn.releaseWhenSettled();
+      await turn();
+      conn.ping();
+      await turn();
+      expect(sent).toEqual([]);
+      join();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(sent).toHaveLength(1);
+      // The 101, the heartbeat's ping (0x89 0x00) and both replies, in order.
+      expect(sent[0]).toMatch(/^HTTP\/1\.1 101\x89\x00.*"pong".*"pong"/s);
+      conn.send('{"later":true}');
+      await turn();
+      expect(sent).toHaveLength(2);
+    });
+
+    it('lets go at the end of the turn when the opening queued nothing', async () => {
+      const { conn, sent } = held();
+      conn.releaseWhenSettled();
+      expect(sent).toEqual([]);
+      await turn();
+      expect(sent).toEqual(['HTTP/1.1 101']);
+    });
+
+    it('lets go when the connection closes while its opening still runs: the close frame leaves with the 101', async () => {
+      const { conn, sent } = held();
+      conn.run(() => new Promise<void>(() => undefined));
+      conn.releaseWhenSettled();
+      await turn();
+      conn.close(1001, 'going away', 'drain');
+      expect(sent).toEqual(['HTTP/1.1 101<close>']);
+    });
+  });
+
   it('sheds a client whose unsent data passes its bound (1013) and writes nothing more to it', async () => {
     const { conn, closed, socket, writes, drains } = setup({}, false);
     const first = frame('x'.repeat(100));

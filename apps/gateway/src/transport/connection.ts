@@ -97,6 +97,11 @@ export class Connection {
   /** Whether a flush is due: 'now' at the end of the turn, 'later' within the notice delay. */
   private scheduled: false | 'now' | 'later' = false;
   private waitingDrain = false;
+  /**
+   * `releaseWhenSettled`'s state: 'running' while the commands queued as the connection opened
+   * are still running, 'due' once the next flush must let go of what the wire held back.
+   */
+  private opening: false | 'running' | 'due' = false;
   private onDrain: (() => void) | undefined;
 
   /** Bytes queued for this connection since it opened (replays are measured by it). */
@@ -234,12 +239,35 @@ export class Connection {
             this.current = undefined;
             const next = this.takeNext();
             if (next) this.execute(next);
+            else this.settled();
           });
         return;
       }
       if (result) this.reply(result);
     }
     this.current = undefined;
+    this.settled();
+  }
+
+  /**
+   * The gateway has queued what the connection does as it opens (its `handleConnection`):
+   * once those commands settled, the flush that writes their replies lets go of what the wire
+   * held back — a WebSocket's 101 answer then leaves in the same write as a room's
+   * `user_list` or a welcome, not in a write of its own.
+   */
+  releaseWhenSettled(): void {
+    this.opening = 'running';
+    if (!this.busy) this.settled();
+  }
+
+  /** Nothing is running or queued: a held opening is let go at the end of this turn. */
+  private settled(): void {
+    if (this.opening !== 'running') return;
+    this.opening = 'due';
+    if (this.scheduled !== 'now') {
+      this.scheduled = 'now';
+      this.ctx.batcher.add(this);
+    }
   }
 
   private takeNext(): Queued | undefined {
@@ -339,6 +367,10 @@ export class Connection {
     this.scheduled = false;
     if (!this.wire.open) return this.dropFrames();
     if (!this.waitingDrain) this.pump(false);
+    if (this.opening === 'due') {
+      this.opening = false;
+      this.wire.release?.();
+    }
     this.checkBacklog();
   }
 

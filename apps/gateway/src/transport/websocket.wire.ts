@@ -15,11 +15,23 @@ export class WebSocketWire implements Wire {
   readonly transport: TransportName = 'websocket';
   closeCode: number | undefined;
 
+  /**
+   * `held`: the socket was corked before the upgrade was answered, so the 101 waits in it
+   * until `release` and leaves in one write with what the connection wrote as it opened (a
+   * room's `user_list`, a welcome): a write system call saved per connection.
+   */
   constructor(
     readonly ws: WebSocket,
     readonly outlet: Outlet & Duplex,
+    private held = false,
   ) {
     ws.once('close', (code: number) => (this.closeCode = code));
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.outlet.uncork();
   }
 
   get open(): boolean {
@@ -39,8 +51,10 @@ export class WebSocketWire implements Wire {
     if (this.ws.readyState === OPEN) this.outlet.write(PING_FRAME);
   }
 
+  /** The close frame joins whatever is held and leaves with it. */
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+    this.release();
   }
 
   terminate(): void {

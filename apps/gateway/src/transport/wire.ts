@@ -53,6 +53,12 @@ export interface Wire {
   close(code: number, reason: string): void;
   /** Cuts the connection off at once. */
   terminate(): void;
+  /**
+   * Lets go of what the wire held back as it opened (a WebSocket's 101 answer, corked so that
+   * it leaves in one write with the connection's first frames). Called once the connection's
+   * opening commands settled, or as it closes; a no-op after the first call.
+   */
+  release?(): void;
   /** Stops reading from the client (replica-wide flow control) until `resume`. */
   pause(): void;
   resume(): void;
