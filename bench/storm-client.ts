@@ -29,6 +29,8 @@ interface Held {
   /** The last room position seen (join reply or message). */
   offset?: number;
   epoch?: string;
+  /** The resume token of its last join reply: a resume presents it. */
+  token?: string;
   /** Sequence numbers received (bit per sequence number of this room). */
   seen: Uint8Array;
   /** Its connection dropped at least once (the killed replica's clients). */
@@ -157,9 +159,10 @@ function connectWs(h: Held, url: string, i: number): Promise<string> {
       if (startsWith(data, MESSAGE_PREFIX)) return onMessage(h, data);
       if (startsWith(data, USER_LIST_PREFIX)) {
         if (!settled) {
-          const frame = JSON.parse(data.toString()) as { offset?: number; epoch?: string; recovered?: boolean };
+          const frame = JSON.parse(data.toString()) as { offset?: number; epoch?: string; recovered?: boolean; resume_token?: string };
           if (typeof frame.offset === 'number') h.offset = frame.offset;
           if (typeof frame.epoch === 'string') h.epoch = frame.epoch;
+          if (typeof frame.resume_token === 'string') h.token = frame.resume_token;
           if (h.moved) {
             h.rejoinedAt = nowMs();
             h.recovered = frame.recovered;
@@ -192,6 +195,8 @@ function dropped(h: Held, i: number, code: number | string): void {
       if (mode === 'ws' && h.offset !== undefined && h.epoch !== undefined) {
         url.searchParams.set('since', String(h.offset));
         url.searchParams.set('epoch', h.epoch);
+        // A resume replays only what this token's holder missed (no token: nothing is replayed).
+        if (h.token !== undefined) url.searchParams.set('resume_token', h.token);
       }
       void connect(h, mode === 'ws' ? url.toString() : h.plan.fallback[n % h.plan.fallback.length], i).then((why) => {
         release();
