@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..', '..', '..');
+import { REPO_ROOT as ROOT } from '@switchboard/testing';
 
 /** The WebRTC tests (Node and Chromium peers, the network guard, werift's ICE restarts). */
 const WEBRTC_TESTS = [

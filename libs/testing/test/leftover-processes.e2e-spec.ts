@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from '@switchboard/testing';
-
-const ROOT = join(__dirname, '..', '..', '..');
+import { REPO_ROOT as ROOT, until } from '@switchboard/testing';
 
 /** Whether a process is still there (signal 0 only checks). */
 function alive(pid: number): boolean {
