@@ -31,7 +31,10 @@ export interface PeerManagerOptions {
    * query to any server, in Node too (werift's own public STUN fallback is switched off).
    */
   iceServers?: IceServer[];
-  /** More RTCPeerConnection settings for the runtime (e.g. werift's `iceAdditionalHostAddresses`). */
+  /**
+   * More RTCPeerConnection settings for the runtime (e.g. werift's `iceAdditionalHostAddresses`;
+   * in Node, `mdns: true` resolves a browser's `.local` candidates by multicast instead of dropping them).
+   */
   rtcConfig?: Record<string, unknown>;
   /** The data channel's label. Default `data`. */
   label?: string;

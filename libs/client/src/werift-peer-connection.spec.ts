@@ -73,6 +73,28 @@ describe('weriftPeerConnection', () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it('drops a browser\'s mDNS (.local) candidates instead of resolving them with a multicast query, and connects on the others', async () => {
+    const a = weriftPeerConnection(werift, { iceServers: [] }) as unknown as werift.RTCPeerConnection;
+    const b = weriftPeerConnection(werift, { iceServers: [] }) as unknown as werift.RTCPeerConnection;
+    const hidden = (n: number) => `candidate:9${n} 1 udp 2122260223 6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4${n}.local 5000${n} typ host generation 0`;
+    try {
+      const channel = a.createDataChannel('data');
+      await a.setLocalDescription(await a.createOffer());
+      // As a browser hiding its host address sends it: an mDNS name in the offer and trickled.
+      const offer = a.localDescription!.sdp.replace(/(a=candidate:[^\r]*\r\n)/, `$1a=${hidden(1)}\r\n`);
+      expect(offer).toContain('.local');
+      await b.setRemoteDescription({ type: 'offer', sdp: offer });
+      await b.addIceCandidate({ candidate: hidden(2), sdpMid: '0', sdpMLineIndex: 0 });
+      expect(b.remoteDescription!.sdp).not.toContain('.local');
+      await b.setLocalDescription(await b.createAnswer());
+      await a.setRemoteDescription(b.localDescription!);
+      // keepOffline fails the test if anything was sent off the machine (an mDNS query goes to 224.0.0.251).
+      await until('data channel open on the host candidates that are left', 20_000, () => channel.readyState === 'open');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 /** An offer and its answer, candidates inside the descriptions (gathered by `setLocalDescription`) unless `candidates` is false. */

@@ -12,8 +12,16 @@ import type { IceServer, PeerConnectionLike } from './types';
  * packet or DNS lookup for a server nobody configured. ICE restarts are completed the way a
  * browser does them (werift alone leaves a restarted agent without candidates, checks or the
  * offerer's controlling role): see `iceRole`, `announceAfterRestart` and `checkAfterRestart`.
+ *
+ * Offline by default holds for the other side's candidates too: a browser hides its host
+ * address behind an mDNS name (`<uuid>.local`), and werift resolves such a name with a
+ * multicast query on every interface (224.0.0.251:5353), a packet that leaves the machine.
+ * Those candidates are dropped (from a remote description and from `addIceCandidate`) unless
+ * `mdns: true` is given, for peers on one LAN that have no STUN server; a browser's other
+ * candidates (server-reflexive, relay, or its plain host address when it is not obfuscated)
+ * are kept.
  */
-export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...rest }: { iceServers: IceServer[] } & Record<string, unknown>): PeerConnectionLike {
+export function weriftPeerConnection(werift: typeof Werift, { iceServers, mdns = false, ...rest }: { iceServers: IceServer[]; mdns?: boolean } & Record<string, unknown>): PeerConnectionLike {
   // werift reads one URL per entry (`urls` as a string): one entry per URL.
   const servers = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).map((urls) => ({ ...s, urls })));
   // werift never offers loopback: on a machine with no other interface (a container without a
@@ -35,10 +43,29 @@ export function weriftPeerConnection(werift: typeof Werift, { iceServers, ...res
   };
   const setRemoteDescription = pc.setRemoteDescription.bind(pc);
   pc.setRemoteDescription = async (description) => {
-    await setRemoteDescription(description);
+    await setRemoteDescription(mdns || !description?.sdp ? description : { ...description, sdp: withoutMdnsCandidates(description.sdp) });
     checkAfterRestart(pc);
   };
+  if (!mdns) {
+    const addIceCandidate = pc.addIceCandidate.bind(pc);
+    pc.addIceCandidate = async (candidate) => {
+      if (candidate?.candidate && isMdnsCandidate(candidate.candidate)) return;
+      return addIceCandidate(candidate);
+    };
+  }
   return pc as unknown as PeerConnectionLike;
+}
+
+/** `candidate:<foundation> <component> <transport> <priority> <address> <port> typ …`: an address that is an mDNS name. */
+function isMdnsCandidate(line: string): boolean {
+  return /\.local\.?$/i.test(line.trim().replace(/^a=/, '').split(/\s+/)[4] ?? '');
+}
+
+function withoutMdnsCandidates(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !(line.startsWith('a=candidate:') && isMdnsCandidate(line)))
+    .join('\r\n');
 }
 
 /** The parts of werift's ICE `Connection` that hold its role. */
