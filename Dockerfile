@@ -27,9 +27,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# A small young generation keeps fan-out bursts from growing RSS by ~50 MB (README "Tuning").
+# A young generation of 3 x 8 MB, not V8's 3 x 16: fan-out bursts grow RSS less, while joins and
+# connects keep most of the CPU a 2 MB one cost them in GC (docs/operations/capacity.md, "Tuning").
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=2 \
+    NODE_OPTIONS=--max-semi-space-size=8 \
     PORT=8080 \
     HOST=0.0.0.0 \
     DATA_DIR=/data/pglite
