@@ -10,9 +10,10 @@
 //   node scripts/build.js --if-changed only when a source, tsconfig.json, the lockfile or this
 //                                      script is newer than the last build (npm start)
 //   node scripts/build.js --list       print the sources it compiles, one per line
-//   --bundle standalone[,gateway,api]  bundle only these apps (npm start: the standalone
-//                                      server; the others then run SWC's output, unbundled)
-const { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
+//   --bundle standalone[,gateway,api]  bundle only these apps (`none`: none); the others run
+//                                      SWC's output, unbundled
+//   --bundle-only standalone[,...]     bundle these apps from dist/ as it is, without compiling
+const { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -147,10 +148,15 @@ const ioredisPackageJson = {
  * maps); main.js, SWC's entry, becomes the loader that runs it.
  */
 async function bundle(bundled) {
+  if (bundled.length === 0) return;
   const esbuild = require('esbuild');
+  // Written beside dist/apps/ first, then renamed into place (the loader last): a server
+  // starting meanwhile runs either SWC's main.js or the whole bundle.
+  const staging = join(out, `.bundling-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
   await esbuild.build({
     entryPoints: Object.fromEntries(bundled.map((app) => [`${app}/bundle`, join(out, 'apps', app, 'src', 'main.js')])),
-    outdir: join(out, 'apps'),
+    outdir: staging,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -164,9 +170,12 @@ async function bundle(bundled) {
     logLevel: 'error',
   });
   for (const app of bundled) {
-    copyFileSync(join(__dirname, 'bundle-loader.js'), join(out, 'apps', app, 'main.js'));
-    rmSync(join(out, 'apps', app, 'main.js.map'), { force: true });
+    const [from, to] = [join(staging, app), join(out, 'apps', app)];
+    copyFileSync(join(__dirname, 'bundle-loader.js'), join(from, 'main.js'));
+    for (const file of ['bundle.js.map', 'bundle.js', 'main.js']) renameSync(join(from, file), join(to, file));
+    rmSync(join(to, 'main.js.map'), { force: true });
   }
+  rmSync(staging, { recursive: true, force: true });
 }
 
 if (require.main !== module) {
@@ -176,13 +185,15 @@ if (require.main !== module) {
 } else if (process.argv.includes('--if-changed') && upToDate()) {
   process.stdout.write('dist/ is up to date with the sources: not rebuilding\n');
 } else {
-  const only = process.argv.includes('--bundle') ? process.argv[process.argv.indexOf('--bundle') + 1].split(',') : apps;
+  const flag = ['--bundle', '--bundle-only'].find((f) => process.argv.includes(f));
+  const named = flag ? process.argv[process.argv.indexOf(flag) + 1] ?? '' : apps.join(',');
+  const only = named === 'none' ? [] : named.split(',');
   const unknown = only.filter((app) => !apps.includes(app));
-  if (unknown.length) {
-    process.stderr.write(`--bundle takes apps among ${apps.join(', ')}, not ${unknown.join(', ')}\n`);
+  if (unknown.length || (flag === '--bundle-only' && only.length === 0)) {
+    process.stderr.write(`${flag} takes apps among ${apps.join(', ')}${flag === '--bundle' ? ' or none' : ''}, not "${named}"\n`);
     process.exit(2);
   }
-  build(only).catch((err) => {
+  (flag === '--bundle-only' ? bundle(only) : build(only)).catch((err) => {
     process.stderr.write(`${err.stack ?? err}\n`);
     process.exit(1);
   });
