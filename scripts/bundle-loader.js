@@ -13,7 +13,7 @@ const vm = require('node:vm');
 const file = join(__dirname, 'bundle.js');
 
 /** How long after the start the compiled code is saved: by then start-up has compiled what it runs. */
-const SAVE_AFTER_MS = 5000;
+const SAVE_AFTER_MS = 2000;
 
 function run() {
   // `node --enable-source-maps`: an ordinary require, so Node maps stack traces to the
