@@ -18,7 +18,9 @@ const SAVE_AFTER_MS = 2000;
 function run() {
   // `node --enable-source-maps`: an ordinary require, so Node maps stack traces to the
   // TypeScript sources (bundle.js.map); code run through vm.Script would not be mapped.
-  if (process.sourceMapsEnabled) {
+  // (process.sourceMapsEnabled is Node 20.7's; before it, the flag is looked for.)
+  const mapped = process.sourceMapsEnabled ?? [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--enable-source-maps');
+  if (mapped) {
     require(file);
     return;
   }
@@ -37,6 +39,8 @@ function run() {
   } catch {
     // none yet
   }
+  // Without importModuleDynamically (experimental on Node 20, and it warns): an import() in
+  // the bundle would throw. Its only one is load-esm's, for Nest's FileTypeValidator, unused.
   const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     setTimeout(() => {
