@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// `npm start`: compiles dist/ when a source changed since the last build (scripts/build.js
-// --if-changed, in a child process), then runs the standalone server in this process. One
-// process instead of a prestart step's: checking that nothing changed costs ~30 ms here
-// against ~150 ms of CPU for starting another node.
+// `npm start`: compiles dist/ when a source changed since the last build (the check of
+// scripts/build.js --if-changed; the compiling, SWC only, in a child process), then runs the
+// standalone server in this process. One process instead of a prestart step's: checking that
+// nothing changed costs ~30 ms here against ~150 ms of CPU for starting another node.
 //
-// The first start after a change runs SWC's output as it is and bundles the standalone
-// server meanwhile, in a low-priority child process (esbuild: seconds of CPU on a loaded
-// machine), for the starts after it (bench/results/HISTORY.md, "Later starts from one
-// bundled file").
+// The first start after a change runs SWC's output as it is; 4 s later a low-priority child
+// process bundles the standalone server (esbuild: seconds of CPU on a loaded machine) for the
+// starts after it (bench/results/HISTORY.md, "Later starts from one bundled file").
 const { execFileSync, spawn } = require('node:child_process');
 const { existsSync, readdirSync } = require('node:fs');
 const { setPriority } = require('node:os');
