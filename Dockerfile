@@ -7,7 +7,7 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: all dependencies, compile TypeScript to dist/ (SWC) ---------------------------------
+# --- build: all dependencies, compile TypeScript to dist/ (SWC), one bundle per app (esbuild) --
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -44,12 +44,12 @@ function tree(root, all = processes()) {
   return [...all.keys()].filter(inTree);
 }
 
-/** The process in the tree that runs a dist/apps/<app>/main.js. */
+/** The process in the tree that runs the server: a dist/apps/<app>/main.js, or scripts/start.js (`npm start`). */
 function serverPid(root) {
   return tree(root).find((pid) => {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return /node$/.test(argv[0]) && argv.some((a) => /apps\/\w+\/main\.js$/.test(a));
+      return /node$/.test(argv[0]) && argv.some((a) => /(apps\/\w+\/main|scripts\/start)\.js$/.test(a));
     } catch {
       return false;
     }
