@@ -3,7 +3,7 @@ import { LoadPool, type PoolReport } from './load-pool';
 import type { ClientMode, DeliveryTally, RoomPlan } from './load-protocol';
 import type { BenchOptions } from './options';
 import { cpuMicros, cpuSplitMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
-import { type Cluster, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { type Cluster, gatewayNodeOptions, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FANOUT_ROOM = 'bench';
 /** After the last expected delivery, how long late copies (duplicates) may still arrive and be counted. */
@@ -385,8 +385,9 @@ function notable(line: string): boolean {
   }
 }
 
+/** The profiler preload added to the gateway's own NODE_OPTIONS, so a profiled gateway keeps the V8 flags it is measured with. */
 export function profilerEnv(dir: string): Record<string, string> {
-  return { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler-preload.js')}`, BENCH_PROFILE_DIR: dir };
+  return { NODE_OPTIONS: `${gatewayNodeOptions()} --require ${join(__dirname, 'cpu-profiler-preload.js')}`.trim(), BENCH_PROFILE_DIR: dir };
 }
 
 /** Signals the profiler preload and waits for its log line; returns the profile's path when written. */
