@@ -86,6 +86,8 @@ export function clusterTable(results: RunResult[]): string {
       'sent msg/s',
       'client CPU s',
       'others cores',
+      'GC: scavenges, mark-compacts (ms)',
+      'loop delay max ms',
     ],
     results.map((r) => [
       label(r) + (r.complete ? '' : ' (INCOMPLETE)'),
@@ -101,8 +103,16 @@ export function clusterTable(results: RunResult[]): string {
       int(r.sendMs > 0 ? (r.sent - 1) / (r.sendMs / 1000) : NaN),
       r.clientCpuMicros.map((c) => fixed(c / 1e6, 1)).join('+'),
       fixed(r.otherProcessesCores, 2),
+      ...gcCells(r),
     ]),
   );
+}
+
+/** The gateway's collections in the window (every replica) and its longest event-loop delay; n/a for the other servers. */
+function gcCells(r: RunResult): string[] {
+  const gc = r.gatewayGc;
+  if (!gc) return ['n/a', 'n/a'];
+  return [`${int(gc.scavenges)} (${fixed(gc.scavengeMs, 0)}), ${int(gc.markCompacts)} (${fixed(gc.markCompactMs, 0)})`, fixed(gc.loopDelayMaxMs, 0)];
 }
 
 /** Lost, duplicated and reordered messages, the latency percentiles and the run's length: the columns every delivery table shares. */

@@ -3,7 +3,7 @@ import { LoadPool, type PoolReport } from './load-pool';
 import type { ClientMode, DeliveryTally, RoomPlan } from './load-protocol';
 import type { BenchOptions } from './options';
 import { cpuMicros, cpuSplitMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
-import { type Cluster, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { type Cluster, gatewayNodeOptions, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FANOUT_ROOM = 'bench';
 /** After the last expected delivery, how long late copies (duplicates) may still arrive and be counted. */
@@ -70,6 +70,12 @@ export interface RunResult extends DeliveryTally {
   /** Cores the whole machine kept busy during the run, and how many of them went to processes the bench did not start. */
   machineBusyCores: number;
   otherProcessesCores: number;
+  /**
+   * Switchboard only, from its replicas' /metrics over the same window: V8's collections
+   * (scavenges and mark-compacts, count and pause time, every replica together) and the
+   * longest event-loop delay of any replica (prom-client's monitor, 20 ms resolution).
+   */
+  gatewayGc?: GatewayGc;
   /** The servers' CPU profiles of the run, when profiled (one per replica). */
   profileFiles?: string[];
   serverLogTail: string[];
@@ -241,6 +247,7 @@ export async function measureRun(
     await Promise.all([...pids, ...(cluster ? [cluster.redis.pid] : [])].map((pid) => waitForQuiet(pid)));
     const rssBeforeSendBytes = Math.max(...pids.map(rssBytes));
     if (profile && target === 'switchboard') await Promise.all(servers.map((s) => toggleProfiler(s, 'started')));
+    const gcBefore = target === 'switchboard' ? await Promise.all(servers.map(gcCounters)) : undefined;
     const cpuBefore = pids.map(cpuMicros);
     const systemBefore = pids.map((pid) => cpuSplitMicros(pid).system);
     const writesBefore = pids.map(writeSyscalls);
@@ -256,6 +263,7 @@ export async function measureRun(
     const machineMicros = machineBusyMicros() - machineBefore;
     const self = process.cpuUsage(selfBefore);
     const wallMicros = (Date.now() - wallBefore) * 1000;
+    const gatewayGc = gcBefore && gcWindow(gcBefore, await Promise.all(servers.map(gcCounters)));
     const profileFiles = profile && target === 'switchboard' ? await Promise.all(servers.map((s) => toggleProfiler(s, 'written'))) : undefined;
     if (outcome.complete) await new Promise((r) => setTimeout(r, SETTLE_MS));
     const report = await pool.report();
@@ -311,6 +319,7 @@ export async function measureRun(
       clientMaxLoopLagMs: report.maxLoopLagMs,
       machineBusyCores: machineMicros / wallMicros,
       otherProcessesCores: Math.max(0, machineMicros - ours) / wallMicros,
+      gatewayGc,
       profileFiles: profileFiles?.filter((f): f is string => f !== undefined),
       serverLogTail: servers.flatMap((s) => s.logs.filter(notable).slice(-5)),
     };
@@ -318,6 +327,49 @@ export async function measureRun(
     for (const s of samplers) s.stop();
     await shutDown(pool, deployment);
   }
+}
+
+export interface GatewayGc {
+  scavenges: number;
+  scavengeMs: number;
+  markCompacts: number;
+  markCompactMs: number;
+  loopDelayMaxMs: number;
+}
+
+/** A replica's GC counters and its event-loop delay maximum since the last scrape (prom-client resets it on every scrape); undefined if /metrics did not answer. */
+async function gcCounters(server: ServerUnderTest): Promise<GatewayGc | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    if (!text.includes('# TYPE nodejs_gc_duration_seconds ')) return undefined;
+    // A kind of collection that has not happened yet has no line: none so far.
+    const read = (name: string) => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    return {
+      scavenges: read('nodejs_gc_duration_seconds_count\\{kind="minor"\\}'),
+      scavengeMs: read('nodejs_gc_duration_seconds_sum\\{kind="minor"\\}') * 1000,
+      markCompacts: read('nodejs_gc_duration_seconds_count\\{kind="major"\\}'),
+      markCompactMs: read('nodejs_gc_duration_seconds_sum\\{kind="major"\\}') * 1000,
+      loopDelayMaxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What happened between two scrapes of every replica: collections summed, the longest loop delay. */
+function gcWindow(before: (GatewayGc | undefined)[], after: (GatewayGc | undefined)[]): GatewayGc | undefined {
+  if (before.some((b) => b === undefined) || after.some((a) => a === undefined)) return undefined;
+  const sum = (k: keyof GatewayGc) => after.reduce((s, a, i) => s + (a![k] - before[i]![k]), 0);
+  return {
+    scavenges: sum('scavenges'),
+    scavengeMs: sum('scavengeMs'),
+    markCompacts: sum('markCompacts'),
+    markCompactMs: sum('markCompactMs'),
+    loopDelayMaxMs: Math.max(...after.map((a) => a!.loopDelayMaxMs)),
+  };
 }
 
 /**
@@ -385,8 +437,9 @@ function notable(line: string): boolean {
   }
 }
 
+/** The profiler preload added to the gateway's own NODE_OPTIONS, so a profiled gateway keeps the V8 flags it is measured with. */
 export function profilerEnv(dir: string): Record<string, string> {
-  return { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler-preload.js')}`, BENCH_PROFILE_DIR: dir };
+  return { NODE_OPTIONS: `${gatewayNodeOptions()} --require ${join(__dirname, 'cpu-profiler-preload.js')}`.trim(), BENCH_PROFILE_DIR: dir };
 }
 
 /** Signals the profiler preload and waits for its log line; returns the profile's path when written. */

@@ -42,6 +42,11 @@ export function benchToken(sub: string, rooms?: string[]): string {
 /** V8 flags the gateway runs with, as in the Dockerfile. */
 export const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8';
 
+/** The gateway's NODE_OPTIONS: the Dockerfile's V8 flags, or BENCH_GATEWAY_NODE_OPTIONS. */
+export function gatewayNodeOptions(): string {
+  return process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS;
+}
+
 /** The environment the gateway runs with: limits out of the way of the load, quick drain. */
 export function gatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -56,7 +61,7 @@ export function gatewayEnv(extra: Record<string, string> = {}): Record<string, s
     WEBSOCKET_MAX_ROOM_MEMBERS: '20000',
     WEBSOCKET_DRAIN_TIMEOUT: '0s',
     // As the Dockerfile runs it (docs/operations/capacity.md, "Tuning"); BENCH_GATEWAY_NODE_OPTIONS='' to compare without.
-    NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? GATEWAY_NODE_OPTIONS,
+    NODE_OPTIONS: gatewayNodeOptions(),
     ...settingsFrom(process.env.BENCH_GATEWAY_ENV),
     ...extra,
   };
