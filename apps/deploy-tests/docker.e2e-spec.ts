@@ -41,6 +41,14 @@ describe('Dockerfile', () => {
     expect(env).toMatch(/DATA_DIR=\/\S+/);
   });
 
+  it('runs the gateway with the V8 flags the benchmarks measure it with (NODE_OPTIONS)', () => {
+    const env = all(runtime, 'ENV').map((e) => e.args).join(' ');
+    const image = /NODE_OPTIONS=(\S+)/.exec(env)?.[1];
+    const bench = /GATEWAY_NODE_OPTIONS = '([^']*)'/.exec(readFileSync(repoPath('bench/servers.ts'), 'utf8'))?.[1];
+    expect(image).toBe('--max-semi-space-size=8');
+    expect(bench).toBe(image);
+  });
+
   it('ships the files the api reads at run time (seed 003 page, the embedded database template)', () => {
     const copies = all(runtime, 'COPY').map(parseCopy).filter((c) => c.from === undefined);
     expect(copies.some((c) => c.sources.includes('apps/api/public'))).toBe(true);
