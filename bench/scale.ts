@@ -21,7 +21,7 @@ import { cpuMicros, hwmBytes, settledRss, waitForQuiet, writeSyscalls } from './
 import { ScalePool } from './scale-pool';
 import type { ReadyOn, ScaleClientPlan, ScaleMode } from './scale-protocol';
 import { profilerEnv, type ProfileOptions, REPLICAS, toggleProfiler } from './scenarios';
-import { benchToken, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { benchToken, scrapeMetrics, seriesValue, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 import { sleep } from '@switchboard/testing';
 
 const FILL_ROOM = 'fill';
@@ -353,9 +353,8 @@ export async function idleMany(target: Target, o: BenchOptions, profile?: Profil
 
 /** The gateway's event-loop lag max since the last scrape (prom-client resets it on every scrape), ms. */
 async function loopLagMaxMs(server: ServerUnderTest): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) * 1000 : NaN;
+  const lag = seriesValue(await scrapeMetrics(server.port), 'nodejs_eventloop_lag_max_seconds');
+  return lag === undefined ? NaN : lag * 1000;
 }
 
 type ProbeFigures = NonNullable<IdleManyResult['probe']>;

@@ -3,7 +3,7 @@ import { LoadPool, type PoolReport } from './load-pool';
 import type { ClientMode, DeliveryTally, RoomPlan } from './load-protocol';
 import type { BenchOptions } from './options';
 import { cpuMicros, cpuSplitMicros, hwmBytes, machineBusyMicros, RssSampler, rssBytes, settledRss, waitForQuiet, writeSyscalls } from './proc-stats';
-import { type Cluster, gatewayNodeOptions, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
+import { type Cluster, gatewayNodeOptions, scrapeMetrics, seriesValue, type ServerUnderTest, startCluster, startServer, type Target } from './servers';
 
 const FANOUT_ROOM = 'bench';
 /** After the last expected delivery, how long late copies (duplicates) may still arrive and be counted. */
@@ -339,24 +339,17 @@ export interface GatewayGc {
 
 /** A replica's GC counters and its event-loop delay maximum since the last scrape (prom-client resets it on every scrape); undefined if /metrics did not answer. */
 async function gcCounters(server: ServerUnderTest): Promise<GatewayGc | undefined> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-    if (!text.includes('# TYPE nodejs_gc_duration_seconds ')) return undefined;
-    // A kind of collection that has not happened yet has no line: none so far.
-    const read = (name: string) => {
-      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-      return m ? Number(m[1]) : 0;
-    };
-    return {
-      scavenges: read('nodejs_gc_duration_seconds_count\\{kind="minor"\\}'),
-      scavengeMs: read('nodejs_gc_duration_seconds_sum\\{kind="minor"\\}') * 1000,
-      markCompacts: read('nodejs_gc_duration_seconds_count\\{kind="major"\\}'),
-      markCompactMs: read('nodejs_gc_duration_seconds_sum\\{kind="major"\\}') * 1000,
-      loopDelayMaxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
-    };
-  } catch {
-    return undefined;
-  }
+  const page = await scrapeMetrics(server.port);
+  if (!page.includes('# TYPE nodejs_gc_duration_seconds ')) return undefined;
+  // A kind of collection that has not happened yet has no line: none so far.
+  const read = (series: string) => seriesValue(page, series) ?? 0;
+  return {
+    scavenges: read('nodejs_gc_duration_seconds_count{kind="minor"}'),
+    scavengeMs: read('nodejs_gc_duration_seconds_sum{kind="minor"}') * 1000,
+    markCompacts: read('nodejs_gc_duration_seconds_count{kind="major"}'),
+    markCompactMs: read('nodejs_gc_duration_seconds_sum{kind="major"}') * 1000,
+    loopDelayMaxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
+  };
 }
 
 /** What happened between two scrapes of every replica: collections summed, the longest loop delay. */

@@ -8,6 +8,20 @@ import { atExit, ended, track } from './children';
 /** `switchboard`: the gateway. `ws-reference`: a naive `ws` server (one node). `socketio`: Socket.IO 4 with the Redis adapter (cluster). */
 export type Target = 'switchboard' | 'ws-reference' | 'socketio';
 
+/** A server's Prometheus page (`/metrics`), or '' when it does not answer. */
+export async function scrapeMetrics(port: number): Promise<string> {
+  return fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+}
+
+/** One series' value on a scraped page, named as Prometheus prints it (`name{label="v"}`); undefined when absent. */
+export function seriesValue(page: string, series: string): number | undefined {
+  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** A server process under measurement. */
 export interface ServerUnderTest {
   target: Target;

@@ -19,7 +19,7 @@ import { nowMs } from './load-protocol';
 import type { BenchOptions } from './options';
 import { freshSourceAddresses, PER_PROCESS } from './scale';
 import { ScalePool } from './scale-pool';
-import { benchToken, type Cluster, startCluster, startServer } from './servers';
+import { benchToken, type Cluster, scrapeMetrics, startCluster, startServer } from './servers';
 import type { StormClientPlan, StormCommand, StormEvent, StormReport } from './storm-protocol';
 import { sumByKey } from './sum';
 import { sleep } from '@switchboard/testing';
@@ -211,10 +211,7 @@ async function baseline(count: number, o: BenchOptions): Promise<{ ms: number; c
 
 /** A replica's disconnect and error counters, by series (`/metrics`). */
 async function counters(port: number): Promise<Record<string, number>> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-    (r) => r.text(),
-    () => '',
-  );
+  const text = await scrapeMetrics(port);
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^switchboard_(disconnects_total|errors_total|bus_errors_total)(\{[^}]*\})? (\S+)$/gm)) {
     if (Number(m[3]) > 0) out[`${m[1]}${m[2] ?? ''}`] = Number(m[3]);
